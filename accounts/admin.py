@@ -1,0 +1,31 @@
+"""Admin pages for users (with role and unit) and units."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from accounts.models import Unit, UnitLocation, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "role", "unit", "email", "is_active", "last_login")
+    list_filter = ("role", "unit", "is_active", "is_superuser")
+    search_fields = ("username", "email", "first_name", "last_name", "phone")
+    fieldsets = BaseUserAdmin.fieldsets + (("NaariKavach", {"fields": ("role", "unit", "phone")}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (("NaariKavach", {"fields": ("role", "unit")}),)
+
+
+class UnitLocationInline(admin.TabularInline):
+    model = UnitLocation
+    extra = 0
+    max_num = 0
+    readonly_fields = ("latitude", "longitude", "accuracy_m", "recorded_at", "reported_by")
+    can_delete = False
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("unit_number", "name", "status", "last_seen_at", "last_latitude", "last_longitude")
+    list_filter = ("status",)
+    search_fields = ("unit_number", "name")
+    inlines = [UnitLocationInline]

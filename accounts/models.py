@@ -1,0 +1,73 @@
+"""Users with a role (citizen, officer, dispatcher, admin) and police units with their last position."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
+from django.db import models
+
+
+class Unit(models.Model):
+    class Status(models.TextChoices):
+        AVAILABLE = "available", "Available"
+        DISPATCHED = "dispatched", "Dispatched"
+        OFF_DUTY = "off_duty", "Off duty"
+
+    unit_number = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9_-]+$", "Letters, digits, '-' and '_' only.")],
+    )
+    name = models.CharField(max_length=100, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.AVAILABLE)
+    last_latitude = models.FloatField(null=True, blank=True)
+    last_longitude = models.FloatField(null=True, blank=True)
+    last_accuracy_m = models.FloatField(null=True, blank=True)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit_number"]
+
+    def __str__(self):
+        return self.unit_number
+
+    @property
+    def has_position(self) -> bool:
+        return self.last_latitude is not None and self.last_longitude is not None
+
+
+class UnitLocation(models.Model):
+    """One reported position of a unit: the trail behind `Unit.last_*`."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="locations")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    accuracy_m = models.FloatField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    reported_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-recorded_at"]
+        indexes = [models.Index(fields=["unit", "-recorded_at"])]
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        CITIZEN = "citizen", "Citizen"
+        OFFICER = "officer", "Officer"
+        DISPATCHER = "dispatcher", "Dispatcher"
+        ADMIN = "admin", "Admin"
+
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.CITIZEN)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="officers")
+    phone = models.CharField(max_length=32, blank=True)
+
+    @property
+    def is_responder(self) -> bool:
+        """Officers, dispatchers and admins act on alerts; citizens and anonymous callers do not."""
+        return self.is_active and (self.role in {self.Role.OFFICER, self.Role.DISPATCHER, self.Role.ADMIN} or self.is_superuser)
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return self.is_superuser or self.role == self.Role.ADMIN
+
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username

@@ -1,0 +1,70 @@
+"""Personas shared by every test: citizens, officers of two units, a dispatcher and an admin."""
+
+import pytest
+from django.db import connection
+
+from accounts.models import User
+from naarikavach import testing
+
+
+@pytest.fixture(autouse=True)
+def _generous_throttles(settings):
+    """Throttling is tested on its own; elsewhere it would only make tests depend on each other."""
+    settings.THROTTLE_RATES = {scope: "100000/min" for scope in settings.THROTTLE_RATES}
+    settings.ALLOWED_HOSTS = ["*"]
+
+
+@pytest.fixture(autouse=True)
+def _skip_postgres_only(request):
+    if request.node.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (run with DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def unit_a(db):
+    return testing.make_unit("UNIT-A")
+
+
+@pytest.fixture
+def unit_b(db):
+    return testing.make_unit("UNIT-B")
+
+
+@pytest.fixture
+def citizen(db) -> User:
+    return testing.make_citizen("asha")
+
+
+@pytest.fixture
+def other_citizen(db) -> User:
+    return testing.make_citizen("bela")
+
+
+@pytest.fixture
+def officer_a(db, unit_a) -> User:
+    return testing.make_staff("officer_a", User.Role.OFFICER, unit_a.unit_number)
+
+
+@pytest.fixture
+def officer_b(db, unit_b) -> User:
+    return testing.make_staff("officer_b", User.Role.OFFICER, unit_b.unit_number)
+
+
+@pytest.fixture
+def dispatcher(db) -> User:
+    return testing.make_staff("dispatch", User.Role.DISPATCHER)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return testing.make_staff("root", User.Role.ADMIN)
+
+
+@pytest.fixture
+def anon():
+    return testing.client_for(None)
+
+
+@pytest.fixture
+def client_for():
+    return testing.client_for

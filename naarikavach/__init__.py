@@ -1,0 +1,1 @@
+"""NaariKavach: citizen SOS, police response and CCTV analytics on one platform."""

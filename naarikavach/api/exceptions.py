@@ -1,0 +1,74 @@
+"""One exception handler for the whole API: every error is `{"error", "code"[, "fields"]}` JSON."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from naarikavach.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for value in detail.values():
+            return _first_message(value)
+        return "Invalid input."
+    if isinstance(detail, list):
+        return _first_message(detail[0]) if detail else "Invalid input."
+    return str(detail)
+
+
+def _field_messages(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: [str(m) for m in (value if isinstance(value, list) else [value])] for key, value in detail.items()}
+    return {"non_field_errors": [str(m) for m in (detail if isinstance(detail, list) else [detail])]}
+
+
+def error_body(message: str, code: str, fields: dict | None = None) -> dict:
+    body = {"error": message, "code": code}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(error_body(exc.message, exc.code, exc.fields), status=exc.status)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # An unexpected error: Django logs it and answers 500.
+
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _field_messages(exc.detail)
+        message = "Invalid input: " + "; ".join(
+            f"{name}: {msgs[0]}" if name != "non_field_errors" else msgs[0] for name, msgs in fields.items()
+        )
+        response.data = error_body(message, "invalid", fields)
+    else:
+        code = getattr(exc, "default_code", "error")
+        if isinstance(exc.detail, dict) and "code" in exc.detail:
+            code = str(exc.detail["code"])
+        response.data = error_body(_first_message(exc.detail), code)
+    return response
+
+
+def json_not_found(request, exception=None):
+    return JsonResponse(error_body("Not found.", "not_found"), status=status.HTTP_404_NOT_FOUND)
+
+
+def json_server_error(request):
+    logger.error("Unhandled error on %s", request.path)
+    return JsonResponse(error_body("Internal server error.", "server_error"), status=500)

@@ -1,0 +1,170 @@
+"""Django settings for NaariKavach; every deployment knob is an environment variable with a safe default."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from naarikavach.env import env_bool, env_float, env_int, env_list, env_str, secret_from_env_or_file
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Machine-local state that must never be committed: generated secrets, the SQLite database, evidence.
+LOCAL_DIR = Path(env_str("NAARIKAVACH_LOCAL_DIR", str(BASE_DIR / ".local")))
+
+SECRET_KEY = secret_from_env_or_file("DJANGO_SECRET_KEY", LOCAL_DIR / "secret_key")
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "djoser",
+    "django_filters",
+    "drf_spectacular",
+    "accounts",
+    "sos",
+    "incidents",
+    "realtime",
+    "detection",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    # Serves the dashboard's own static files in production too (no separate web server needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "naarikavach.urls"
+WSGI_APPLICATION = "naarikavach.wsgi.application"
+ASGI_APPLICATION = "naarikavach.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# SQLite in WAL mode by default (readers never block the writer); DATABASE_URL switches to PostgreSQL.
+DATABASE_URL = env_str("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+else:
+    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH", str(LOCAL_DIR / "db.sqlite3")),
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue
+                # (up to `timeout`) instead of failing with "database is locked" mid-transaction.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+
+# Evidence is private: MEDIA_ROOT is never served by a public URL, only through authenticated views.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(LOCAL_DIR / "media")))
+MEDIA_URL = "/media-not-public/"
+
+LOGIN_URL = "/dashboard/login/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "naarikavach.api.pagination.StandardPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "EXCEPTION_HANDLER": "naarikavach.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# Rates for the endpoints anyone may call; read on every request, so they can be changed per deployment.
+THROTTLE_RATES = {
+    "sos_create": env_str("THROTTLE_SOS_CREATE", "20/hour"),
+    "sos_location": env_str("THROTTLE_SOS_LOCATION", "600/min"),
+    "auth": env_str("THROTTLE_AUTH", "30/min"),
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NaariKavach API",
+    "DESCRIPTION": "Citizen SOS, police response and CCTV incident API.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
+
+DJOSER = {
+    "LOGIN_FIELD": "username",
+    "HIDE_USERS": True,
+    "SERIALIZERS": {
+        "user_create": "accounts.serializers.CitizenCreateSerializer",
+        "user": "accounts.serializers.UserSerializer",
+        "current_user": "accounts.serializers.UserSerializer",
+    },
+    "PERMISSIONS": {
+        "user_list": ["rest_framework.permissions.IsAdminUser"],
+        "user_delete": ["rest_framework.permissions.IsAdminUser"],
+    },
+}
+
+# Realtime delivery (see realtime/ and socketio_testing_guide.md).
+REALTIME_PORT = env_int("REALTIME_PORT", 8001)
+REALTIME_NUDGE_ADDR = env_str("REALTIME_NUDGE_ADDR", "127.0.0.1:8002")
+REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 1.0)
+OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
+REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

@@ -1,0 +1,35 @@
+"""Test support shared by every app: the named personas and API clients signed in as them."""
+
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.services import staff_create, unit_get_or_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_citizen(username: str) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD, role=User.Role.CITIZEN)
+
+
+def make_staff(username: str, role: str, unit_number: str | None = None) -> User:
+    user, _ = staff_create(username=username, role=role, unit_number=unit_number, password=PASSWORD)
+    return user
+
+
+def make_unit(unit_number: str):
+    return unit_get_or_create(unit_number=unit_number)
+
+
+def client_for(user: User | None = None, *, sos_token: str | None = None) -> APIClient:
+    """An API client authenticated the way real clients are: with a Djoser token, or an SOS token."""
+    client = APIClient()
+    headers = {}
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        headers["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+    if sos_token is not None:
+        headers["HTTP_X_SOS_TOKEN"] = sos_token
+    client.credentials(**headers)
+    return client

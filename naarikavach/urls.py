@@ -1,0 +1,19 @@
+"""Top-level routes: admin, auth (Djoser), the API, its schema and docs."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from naarikavach.api.exceptions import json_not_found, json_server_error
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("auth/", include("djoser.urls")),
+    path("auth/", include("djoser.urls.authtoken")),
+    path("api/", include("sos.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+handler404 = json_not_found
+handler500 = json_server_error

@@ -1,0 +1,13 @@
+"""Names of the Socket.IO rooms; the one place that knows how a room is spelled."""
+
+SOS_CHANNEL = "sos_channel"
+LOCATION_TRACKING_CHANNEL = "location_tracking_channel"
+INCIDENTS_CHANNEL = "incidents_channel"
+
+
+def sos_room(room_id) -> str:
+    return f"sos:{room_id}"
+
+
+def unit_room(unit_number) -> str:
+    return f"unit:{unit_number}"

@@ -1,0 +1,131 @@
+"""SOS alerts, the trail of locations behind each, officer assignments and the audit trail."""
+
+import hashlib
+import math
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi, dlmb = phi2 - phi1, math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SOS(models.Model):
+    class Type(models.IntegerChoices):
+        EMERGENCY = 0, "Emergency"
+        ALERT = 1, "Alert"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        DISPATCHED = "dispatched", "Dispatched"
+        RESOLVED = "resolved", "Resolved"
+        CANCELLED = "cancelled", "Cancelled"
+
+    OPEN_STATUSES = (Status.ACTIVE, Status.ACKNOWLEDGED, Status.DISPATCHED)
+
+    room_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    sos_type = models.PositiveSmallIntegerField(choices=Type.choices, default=Type.EMERGENCY)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sos_requests"
+    )
+    phone = models.CharField(max_length=32, blank=True)
+    # Only the SHA-256 of the creator's access token is kept; the token itself is shown once.
+    access_token_hash = models.CharField(max_length=64, editable=False)
+    initial_latitude = models.FloatField()
+    initial_longitude = models.FloatField()
+    accuracy_m = models.FloatField(null=True, blank=True)
+    last_latitude = models.FloatField()
+    last_longitude = models.FloatField()
+    last_located_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "SOS"
+        verbose_name_plural = "SOS alerts"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self):
+        return f"SOS #{self.pk} {self.name} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def token_matches(self, token: str | None) -> bool:
+        return bool(token) and hash_token(token) == self.access_token_hash
+
+    def distance_km_to(self, latitude: float, longitude: float) -> float:
+        return haversine_km(self.last_latitude, self.last_longitude, latitude, longitude)
+
+
+class LocationUpdate(models.Model):
+    sos_request = models.ForeignKey(SOS, on_delete=models.CASCADE, related_name="locations")
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    accuracy_m = models.FloatField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now)
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["sos_request", "recorded_at"])]
+
+    def as_point(self) -> dict:
+        return {
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "accuracy_m": self.accuracy_m,
+            "timestamp": self.recorded_at.isoformat(),
+        }
+
+
+class OfficerAssignment(models.Model):
+    sos_request = models.ForeignKey(SOS, on_delete=models.CASCADE, related_name="assignments")
+    officer_name = models.CharField(max_length=120)
+    unit = models.ForeignKey("accounts.Unit", on_delete=models.PROTECT, related_name="assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assigned_at", "id"]
+
+    @property
+    def unit_number(self) -> str:
+        return self.unit.unit_number
+
+
+class SOSAuditEntry(models.Model):
+    """Who changed what on an SOS, and when. Written by services only; never edited."""
+
+    sos_request = models.ForeignKey(SOS, on_delete=models.CASCADE, related_name="audit_trail")
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=150, help_text="Who acted, kept even if the account is deleted.")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "SOS audit entry"
+        verbose_name_plural = "SOS audit trail"

@@ -1,0 +1,292 @@
+"""Every state change of an SOS: create, locate, acknowledge, assign, resolve, cancel; and unit positions.
+
+Each service validates before it writes, runs in one transaction, records the audit trail and
+publishes its realtime events through `realtime.events.publish` in that same transaction.
+"""
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Unit, UnitLocation, User
+from naarikavach.errors import Conflict, InvalidInput, NotFound
+from realtime import rooms
+from realtime.events import publish
+from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry, hash_token
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a change: a signed-in user, or the holder of an SOS's access token."""
+
+    user: User | None = None
+    via_sos_token: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.user is not None:
+            return f"{self.user.role}:{self.user.username}"
+        return "sos-owner-token" if self.via_sos_token else "anonymous"
+
+    @property
+    def db_user(self) -> User | None:
+        return self.user if self.user is not None and self.user.pk else None
+
+
+def _validate_position(latitude: float, longitude: float, accuracy_m: float | None = None) -> None:
+    fields = {}
+    if not -90 <= latitude <= 90:
+        fields["latitude"] = ["Latitude must be between -90 and 90."]
+    if not -180 <= longitude <= 180:
+        fields["longitude"] = ["Longitude must be between -180 and 180."]
+    if accuracy_m is not None and accuracy_m < 0:
+        fields["accuracy_m"] = ["Accuracy cannot be negative."]
+    if fields:
+        raise InvalidInput("Invalid position.", fields=fields)
+
+
+def _audit(sos: SOS, *, action: str, actor: Actor, from_status: str = "", details: dict | None = None) -> None:
+    SOSAuditEntry.objects.create(
+        sos_request=sos,
+        action=action,
+        from_status=from_status,
+        to_status=sos.status,
+        actor=actor.db_user,
+        actor_label=actor.label,
+        details=details or {},
+    )
+
+
+def _lock_open_sos(sos_id: int) -> SOS:
+    """Re-read the SOS under a row lock, so two dispatchers cannot both move it from one state."""
+    try:
+        sos = SOS.objects.select_for_update().get(pk=sos_id)
+    except SOS.DoesNotExist:
+        raise NotFound("SOS not found") from None
+    if not sos.is_open:
+        raise Conflict(f"SOS is {sos.status}; it can no longer change.", code="sos_closed")
+    return sos
+
+
+def _assigned_unit_numbers(sos: SOS) -> list[str]:
+    return list(sos.assignments.values_list("unit__unit_number", flat=True).distinct())
+
+
+def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | None = None) -> None:
+    payload = {
+        "sos_id": sos.pk,
+        "room_id": str(sos.room_id),
+        "status": sos.status,
+        "action": action,
+        "by": actor.label,
+        "timestamp": timezone.now().isoformat(),
+        **(extra or {}),
+    }
+    units = [rooms.unit_room(number) for number in _assigned_unit_numbers(sos)]
+    publish(event="sos_updated", rooms=[rooms.SOS_CHANNEL, rooms.sos_room(sos.room_id), *units], payload=payload)
+
+
+@transaction.atomic
+def sos_create(
+    *,
+    name: str,
+    sos_type: int,
+    latitude: float,
+    longitude: float,
+    accuracy_m: float | None = None,
+    phone: str = "",
+    owner: User | None = None,
+) -> tuple[SOS, str]:
+    """Raise an SOS. Returns it with its access token, which is never stored or shown again."""
+    _validate_position(latitude, longitude, accuracy_m)
+    if sos_type not in SOS.Type.values:
+        raise InvalidInput("Invalid SOS type.", fields={"sos_type": ["Must be 0 (emergency) or 1 (alert)."]})
+    access_token = secrets.token_urlsafe(32)
+    now = timezone.now()
+    sos = SOS.objects.create(
+        name=name.strip() or "Anonymous",
+        sos_type=sos_type,
+        owner=owner if owner is not None and owner.is_authenticated else None,
+        phone=phone,
+        access_token_hash=hash_token(access_token),
+        initial_latitude=latitude,
+        initial_longitude=longitude,
+        accuracy_m=accuracy_m,
+        last_latitude=latitude,
+        last_longitude=longitude,
+        last_located_at=now,
+        created_at=now,
+    )
+    LocationUpdate.objects.create(
+        sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, recorded_at=now,
+        reported_by=sos.owner,
+    )
+    actor = Actor(user=sos.owner, via_sos_token=sos.owner is None)
+    _audit(sos, action="created", actor=actor)
+    publish(
+        event="new_sos",
+        rooms=[rooms.SOS_CHANNEL],
+        payload={
+            "sos_id": sos.pk,
+            "room_id": str(sos.room_id),
+            "name": sos.name,
+            "sos_type": sos.sos_type,
+            "status": sos.status,
+            "latitude": latitude,
+            "longitude": longitude,
+            "accuracy_m": accuracy_m,
+            "created_at": sos.created_at.isoformat(),
+        },
+    )
+    return sos, access_token
+
+
+@transaction.atomic
+def sos_location_add(
+    *,
+    sos_id: int,
+    latitude: float,
+    longitude: float,
+    actor: Actor,
+    accuracy_m: float | None = None,
+    recorded_at: datetime | None = None,
+) -> LocationUpdate:
+    """Append a point to an open SOS's trail and stream it to the SOS room, its units and the tracking channel."""
+    _validate_position(latitude, longitude, accuracy_m)
+    now = timezone.now()
+    recorded_at = recorded_at or now
+    if recorded_at > now + timedelta(minutes=5):
+        raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
+    sos = _lock_open_sos(sos_id)
+    point = LocationUpdate.objects.create(
+        sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
+        recorded_at=recorded_at, received_at=now, reported_by=actor.db_user,
+    )
+    # Points may arrive out of order (a phone flushing a queue); the newest one is the position.
+    if recorded_at >= sos.last_located_at:
+        sos.last_latitude, sos.last_longitude, sos.last_located_at = latitude, longitude, recorded_at
+        sos.save(update_fields=["last_latitude", "last_longitude", "last_located_at", "updated_at"])
+
+    units = _assigned_unit_numbers(sos)
+    point_payload = {"sos_id": sos.pk, "room_id": str(sos.room_id), **point.as_point()}
+    publish(event="location_history", rooms=[rooms.sos_room(sos.room_id)], payload=point_payload)
+    if units:
+        publish(event="unit_location_update", rooms=[rooms.unit_room(u) for u in units], payload=point_payload)
+    publish(
+        event="location_tracking_update",
+        rooms=[rooms.LOCATION_TRACKING_CHANNEL],
+        payload={
+            "unit_number": units[-1] if units else None,
+            "sos_id": sos.pk,
+            "latitude": latitude,
+            "longitude": longitude,
+            "timestamp": recorded_at.isoformat(),
+        },
+    )
+    return point
+
+
+@transaction.atomic
+def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
+    sos = _lock_open_sos(sos_id)
+    if sos.status != SOS.Status.ACTIVE:
+        raise Conflict(f"SOS is already {sos.status}.", code="already_acknowledged")
+    sos.status = SOS.Status.ACKNOWLEDGED
+    sos.save(update_fields=["status", "updated_at"])
+    _audit(sos, action="acknowledged", actor=actor, from_status=SOS.Status.ACTIVE)
+    _publish_sos_updated(sos, action="acknowledged", actor=actor)
+    return sos
+
+
+@transaction.atomic
+def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor) -> OfficerAssignment:
+    """Dispatch a unit to an open SOS; it is acknowledged and dispatched in one step."""
+    if not officer_name.strip():
+        raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
+    try:
+        unit = Unit.objects.select_for_update().get(unit_number=unit_number)
+    except Unit.DoesNotExist:
+        raise InvalidInput("Unknown unit.", fields={"unit_number": [f"No unit {unit_number!r}."]}) from None
+    sos = _lock_open_sos(sos_id)
+    from_status = sos.status
+    assignment = OfficerAssignment.objects.create(
+        sos_request=sos, officer_name=officer_name.strip(), unit=unit, assigned_by=actor.db_user
+    )
+    sos.status = SOS.Status.DISPATCHED
+    sos.save(update_fields=["status", "updated_at"])
+    unit.status = Unit.Status.DISPATCHED
+    unit.save(update_fields=["status"])
+    details = {"officer_name": assignment.officer_name, "unit_number": unit.unit_number}
+    _audit(sos, action="assigned", actor=actor, from_status=from_status, details=details)
+    _publish_sos_updated(sos, action="assigned", actor=actor, extra=details)
+    return assignment
+
+
+def _close(sos_id: int, *, status: str, action: str, actor: Actor, note: str = "") -> SOS:
+    sos = _lock_open_sos(sos_id)
+    from_status = sos.status
+    sos.status = status
+    sos.closed_at = timezone.now()
+    sos.save(update_fields=["status", "closed_at", "updated_at"])
+    # Units dispatched only to this SOS are free again.
+    for unit in Unit.objects.filter(assignments__sos_request=sos).distinct():
+        still_busy = unit.assignments.filter(sos_request__status__in=SOS.OPEN_STATUSES).exists()
+        if not still_busy and unit.status == Unit.Status.DISPATCHED:
+            unit.status = Unit.Status.AVAILABLE
+            unit.save(update_fields=["status"])
+    details = {"note": note} if note else {}
+    _audit(sos, action=action, actor=actor, from_status=from_status, details=details)
+    _publish_sos_updated(sos, action=action, actor=actor, extra=details)
+    return sos
+
+
+@transaction.atomic
+def sos_resolve(*, sos_id: int, actor: Actor, note: str = "") -> SOS:
+    return _close(sos_id, status=SOS.Status.RESOLVED, action="resolved", actor=actor, note=note)
+
+
+@transaction.atomic
+def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "") -> SOS:
+    """The owner withdraws a false alarm."""
+    return _close(sos_id, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason)
+
+
+@transaction.atomic
+def unit_location_update(
+    *, unit_number: str, latitude: float, longitude: float, actor: Actor,
+    accuracy_m: float | None = None, recorded_at: datetime | None = None,
+) -> UnitLocation:
+    """Record a unit's position and stream it to its room and the tracking channel."""
+    _validate_position(latitude, longitude, accuracy_m)
+    now = timezone.now()
+    recorded_at = recorded_at or now
+    try:
+        unit = Unit.objects.select_for_update().get(unit_number=unit_number)
+    except Unit.DoesNotExist:
+        raise NotFound("Unit not found") from None
+    location = UnitLocation.objects.create(
+        unit=unit, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
+        recorded_at=recorded_at, reported_by=actor.db_user,
+    )
+    if unit.last_seen_at is None or recorded_at >= unit.last_seen_at:
+        unit.last_latitude, unit.last_longitude = latitude, longitude
+        unit.last_accuracy_m, unit.last_seen_at = accuracy_m, recorded_at
+        unit.save(update_fields=["last_latitude", "last_longitude", "last_accuracy_m", "last_seen_at"])
+    current = (
+        OfficerAssignment.objects.filter(unit=unit, sos_request__status__in=SOS.OPEN_STATUSES)
+        .order_by("-assigned_at").values_list("sos_request_id", flat=True).first()
+    )
+    payload = {
+        "unit_number": unit.unit_number,
+        "sos_id": current,
+        "latitude": latitude,
+        "longitude": longitude,
+        "accuracy_m": accuracy_m,
+        "timestamp": recorded_at.isoformat(),
+    }
+    publish(event="unit_location_update", rooms=[rooms.unit_room(unit.unit_number)], payload=payload)
+    publish(event="location_tracking_update", rooms=[rooms.LOCATION_TRACKING_CHANNEL], payload=payload)
+    return location

@@ -1,0 +1,18 @@
+"""SOS API routes: the NaariKavach mobile-app contract plus reads and unit positions."""
+
+from django.urls import path
+
+from sos import apis
+
+urlpatterns = [
+    path("create-sos/", apis.SOSCreateApi.as_view(), name="sos-create"),
+    path("update-location/", apis.LocationUpdateApi.as_view(), name="sos-update-location"),
+    path("assign-officer/", apis.AssignOfficerApi.as_view(), name="sos-assign-officer"),
+    path("resolve-sos/<int:sos_id>/", apis.ResolveSOSApi.as_view(), name="sos-resolve"),
+    path("cancel-sos/<int:sos_id>/", apis.CancelSOSApi.as_view(), name="sos-cancel"),
+    path("sos/", apis.SOSViewSet.as_view({"get": "list"}), name="sos-list"),
+    path("sos/<int:sos_id>/", apis.SOSDetailApi.as_view(), name="sos-detail"),
+    path("sos/<int:sos_id>/acknowledge/", apis.AcknowledgeSOSApi.as_view(), name="sos-acknowledge"),
+    path("units/", apis.UnitViewSet.as_view({"get": "list"}), name="unit-list"),
+    path("units/<str:unit_number>/location/", apis.UnitLocationApi.as_view(), name="unit-location"),
+]
