@@ -82,6 +82,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # A file, not memory, so that servers started by the tests in other processes
+            # (realtime, detection worker) see the same test database.
+            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(LOCAL_DIR / "test_db.sqlite3"))},
         }
     }
 
