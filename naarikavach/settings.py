@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "incidents",
     "realtime",
     "detection",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,13 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
+# The dashboard's libraries come from npm (`npm ci`), served from node_modules under /static/vendor/.
+STATICFILES_DIRS += [
+    ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
+    ("vendor/socket.io", BASE_DIR / "node_modules" / "socket.io-client" / "dist"),
+]
+# WhiteNoise serves straight from the finders, so pages work without collectstatic and with DEBUG off.
+WHITENOISE_USE_FINDERS = True
 
 # Evidence is private: MEDIA_ROOT is never served by a public URL, only through authenticated views.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(LOCAL_DIR / "media")))
@@ -162,6 +170,14 @@ REALTIME_NUDGE_ADDR = env_str("REALTIME_NUDGE_ADDR", "127.0.0.1:8002")
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 1.0)
 OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
 REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")
+
+# Web pages (dashboard/): where browsers reach the realtime server (empty: same host, REALTIME_PORT)
+# and the map tiles (empty: no tile layer, for closed networks; markers and lists still work).
+REALTIME_PUBLIC_URL = env_str("REALTIME_PUBLIC_URL", "")
+MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
+MAP_DEFAULT_CENTER = [float(part) for part in env_list("MAP_DEFAULT_CENTER", "22.5726,88.3639")]
+MAP_DEFAULT_ZOOM = env_int("MAP_DEFAULT_ZOOM", 12)
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""Top-level routes: admin, auth (Djoser), the API, its schema and docs."""
+"""Top-level routes: admin, auth (Djoser), the API, its schema and docs, and the web pages."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,8 +11,10 @@ urlpatterns = [
     path("auth/", include("djoser.urls")),
     path("auth/", include("djoser.urls.authtoken")),
     path("api/", include("sos.urls")),
+    path("api/", include("incidents.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("dashboard.urls")),
 ]
 
 handler404 = json_not_found

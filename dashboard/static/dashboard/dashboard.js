@@ -1,0 +1,327 @@
+// The police dashboard: REST snapshot, then live Socket.IO events, drawn on the map, the lists and the detail panel.
+
+import { apiClient } from "./api.js";
+import { beep, enableSound, soundBlocked } from "./alarm.js";
+import { ago, h } from "./dom.js";
+import { incidentDetail, sosDetail } from "./detail.js";
+import { createMapView } from "./map-view.js";
+import { connectRealtime } from "./realtime.js";
+
+const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+const api = apiClient({ Authorization: `Token ${config.token}` });
+const $ = (id) => document.getElementById(id);
+
+const OPEN_SOS = ["active", "acknowledged", "dispatched"];
+const SOS_URGENCY = { active: 0, acknowledged: 1, dispatched: 2 };
+const OPEN_INCIDENTS = ["open", "acknowledged", "assigned"];
+const PRIORITY_URGENCY = { critical: 0, high: 1, medium: 2, low: 3 };
+
+const state = {
+  sos: new Map(), // id → {id, name, status, sos_type, latitude, longitude, created_at, trail: [[lat, lng]], ...}
+  incidents: new Map(),
+  units: new Map(), // unit_number → unit
+  selected: null, // {kind, id}
+  fresh: new Set(), // "sos:12", "incident:3": rows highlighted until looked at
+  ready: false, // the REST snapshot is in; events before it wait in `early`
+};
+const early = [];
+
+const mapView = createMapView($("map"), config.map, select);
+
+// Loading ---------------------------------------------------------------------------------------
+
+function sosFromApi(raw, trail) {
+  return { ...raw, id: raw.sos_id ?? raw.id, trail: trail ?? state.sos.get(raw.sos_id ?? raw.id)?.trail ?? [] };
+}
+
+function trailOf(detail) {
+  return [...detail.locations]
+    .sort((a, b) => new Date(a.recorded_at) - new Date(b.recorded_at))
+    .map((p) => [p.latitude, p.longitude]);
+}
+
+export function incidentFromApi(raw) {
+  const beacon = raw.beacon || {};
+  return {
+    ...raw,
+    latitude: raw.latitude ?? beacon.latitude,
+    longitude: raw.longitude ?? beacon.longitude,
+    label: raw.title || raw.beacon_name || beacon.name || raw.kind || "Incident",
+  };
+}
+
+async function loadAll() {
+  const [sosList, units, incidents] = await Promise.all([
+    api.all("/api/sos/", { status: OPEN_SOS.join(",") }),
+    api.all("/api/units/"),
+    api.all("/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
+  ]);
+  const details = await Promise.all(sosList.map((s) => api.get(`/api/sos/${s.sos_id}/`).catch(() => null)));
+
+  for (const id of state.sos.keys()) mapView.remove("sos", id);
+  for (const id of state.incidents.keys()) mapView.remove("incident", id);
+  state.sos = new Map(sosList.map((s, i) => [s.sos_id, sosFromApi(s, details[i] ? trailOf(details[i]) : [])]));
+  state.incidents = new Map(incidents.map((i) => [i.id, incidentFromApi(i)]));
+  state.units = new Map(units.map((u) => [u.unit_number, u]));
+  renderAll();
+}
+
+// Rendering -------------------------------------------------------------------------------------
+
+function renderAll() {
+  for (const sos of state.sos.values()) mapView.showSOS(sos);
+  for (const incident of state.incidents.values()) mapView.showIncident(incident);
+  for (const unit of state.units.values()) mapView.showUnit(unit);
+  renderLists();
+}
+
+function row(kind, id, { dotClass, title, badge, badgeClass, sub }) {
+  const key = `${kind}:${id}`;
+  const selected = state.selected && `${state.selected.kind}:${state.selected.id}` === key;
+  return h("li", {
+    class: [selected && "selected", state.fresh.has(key) && "fresh"].filter(Boolean).join(" ") || null,
+    dataset: { kind, id: String(id) }, tabindex: 0,
+    onclick: () => select(kind, id),
+    onkeydown: (e) => e.key === "Enter" && select(kind, id),
+  }, h("span", { class: `dot ${dotClass}` }), h("span", { class: "title" }, title),
+  h("span", { class: `badge ${badgeClass}` }, badge), h("span", { class: "sub" }, sub));
+}
+
+function fill(listId, countId, items, emptyText) {
+  $(countId).textContent = items.length;
+  $(listId).replaceChildren(...(items.length ? items : [h("li", { class: "empty" }, emptyText)]));
+}
+
+function byUrgency(rank) {
+  // Most urgent first; among equals the one waiting longest.
+  return (a, b) => rank(a) - rank(b) || new Date(a.created_at) - new Date(b.created_at);
+}
+
+function renderLists() {
+  const sos = [...state.sos.values()].sort(byUrgency((s) => SOS_URGENCY[s.status] * 2 + (s.sos_type ?? 0)));
+  fill("sos-list", "sos-count", sos.map((s) => row("sos", s.id, {
+    dotClass: `status-${s.status}`, title: `#${s.id} ${s.name}`, badge: s.status, badgeClass: `status-${s.status}`,
+    sub: `${s.sos_type === 1 ? "Alert" : "Emergency"} · raised ${ago(s.created_at)}`,
+  })), "No open SOS alerts.");
+
+  const incidents = [...state.incidents.values()].sort(byUrgency((i) => PRIORITY_URGENCY[i.priority] ?? 9));
+  fill("incident-list", "incident-count", incidents.map((i) => row("incident", i.id, {
+    dotClass: "kind-incident", title: `#${i.id} ${i.label}`, badge: i.priority || i.status,
+    badgeClass: `priority-${i.priority}`, sub: `${i.status} · ${ago(i.created_at)}`,
+  })), "No open incidents.");
+
+  const units = [...state.units.values()];
+  fill("unit-list", "unit-count", units.map((u) => row("unit", u.unit_number, {
+    dotClass: "kind-unit", title: u.unit_number, badge: u.status, badgeClass: `status-${u.status}`,
+    sub: u.last_seen_at ? `seen ${ago(u.last_seen_at)}` : "no position yet",
+  })), "No units.");
+}
+
+// Selection and the detail panel ----------------------------------------------------------------
+
+async function select(kind, id) {
+  state.selected = kind ? { kind, id } : null;
+  state.fresh.delete(`${kind}:${id}`);
+  mapView.select(kind, id);
+  renderLists();
+  await renderDetail();
+}
+
+async function renderDetail() {
+  const panel = $("detail");
+  const selected = state.selected;
+  if (!selected || selected.kind === "unit") {
+    panel.hidden = true;
+    return;
+  }
+  try {
+    const content = selected.kind === "sos"
+      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { units: [...state.units.values()], act, close: () => select(null) })
+      : incidentDetail(await api.get(`/api/incidents/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) });
+    // Another row may have been selected while this one loaded.
+    if (state.selected !== selected) return;
+    panel.replaceChildren(content);
+    panel.hidden = false;
+  } catch (error) {
+    panel.replaceChildren(h("p", { class: "form-error" }, `Could not load details: ${error.message}`));
+    panel.hidden = false;
+  }
+}
+
+// Every action is one REST call; its effect comes back to every dashboard through the realtime events.
+async function act(path, body) {
+  try {
+    const answer = await api.post(path, body);
+    showError("");
+    if (answer && answer.sos) applySOSChange(sosFromApi(answer.sos));
+    if (answer && answer.incident) applyIncidentChange(incidentFromApi(answer.incident));
+    await renderDetail();
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+// Applying changes ------------------------------------------------------------------------------
+
+function applySOSChange(sos) {
+  if (!OPEN_SOS.includes(sos.status)) {
+    state.sos.delete(sos.id);
+    mapView.remove("sos", sos.id);
+  } else {
+    state.sos.set(sos.id, { ...state.sos.get(sos.id), ...sos });
+    mapView.showSOS(state.sos.get(sos.id));
+  }
+  renderLists();
+}
+
+function applyIncidentChange(incident) {
+  if (!OPEN_INCIDENTS.includes(incident.status)) {
+    state.incidents.delete(incident.id);
+    mapView.remove("incident", incident.id);
+  } else {
+    state.incidents.set(incident.id, { ...state.incidents.get(incident.id), ...incident });
+    mapView.showIncident(state.incidents.get(incident.id));
+  }
+  renderLists();
+}
+
+function announce(kind, id, text) {
+  state.fresh.add(`${kind}:${id}`);
+  $("alert-text").textContent = text;
+  $("alert-banner").hidden = false;
+  $("alert-banner").onclick = (e) => e.target.id !== "alert-dismiss" && select(kind, id);
+  // Restart the flashing animation for every new alert.
+  $("alert-banner").style.animation = "none";
+  void $("alert-banner").offsetWidth;
+  $("alert-banner").style.animation = "";
+  beep();
+  document.title = `(${state.fresh.size}) Dashboard · NaariKavach`;
+}
+
+function isSelected(kind, id) {
+  return state.selected && state.selected.kind === kind && state.selected.id === id;
+}
+
+function moveSOS(sosId, latitude, longitude) {
+  const sos = state.sos.get(sosId);
+  if (!sos) return;
+  sos.latitude = latitude;
+  sos.longitude = longitude;
+  sos.trail = [...sos.trail, [latitude, longitude]];
+  mapView.showSOS(sos);
+}
+
+function moveUnit(data) {
+  const unit = state.units.get(data.unit_number) || { unit_number: data.unit_number, status: "available" };
+  Object.assign(unit, { last_latitude: data.latitude, last_longitude: data.longitude, last_seen_at: data.timestamp });
+  state.units.set(unit.unit_number, unit);
+  mapView.showUnit(unit);
+}
+
+const handlers = {
+  new_sos(data) {
+    const known = state.sos.has(data.sos_id);
+    applySOSChange(sosFromApi(data, [[data.latitude, data.longitude]]));
+    if (!known) announce("sos", data.sos_id, `New SOS #${data.sos_id} from ${data.name}`);
+  },
+  sos_updated(data) {
+    const sos = state.sos.get(data.sos_id);
+    if (sos) applySOSChange({ ...sos, status: data.status });
+    if (data.unit_number && state.units.has(data.unit_number) && data.action === "assigned") {
+      state.units.get(data.unit_number).status = "dispatched";
+      renderLists();
+    }
+    if (isSelected("sos", data.sos_id)) renderDetail();
+  },
+  // A point of an SOS's trail (the SOS rooms) ...
+  location_history: (data) => moveSOS(data.sos_id, data.latitude, data.longitude),
+  // ... and the tracking channel, which carries both SOS points and unit positions.
+  location_tracking_update(data) {
+    if (isUnitPosition(data)) moveUnit(data);
+    else if (data.sos_id) moveSOS(data.sos_id, data.latitude, data.longitude);
+  },
+  incident_created(data) {
+    const incident = incidentFromApi(data.incident || data);
+    const known = state.incidents.has(incident.id);
+    applyIncidentChange(incident);
+    if (!known) announce("incident", incident.id, `New incident #${incident.id}: ${incident.label}`);
+  },
+  incident_updated(data) {
+    const incident = incidentFromApi(data.incident || data);
+    applyIncidentChange({ ...state.incidents.get(incident.id), ...incident });
+    if (isSelected("incident", incident.id)) renderDetail();
+  },
+  resync_required: () => loadAll(),
+  error: (data) => showError(data.message),
+};
+
+function isUnitPosition(data) {
+  // Unit positions carry `accuracy_m`; SOS trail points on this channel do not (sos/services.py).
+  return "accuracy_m" in data && data.unit_number;
+}
+
+function onEvent(event, data) {
+  if (!handlers[event]) return;
+  if (!state.ready) early.push([event, data]);
+  else handlers[event](data);
+}
+
+// Connection, banners, sound --------------------------------------------------------------------
+
+function showError(message) {
+  $("error-banner").textContent = message;
+  $("error-banner").hidden = !message;
+}
+
+function setConnection(status, detail) {
+  $("connection").dataset.state = status;
+  $("connection").textContent = { online: "Live", offline: "Offline", refused: "Refused" }[status];
+  $("offline-banner").hidden = status === "online";
+  if (status === "refused") showError(`The realtime server refused this page (${detail}). Sign out and in again.`);
+}
+
+function updateSoundButton() {
+  $("sound").hidden = !soundBlocked();
+}
+
+$("sound").addEventListener("click", async () => {
+  await enableSound();
+  updateSoundButton();
+});
+// Browsers allow sound only after the user has interacted with the page.
+document.addEventListener("pointerdown", () => enableSound().then(updateSoundButton), { once: true });
+$("alert-dismiss").addEventListener("click", () => {
+  $("alert-banner").hidden = true;
+});
+document.addEventListener("keydown", (e) => e.key === "Escape" && select(null));
+setInterval(renderLists, 30000); // keep the "raised 3m ago" texts honest
+
+const realtime = connectRealtime({
+  config: config.realtime,
+  credentials: { token: config.token },
+  onConnect(socket, { resumed, lastEventId }) {
+    socket.emit("join_sos_channel", {});
+    socket.emit("join_location_tracking_channel", {});
+    socket.emit("join_incidents_channel", {});
+    // Reconnecting before any event arrived: there is no id to resume from, so take a fresh snapshot.
+    if (resumed && lastEventId === null) loadAll().catch((e) => showError(e.message));
+  },
+  onEvent,
+  onStatus: setConnection,
+});
+
+async function start() {
+  updateSoundButton();
+  try {
+    await loadAll();
+    mapView.fitAll();
+  } catch (error) {
+    showError(`Could not load the dashboard: ${error.message}`);
+  }
+  state.ready = true;
+  for (const [event, data] of early.splice(0)) handlers[event](data);
+  document.body.dataset.ready = "true";
+}
+
+window.naarikavach = { state, realtime };
+start();

@@ -1,0 +1,14 @@
+"""Routes of the web pages: the police dashboard with its sign-in, and the citizen SOS page."""
+
+from django.urls import path
+
+from dashboard import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="index"),
+    path("dashboard/login/", views.ResponderLoginView.as_view(), name="login"),
+    path("dashboard/logout/", views.ResponderLogoutView.as_view(), name="logout"),
+    path("sos/", views.citizen_sos, name="citizen-sos"),
+]

@@ -1,0 +1,80 @@
+"""The pages: sign-in for responders, the dashboard (which hands its script a DRF token), the citizen SOS page."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse_lazy
+from django.views.decorators.cache import never_cache
+from rest_framework.authtoken.models import Token
+
+from sos.permissions import is_responder
+
+
+def _refuse(request, user):
+    return render(request, "dashboard/refused.html", {"refused_user": user}, status=403)
+
+
+def _map_config() -> dict:
+    return {
+        "tileUrl": settings.MAP_TILE_URL,
+        "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+        "center": settings.MAP_DEFAULT_CENTER,
+        "zoom": settings.MAP_DEFAULT_ZOOM,
+    }
+
+
+def _realtime_config() -> dict:
+    # An empty URL lets the script use the page's own host, so one setting is not needed per hostname.
+    return {"url": settings.REALTIME_PUBLIC_URL, "port": settings.REALTIME_PORT}
+
+
+class ResponderLoginView(auth_views.LoginView):
+    """The usual username/password form, but only officers, dispatchers and admins get a session."""
+
+    template_name = "dashboard/login.html"
+    redirect_authenticated_user = True
+    next_page = reverse_lazy("dashboard:index")
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not is_responder(request.user):
+            return _refuse(request, request.user)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.get_user()
+        if not is_responder(user):
+            # Checked before login(), so a citizen never holds a dashboard session at all.
+            return _refuse(self.request, user)
+        return super().form_valid(form)
+
+
+class ResponderLogoutView(auth_views.LogoutView):
+    next_page = reverse_lazy("dashboard:login")
+
+
+@never_cache
+@login_required
+def dashboard(request):
+    if not is_responder(request.user):
+        return _refuse(request, request.user)
+    # The same token the API and the realtime server accept: the page's script speaks the public API.
+    token, _ = Token.objects.get_or_create(user=request.user)
+    config = {
+        "token": token.key,
+        "user": {
+            "username": request.user.username,
+            "role": request.user.role,
+            "unit_number": request.user.unit.unit_number if request.user.unit_id else None,
+        },
+        "realtime": _realtime_config(),
+        "map": _map_config(),
+    }
+    return render(request, "dashboard/dashboard.html", {"config": config})
+
+
+@never_cache
+def citizen_sos(request):
+    """Anyone may raise an SOS; the page keeps the alert's access token in the browser, not in a session."""
+    config = {"realtime": _realtime_config()}
+    return render(request, "dashboard/citizen_sos.html", {"config": config})
