@@ -1,0 +1,324 @@
+"""Beacons and detection devices, AI reports, the incidents they raise, their evidence, audit trail and alerts."""
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from incidents.storage import evidence_storage, evidence_upload_to
+
+BEACON_ID_VALIDATOR = RegexValidator(r"^[A-Za-z0-9:._-]+$", "Letters, digits and ':', '.', '_', '-' only.")
+LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
+LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
+
+
+def hash_key(raw_key: str) -> str:
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+class DetectionKind(models.TextChoices):
+    VIOLENCE = "violence", "Violence"
+    SCREAM = "scream", "Scream"
+
+
+class Beacon(models.Model):
+    """A fixed, named place that detections are reported for (a hardware beacon or a camera's spot)."""
+
+    beacon_id = models.CharField(max_length=128, unique=True, validators=[BEACON_ID_VALIDATOR])
+    name = models.CharField(max_length=120)
+    building = models.CharField(max_length=120, blank=True)
+    floor = models.CharField(max_length=32, blank=True)
+    latitude = models.FloatField(null=True, blank=True, validators=LATITUDE_VALIDATORS)
+    longitude = models.FloatField(null=True, blank=True, validators=LONGITUDE_VALIDATORS)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "beacon_id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.beacon_id})"
+
+    def as_payload(self) -> dict:
+        return {
+            "beacon_id": self.beacon_id,
+            "name": self.name,
+            "building": self.building,
+            "floor": self.floor,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+        }
+
+
+class Device(models.Model):
+    """A camera or other detector that reports with `Authorization: Device <key>`."""
+
+    class Kind(models.TextChoices):
+        CAMERA = "camera", "Camera"
+        MICROPHONE = "microphone", "Microphone"
+        OTHER = "other", "Other"
+
+    device_id = models.CharField(max_length=64, unique=True, validators=[BEACON_ID_VALIDATOR])
+    name = models.CharField(max_length=120, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.CAMERA)
+    # PROTECT: deleting the beacon must not silently turn a bound device into one that may report anywhere.
+    beacon = models.ForeignKey(
+        Beacon, null=True, blank=True, on_delete=models.PROTECT, related_name="devices",
+        help_text="The only beacon this device may report for; empty: any active beacon.",
+    )
+    is_active = models.BooleanField(default=True)
+    # Only the SHA-256 of the key is kept; the key itself is shown once, when it is made.
+    api_key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["device_id"]
+
+    def __str__(self):
+        return self.device_id
+
+    @property
+    def label(self) -> str:
+        return f"device:{self.device_id}"
+
+    def key_matches(self, raw_key: str | None) -> bool:
+        return bool(raw_key) and hash_key(raw_key) == self.api_key_hash
+
+    def may_report_for(self, beacon_id: str) -> bool:
+        return self.beacon is None or self.beacon.beacon_id == beacon_id
+
+
+class AIEvent(models.Model):
+    """One detection report, kept whatever its confidence and whatever became of it."""
+
+    class Outcome(models.TextChoices):
+        LOGGED_ONLY = "logged_only", "Logged only (below threshold)"
+        INCIDENT_CREATED = "incident_created", "Created an incident"
+        SIGNAL_ADDED = "signal_added_to_existing", "Joined an open incident"
+
+    kind = models.CharField(max_length=16, choices=DetectionKind.choices)
+    beacon = models.ForeignKey(Beacon, on_delete=models.PROTECT, related_name="ai_events")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="ai_events")
+    confidence_score = models.FloatField()
+    threshold = models.FloatField(help_text="The kind's threshold when the report arrived.")
+    description = models.TextField()
+    details = models.JSONField(default=dict, blank=True)
+    outcome = models.CharField(max_length=32, choices=Outcome.choices)
+    incident = models.ForeignKey(
+        "Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="ai_events"
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "AI event"
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind} {self.confidence_score:.2f} @ {self.beacon_id}"
+
+    @property
+    def is_above_threshold(self) -> bool:
+        return self.confidence_score >= self.threshold
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        CREATED = "CREATED", "Created"
+        ACKNOWLEDGED = "ACKNOWLEDGED", "Acknowledged"
+        ASSIGNED = "ASSIGNED", "Assigned"
+        IN_PROGRESS = "IN_PROGRESS", "In progress"
+        RESOLVED = "RESOLVED", "Resolved"
+
+    class Priority(models.TextChoices):
+        LOW = "Low", "Low"
+        MEDIUM = "Medium", "Medium"
+        HIGH = "High", "High"
+        CRITICAL = "Critical", "Critical"
+
+    OPEN_STATUSES = (Status.CREATED, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS)
+    PRIORITY_BY_KIND = {DetectionKind.VIOLENCE: Priority.CRITICAL, DetectionKind.SCREAM: Priority.HIGH}
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=16, choices=DetectionKind.choices)
+    beacon = models.ForeignKey(Beacon, on_delete=models.PROTECT, related_name="incidents")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices)
+    description = models.TextField(blank=True, help_text="From the report that opened the incident.")
+    first_signal_at = models.DateTimeField(default=timezone.now)
+    last_signal_at = models.DateTimeField(default=timezone.now)
+    signal_count = models.PositiveIntegerField(default=0)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="incidents"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_signal_at"]
+        indexes = [
+            # The deduplication lookup: open incidents of one kind at one beacon, newest signal first.
+            models.Index(fields=["beacon", "kind", "status", "-last_signal_at"]),
+            models.Index(fields=["status", "-last_signal_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} at {self.beacon_id} ({self.status}, {self.priority})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    def accepts_signal_at(self, when: datetime, window: timedelta) -> bool:
+        """A report at `when` joins this incident rather than opening a new one."""
+        return self.is_open and self.last_signal_at >= when - window
+
+    def status_after_assign(self) -> str:
+        # Handing an incident already under way to another officer keeps it under way.
+        return self.Status.IN_PROGRESS if self.status == self.Status.IN_PROGRESS else self.Status.ASSIGNED
+
+    def event_payload(self) -> dict:
+        """What realtime clients and webhooks receive; never evidence URLs (signed ones expire)."""
+        return {
+            "incident_id": str(self.pk),
+            "kind": self.kind,
+            "status": self.status,
+            "priority": self.priority,
+            "description": self.description,
+            "beacon": self.beacon.as_payload(),
+            "first_signal_at": self.first_signal_at.isoformat(),
+            "last_signal_at": self.last_signal_at.isoformat(),
+            "signal_count": self.signal_count,
+            "assigned_to": self.assigned_to.username if self.assigned_to_id else None,
+        }
+
+
+class IncidentSignal(models.Model):
+    """One report (or SOS) that fed an incident."""
+
+    class Type(models.TextChoices):
+        VIOLENCE_DETECTED = "VIOLENCE_DETECTED", "Violence detected"
+        SCREAM_DETECTED = "SCREAM_DETECTED", "Scream detected"
+        SOS = "SOS", "SOS"
+
+    TYPE_BY_KIND = {DetectionKind.VIOLENCE: Type.VIOLENCE_DETECTED, DetectionKind.SCREAM: Type.SCREAM_DETECTED}
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="signals")
+    signal_type = models.CharField(max_length=32, choices=Type.choices)
+    ai_event = models.OneToOneField(
+        AIEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="signal"
+    )
+    sos = models.ForeignKey("sos.SOS", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_signals")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    confidence_score = models.FloatField(null=True, blank=True)
+    description = models.TextField(blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+
+class IncidentImage(models.Model):
+    """One evidence image, private; its SHA-256 is taken from the bytes received, before storage."""
+
+    ai_event = models.ForeignKey(AIEvent, on_delete=models.CASCADE, related_name="images")
+    # Empty for a report below the threshold: the image is kept for manual review only.
+    incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="images")
+    image = models.FileField(upload_to=evidence_upload_to, storage=evidence_storage, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.image.name
+
+    @property
+    def extension(self) -> str:
+        return self.image.name.rsplit(".", 1)[-1]
+
+
+class IncidentAuditEntry(models.Model):
+    """Who did what to an incident, and when. Written by services only; never edited."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="audit_trail")
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    actor_label = models.CharField(max_length=150, help_text="Who acted, kept even if the account is deleted.")
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = "incident audit entry"
+        verbose_name_plural = "incident audit trail"
+
+
+class AlertDelivery(models.Model):
+    """One alert to send to one target: an outbox row, delivered by `manage.py send_alerts`."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alert_deliveries")
+    event = models.CharField(max_length=32, default="incident_created")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    target = models.CharField(max_length=500, help_text="An email address or a webhook URL.")
+    payload = models.JSONField(default=dict, help_text="The incident as it was when the alert was raised.")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A sender holds a row until this time; a sender that died mid-send gives it up when it passes.
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["delivered_at", "next_attempt_at"])]
+        verbose_name_plural = "alert deliveries"
+
+    def __str__(self):
+        return f"{self.channel} → {self.target} ({'delivered' if self.delivered_at else 'pending'})"
+
+    @property
+    def is_delivered(self) -> bool:
+        return self.delivered_at is not None
+
+    @staticmethod
+    def backoff(attempts: int, *, base_seconds: float, max_seconds: float) -> timedelta:
+        """Wait before the next try after `attempts` failures: doubling from `base_seconds`, capped."""
+        return timedelta(seconds=min(max_seconds, base_seconds * 2 ** max(attempts - 1, 0)))
+
+
+class DeliveryAttempt(models.Model):
+    """One try at sending an alert, with what came of it."""
+
+    delivery = models.ForeignKey(AlertDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField(default=timezone.now)
+    duration_ms = models.PositiveIntegerField(default=0)
+    succeeded = models.BooleanField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]

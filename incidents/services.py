@@ -1,0 +1,489 @@
+"""Every state change of incidents: beacons and devices, detection reports, the response workflow, alert rows.
+
+Services validate before they write and publish realtime events through `realtime.events.publish`
+inside their transaction. Alerts to the outside world are only written here, as `AlertDelivery`
+rows in the same transaction; `manage.py send_alerts` sends them.
+"""
+
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from incidents.evidence import EvidenceImage, inspect_image
+from incidents.models import (
+    AIEvent,
+    AlertDelivery,
+    Beacon,
+    DeliveryAttempt,
+    DetectionKind,
+    Device,
+    Incident,
+    IncidentAuditEntry,
+    IncidentImage,
+    IncidentSignal,
+    hash_key,
+)
+from incidents.storage import evidence_path, evidence_storage
+from naarikavach.errors import Conflict, Forbidden, InvalidInput, NotFound
+from realtime import rooms
+from realtime.events import publish
+
+logger = logging.getLogger(__name__)
+
+MAX_IMAGES_PER_REPORT = 3
+MAX_DETAILS_BYTES = 16 * 1024
+MAX_DESCRIPTION_CHARS = 5000
+
+
+# Beacons and devices ----------------------------------------------------------------------------
+
+
+def _validate_coordinates(latitude: float | None, longitude: float | None) -> dict:
+    fields = {}
+    if (latitude is None) != (longitude is None):
+        fields["latitude"] = ["Give both latitude and longitude, or neither."]
+    if latitude is not None and not -90 <= latitude <= 90:
+        fields["latitude"] = ["Latitude must be between -90 and 90."]
+    if longitude is not None and not -180 <= longitude <= 180:
+        fields["longitude"] = ["Longitude must be between -180 and 180."]
+    return fields
+
+
+@transaction.atomic
+def beacon_create(
+    *,
+    beacon_id: str,
+    name: str,
+    building: str = "",
+    floor: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    is_active: bool = True,
+) -> Beacon:
+    beacon = Beacon(
+        beacon_id=beacon_id.strip(), name=name.strip(), building=building.strip(), floor=floor.strip(),
+        latitude=latitude, longitude=longitude, is_active=is_active,
+    )
+    fields = _validate_coordinates(latitude, longitude)
+    if not beacon.name:
+        fields["name"] = ["This field may not be blank."]
+    try:
+        Beacon._meta.get_field("beacon_id").run_validators(beacon.beacon_id)
+    except ValidationError as exc:
+        fields["beacon_id"] = exc.messages
+    if not beacon.beacon_id:
+        fields["beacon_id"] = ["This field may not be blank."]
+    if fields:
+        raise InvalidInput("Invalid beacon.", fields=fields)
+    if Beacon.objects.filter(beacon_id=beacon.beacon_id).exists():
+        raise Conflict(f"Beacon {beacon.beacon_id!r} already exists.", code="beacon_exists")
+    beacon.save()
+    return beacon
+
+
+def new_device_key() -> str:
+    return "nkd_" + secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def device_create(
+    *, device_id: str, beacon: Beacon | str | None = None, name: str = "", kind: str = Device.Kind.CAMERA
+) -> tuple[Device, str]:
+    """Register a detection device. Returns it with its API key, which is never stored or shown again."""
+    device_id = device_id.strip()
+    fields = {}
+    try:
+        Device._meta.get_field("device_id").run_validators(device_id)
+    except ValidationError as exc:
+        fields["device_id"] = exc.messages
+    if not device_id:
+        fields["device_id"] = ["This field may not be blank."]
+    if kind not in Device.Kind.values:
+        fields["kind"] = [f"Use one of {', '.join(Device.Kind.values)}."]
+    if fields:
+        raise InvalidInput("Invalid device.", fields=fields)
+    if isinstance(beacon, str):
+        beacon_id, beacon = beacon, Beacon.objects.filter(beacon_id=beacon).first()
+        if beacon is None:
+            raise NotFound(f"Beacon {beacon_id!r} not found.", code="beacon_not_found")
+    if Device.objects.filter(device_id=device_id).exists():
+        raise Conflict(f"Device {device_id!r} already exists.", code="device_exists")
+    raw_key = new_device_key()
+    device = Device.objects.create(
+        device_id=device_id, beacon=beacon, name=name.strip() or device_id, kind=kind, api_key_hash=hash_key(raw_key)
+    )
+    return device, raw_key
+
+
+@transaction.atomic
+def device_key_rotate(*, device_id: str) -> tuple[Device, str]:
+    """Give a device a new key; the old one stops working at once."""
+    device = Device.objects.select_for_update().filter(device_id=device_id).first()
+    if device is None:
+        raise NotFound(f"Device {device_id!r} not found.")
+    raw_key = new_device_key()
+    device.api_key_hash = hash_key(raw_key)
+    device.save(update_fields=["api_key_hash"])
+    return device, raw_key
+
+
+# Detection reports ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DetectionResult:
+    ai_event: AIEvent
+    threshold: float
+    incident: Incident | None = None
+    signal: IncidentSignal | None = None
+    images: list[IncidentImage] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return self.ai_event.outcome
+
+    @property
+    def created(self) -> bool:
+        return self.outcome == AIEvent.Outcome.INCIDENT_CREATED
+
+
+def _validate_report(*, kind: str, confidence_score: float, description: str, details: dict, image_count: int) -> None:
+    fields = {}
+    if kind not in DetectionKind.values:
+        fields["kind"] = [f"Use one of {', '.join(DetectionKind.values)}."]
+    if isinstance(confidence_score, bool) or not isinstance(confidence_score, (int, float)) or not (
+        0.0 <= confidence_score <= 1.0
+    ):
+        fields["confidence_score"] = ["Must be a number between 0.0 and 1.0."]
+    if not description.strip():
+        fields["description"] = ["This field may not be blank."]
+    elif len(description) > MAX_DESCRIPTION_CHARS:
+        fields["description"] = [f"Ensure this field has no more than {MAX_DESCRIPTION_CHARS} characters."]
+    if not isinstance(details, dict):
+        fields["details"] = ["Must be a JSON object."]
+    elif len(json.dumps(details)) > MAX_DETAILS_BYTES:
+        fields["details"] = [f"Must be at most {MAX_DETAILS_BYTES} bytes of JSON."]
+    if fields:
+        raise InvalidInput("Invalid detection report.", fields=fields)
+    if image_count > MAX_IMAGES_PER_REPORT:
+        raise InvalidInput(
+            f"Maximum {MAX_IMAGES_PER_REPORT} images allowed",
+            fields={"images": [f"Maximum {MAX_IMAGES_PER_REPORT} images allowed; {image_count} were sent."]},
+        )
+
+
+def _check_reporter(*, device: Device, beacon_id: str, device_id: str | None) -> None:
+    """A device speaks only for itself, and a device bound to a beacon only for that beacon."""
+    if not device.is_active:
+        raise Forbidden("This device is inactive.", code="device_inactive")
+    if device_id and device_id != device.device_id:
+        raise Forbidden(
+            f"device_id {device_id!r} is not the authenticated device ({device.device_id}).", code="device_mismatch"
+        )
+    if not device.may_report_for(beacon_id):
+        raise Forbidden(
+            f"Device {device.device_id} may report only for beacon {device.beacon.beacon_id}.", code="beacon_mismatch"
+        )
+
+
+def _active_beacon(beacon_id: str, *, lock: bool = False) -> Beacon:
+    qs = Beacon.objects.select_for_update() if lock else Beacon.objects.all()
+    beacon = qs.filter(beacon_id=beacon_id, is_active=True).first()
+    if beacon is None:
+        raise NotFound(f"Beacon {beacon_id!r} not found or inactive.", code="beacon_not_found")
+    return beacon
+
+
+def _store_evidence(evidence: list[EvidenceImage]) -> list[tuple[str, EvidenceImage]]:
+    storage = evidence_storage()
+    stored = []
+    try:
+        for item in evidence:
+            stored.append((storage.save(evidence_path(item.content_type), ContentFile(item.data)), item))
+    except BaseException:
+        _discard_evidence(stored)
+        raise
+    return stored
+
+
+def _discard_evidence(stored: list[tuple[str, EvidenceImage]]) -> None:
+    storage = evidence_storage()
+    for name, _ in stored:
+        try:
+            storage.delete(name)
+        except Exception:  # pragma: no cover - the original error matters more than a cleanup failure
+            logger.exception("Could not delete evidence %s after a failed report", name)
+
+
+def ai_detection_report(
+    *,
+    kind: str,
+    device: Device,
+    beacon_id: str,
+    confidence_score: float,
+    description: str,
+    details: dict | None = None,
+    images: list | tuple = (),
+    device_id: str | None = None,
+) -> DetectionResult:
+    """Record a detection; at or above the kind's threshold it opens an incident or joins a recent one.
+
+    Everything is checked before anything is written. Images are uploaded before the transaction,
+    not inside it, so a slow upload never holds the beacon lock (or SQLite's one write lock);
+    if the transaction then fails, the uploads are deleted again.
+    """
+    details = {} if details is None else details
+    _validate_report(
+        kind=kind, confidence_score=confidence_score, description=description, details=details,
+        image_count=len(images),
+    )
+    _check_reporter(device=device, beacon_id=beacon_id, device_id=device_id)
+    evidence = [
+        inspect_image(upload, number=number, max_bytes=settings.EVIDENCE_MAX_BYTES)
+        for number, upload in enumerate(images, start=1)
+    ]
+    _active_beacon(beacon_id)
+    stored = _store_evidence(evidence)
+    try:
+        return _record_report(
+            kind=kind, device=device, beacon_id=beacon_id, confidence_score=float(confidence_score),
+            description=description.strip(), details=details, stored=stored,
+        )
+    except BaseException:
+        _discard_evidence(stored)
+        raise
+
+
+@transaction.atomic
+def _record_report(
+    *, kind: str, device: Device, beacon_id: str, confidence_score: float, description: str, details: dict,
+    stored: list[tuple[str, EvidenceImage]],
+) -> DetectionResult:
+    # The beacon row lock (PostgreSQL) makes "look for a recent incident, else create one" a single step
+    # per beacon: of two concurrent reports, the second waits here and then finds the first one's incident.
+    # SQLite ignores the lock but needs none: BEGIN IMMEDIATE admits one writing transaction at a time.
+    beacon = _active_beacon(beacon_id, lock=True)
+    now = timezone.now()
+    threshold = float(settings.INCIDENT_THRESHOLDS[kind])
+    Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+    ai_event = AIEvent.objects.create(
+        kind=kind, beacon=beacon, device=device, confidence_score=confidence_score, threshold=threshold,
+        description=description, details=details, outcome=AIEvent.Outcome.LOGGED_ONLY, received_at=now,
+    )
+    if confidence_score < threshold:
+        images = _attach_images(stored, ai_event=ai_event, incident=None, now=now)
+        return DetectionResult(ai_event=ai_event, threshold=threshold, images=images)
+
+    window = timedelta(seconds=settings.INCIDENT_DEDUP_WINDOW_SECONDS)
+    incident = (
+        Incident.objects.select_related("beacon", "assigned_to")
+        .filter(beacon=beacon, kind=kind, status__in=Incident.OPEN_STATUSES, last_signal_at__gte=now - window)
+        .order_by("-last_signal_at")
+        .first()
+    )
+    created = incident is None
+    if created:
+        incident = Incident.objects.create(
+            kind=kind, beacon=beacon, priority=Incident.PRIORITY_BY_KIND[kind], description=description,
+            first_signal_at=now, last_signal_at=now, signal_count=1, created_at=now,
+        )
+    else:
+        incident.last_signal_at = max(incident.last_signal_at, now)
+        incident.signal_count += 1
+        incident.save(update_fields=["last_signal_at", "signal_count", "updated_at"])
+    signal = IncidentSignal.objects.create(
+        incident=incident, signal_type=IncidentSignal.TYPE_BY_KIND[kind], ai_event=ai_event, device=device,
+        confidence_score=confidence_score, description=description, received_at=now,
+    )
+    ai_event.incident = incident
+    ai_event.outcome = AIEvent.Outcome.INCIDENT_CREATED if created else AIEvent.Outcome.SIGNAL_ADDED
+    ai_event.save(update_fields=["incident", "outcome"])
+    images = _attach_images(stored, ai_event=ai_event, incident=incident, now=now)
+
+    report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score, "images": len(images)}
+    if created:
+        _audit(incident, action="created", actor_label=device.label, details=report)
+        _publish(incident, event="incident_created", action="created", by=device.label, now=now)
+        _queue_alerts(incident, now=now)
+    else:
+        # Not an alert: no incident_created, no mail, no webhook; dashboards only refresh the counts.
+        _audit(incident, action="signal_added", actor_label=device.label, from_status=incident.status, details=report)
+        _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
+    return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal, images=images)
+
+
+def _attach_images(
+    stored: list[tuple[str, EvidenceImage]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
+) -> list[IncidentImage]:
+    return [
+        IncidentImage.objects.create(
+            ai_event=ai_event, incident=incident, image=name, sha256=item.sha256, content_type=item.content_type,
+            size_bytes=item.size, width=item.width, height=item.height, uploaded_at=now,
+            description=f"AI Detection Image {number} ({ai_event.kind.upper()})",
+        )
+        for number, (name, item) in enumerate(stored, start=1)
+    ]
+
+
+def _audit(incident: Incident, *, action: str, actor_label: str, actor: User | None = None, from_status: str = "",
+           details: dict | None = None) -> None:
+    IncidentAuditEntry.objects.create(
+        incident=incident, action=action, from_status=from_status, to_status=incident.status, actor=actor,
+        actor_label=actor_label, details=details or {},
+    )
+
+
+def _publish(incident: Incident, *, event: str, action: str, by: str, now: datetime, extra: dict | None = None) -> None:
+    payload = {**incident.event_payload(), "action": action, "by": by, "timestamp": now.isoformat(), **(extra or {})}
+    publish(event=event, rooms=[rooms.INCIDENTS_CHANNEL], payload=payload)
+
+
+def _queue_alerts(incident: Incident, *, now: datetime) -> None:
+    payload = incident.event_payload()
+    targets = [(AlertDelivery.Channel.EMAIL, address) for address in settings.ALERT_EMAIL_RECIPIENTS]
+    targets += [(AlertDelivery.Channel.WEBHOOK, url) for url in settings.ALERT_WEBHOOK_URLS]
+    AlertDelivery.objects.bulk_create(
+        AlertDelivery(incident=incident, event="incident_created", channel=channel, target=target, payload=payload,
+                      next_attempt_at=now, created_at=now)
+        for channel, target in targets
+    )
+
+
+# The response workflow --------------------------------------------------------------------------
+
+
+def _actor_label(user: User) -> str:
+    return f"{user.role}:{user.username}"
+
+
+def _lock_open_incident(incident_id) -> Incident:
+    """Re-read the incident under a row lock, so two responders cannot both move it from one state."""
+    # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to assigned_to.
+    incident = (
+        Incident.objects.select_for_update(of=("self",)).select_related("beacon", "assigned_to")
+        .filter(pk=incident_id).first()
+    )
+    if incident is None:
+        raise NotFound("Incident not found.")
+    if not incident.is_open:
+        raise Conflict(f"Incident is {incident.status}; it can no longer change.", code="incident_closed")
+    return incident
+
+
+def _change(incident: Incident, *, to_status: str, action: str, actor: User, stamp: str | None = None,
+            details: dict | None = None, extra_fields: tuple[str, ...] = ()) -> Incident:
+    now = timezone.now()
+    from_status = incident.status
+    incident.status = to_status
+    update_fields = ["status", "updated_at", *extra_fields]
+    if stamp:
+        setattr(incident, stamp, now)
+        update_fields.append(stamp)
+    incident.save(update_fields=update_fields)
+    _audit(incident, action=action, actor=actor, actor_label=_actor_label(actor), from_status=from_status,
+           details=details)
+    _publish(incident, event="incident_updated", action=action, by=_actor_label(actor), now=now, extra=details)
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(*, incident_id, actor: User, note: str = "") -> Incident:
+    incident = _lock_open_incident(incident_id)
+    if incident.status != Incident.Status.CREATED:
+        raise Conflict(f"Incident is already {incident.status}.", code="already_acknowledged")
+    return _change(incident, to_status=Incident.Status.ACKNOWLEDGED, action="acknowledged", actor=actor,
+                   stamp="acknowledged_at", details={"note": note} if note else None)
+
+
+@transaction.atomic
+def incident_assign(*, incident_id, officer_username: str, actor: User, note: str = "") -> Incident:
+    """Put an officer in charge; an incident already in progress stays in progress (a handover)."""
+    officer = User.objects.filter(username=officer_username, role=User.Role.OFFICER, is_active=True).first()
+    if officer is None:
+        raise InvalidInput("Unknown officer.", fields={"officer": [f"No active officer {officer_username!r}."]})
+    incident = _lock_open_incident(incident_id)
+    if incident.assigned_to_id == officer.pk:
+        raise Conflict(f"Incident is already assigned to {officer.username}.", code="already_assigned")
+    incident.assigned_to = officer
+    details = {"officer": officer.username, "unit_number": officer.unit.unit_number if officer.unit_id else None}
+    if note:
+        details["note"] = note
+    return _change(incident, to_status=incident.status_after_assign(), action="assigned", actor=actor,
+                   stamp="assigned_at", details=details, extra_fields=("assigned_to",))
+
+
+@transaction.atomic
+def incident_start(*, incident_id, actor: User, note: str = "") -> Incident:
+    """The assigned officer is on scene (or on the way): the incident is in progress."""
+    incident = _lock_open_incident(incident_id)
+    if incident.status != Incident.Status.ASSIGNED:
+        raise Conflict(f"Only an assigned incident can start; this one is {incident.status}.", code="not_assigned")
+    return _change(incident, to_status=Incident.Status.IN_PROGRESS, action="started", actor=actor,
+                   details={"note": note} if note else None)
+
+
+@transaction.atomic
+def incident_resolve(*, incident_id, actor: User, resolution_note: str) -> Incident:
+    if not resolution_note.strip():
+        raise InvalidInput("A resolution note is required.",
+                           fields={"resolution_note": ["This field may not be blank."]})
+    incident = _lock_open_incident(incident_id)
+    incident.resolution_note = resolution_note.strip()
+    return _change(incident, to_status=Incident.Status.RESOLVED, action="resolved", actor=actor, stamp="resolved_at",
+                   details={"resolution_note": incident.resolution_note}, extra_fields=("resolution_note",))
+
+
+# Alert deliveries -------------------------------------------------------------------------------
+
+
+def alert_deliveries_claim(*, limit: int, lease: timedelta, now: datetime | None = None) -> list[AlertDelivery]:
+    """Take up to `limit` due deliveries for this sender, each until `now + lease`.
+
+    Each claim is a conditional UPDATE that succeeds only while the row is unclaimed (or its lease
+    has run out): of two senders racing for a row, exactly one updates it, so no row is sent twice.
+    """
+    now = now or timezone.now()
+    claimable = Q(delivered_at__isnull=True) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    candidates = list(
+        AlertDelivery.objects.filter(claimable, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
+    )
+    claimed = [pk for pk in candidates if AlertDelivery.objects.filter(claimable, pk=pk).update(claimed_until=now + lease)]
+    return list(AlertDelivery.objects.filter(pk__in=claimed).select_related("incident__beacon").order_by("id"))
+
+
+@transaction.atomic
+def alert_delivery_record_attempt(
+    *, delivery_id: int, succeeded: bool, started_at: datetime, duration_ms: int, status_code: int | None = None,
+    error: str = "",
+) -> AlertDelivery:
+    """Log one try; a failure is tried again later, waiting twice as long each time (up to a cap)."""
+    delivery = AlertDelivery.objects.select_for_update().get(pk=delivery_id)
+    delivery.attempts += 1
+    DeliveryAttempt.objects.create(
+        delivery=delivery, number=delivery.attempts, started_at=started_at, duration_ms=duration_ms,
+        succeeded=succeeded, status_code=status_code, error=error[:2000],
+    )
+    now = timezone.now()
+    if succeeded:
+        delivery.delivered_at = now
+        delivery.last_error = ""
+    else:
+        delivery.last_error = error[:2000]
+        delivery.next_attempt_at = now + AlertDelivery.backoff(
+            delivery.attempts, base_seconds=settings.ALERT_RETRY_BASE_SECONDS,
+            max_seconds=settings.ALERT_RETRY_MAX_SECONDS,
+        )
+    delivery.claimed_until = None
+    delivery.save(update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at", "claimed_until"])
+    return delivery

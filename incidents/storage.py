@@ -1,0 +1,81 @@
+"""Where evidence lives: private local files by default, Google Cloud Storage when GS_BUCKET_NAME is set."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage
+from django.core.signals import setting_changed
+from django.utils import timezone
+from django.utils.functional import LazyObject, empty
+
+EXTENSION_BY_CONTENT_TYPE = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+_SETTINGS = {"GS_BUCKET_NAME", "GS_PROJECT_ID", "GS_CREDENTIALS", "GS_CREDENTIALS_FILE", "GS_IAM_SIGN_BLOB",
+             "MEDIA_ROOT", "EVIDENCE_URL_EXPIRY_SECONDS"}
+_GCS_SCOPES = ["https://www.googleapis.com/auth/devstorage.read_write"]
+
+
+def evidence_uses_signed_urls() -> bool:
+    return bool(settings.GS_BUCKET_NAME)
+
+
+def _gcs_credentials():
+    """GS_CREDENTIALS (an object) or GS_CREDENTIALS_FILE (a key file); None means the machine's default."""
+    credentials = getattr(settings, "GS_CREDENTIALS", None)
+    if credentials is None and settings.GS_CREDENTIALS_FILE:
+        from google.oauth2 import service_account
+
+        credentials = service_account.Credentials.from_service_account_file(
+            settings.GS_CREDENTIALS_FILE, scopes=_GCS_SCOPES
+        )
+    return credentials
+
+
+def build_evidence_backend() -> Storage:
+    if settings.GS_BUCKET_NAME:
+        from storages.backends.gcloud import GoogleCloudStorage
+
+        return GoogleCloudStorage(
+            bucket_name=settings.GS_BUCKET_NAME,
+            project_id=settings.GS_PROJECT_ID,
+            credentials=_gcs_credentials(),
+            iam_sign_blob=settings.GS_IAM_SIGN_BLOB,
+            # No ACL of our own: objects get the bucket's (private) defaults and are never made public.
+            default_acl=None,
+            querystring_auth=True,
+            expiration=timedelta(seconds=settings.EVIDENCE_URL_EXPIRY_SECONDS),
+            file_overwrite=False,
+        )
+    # base_url=None: local evidence has no URL of its own, only the authenticated download view.
+    return FileSystemStorage(location=settings.MEDIA_ROOT, base_url=None)
+
+
+class EvidenceStorage(LazyObject):
+    """The evidence backend, built on first use and rebuilt when its settings change (tests, reloads)."""
+
+    def _setup(self):
+        self._wrapped = build_evidence_backend()
+
+
+_evidence_storage = EvidenceStorage()
+
+
+def evidence_storage() -> Storage:
+    return _evidence_storage
+
+
+def _reset_on_setting_change(*, setting, **kwargs):
+    if setting in _SETTINGS:
+        _evidence_storage._wrapped = empty
+
+
+setting_changed.connect(_reset_on_setting_change)
+
+
+def evidence_path(content_type: str) -> str:
+    """incidents/YYYY/MM/DD/<uuid>.<ext>: unguessable, and nothing of the uploader's file name."""
+    return f"incidents/{timezone.now():%Y/%m/%d}/{uuid.uuid4()}.{EXTENSION_BY_CONTENT_TYPE[content_type]}"
+
+
+def evidence_upload_to(instance, filename: str) -> str:
+    return evidence_path(instance.content_type)
