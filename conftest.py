@@ -7,6 +7,13 @@ from accounts.models import User
 from naarikavach import testing
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # PBKDF2 at production strength costs ~0.3 s per user; tests make hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _generous_throttles(settings):
     """Throttling is tested on its own; elsewhere it would only make tests depend on each other."""
