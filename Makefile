@@ -1,0 +1,62 @@
+# NaariKavach: `make run` starts the platform, `make test` runs every test (SQLite, then PostgreSQL).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The PostgreSQL pass of `make test`; pytest-django creates and drops test_<name> on this server.
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/naarikavach
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test test-sqlite test-postgres install install-test browser demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.run-deps: requirements.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: requirements.txt requirements-detection.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/pip install -q -r requirements-test.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(VENV)/.run-deps node_modules/.package-lock.json
+install-test: $(VENV)/.test-deps node_modules/.package-lock.json browser
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browsers here).
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+
+run: demo
+	./run_platform.sh
+
+test: install-test
+	$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$${CI:-}" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3)" 2>/dev/null; then \
+	  $(MAKE) --no-print-directory test-postgres; \
+	else \
+	  echo "PostgreSQL is not reachable at $(PG_TEST_URL): skipped the PostgreSQL pass (CI always runs it)."; \
+	fi
+
+test-sqlite: install-test
+	@echo "== Test suite on SQLite =="
+	$(BIN)/pytest
+
+test-postgres: install-test
+	@echo "== Test suite on PostgreSQL =="
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) node_modules .local/test_db.sqlite3*
