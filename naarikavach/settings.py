@@ -119,6 +119,40 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(LOCAL_DIR / "media")))
 MEDIA_URL = "/media-not-public/"
 
+# Incidents from AI detection (see docs/incidents.md). Reports at or above a kind's threshold make
+# incidents; a report joins an open incident of its kind at its beacon seen within the window.
+INCIDENT_THRESHOLDS = {
+    "violence": env_float("INCIDENT_THRESHOLD_VIOLENCE", 0.75),
+    "scream": env_float("INCIDENT_THRESHOLD_SCREAM", 0.80),
+}
+INCIDENT_DEDUP_WINDOW_SECONDS = env_int("INCIDENT_DEDUP_WINDOW_SECONDS", 300)
+EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
+# Evidence goes to MEDIA_ROOT unless GS_BUCKET_NAME is set: then to Google Cloud Storage (django-storages),
+# private, handed out as signed URLs that expire. Credentials: GS_CREDENTIALS_FILE (a service-account key),
+# else the machine's default credentials with GS_IAM_SIGN_BLOB=1 to sign through the IAM API.
+GS_BUCKET_NAME = env_str("GS_BUCKET_NAME", "")
+GS_PROJECT_ID = env_str("GS_PROJECT_ID", "") or None
+GS_CREDENTIALS_FILE = env_str("GS_CREDENTIALS_FILE", "")
+GS_IAM_SIGN_BLOB = env_bool("GS_IAM_SIGN_BLOB", False)
+EVIDENCE_URL_EXPIRY_SECONDS = env_int("EVIDENCE_URL_EXPIRY_SECONDS", 300)
+# Alerts for new incidents, sent by `python manage.py send_alerts` (never inside the request).
+ALERT_EMAIL_RECIPIENTS = env_list("ALERT_EMAIL_RECIPIENTS", "")
+ALERT_WEBHOOK_URLS = env_list("ALERT_WEBHOOK_URLS", "")
+ALERT_WEBHOOK_SECRET = secret_from_env_or_file("ALERT_WEBHOOK_SECRET", LOCAL_DIR / "webhook_secret")
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_float("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
+ALERT_RETRY_BASE_SECONDS = env_float("ALERT_RETRY_BASE_SECONDS", 30)
+ALERT_RETRY_MAX_SECONDS = env_float("ALERT_RETRY_MAX_SECONDS", 3600)
+ALERT_POLL_SECONDS = env_float("ALERT_POLL_SECONDS", 2)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "NaariKavach <alerts@localhost>")
+
 LOGIN_URL = "/dashboard/login/"
 
 REST_FRAMEWORK = {
@@ -169,6 +203,8 @@ REALTIME_PORT = env_int("REALTIME_PORT", 8001)
 REALTIME_NUDGE_ADDR = env_str("REALTIME_NUDGE_ADDR", "127.0.0.1:8002")
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 1.0)
 OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
+# How often the realtime server deletes outbox events older than the retention (0: never; see prune_outbox).
+REALTIME_PRUNE_INTERVAL = env_float("REALTIME_PRUNE_INTERVAL", 600)
 REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")
 
 # Web pages (dashboard/): where browsers reach the realtime server (empty: same host, REALTIME_PORT)

@@ -1,0 +1,18 @@
+"""Run the realtime (Socket.IO) server under uvicorn: `python manage.py run_realtime --port 8001`."""
+
+import uvicorn
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the Socket.IO server that delivers outbox events to clients (ASGI, uvicorn)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (0.0.0.0 for a LAN).")
+        parser.add_argument("--port", type=int, default=settings.REALTIME_PORT)
+        parser.add_argument("--log-level", default="info")
+
+    def handle(self, *args, host, port, log_level, **options):
+        # One process per port: several processes behind a load balancer are documented in docs/realtime.md.
+        uvicorn.run("realtime.server.asgi:app", host=host, port=port, log_level=log_level, lifespan="on")

@@ -1,0 +1,91 @@
+"""The app factory: a python-socketio AsyncServer under ASGI, its delivery hub and background tasks."""
+
+import asyncio
+import json
+import logging
+
+import socketio
+from django.conf import settings
+from django.db import connection
+
+from realtime.server import handlers, wakeup
+from realtime.server.db import run_db
+from realtime.server.hub import Hub
+from realtime.services import outbox_prune
+
+logger = logging.getLogger(__name__)
+
+
+class SocketIOTransport:
+    def __init__(self, sio: socketio.AsyncServer):
+        self.sio = sio
+
+    async def send(self, event: str, message: dict, to: list[str]) -> None:
+        # One emit to many sids encodes the packet once; each sid gets it once even if listed in several rooms.
+        await self.sio.emit(event, message, to=to)
+
+
+def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
+    """Build the ASGI app; the hub starts with the ASGI lifespan (uvicorn runs it), not at import."""
+    origins = settings.REALTIME_CORS_ORIGINS
+    sio = socketio.AsyncServer(
+        async_mode="asgi",
+        cors_allowed_origins="*" if origins == ["*"] else origins,
+        # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
+        async_handlers=True,
+    )
+    hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL)
+    handlers.register(sio, hub)
+    prune_every = settings.REALTIME_PRUNE_INTERVAL if prune_interval is None else prune_interval
+    background: list[asyncio.Task] = []
+    closers = []
+
+    async def startup():
+        await hub.start()
+        background.append(asyncio.create_task(hub.run(), name="realtime-delivery"))
+        if connection.vendor == "postgresql":
+            background.append(asyncio.create_task(wakeup.listen_postgres(hub.nudge), name="realtime-listen"))
+        else:
+            udp = await wakeup.listen_udp(settings.REALTIME_NUDGE_ADDR, hub.nudge)
+            if udp is not None:
+                closers.append(udp.close)
+        if prune_every > 0:
+            background.append(asyncio.create_task(_prune_forever(prune_every), name="realtime-prune"))
+        logger.info("Realtime server delivering from event %s (%s)", hub.cursor, connection.vendor)
+
+    async def shutdown():
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
+        for close in closers:
+            close()
+
+    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub), on_startup=startup, on_shutdown=shutdown)
+    app.hub, app.sio = hub, sio
+    return app
+
+
+async def _prune_forever(interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            deleted = await run_db(outbox_prune)
+            if deleted:
+                logger.info("Pruned %d outbox events older than %s hours", deleted, settings.OUTBOX_RETENTION_HOURS)
+        except Exception:
+            logger.exception("Pruning the outbox failed")
+
+
+def _health_app(hub: Hub):
+    """GET /healthz: the server is up and reading the outbox (for load balancers, tests and the benchmark)."""
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        found = scope["path"] == "/healthz"
+        body = json.dumps({"status": "ok", **hub.stats()} if found else {"detail": "Not found"}).encode()
+        await send({"type": "http.response.start", "status": 200 if found else 404,
+                    "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    return app

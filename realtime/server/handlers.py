@@ -1,0 +1,88 @@
+"""The Socket.IO events clients may send: connect (with `auth`), the joins of the NaariKavach contract, nothing else."""
+
+import asyncio
+import logging
+
+import socketio
+
+from realtime import permissions
+from realtime.permissions import JoinRefused
+from realtime.server.auth import AuthenticationFailed, authenticate, parse_last_event_id
+from realtime.server.db import run_db
+from realtime.server.hub import Hub
+
+logger = logging.getLogger(__name__)
+
+
+def register(sio: socketio.AsyncServer, hub: Hub) -> None:
+    greetings: set[asyncio.Task] = set()
+
+    @sio.event
+    async def connect(sid, environ, auth=None):
+        try:
+            principal = await run_db(authenticate, auth)
+            last_event_id = parse_last_event_id(auth.get("last_event_id"))
+        except (AuthenticationFailed, ValueError) as exc:
+            raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+        hub.add_client(sid, principal, last_event_id)
+        # Sent once the connection is accepted: a message sent from inside this handler would reach
+        # the client before the acceptance itself.
+        task = asyncio.create_task(_greet(sid, principal.label))
+        greetings.add(task)
+        task.add_done_callback(greetings.discard)
+
+    async def _greet(sid, label):
+        for _ in range(200):
+            if sio.manager.is_connected(sid, "/"):
+                break
+            await asyncio.sleep(0.005)
+        await hub.send_control(sid, "connection_established", {"message": f"Connected to NaariKavach as {label}."})
+
+    @sio.event
+    async def disconnect(sid, reason=None):
+        hub.remove_client(sid)
+
+    @sio.event
+    async def join_sos_room(sid, data=None):
+        await _join(sid, data, lambda principal, payload: run_db(permissions.sos_room_target, principal, payload),
+                    lambda target: f"Joined SOS room {target.reply['room_id']}")
+
+    @sio.event
+    async def join_officer_room(sid, data=None):
+        await _join(sid, data, lambda principal, payload: run_db(permissions.unit_room_target, principal, payload),
+                    lambda target: f"Joined unit room {target.reply['unit_number']}")
+
+    def _channel_handler(channel):
+        async def join_channel(sid, data=None):
+            async def resolve(principal, payload):
+                return permissions.channel_target(principal, channel)
+
+            await _join(sid, data, resolve, lambda target: f"Joined {channel}")
+
+        return join_channel
+
+    # join_sos_channel, join_location_tracking_channel, join_incidents_channel.
+    for channel in permissions.CHANNELS:
+        sio.on(f"join_{channel}", _channel_handler(channel))
+
+    @sio.on("*")
+    async def anything_else(event, sid, *args):
+        # Only the platform's services publish events; a client sending one (new_sos, sos_updated...) changes nothing.
+        await hub.send_control(sid, "error", {"message": f"Unknown event {event!r}: clients cannot send it."})
+
+    async def _join(sid, data, resolve, describe):
+        client = hub.clients.get(sid)
+        if client is None:
+            return
+        payload = data if isinstance(data, dict) else {}
+        try:
+            if data is not None and not isinstance(data, dict):
+                raise JoinRefused("The join payload must be an object.")
+            last_event_id = parse_last_event_id(payload.get("last_event_id"))
+            target = await resolve(client.principal, payload)
+        except (JoinRefused, ValueError) as exc:
+            await hub.send_control(sid, "error", {"message": str(exc)})
+            return
+        if last_event_id is None:
+            last_event_id = client.auth_last_event_id
+        await hub.join(sid, target, last_event_id, describe(target))

@@ -1,0 +1,328 @@
+"""Delivery: follows the outbox in id order and sends each event exactly once to every client owed it.
+
+Every realtime process runs one Hub. Its loop reads outbox rows after its cursor (woken by a nudge or
+a NOTIFY, and at a short interval regardless) and dispatches them, one at a time, under `lock`.
+
+A client is owed an event when one of the event's rooms is a room the client has joined with a start
+below the event's id. A join picks its start from the client's resume point (`last_event_id`): the
+room's events after it are replayed from the database; without one, the client starts at the current
+cursor (for an SOS room: at the snapshot its trail was read in).
+
+The race between a replay query and the live loop is closed by *holding* the client: from the moment
+its first join begins until its last queued join completes, the loop does not send to the client but
+buffers every event for it. The replayed rows and the buffer are then merged, deduplicated by id and
+sent in id order. Joins sent together right after connecting (the documented pattern) are one hold,
+so the client sees one stream in increasing id order, in which the highest `event_id` seen is always
+a safe point to resume from.
+"""
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from realtime import selectors
+from realtime.permissions import JoinTarget
+from realtime.selectors import Event
+from realtime.server.auth import Principal
+from realtime.server.db import run_db
+
+logger = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    async def send(self, event: str, message: dict, to: list[str]) -> None: ...
+
+
+@dataclass
+class Hold:
+    """A client's joins in progress: what it had before, and everything to send once they complete."""
+
+    cursor: int  # the hub's cursor when the hold began: every owed event up to it had been sent
+    rooms: dict[str, int]  # the client's rooms (and their starts) before the hold
+    pos: int  # the highest id sent to the client before the hold
+    floor: int  # no resume point may be above this while the hold lasts (see Client.resume_point)
+    pending: dict[int, Event] = field(default_factory=dict)  # replayed and buffered events, by id
+    trails: list[Event] = field(default_factory=list)
+    resyncs: list[dict] = field(default_factory=list)
+
+    def sent_before(self, event: Event) -> bool:
+        return event.id <= self.pos and any(event.id > self.rooms[r] for r in event.rooms if r in self.rooms)
+
+
+@dataclass
+class Client:
+    sid: str
+    principal: Principal
+    auth_last_event_id: int | None = None
+    rooms: dict[str, int] = field(default_factory=dict)  # joined room -> start: owed its events with id > start
+    joining: set[str] = field(default_factory=set)  # rooms whose join is in progress
+    pos: int = 0  # the highest event id sent to this client
+    queued_joins: int = 0
+    hold: Hold | None = None
+    join_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    connected: bool = True
+
+    def owes(self, event: Event) -> bool:
+        return any(event.id > self.rooms[r] for r in event.rooms if r in self.rooms)
+
+    def follows(self, event: Event) -> bool:
+        return any(r in self.rooms or r in self.joining for r in event.rooms)
+
+    def resume_point(self, cursor: int) -> int:
+        """An event id this client may resume from without missing anything: every owed event up to it was sent.
+
+        Control messages carry it as their `event_id`, so that a client that has received no event yet
+        (a quiet dashboard) still has a point to resume from after a drop.
+        """
+        if self.hold is not None:
+            return self.hold.floor
+        if not self.rooms and self.auth_last_event_id is not None:
+            # Its joins have not started: it holds everything up to its own resume point, no more.
+            return min(cursor, self.auth_last_event_id)
+        return cursor
+
+
+class Hub:
+    def __init__(self, transport: Transport, *, poll_interval: float, batch_size: int = 500,
+                 replay_limit: int = 10_000, cursor_wait: float = 10.0):
+        self.transport = transport
+        self.poll_interval = poll_interval
+        self.batch_size = batch_size
+        self.replay_limit = replay_limit
+        self.cursor_wait = cursor_wait
+        self.cursor = 0
+        self.clients: dict[str, Client] = {}
+        self.members: dict[str, set[str]] = defaultdict(set)
+        # Held while events are dispatched and while a join begins or completes, so neither sees the other half-done.
+        self.lock = asyncio.Lock()
+        self.delivered = 0
+        self._wake = asyncio.Event()
+        self._moved = asyncio.Condition()
+        self._reading = asyncio.Lock()  # one reader of the tail at a time, or two would dispatch the same rows
+
+    # The live loop ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start at the newest event: clients that were away catch up by replay, not by the live loop."""
+        delay = 0.5
+        while True:
+            try:
+                self.cursor = await run_db(selectors.outbox_newest_id)
+                return
+            except Exception as exc:
+                logger.warning("Outbox not readable yet (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    def nudge(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.catch_up()
+                failures = 0
+            except Exception:
+                failures += 1
+                logger.exception("Reading the outbox failed; retrying")
+                await asyncio.sleep(min(0.2 * 2**failures, 5))
+
+    async def catch_up(self) -> None:
+        """Dispatch every committed event after the cursor."""
+        async with self._reading:
+            while True:
+                events = await run_db(selectors.outbox_after, after_id=self.cursor, limit=self.batch_size)
+                if events:
+                    async with self.lock:
+                        for event in events:
+                            await self._dispatch(event)
+                    async with self._moved:
+                        self._moved.notify_all()
+                if len(events) < self.batch_size:
+                    return
+
+    async def _dispatch(self, event: Event) -> None:
+        recipients = []
+        for sid in set().union(*(self.members.get(room, ()) for room in event.rooms)):
+            client = self.clients.get(sid)
+            if client is None:
+                continue
+            if client.hold is not None:
+                if client.follows(event):
+                    client.hold.pending[event.id] = event
+            elif client.owes(event):
+                recipients.append(sid)
+                client.pos = event.id
+        if recipients:
+            await self.transport.send(event.name, event.message, recipients)
+            self.delivered += len(recipients)
+        self.cursor = event.id
+
+    async def wait_for_cursor(self, event_id: int) -> None:
+        self.nudge()
+        async with self._moved:
+            await asyncio.wait_for(self._moved.wait_for(lambda: self.cursor >= event_id), self.cursor_wait)
+
+    # Clients ---------------------------------------------------------------------------------------
+
+    def add_client(self, sid: str, principal: Principal, last_event_id: int | None) -> Client:
+        client = Client(sid=sid, principal=principal, auth_last_event_id=last_event_id)
+        self.clients[sid] = client
+        return client
+
+    def remove_client(self, sid: str) -> None:
+        client = self.clients.pop(sid, None)
+        if client is None:
+            return
+        client.connected = False
+        for room in set(client.rooms) | client.joining:
+            members = self.members.get(room)
+            if members is not None:
+                members.discard(sid)
+                if not members:
+                    del self.members[room]
+
+    async def send_control(self, sid: str, event: str, message: dict) -> None:
+        """Answer a client (connection_established, error...), with its current resume point as `event_id`."""
+        async with self.lock:
+            client = self.clients.get(sid)
+            if client is not None:
+                await self.transport.send(event, {**message, "event_id": client.resume_point(self.cursor)}, [sid])
+
+    # Joins -----------------------------------------------------------------------------------------
+
+    async def join(self, sid: str, target: JoinTarget, last_event_id: int | None, message: str) -> None:
+        """Join `target` for the client, replaying from `last_event_id` (or sending the SOS trail) first."""
+        client = self.clients.get(sid)
+        if client is None:
+            return
+        # Counted before waiting for the lock, so the join in progress knows another one follows it.
+        client.queued_joins += 1
+        try:
+            async with client.join_lock:
+                await self._join(client, target, last_event_id, message)
+        finally:
+            async with self.lock:
+                client.queued_joins -= 1
+                if client.queued_joins == 0 and client.hold is not None and client.connected:
+                    await self._flush(client)
+
+    async def _join(self, client: Client, target: JoinTarget, last_event_id: int | None, message: str) -> None:
+        room = target.room
+        async with self.lock:
+            if client.hold is None:
+                floor = self.cursor
+                if not client.rooms and client.auth_last_event_id is not None:
+                    floor = min(floor, client.auth_last_event_id)
+                client.hold = Hold(cursor=self.cursor, rooms=dict(client.rooms), pos=client.pos, floor=floor)
+            snapshot = self.cursor
+            rejoin = room in client.rooms
+            if not rejoin:
+                if last_event_id is not None:
+                    client.hold.floor = min(client.hold.floor, last_event_id)
+                client.joining.add(room)
+                self.members[room].add(client.sid)
+        try:
+            start, replayed, trail, resync = (snapshot, [], None, None) if rejoin else await self._catch_up_room(
+                target, last_event_id, snapshot
+            )
+        except Exception:
+            logger.exception("Join of %s failed", room)
+            async with self.lock:
+                self._abandon(client, room)
+            await self.send_control(client.sid, "error", {"message": f"Could not join {room} now; try again."})
+            return
+        async with self.lock:
+            if not client.connected:
+                return
+            if not rejoin:
+                client.joining.discard(room)
+                client.rooms[room] = start
+                client.hold.floor = min(client.hold.floor, start)
+                for event in replayed:
+                    client.hold.pending[event.id] = event
+                if trail is not None:
+                    client.hold.trails.append(trail)
+            if resync is not None:
+                client.hold.resyncs.append(resync)
+            reply = {**target.reply, "message": message, "event_id": client.hold.floor}
+            await self.transport.send("room_joined", reply, [client.sid])
+
+    def _abandon(self, client: Client, room: str) -> None:
+        client.joining.discard(room)
+        if room not in client.rooms:
+            members = self.members.get(room)
+            if members is not None:
+                members.discard(client.sid)
+
+    async def _catch_up_room(self, target: JoinTarget, last_event_id: int | None, snapshot: int):
+        """Where the client starts in the room, what to replay up to `snapshot`, its trail, or why it must resync."""
+        resync = None
+        if last_event_id is not None:
+            replayed = []
+            if last_event_id < snapshot:
+                replayed = await run_db(
+                    selectors.outbox_replay, room=target.room, after_id=last_event_id, upto_id=snapshot,
+                    limit=self.replay_limit + 1,
+                )
+            # Read after the replay: a prune that ran before it shows here, one that ran after it took nothing we need.
+            bounds = await run_db(selectors.outbox_bounds)
+            resync = self._resync_reason(last_event_id, bounds, len(replayed))
+            if resync is None:
+                return last_event_id, replayed, None, None
+        if target.sos_id is None:
+            return snapshot, [], None, resync
+        trail = await run_db(selectors.sos_trail, sos_id=target.sos_id)
+        # Deliver nothing past the trail's snapshot before the loop has dispatched up to it, so the trail's
+        # event_id is a safe resume point for every room of the client, not only this one.
+        await self.wait_for_cursor(trail.as_of_event_id)
+        trail_event = Event(
+            id=trail.as_of_event_id,
+            name="location_history",
+            rooms=frozenset({target.room}),
+            message={"sos_id": trail.sos_id, "room_id": trail.room_id, "locations": trail.points,
+                     "event_id": trail.as_of_event_id},
+        )
+        return trail.as_of_event_id, [], trail_event, resync
+
+    def _resync_reason(self, last_event_id: int, bounds: selectors.OutboxBounds, replayed: int) -> dict | None:
+        oldest, newest = bounds.oldest_id, bounds.newest_id or 0
+        if oldest is not None and last_event_id < oldest - 1:
+            message = f"Events after {last_event_id} have been pruned; refetch over REST."
+        elif last_event_id > newest:
+            message = f"Event {last_event_id} does not exist here; refetch over REST."
+        elif replayed > self.replay_limit:
+            message = f"More than {self.replay_limit} events were missed; refetch over REST."
+        else:
+            return None
+        return {"message": message, "oldest_event_id": oldest}
+
+    async def _flush(self, client: Client) -> None:
+        """End the hold: send the replayed, buffered and trail events the client is owed, in id order."""
+        hold, client.hold = client.hold, None
+        # A trail sorts before a real event with the same id: that event is after the trail in the stream.
+        items = sorted([(e.id, 0, e) for e in hold.trails] + [(e.id, 1, e) for e in hold.pending.values()],
+                       key=lambda item: item[:2])
+        for _, is_event, event in items:
+            if is_event and (not client.owes(event) or hold.sent_before(event)):
+                continue
+            await self.transport.send(event.name, event.message, [client.sid])
+            self.delivered += 1
+            client.pos = max(client.pos, event.id)
+        # After the flush, so that its event_id is a point the client has everything up to: a client that
+        # refetches over REST replaces its resume point with it (its old one is stale, or from elsewhere).
+        for resync in hold.resyncs:
+            await self.transport.send("resync_required", {**resync, "event_id": self.cursor}, [client.sid])
+
+    # Introspection ---------------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        return {"cursor": self.cursor, "clients": len(self.clients), "delivered": self.delivered}
