@@ -1,5 +1,6 @@
 """Django settings for NaariKavach; every deployment knob is an environment variable with a safe default."""
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +71,10 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # One test database per test run (pid), so that concurrent runs on one server never collide.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env_str("TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
+    }
 else:
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -84,8 +89,9 @@ else:
                 "timeout": 20,
             },
             # A file, not memory, so that servers started by the tests in other processes
-            # (realtime, detection worker) see the same test database.
-            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(LOCAL_DIR / "test_db.sqlite3"))},
+            # (realtime, detection worker) see the same test database. One per test run (pid),
+            # so that two runs on one machine never share, or delete, each other's database.
+            "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(LOCAL_DIR / f"test_db_{os.getpid()}.sqlite3"))},
         }
     }
 
