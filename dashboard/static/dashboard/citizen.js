@@ -162,13 +162,13 @@ function connect() {
   realtime = connectRealtime({
     config: config.realtime,
     credentials: { sos_token: current.access_token },
-    onConnect(socket, { resumed }) {
+    onConnect(socket) {
       socket.emit("join_sos_room", { room_id: current.room_id });
-      if (resumed) refresh();
     },
     onEvent(event, data) {
       if (event === "sos_updated" && data.sos_id === current?.sos_id) applyUpdate(data);
-      else if (event === "resync_required") refresh();
+      // Once in the room nothing more is missed; what changed before the join comes from REST.
+      else if (event === "room_joined" || event === "resync_required") refresh();
     },
     onStatus(state) {
       $("live-status").textContent = state === "online" ? "" : "Reconnecting for live updates…";

@@ -13,16 +13,18 @@ const $ = (id) => document.getElementById(id);
 
 const OPEN_SOS = ["active", "acknowledged", "dispatched"];
 const SOS_URGENCY = { active: 0, acknowledged: 1, dispatched: 2 };
-const OPEN_INCIDENTS = ["open", "acknowledged", "assigned"];
-const PRIORITY_URGENCY = { critical: 0, high: 1, medium: 2, low: 3 };
+const OPEN_INCIDENTS = ["CREATED", "ACKNOWLEDGED", "ASSIGNED", "IN_PROGRESS"];
+const PRIORITY_URGENCY = { Critical: 0, High: 1, Medium: 2, Low: 3 };
+const INCIDENT_URGENCY = { CREATED: 0, ACKNOWLEDGED: 1, ASSIGNED: 2, IN_PROGRESS: 2 };
 
 const state = {
   sos: new Map(), // id → {id, name, status, sos_type, latitude, longitude, created_at, trail: [[lat, lng]], ...}
-  incidents: new Map(),
+  incidents: new Map(), // incident id (a UUID) → incident, its place taken from its beacon
   units: new Map(), // unit_number → unit
   selected: null, // {kind, id}
   fresh: new Set(), // "sos:12", "incident:3": rows highlighted until looked at
-  ready: false, // the REST snapshot is in; events before it wait in `early`
+  ready: false, // the first REST snapshot is in
+  loading: 0, // snapshots in progress; events wait in `early` until they are done
 };
 const early = [];
 
@@ -40,30 +42,46 @@ function trailOf(detail) {
     .map((p) => [p.latitude, p.longitude]);
 }
 
-export function incidentFromApi(raw) {
+// The REST shape and the event shape (incident_id, no created_at) become one.
+function incidentFromApi(raw) {
   const beacon = raw.beacon || {};
   return {
     ...raw,
-    latitude: raw.latitude ?? beacon.latitude,
-    longitude: raw.longitude ?? beacon.longitude,
-    label: raw.title || raw.beacon_name || beacon.name || raw.kind || "Incident",
+    id: raw.incident_id || raw.id,
+    created_at: raw.created_at || raw.first_signal_at,
+    latitude: beacon.latitude,
+    longitude: beacon.longitude,
+    label: `${raw.kind} at ${beacon.name || beacon.beacon_id}`,
   };
 }
 
 async function loadAll() {
+  // One failing list must not blank the others: an SOS is still worth showing without incidents.
+  const failures = [];
+  const fetchList = (label, path, params) => api.all(path, params).catch((error) => {
+    failures.push(`${label}: ${error.message}`);
+    return null;
+  });
   const [sosList, units, incidents] = await Promise.all([
-    api.all("/api/sos/", { status: OPEN_SOS.join(",") }),
-    api.all("/api/units/"),
-    api.all("/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
+    fetchList("SOS alerts", "/api/sos/", { status: OPEN_SOS.join(",") }),
+    fetchList("units", "/api/units/"),
+    fetchList("incidents", "/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
   ]);
+  showError(failures.length ? `Could not load ${failures.join("; ")}` : "");
+  if (sosList) await loadSOS(sosList);
+  if (incidents) {
+    for (const id of state.incidents.keys()) mapView.remove("incident", id);
+    state.incidents = new Map(incidents.map((i) => [i.id, incidentFromApi(i)]));
+  }
+  if (units) state.units = new Map(units.map((u) => [u.unit_number, u]));
+  renderAll();
+}
+
+async function loadSOS(sosList) {
   const details = await Promise.all(sosList.map((s) => api.get(`/api/sos/${s.sos_id}/`).catch(() => null)));
 
   for (const id of state.sos.keys()) mapView.remove("sos", id);
-  for (const id of state.incidents.keys()) mapView.remove("incident", id);
   state.sos = new Map(sosList.map((s, i) => [s.sos_id, sosFromApi(s, details[i] ? trailOf(details[i]) : [])]));
-  state.incidents = new Map(incidents.map((i) => [i.id, incidentFromApi(i)]));
-  state.units = new Map(units.map((u) => [u.unit_number, u]));
-  renderAll();
 }
 
 // Rendering -------------------------------------------------------------------------------------
@@ -104,10 +122,11 @@ function renderLists() {
     sub: `${s.sos_type === 1 ? "Alert" : "Emergency"} · raised ${ago(s.created_at)}`,
   })), "No open SOS alerts.");
 
-  const incidents = [...state.incidents.values()].sort(byUrgency((i) => PRIORITY_URGENCY[i.priority] ?? 9));
+  const incidents = [...state.incidents.values()]
+    .sort(byUrgency((i) => INCIDENT_URGENCY[i.status] * 4 + (PRIORITY_URGENCY[i.priority] ?? 3)));
   fill("incident-list", "incident-count", incidents.map((i) => row("incident", i.id, {
-    dotClass: "kind-incident", title: `#${i.id} ${i.label}`, badge: i.priority || i.status,
-    badgeClass: `priority-${i.priority}`, sub: `${i.status} · ${ago(i.created_at)}`,
+    dotClass: "kind-incident", title: i.label, badge: i.priority, badgeClass: `priority-${i.priority.toLowerCase()}`,
+    sub: `${i.status.toLowerCase().replace("_", " ")} · ${i.signal_count} signal${i.signal_count === 1 ? "" : "s"} · ${ago(i.created_at)}`,
   })), "No open incidents.");
 
   const units = [...state.units.values()];
@@ -209,6 +228,7 @@ function moveSOS(sosId, latitude, longitude) {
   sos.longitude = longitude;
   sos.trail = [...sos.trail, [latitude, longitude]];
   mapView.showSOS(sos);
+  if (isSelected("sos", sosId)) renderDetail();
 }
 
 function moveUnit(data) {
@@ -241,17 +261,17 @@ const handlers = {
     else if (data.sos_id) moveSOS(data.sos_id, data.latitude, data.longitude);
   },
   incident_created(data) {
-    const incident = incidentFromApi(data.incident || data);
+    const incident = incidentFromApi(data);
     const known = state.incidents.has(incident.id);
     applyIncidentChange(incident);
-    if (!known) announce("incident", incident.id, `New incident #${incident.id}: ${incident.label}`);
+    if (!known) announce("incident", incident.id, `New incident: ${incident.label} (${incident.priority})`);
   },
   incident_updated(data) {
-    const incident = incidentFromApi(data.incident || data);
+    const incident = incidentFromApi(data);
     applyIncidentChange({ ...state.incidents.get(incident.id), ...incident });
     if (isSelected("incident", incident.id)) renderDetail();
   },
-  resync_required: () => loadAll(),
+  resync_required: () => snapshot(),
   error: (data) => showError(data.message),
 };
 
@@ -262,7 +282,7 @@ function isUnitPosition(data) {
 
 function onEvent(event, data) {
   if (!handlers[event]) return;
-  if (!state.ready) early.push([event, data]);
+  if (!state.ready || state.loading) early.push([event, data]);
   else handlers[event](data);
 }
 
@@ -296,32 +316,54 @@ $("alert-dismiss").addEventListener("click", () => {
 document.addEventListener("keydown", (e) => e.key === "Escape" && select(null));
 setInterval(renderLists, 30000); // keep the "raised 3m ago" texts honest
 
+const JOINS = ["join_sos_channel", "join_location_tracking_channel", "join_incidents_channel"];
+let joinsAwaited = 0;
+let snapshotAfterJoins = false;
+
 const realtime = connectRealtime({
   config: config.realtime,
   credentials: { token: config.token },
-  onConnect(socket, { resumed, lastEventId }) {
-    socket.emit("join_sos_channel", {});
-    socket.emit("join_location_tracking_channel", {});
-    socket.emit("join_incidents_channel", {});
-    // Reconnecting before any event arrived: there is no id to resume from, so take a fresh snapshot.
-    if (resumed && lastEventId === null) loadAll().catch((e) => showError(e.message));
+  onConnect(socket, { resumeFrom }) {
+    // Without a resume point the server starts us at "now": the REST snapshot is taken after the joins,
+    // so no change can fall between the two. With one, the server replays what we missed instead.
+    snapshotAfterJoins = resumeFrom === null;
+    joinsAwaited = JOINS.length;
+    for (const join of JOINS) socket.emit(join, {});
   },
-  onEvent,
-  onStatus: setConnection,
+  onEvent(event, data) {
+    if ((event === "room_joined" || event === "error") && joinsAwaited > 0) {
+      joinsAwaited -= 1;
+      if (joinsAwaited === 0 && snapshotAfterJoins) {
+        snapshotAfterJoins = false;
+        snapshot();
+      }
+    }
+    onEvent(event, data);
+  },
+  onStatus(status, detail) {
+    setConnection(status, detail);
+    // No realtime server: still show what REST knows, and say that it is not live.
+    if (status !== "online" && !state.ready && !state.loading) snapshot();
+  },
 });
 
-async function start() {
-  updateSoundButton();
-  try {
-    await loadAll();
-    mapView.fitAll();
-  } catch (error) {
-    showError(`Could not load the dashboard: ${error.message}`);
-  }
-  state.ready = true;
-  for (const [event, data] of early.splice(0)) handlers[event](data);
-  document.body.dataset.ready = "true";
+// Snapshots run one after another; events that arrive meanwhile are applied after the snapshot they would race.
+let snapshots = Promise.resolve();
+
+function snapshot() {
+  state.loading += 1;
+  snapshots = snapshots.then(loadAll).catch((error) => showError(error.message)).finally(() => {
+    state.loading -= 1;
+    const first = !state.ready;
+    state.ready = true;
+    if (first) mapView.fitAll();
+    if (!state.loading) for (const [event, data] of early.splice(0)) handlers[event](data);
+    document.body.dataset.ready = "true";
+  });
+  return snapshots;
 }
 
+updateSoundButton();
+// A realtime server that accepts the connection but never answers must not keep the page empty.
+setTimeout(() => state.ready || state.loading || snapshot(), 4000);
 window.naarikavach = { state, realtime };
-start();

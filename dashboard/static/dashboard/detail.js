@@ -37,11 +37,35 @@ function assignForm(units, onAssign) {
   }, unitSelect, officer, h("button", { type: "submit", class: "primary", disabled: !units.length }, "Assign"));
 }
 
+function officerForm(units, onAssign) {
+  const officers = units.flatMap((u) => (u.officers || []).map((username) => ({ username, unit: u })));
+  const select = h("select", { name: "officer", "aria-label": "Officer" },
+    officers.map((o) => h("option", { value: o.username }, `${o.username} · ${o.unit.unit_number} (${o.unit.status})`)));
+  return h("form", {
+    class: "assign assign-officer",
+    onsubmit: (e) => {
+      e.preventDefault();
+      if (select.value) onAssign(select.value);
+    },
+  }, select, h("button", { type: "submit", class: "primary", disabled: !officers.length }, "Assign"));
+}
+
+function resolveForm(noteRequired, onResolve) {
+  const note = h("input", {
+    name: "note", "aria-label": "Resolution note", required: noteRequired,
+    placeholder: noteRequired ? "What happened (required)" : "Note (optional)",
+  });
+  return h("form", {
+    class: "assign resolve",
+    onsubmit: (e) => {
+      e.preventDefault();
+      onResolve(note.value.trim());
+    },
+  }, note, h("button", { type: "submit" }, "Resolve"));
+}
+
 export function sosDetail(sos, { units, act, close }) {
   const open = ["active", "acknowledged", "dispatched"].includes(sos.status);
-  const actions = open ? h("div", { class: "actions" },
-    sos.status === "active" && h("button", { type: "button", onclick: () => act(`/api/sos/${sos.id}/acknowledge/`) }, "Acknowledge"),
-    h("button", { type: "button", onclick: () => act(`/api/resolve-sos/${sos.id}/`) }, "Resolve")) : null;
   const trail = [...sos.locations].sort((a, b) => new Date(b.recorded_at) - new Date(a.recorded_at));
   return h("div", { "data-sos-id": String(sos.id) },
     header(`SOS #${sos.id} · ${sos.name}`, sos.status, close),
@@ -52,40 +76,50 @@ export function sosDetail(sos, { units, act, close }) {
       ["Position", `${sos.latitude.toFixed(5)}, ${sos.longitude.toFixed(5)}${sos.accuracy_m ? ` ±${Math.round(sos.accuracy_m)} m` : ""}`],
       ["Last fix", ago(sos.last_located_at)],
     ]),
-    actions,
+    open && sos.status === "active" && h("div", { class: "actions" },
+      h("button", { type: "button", class: "primary", onclick: () => act(`/api/sos/${sos.id}/acknowledge/`) }, "Acknowledge")),
     open && assignForm(units, (unit_number, officer_name) => act("/api/assign-officer/", { sos_request: sos.id, officer_name, unit_number })),
+    open && resolveForm(false, (note) => act(`/api/resolve-sos/${sos.id}/`, { note })),
     ...section("Assignments", sos.assignments.map((a) =>
       h("li", { class: "assignment" }, `${a.officer_name} · unit ${a.unit_number} · ${clock(a.assigned_at)}`)), "No unit assigned yet."),
     ...section("Trail", trail.slice(0, 20).map((p) =>
-      h("li", {}, `${clock(p.recorded_at)} · ${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}`)), "No points."),
+      h("li", {}, `${clock(p.recorded_at)} · ${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}${p.accuracy_m ? ` ±${Math.round(p.accuracy_m)} m` : ""}`)),
+    "No points."),
     ...section("Timeline", sos.audit_trail.map((e) =>
       h("li", {}, `${clock(e.created_at)} · ${e.action} by ${e.by}${e.details && e.details.unit_number ? ` (unit ${e.details.unit_number})` : ""}`)), "Nothing yet."));
 }
 
 export function incidentDetail(incident, { api, units, act, close }) {
   const id = incident.id;
-  const open = !["resolved", "dismissed", "closed"].includes(incident.status);
+  const status = incident.status;
+  const open = status !== "RESOLVED";
+  const beacon = incident.beacon || {};
   const images = (incident.images || []).map((image) => {
-    const img = h("img", { alt: `Evidence ${image.id ?? ""} of incident #${id}`, loading: "lazy" });
-    const url = image.url || image.download_url || image.signed_url;
-    if (url) api.blobUrl(url).then((src) => { img.src = src; }).catch(() => { img.alt = "Evidence could not be loaded"; });
-    return h("figure", { style: "margin:0" }, img, h("figcaption", { class: "muted small" }, clock(image.captured_at || image.created_at)));
+    const img = h("img", { alt: image.description || `Evidence of incident ${id}`, "data-image-id": String(image.id) });
+    // The link needs the officer's credential (or is a signed URL): fetched, then shown from memory.
+    api.blobUrl(image.image).then((src) => { img.src = src; }).catch(() => { img.alt = "Evidence could not be loaded"; });
+    return h("figure", { style: "margin:0" }, img, h("figcaption", { class: "muted small" }, clock(image.uploaded_at)));
   });
-  return h("div", { "data-incident-id": String(id) },
-    header(`Incident #${id} · ${incident.label || incident.title || "Incident"}`, incident.status, close),
+  return h("div", { "data-incident-id": id },
+    header(`${incident.kind} at ${beacon.name || beacon.beacon_id}`, status.toLowerCase(), close),
     facts([
       ["Priority", incident.priority],
-      ["Beacon", incident.beacon && (incident.beacon.name || incident.beacon.code || incident.beacon.id)],
+      ["Place", [beacon.name, beacon.building, beacon.floor && `floor ${beacon.floor}`].filter(Boolean).join(", ")],
       ["Opened", `${clock(incident.created_at)} (${ago(incident.created_at)})`],
+      ["Signals", incident.signal_count],
+      ["Assigned to", incident.assigned_to],
+      ["What was seen", incident.description],
     ]),
     open && h("div", { class: "actions" },
-      incident.status === "open" && h("button", { type: "button", onclick: () => act(`/api/incidents/${id}/acknowledge/`) }, "Acknowledge"),
-      h("button", { type: "button", onclick: () => act(`/api/incidents/${id}/resolve/`) }, "Resolve")),
-    open && assignForm(units, (unit_number, officer_name) => act(`/api/incidents/${id}/assign/`, { unit_number, officer_name })),
+      status === "CREATED" && h("button", { type: "button", class: "primary", onclick: () => act(`/api/incidents/${id}/acknowledge/`) }, "Acknowledge"),
+      status === "ASSIGNED" && h("button", { type: "button", onclick: () => act(`/api/incidents/${id}/start/`) }, "Mark in progress")),
+    open && officerForm(units, (officer) => act(`/api/incidents/${id}/assign/`, { officer })),
+    open && resolveForm(true, (note) => act(`/api/incidents/${id}/resolve/`, { resolution_note: note })),
     h("h4", {}, "Evidence"),
     images.length ? h("div", { class: "evidence" }, images) : h("p", { class: "muted small" }, "No images."),
-    ...section("Signals", (incident.signals || []).map((s) =>
-      h("li", {}, `${clock(s.created_at || s.detected_at)} · ${s.kind || s.label || "signal"}${s.confidence != null ? ` ${Math.round(s.confidence * 100)}%` : ""}`)), "No signals."),
+    ...section("Signals", (incident.signals || []).map((sig) =>
+      h("li", {}, `${clock(sig.received_at)} · ${sig.signal_type.toLowerCase().replace(/_/g, " ")}${sig.confidence_score != null ? ` ${Math.round(sig.confidence_score * 100)}%` : ""}${sig.device_id ? ` · ${sig.device_id}` : ""}`)),
+    "No signals."),
     ...section("Timeline", (incident.timeline || []).map((e) =>
-      h("li", {}, `${clock(e.created_at || e.at)} · ${e.action || e.event} by ${e.by || e.actor || "system"}`)), "Nothing yet."));
+      h("li", {}, `${clock(e.created_at)} · ${e.action.replace(/_/g, " ")} by ${e.by}`)), "Nothing yet."));
 }

@@ -59,8 +59,8 @@ export function createMapView(element, config, onSelect) {
     },
     showIncident(incident) {
       if (incident.latitude == null || incident.longitude == null) return;
-      place("incident", incident.id, [incident.latitude, incident.longitude], `priority-${incident.priority}`,
-        `Incident #${incident.id} · ${incident.label}`);
+      place("incident", incident.id, [incident.latitude, incident.longitude], `priority-${String(incident.priority).toLowerCase()}`,
+        `${incident.label} · ${incident.priority}`);
     },
     showUnit(unit) {
       if (unit.last_latitude == null || unit.last_longitude == null) return;

@@ -2,21 +2,28 @@
 
 import { io } from "socket.io-client";
 
+// Answers to this client rather than events from the outbox: their `event_id` is a resume point, not an event.
+const CONTROL = new Set(["connection_established", "room_joined", "error", "resync_required"]);
+
 export function realtimeUrl(config) {
   return config.url || `${location.protocol}//${location.hostname}:${config.port}`;
 }
 
 // `credentials` is {token} for responders or {sos_token} for a citizen's alert.
-// `onConnect(socket, {resumed})` joins rooms; `onEvent(name, data)` gets each event once;
+// `onConnect(socket, {resumed, resumeFrom})` joins rooms (resumeFrom null: the server starts us at "now"); `onEvent(name, data)` gets each event once;
 // `onStatus("online" | "offline" | "refused", detail)` drives the banners.
 export function connectRealtime({ config, credentials, onConnect, onEvent, onStatus }) {
   let lastEventId = null;
+  let resumeFrom = null; // the id this connection was opened with
   const seen = new Set();
   let connectedBefore = false;
 
   const socket = io(realtimeUrl(config), {
     // A function, so every reconnect tells the server where this page stopped and it replays the rest.
-    auth: (cb) => cb(lastEventId === null ? { ...credentials } : { ...credentials, last_event_id: lastEventId }),
+    auth: (cb) => {
+      resumeFrom = lastEventId;
+      cb(resumeFrom === null ? { ...credentials } : { ...credentials, last_event_id: resumeFrom });
+    },
     transports: ["websocket", "polling"],
     reconnectionDelay: 500,
     reconnectionDelayMax: 3000,
@@ -24,7 +31,7 @@ export function connectRealtime({ config, credentials, onConnect, onEvent, onSta
 
   socket.on("connect", () => {
     onStatus("online");
-    onConnect(socket, { resumed: connectedBefore, lastEventId });
+    onConnect(socket, { resumed: connectedBefore, resumeFrom });
     connectedBefore = true;
   });
   socket.on("disconnect", (reason) => onStatus("offline", reason));
@@ -33,26 +40,28 @@ export function connectRealtime({ config, credentials, onConnect, onEvent, onSta
     onStatus(socket.active ? "offline" : "refused", error.message);
   });
 
-  socket.onAny((event, data) => {
-    const id = data && typeof data.event_id === "number" ? data.event_id : null;
-    if (id !== null) {
+  socket.onAny((event, data = {}) => {
+    const id = typeof data.event_id === "number" ? data.event_id : null;
+    if (event === "resync_required") {
+      // The page refetches everything; the server's id then replaces a resume point it cannot serve.
+      lastEventId = id;
+    } else if (id !== null && CONTROL.has(event)) {
+      // "Everything owed up to here was sent": lets a page that saw no event yet resume after a drop.
+      if (lastEventId === null || id > lastEventId) lastEventId = id;
+    } else if (id !== null) {
       // A replay may repeat an event that arrived live just before the connection dropped.
       if (seen.has(id)) return;
       seen.add(id);
-      if (seen.size > 2000) seen.delete(seen.values().next().value);
+      if (seen.size > 5000) seen.delete(seen.values().next().value);
       if (lastEventId === null || id > lastEventId) lastEventId = id;
     }
-    onEvent(event, data || {});
+    onEvent(event, data);
   });
 
   return {
     socket,
     get lastEventId() {
       return lastEventId;
-    },
-    // The page's REST snapshot is newer than nothing: start counting from an id the server gave us.
-    setLastEventId(id) {
-      if (typeof id === "number" && (lastEventId === null || id > lastEventId)) lastEventId = id;
     },
   };
 }

@@ -1,0 +1,98 @@
+"""Browser test support: Debian's headless Chromium through Playwright, against the live Django and realtime servers."""
+
+import os
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from naarikavach.testing import PASSWORD
+from realtime.testing import RealtimeServer
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+    # The dashboard's alarm is WebAudio; a test cannot click first to unlock sound as an officer would.
+    "--autoplay-policy=no-user-gesture-required",
+]
+# Bounded waits everywhere: a broken page fails in seconds, not at the suite's timeout.
+WAIT_MS = 8000
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH).")
+    # Playwright's sync API keeps an event loop in this thread; Django would then refuse the ORM calls
+    # that test setup makes, though they run synchronously as usual.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture
+def realtime_server(transactional_db, settings):
+    """The real Socket.IO server in its own process, reading the test database, woken by this process's writes."""
+    server = RealtimeServer(poll_interval=1.0).start()
+    settings.REALTIME_NUDGE_ADDR = server.nudge_addr
+    settings.REALTIME_PUBLIC_URL = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pages(browser, live_server, realtime_server, settings):
+    """Open browser contexts (one per person) on the live server; all closed at the end of the test."""
+    settings.MAP_TILE_URL = ""  # closed network: no tiles, and the page must work regardless
+    contexts = []
+
+    def open_page(path: str = "/", **context_options):
+        context = browser.new_context(base_url=live_server.url, **context_options)
+        context.set_default_timeout(WAIT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, user):
+    """Sign in through the dashboard's own form, as a person would."""
+    page.goto("/dashboard/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+@pytest.fixture
+def dashboard_for(pages):
+    """A signed-in dashboard that has loaded and is connected live."""
+
+    def open_dashboard(user, **context_options):
+        page = pages("/dashboard/login/", viewport={"width": 1280, "height": 800}, **context_options)
+        sign_in(page, user)
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector("#connection[data-state=online]")
+        return page
+
+    return open_dashboard
+
+
+@pytest.fixture
+def citizen_page(pages):
+    """The citizen SOS page on a phone-sized screen, location allowed, standing in Kolkata."""
+
+    def open_citizen(latitude=22.5726, longitude=88.3639):
+        return pages(
+            "/sos/", viewport={"width": 390, "height": 780}, is_mobile=True, has_touch=True,
+            geolocation={"latitude": latitude, "longitude": longitude, "accuracy": 12}, permissions=["geolocation"],
+        )
+
+    return open_citizen

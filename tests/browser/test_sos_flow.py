@@ -1,0 +1,94 @@
+"""A citizen raises an SOS from the web page; a dispatcher sees it live and sends a unit; the citizen sees who comes."""
+
+import time
+
+import pytest
+
+from sos.models import SOS, LocationUpdate
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _wait_until(condition, timeout=8.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_citizens_sos_reaches_the_dispatcher_live_and_the_assignment_reaches_the_citizen(
+    dashboard_for, citizen_page, dispatcher, officer_a
+):
+    dashboard = dashboard_for(dispatcher)
+    dashboard.evaluate("window.notReloaded = true")
+    phone = citizen_page()
+
+    phone.click(".about-me summary")
+    phone.fill("#name", "Asha")
+    phone.click("#sos-button")
+    phone.wait_for_selector("main[data-state=counting]")
+    phone.wait_for_selector("main[data-state=active]")
+    sos_id = phone.evaluate("JSON.parse(localStorage.getItem('naarikavach.sos')).sos_id")
+
+    # On the dispatcher's map and list within 2 seconds, with a visible and audible alarm, without a reload.
+    row = f"#sos-list li[data-id='{sos_id}']"
+    dashboard.wait_for_selector(row, timeout=2000)
+    dashboard.wait_for_selector(f".nk-pin-sos[data-id='{sos_id}']", timeout=2000)
+    assert dashboard.is_visible("#alert-banner")
+    assert "Asha" in dashboard.inner_text("#alert-text")
+    assert int(dashboard.get_attribute("body", "data-beeps") or 0) >= 1
+    assert dashboard.evaluate("window.notReloaded") is True
+
+    # The dispatcher opens it and sends unit A.
+    dashboard.click(row)
+    dashboard.wait_for_selector(f"#detail [data-sos-id='{sos_id}']")
+    dashboard.select_option("#detail select[name=unit_number]", "UNIT-A")
+    dashboard.fill("#detail input[name=officer_name]", "Inspector Rao")
+    dashboard.click("#detail form.assign button[type=submit]")
+    dashboard.wait_for_selector("#detail .assignment")
+    assert "Inspector Rao" in dashboard.inner_text("#detail .assignment")
+
+    # The citizen's page says who is coming, live.
+    phone.wait_for_selector("#assignment:not([hidden])", timeout=3000)
+    assert phone.inner_text("#assignment") == "Officer Inspector Rao (unit UNIT-A) is assigned to you."
+    assert phone.get_attribute("#status", "data-status") == "dispatched"
+    assert SOS.objects.get(pk=sos_id).status == SOS.Status.DISPATCHED
+
+    # Moving, the phone's position goes out as the trail, and the dispatcher's panel follows it.
+    phone.context.set_geolocation({"latitude": 22.6001, "longitude": 88.4002, "accuracy": 8})
+    assert _wait_until(lambda: LocationUpdate.objects.filter(sos_request_id=sos_id, latitude=22.6001).exists())
+    dashboard.wait_for_function("document.querySelector('#detail').innerText.includes('22.60010, 88.40020')")
+
+    # A reload keeps the alert: the token stayed in the browser.
+    phone.reload()
+    phone.wait_for_selector("main[data-state=active] #assignment:not([hidden])")
+    assert "Inspector Rao" in phone.inner_text("#assignment")
+
+
+def test_a_citizen_cancels_an_sos_and_it_leaves_the_dashboard(dashboard_for, citizen_page, dispatcher):
+    dashboard = dashboard_for(dispatcher)
+    phone = citizen_page()
+    phone.click("#sos-button")
+    phone.wait_for_selector("main[data-state=active]")
+    sos_id = phone.evaluate("JSON.parse(localStorage.getItem('naarikavach.sos')).sos_id")
+    dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", timeout=2000)
+
+    phone.click("#cancel-button")
+    phone.wait_for_selector("main[data-state=closed]")
+    assert "cancelled" in phone.inner_text("#closed-text")
+    assert phone.evaluate("localStorage.getItem('naarikavach.sos')") is None
+    dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", state="detached", timeout=3000)
+    dashboard.wait_for_selector(f".nk-pin-sos[data-id='{sos_id}']", state="detached")
+
+
+def test_pressing_dont_send_during_the_countdown_sends_nothing(citizen_page, realtime_server):
+    phone = citizen_page()
+    phone.click("#sos-button")
+    phone.wait_for_selector("main[data-state=counting]")
+    phone.click("#abort-button")
+    phone.wait_for_selector("main[data-state=idle]")
+    phone.wait_for_timeout(3500)
+    assert phone.get_attribute("main", "data-state") == "idle"
+    assert not SOS.objects.exists()
