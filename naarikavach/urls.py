@@ -4,10 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.apis import ThrottledTokenCreateView, ThrottledUserViewSet
 from naarikavach.api.exceptions import json_not_found, json_server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Sign-in and registration are open to anyone, so they are throttled; the rest is Djoser's own.
+    path("auth/token/login/", ThrottledTokenCreateView.as_view(), name="auth-login"),
+    path("auth/users/", ThrottledUserViewSet.as_view({"get": "list", "post": "create"}), name="auth-user-list"),
     path("auth/", include("djoser.urls")),
     path("auth/", include("djoser.urls.authtoken")),
     path("api/", include("sos.urls")),

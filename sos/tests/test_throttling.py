@@ -33,3 +33,20 @@ def test_a_different_client_address_is_not_throttled_by_someone_else(anon, setti
     assert anon.post("/api/create-sos/", VALID_SOS, REMOTE_ADDR="10.0.0.1").status_code == 201
     assert anon.post("/api/create-sos/", VALID_SOS, REMOTE_ADDR="10.0.0.1").status_code == 429
     assert anon.post("/api/create-sos/", VALID_SOS, REMOTE_ADDR="10.0.0.2").status_code == 201
+
+
+def test_guessing_passwords_is_throttled(anon, settings, officer_a):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "auth": "3/min"}
+    codes = [anon.post("/auth/token/login/", {"username": "officer_a", "password": f"guess-{i}"}).status_code
+             for i in range(4)]
+    assert codes == [400, 400, 400, 429]
+
+
+def test_mass_registration_is_throttled(anon, settings):
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "auth": "1/min"}
+    first = anon.post("/auth/users/", {"username": "one", "password": "a-long-unusual-passphrase"})
+    second = anon.post("/auth/users/", {"username": "two", "password": "a-long-unusual-passphrase"})
+    assert (first.status_code, second.status_code) == (201, 429)
+    from accounts.models import User
+
+    assert not User.objects.filter(username="two").exists()
