@@ -1,0 +1,1 @@
+"""CCTV detection worker: camera streams to violence and gender models to incidents with evidence."""

@@ -1,0 +1,241 @@
+"""The detector's configuration: one validated YAML or TOML file listing cameras and global settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
+Polygon = Annotated[list[Point], Field(min_length=3)]
+
+
+class ConfigError(Exception):
+    """The configuration file is missing, unreadable or invalid; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    # Unknown keys are typos far more often than intent, and a typo in a threshold must not pass silently.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def source_kind(source: str | int) -> Literal["device", "url", "file"]:
+    """Tell a camera device index, a network stream and a video file apart."""
+    if isinstance(source, int) or source.isdigit():
+        return "device"
+    return "url" if "://" in source else "file"
+
+
+class CameraConfig(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$", description="Short unique name used in logs and the spool.")
+    source: str | int = Field(description="Video file path, RTSP/HTTP(S) URL, or local device index (0, 1, ...).")
+    device_id: str = Field(min_length=1, description="The device id registered with the API (create_device --device-id).")
+    device_key: str | None = Field(default=None, min_length=1, description="The device key printed by create_device.")
+    device_key_env: str | None = Field(
+        default=None, min_length=1, description="Name of an environment variable holding the device key, instead of device_key."
+    )
+    beacon_id: str = Field(min_length=1, description="Beacon whose location the camera covers; incidents are placed there.")
+    analysis_fps: float = Field(default=2.0, gt=0, le=30, description="Frames per second sampled for analysis.")
+    region_mask: list[Polygon] | None = Field(
+        default=None,
+        description="Polygons of [x, y] points as fractions of width and height; only these areas are analysed.",
+    )
+    loop: bool = Field(default=False, description="Restart a video file at its end instead of finishing (files only).")
+    realtime: bool = Field(
+        default=False, description="Pace a video file at its native frame rate, like a live camera (files only)."
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _resolve_file_source(cls, value: str | int, info: ValidationInfo) -> str | int:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        if source_kind(value) != "file" or not info.context:
+            return value
+        return str(_resolve(value, info.context["base_dir"]))
+
+    @model_validator(mode="after")
+    def _check_key_and_file_options(self) -> CameraConfig:
+        if (self.device_key is None) == (self.device_key_env is None):
+            raise ValueError("give exactly one of device_key or device_key_env")
+        if self.device_key_env is not None and not os.environ.get(self.device_key_env):
+            raise ValueError(f"environment variable {self.device_key_env} (device_key_env) is not set")
+        if (self.loop or self.realtime) and source_kind(self.source) != "file":
+            raise ValueError("loop and realtime apply to video files only")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The device key, read from the environment when configured that way."""
+        return self.device_key or os.environ[self.device_key_env or ""]
+
+    @property
+    def kind(self) -> Literal["device", "url", "file"]:
+        return source_kind(self.source)
+
+
+class ModelSettings(_Strict):
+    violence: str = Field(
+        default="jaranohaal/vit-base-violence-detection",
+        description="Violence model: local directory or Hugging Face id (timm-layout ViT-B/16 weights).",
+    )
+    gender: str = Field(
+        default="rizvandwiki/gender-classification-2",
+        description="Gender model: local directory or Hugging Face id (transformers ViT, labels female/male).",
+    )
+    person_detector: Literal["hog", "transformers"] = Field(
+        default="hog", description="Person detector: OpenCV HOG, or a transformers object-detection model."
+    )
+    person_model: str = Field(
+        default="hustvl/yolos-tiny", description="Object-detection model used when person_detector is transformers."
+    )
+    cache_dir: str | None = Field(default=None, description="Hugging Face cache directory; the default cache when unset.")
+
+    @field_validator("violence", "gender", "person_model", "cache_dir")
+    @classmethod
+    def _resolve_local_dirs(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A value that names an existing directory next to the config file is a local model; anything else is a hub id.
+        if value is None or not info.context:
+            return value
+        candidate = _resolve(value, info.context["base_dir"])
+        return str(candidate) if candidate.is_dir() or info.field_name == "cache_dir" else value
+
+
+class InferenceSettings(_Strict):
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Where models run; auto picks CUDA when present.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto", description="auto uses bf16 autocast only where the hardware has native bf16, else fp32."
+    )
+    batch_size: int = Field(default=8, ge=1, le=256, description="Most frames, across all cameras, per violence-model batch.")
+    max_batch_wait_ms: int = Field(
+        default=50, ge=0, le=5000, description="How long to wait for more frames to fill a batch once one frame is waiting."
+    )
+    threads: int | None = Field(default=None, ge=1, le=256, description="PyTorch CPU threads; the library default when unset.")
+    gender_max_people: int = Field(default=8, ge=1, le=64, description="Most person crops per frame given to the gender model.")
+
+
+class MotionSettings(_Strict):
+    enabled: bool = Field(default=True, description="Skip frames without motion before they reach the models.")
+    min_area: float = Field(
+        default=0.005, gt=0, lt=1, description="Fraction of the (masked) image that must change for a frame to count as motion."
+    )
+    history: int = Field(default=100, ge=2, le=10000, description="Analysed frames the background model remembers.")
+    var_threshold: float = Field(default=25.0, gt=0, description="MOG2 variance threshold; higher ignores more noise.")
+    width: int = Field(default=160, ge=32, le=1920, description="Width the frame is shrunk to before background subtraction.")
+
+
+class DecisionSettings(_Strict):
+    threshold: float = Field(default=0.75, gt=0, lt=1, description="Violence score the window median must reach.")
+    window: int = Field(default=5, ge=1, le=100, description="Analysed frames in the sliding window whose median is compared.")
+    cooldown_s: float = Field(default=120.0, ge=0, description="Seconds after an event during which the camera raises no other.")
+    evidence_frames: int = Field(default=3, ge=0, le=3, description="Most violent frames attached to the event as JPEG evidence.")
+
+
+class ApiSettings(_Strict):
+    base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://", description="Root URL of the NaariKavach API.")
+    path: str = Field(default="/api/ai/violence-detected/", pattern=r"^/", description="Path of the violence endpoint.")
+    timeout_s: float = Field(default=15.0, gt=0, description="Per-request timeout in seconds.")
+
+    @property
+    def url(self) -> str:
+        return self.base_url.rstrip("/") + self.path
+
+
+class PublisherSettings(_Strict):
+    spool_dir: str = Field(
+        default="spool/detection",
+        validate_default=True,
+        description="Directory holding undelivered events; relative to the config file.",
+    )
+    retry_initial_s: float = Field(default=1.0, gt=0, description="First wait after a failed delivery.")
+    retry_max_s: float = Field(default=60.0, gt=0, description="Longest wait between delivery attempts.")
+    jpeg_quality: int = Field(default=85, ge=30, le=100, description="JPEG quality of evidence frames.")
+    drain_timeout_s: float = Field(
+        default=30.0, ge=0, description="When every source has ended, how long to keep trying to deliver spooled events."
+    )
+
+    @field_validator("spool_dir")
+    @classmethod
+    def _resolve_spool(cls, value: str, info: ValidationInfo) -> str:
+        return str(_resolve(value, info.context["base_dir"])) if info.context else value
+
+
+class CaptureSettings(_Strict):
+    reconnect_initial_s: float = Field(default=1.0, gt=0, description="First wait before reopening a lost stream.")
+    reconnect_max_s: float = Field(default=30.0, gt=0, description="Longest wait between reopen attempts.")
+    down_after_s: float = Field(default=60.0, gt=0, description="A stream unavailable this long is reported as down.")
+    open_timeout_s: float = Field(default=10.0, gt=0, description="Network stream open and read timeout.")
+
+
+class DetectorConfig(_Strict):
+    cameras: list[CameraConfig] = Field(min_length=1, description="The cameras to analyse.")
+    models: ModelSettings = Field(default_factory=ModelSettings, description="Which models to load and from where.")
+    inference: InferenceSettings = Field(default_factory=InferenceSettings, description="Device, precision, batching, threads.")
+    motion: MotionSettings = Field(default_factory=MotionSettings, description="The motion gate in front of the models.")
+    decision: DecisionSettings = Field(default_factory=DecisionSettings, description="When a camera raises an event.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="Where events are reported.")
+    publisher: PublisherSettings = Field(default_factory=PublisherSettings, description="Delivery, retries and the disk spool.")
+    capture: CaptureSettings = Field(default_factory=CaptureSettings, description="Stream reconnection behaviour.")
+    status_interval_s: float = Field(default=30.0, gt=0, description="Seconds between per-camera status lines in the log.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _validate_default_publisher(cls, data: object) -> object:
+        # Validating an explicit empty section (rather than a default instance) resolves the default spool path.
+        if isinstance(data, dict) and "publisher" not in data:
+            return {**data, "publisher": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _check_unique_cameras(self) -> DetectorConfig:
+        seen: set[str] = set()
+        for camera in self.cameras:
+            if camera.id in seen:
+                raise ValueError(f"camera id {camera.id!r} is used twice")
+            seen.add(camera.id)
+        return self
+
+
+def _resolve(value: str, base_dir: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base_dir / path
+
+
+def _parse(path: Path) -> object:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".toml":
+        return tomllib.loads(text)
+    if path.suffix in (".yaml", ".yml"):
+        return yaml.safe_load(text)
+    raise ConfigError(f"{path}: use a .yaml, .yml or .toml file")
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in item["loc"]).replace(".[", "[")
+        got = "" if item["type"] == "missing" else f" (got {json.dumps(item.get('input'), default=str)[:80]})"
+        lines.append(f"  {where or '(top level)'}: {item['msg']}{got}")
+    return "\n".join(lines)
+
+
+def load_config(path: str | os.PathLike) -> DetectorConfig:
+    """Read and validate a config file; relative paths in it are relative to the file's directory."""
+    path = Path(path)
+    try:
+        data = _parse(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the configuration: {exc.strerror or exc}") from exc
+    except (yaml.YAMLError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping with at least a 'cameras' list")
+    try:
+        return DetectorConfig.model_validate(data, context={"base_dir": path.resolve().parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid configuration:\n{_describe(exc)}") from exc

@@ -1,0 +1,83 @@
+"""Events: what one violence report says — score, who is present, priority hint, evidence JPEGs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import cv2
+
+from detection.config import CameraConfig
+from detection.decision import Trigger
+
+
+@dataclass(frozen=True)
+class PeopleCount:
+    people: int  # persons the detector found (0 when the whole frame had to be classified)
+    female: int
+    male: int
+    basis: str  # "person_crops" or "whole_frame"
+
+    @property
+    def woman_present(self) -> bool:
+        return self.female > 0
+
+
+@dataclass(frozen=True)
+class ViolenceEvent:
+    """Everything the API is sent for one event; images are JPEG bytes, most violent first."""
+
+    camera_id: str
+    device_id: str
+    beacon_id: str
+    confidence_score: float
+    description: str
+    details: dict
+    images: list[bytes] = field(default_factory=list)
+
+
+def priority_hint(people: PeopleCount) -> str:
+    # The platform exists for women's safety: a woman at the scene of a fight makes it the most urgent kind.
+    return "critical" if people.woman_present else "high"
+
+
+def describe(camera: CameraConfig, trigger: Trigger, people: PeopleCount) -> str:
+    if people.basis == "person_crops":
+        who = f"{people.people} {'person' if people.people == 1 else 'people'} ({people.female} female, {people.male} male)"
+    else:
+        who = f"no person localised; whole frame classified {'female' if people.female else 'male'}"
+    woman = " A woman is present." if people.woman_present else ""
+    return f"Violence detected on camera {camera.id} (score {trigger.confidence:.2f}): {who}.{woman}"
+
+
+def build_event(camera: CameraConfig, trigger: Trigger, people: PeopleCount, jpeg_quality: int = 85) -> ViolenceEvent:
+    details = {
+        "source": "detection-worker",
+        "camera": camera.id,
+        "score": round(trigger.confidence, 4),
+        "peak_score": round(trigger.peak, 4),
+        "frame_scores": [round(f.score, 4) for f in trigger.evidence],
+        "people": people.people,
+        "female": people.female,
+        "male": people.male,
+        "gender_basis": people.basis,
+        "woman_present": people.woman_present,
+        "priority_hint": priority_hint(people),
+        "detected_at": datetime.fromtimestamp(trigger.wall_time, timezone.utc).isoformat(),
+    }
+    return ViolenceEvent(
+        camera_id=camera.id,
+        device_id=camera.device_id,
+        beacon_id=camera.beacon_id,
+        confidence_score=round(trigger.confidence, 4),
+        description=describe(camera, trigger, people),
+        details=details,
+        images=[encode_jpeg(f.image, jpeg_quality) for f in trigger.evidence if f.image is not None],
+    )
+
+
+def encode_jpeg(image, quality: int) -> bytes:
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("OpenCV could not encode the evidence frame as JPEG")
+    return buffer.tobytes()

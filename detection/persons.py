@@ -1,0 +1,117 @@
+"""Who is present: a person detector (OpenCV HOG, or a transformers detector) and gender counts on person crops."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from detection.classifiers import Classifier, Runtime, load_pretrained_exact, resolve_model_dir
+from detection.events import PeopleCount
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Box:
+    x: int
+    y: int
+    w: int
+    h: int
+    score: float
+
+
+class PersonDetector(ABC):
+    @abstractmethod
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        """People in one BGR frame, in the frame's pixel coordinates, most confident first."""
+
+
+class HogPersonDetector(PersonDetector):
+    """OpenCV's HOG + linear SVM pedestrian detector: no weights to download, upright people about 128 px tall or more."""
+
+    def __init__(self, max_width: int = 640, min_score: float = 0.3, overlap: float = 0.45):
+        self.max_width, self.min_score, self.overlap = max_width, min_score, overlap
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        scale = min(1.0, self.max_width / frame.shape[1])
+        image = cv2.resize(frame, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else frame
+        rects, weights = self._hog.detectMultiScale(image, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        if len(rects) == 0:
+            return []
+        scores = np.asarray(weights, dtype=np.float32).reshape(-1)
+        keep = cv2.dnn.NMSBoxes([list(map(int, r)) for r in rects], scores.tolist(), self.min_score, self.overlap)
+        boxes = [Box(*(int(v / scale) for v in rects[i]), float(scores[i])) for i in np.asarray(keep).reshape(-1)]
+        return sorted(boxes, key=lambda b: b.score, reverse=True)
+
+
+class TransformersPersonDetector(PersonDetector):
+    """Any transformers object-detection model with a "person" label (YOLOS, DETR-like), e.g. hustvl/yolos-tiny."""
+
+    def __init__(self, source: str, runtime: Runtime, cache_dir: str | None = None, min_score: float = 0.5):
+        import torch
+        from transformers import AutoImageProcessor, AutoModelForObjectDetection
+
+        directory = resolve_model_dir(source, role="person detector", setting="person_model", cache_dir=cache_dir)
+        self.model = load_pretrained_exact(AutoModelForObjectDetection, directory, role="person detector")
+        self.model.to(runtime.device)
+        self.processor = AutoImageProcessor.from_pretrained(str(directory), local_files_only=True)
+        self.person_ids = {i for i, label in self.model.config.id2label.items() if str(label).lower() == "person"}
+        if not self.person_ids:
+            raise ValueError(f"person detector in {directory} has no 'person' label")
+        self.runtime, self.min_score, self._torch = runtime, min_score, torch
+
+    def detect(self, frame: np.ndarray) -> list[Box]:
+        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        inputs = self.processor(images=rgb, return_tensors="pt").to(self.runtime.device)
+        with self._torch.inference_mode(), self.runtime.autocast():
+            outputs = self.model(**inputs)
+        found = self.processor.post_process_object_detection(
+            outputs, threshold=self.min_score, target_sizes=[frame.shape[:2]]
+        )[0]
+        boxes = []
+        for score, label, (x0, y0, x1, y1) in zip(found["scores"], found["labels"], found["boxes"].tolist()):
+            if int(label) in self.person_ids:
+                boxes.append(Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0), float(score)))
+        return sorted(boxes, key=lambda b: b.score, reverse=True)
+
+
+def crop(frame: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:
+    """The box grown by a margin (the gender model was trained on loosely framed people), clipped to the frame."""
+    height, width = frame.shape[:2]
+    dx, dy = int(box.w * margin), int(box.h * margin)
+    x0, y0 = max(0, box.x - dx), max(0, box.y - dy)
+    x1, y1 = min(width, box.x + box.w + dx), min(height, box.y + box.h + dy)
+    return frame[y0:y1, x0:x1]
+
+
+class PeopleCounter:
+    """Counts people and women and men on an event's evidence frames; runs only when an event fires."""
+
+    def __init__(self, detector: PersonDetector, gender: Classifier, max_people: int = 8):
+        self.detector, self.gender, self.max_people = detector, gender, max_people
+
+    def count(self, frames: Sequence[np.ndarray]) -> PeopleCount:
+        if not frames:
+            return PeopleCount(0, 0, 0, "none")
+        # The frame showing the most people is the best census; on a tie, the most violent (first) one.
+        detections = [self.detector.detect(frame) for frame in frames]
+        best = max(range(len(frames)), key=lambda i: (len(detections[i]), -i))
+        boxes = detections[best][: self.max_people]
+        crops = [c for c in (crop(frames[best], b) for b in boxes) if c.size]
+        basis = "person_crops" if crops else "whole_frame"
+        probabilities = self.gender.predict(crops or [frames[0]])
+        female = int(np.sum(np.argmax(probabilities, axis=1) == self.gender.labels.index("female")))
+        return PeopleCount(len(crops), female, len(probabilities) - female, basis)
+
+
+def make_person_detector(kind: str, source: str, runtime: Runtime, cache_dir: str | None = None) -> PersonDetector:
+    if kind == "transformers":
+        return TransformersPersonDetector(source, runtime, cache_dir)
+    return HogPersonDetector()
