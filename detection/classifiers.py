@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -175,6 +176,14 @@ def _looks_like_path(source: str) -> bool:
     return source.startswith((".", "/", "~")) or "\\" in source or source.count("/") > 1
 
 
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) as set now, not only when huggingface_hub was first imported."""
+    from huggingface_hub import constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return flag.strip().upper() in {"1", "ON", "YES", "TRUE"} or constants.is_offline_mode()
+
+
 def resolve_model_dir(source: str, *, role: str, setting: str, cache_dir: str | None = None) -> Path:
     """A local directory as is; a hub id through the Hugging Face cache (downloading unless HF_HUB_OFFLINE is set)."""
     path = Path(source).expanduser()
@@ -185,7 +194,9 @@ def resolve_model_dir(source: str, *, role: str, setting: str, cache_dir: str | 
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id=source, cache_dir=cache_dir, allow_patterns=HUB_PATTERNS))
+        return Path(snapshot_download(
+            repo_id=source, cache_dir=cache_dir, allow_patterns=HUB_PATTERNS, local_files_only=hub_offline()
+        ))
     except Exception as exc:  # offline, not cached, no network, unknown repo: for the operator it is all one fix
         raise ModelNotFoundError(
             f"{role} {source!r} is not a local directory and could not be found in the Hugging Face cache"

@@ -46,7 +46,10 @@ class BackgroundSubtractionGate(MotionGate):
 
     def apply(self, frame: np.ndarray, mask: np.ndarray | None = None) -> MotionResult:
         small = self._shrink(frame)
-        foreground = self._subtractor.apply(small)
+        # MOG2's default rate is 1/frames-seen, so right after start-up it would absorb a fight into the
+        # background within a few frames; a fixed slow rate keeps people moving around as foreground.
+        rate = -1 if self._seen < self.WARMUP_FRAMES else 1.0 / self.settings.history
+        foreground = self._subtractor.apply(small, learningRate=rate)
         small_mask = self._shrink_mask(mask, small.shape)
         if small_mask is not None:
             foreground = cv2.bitwise_and(foreground, small_mask)
