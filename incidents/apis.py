@@ -5,7 +5,8 @@ import json
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -50,6 +51,7 @@ class ConfidenceField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(OpenApiTypes.OBJECT)
 class JSONObjectField(serializers.Field):
     """A JSON object, sent as one (JSON body) or as a string holding one (multipart form)."""
 
@@ -162,6 +164,7 @@ class _DetectionApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     kind = ""
 
+    @extend_schema_serializer(component_name="DetectionReport")
     class InputSerializer(serializers.Serializer):
         beacon_id = serializers.CharField(max_length=128)
         confidence_score = ConfidenceField(min_value=0.0, max_value=1.0)
@@ -355,8 +358,13 @@ class _IncidentChangeApi(APIView):
     permission_classes = [IsResponder]
     status_message = ""
 
+    @extend_schema_serializer(component_name="IncidentNote")
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+    def get_serializer(self, *args, **kwargs):
+        """Lets the schema generator find each subclass's InputSerializer."""
+        return self.InputSerializer(*args, **kwargs)
 
     def change(self, request, incident_id, v: dict) -> Incident:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -364,7 +372,7 @@ class _IncidentChangeApi(APIView):
     @extend_schema(responses={200: inline_serializer("IncidentChanged", {
         "status": serializers.CharField(), "incident": IncidentOutput()})})
     def post(self, request, incident_id):
-        data = self.InputSerializer(data=request.data)
+        data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
         incident = self.change(request, incident_id, data.validated_data)
         return Response({"status": self.status_message, "incident": IncidentOutput(incident).data})
@@ -380,6 +388,7 @@ class AcknowledgeIncidentApi(_IncidentChangeApi):
 class AssignIncidentApi(_IncidentChangeApi):
     status_message = "Incident assigned"
 
+    @extend_schema_serializer(component_name="IncidentAssign")
     class InputSerializer(serializers.Serializer):
         officer = serializers.CharField(max_length=150, help_text="The username of an officer.")
         note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
@@ -400,6 +409,7 @@ class StartIncidentApi(_IncidentChangeApi):
 class ResolveIncidentApi(_IncidentChangeApi):
     status_message = "Incident resolved"
 
+    @extend_schema_serializer(component_name="IncidentResolve")
     class InputSerializer(serializers.Serializer):
         resolution_note = serializers.CharField(max_length=5000)
 
