@@ -46,8 +46,11 @@ def build_evidence_backend() -> Storage:
             expiration=timedelta(seconds=settings.EVIDENCE_URL_EXPIRY_SECONDS),
             file_overwrite=False,
         )
-    # base_url=None: local evidence has no URL of its own, only the authenticated download view.
-    return FileSystemStorage(location=settings.MEDIA_ROOT, base_url=None)
+    # base_url=None: local evidence has no URL of its own, only the authenticated download view;
+    # and only the platform's own user may read the files.
+    return FileSystemStorage(
+        location=settings.MEDIA_ROOT, base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
+    )
 
 
 class EvidenceStorage(LazyObject):

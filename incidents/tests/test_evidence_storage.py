@@ -27,13 +27,14 @@ def stored_image(device_client, beacon):
     return image
 
 
-def test_images_are_kept_under_a_dated_unguessable_name_with_their_sha256(stored_image, settings):
+def test_images_are_kept_privately_under_a_dated_unguessable_name_with_their_sha256(stored_image, settings):
     today = timezone.now()
     pattern = rf"incidents/{today:%Y/%m/%d}/[0-9a-f]{{8}}-[0-9a-f]{{4}}-4[0-9a-f]{{3}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}\.jpg"
 
     assert re.fullmatch(pattern, stored_image.image.name)
     on_disk = settings.MEDIA_ROOT / stored_image.image.name
     assert on_disk.read_bytes() == stored_image.original_bytes
+    assert on_disk.stat().st_mode & 0o777 == 0o600
     assert stored_image.sha256 == hashlib.sha256(stored_image.original_bytes).hexdigest()
     assert (stored_image.content_type, stored_image.size_bytes) == ("image/jpeg", len(stored_image.original_bytes))
 
