@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from naarikavach.testing import PASSWORD
-from realtime.testing import RealtimeServer
+from realtime.testing import realtime, realtime_server  # noqa: F401  (fixtures: one server process per module)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -20,33 +20,27 @@ CHROMIUM_ARGS = [
 WAIT_MS = 8000
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module, stopped at its end.
+
+    While Playwright's sync API is running, its event loop counts as running in this thread: Django
+    would refuse the ORM calls that test setup makes, and pytest-asyncio could not run async tests.
+    So the browser never outlives its module, and the ORM check is relaxed only meanwhile.
+    """
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"Chromium not found at {CHROMIUM}: `apt-get install -y chromium` (or set CHROMIUM_PATH).")
-    # Playwright's sync API keeps an event loop in this thread; Django would then refuse the ORM calls
-    # that test setup makes, though they run synchronously as usual.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture
-def realtime_server(transactional_db, settings):
-    """The real Socket.IO server in its own process, reading the test database, woken by this process's writes."""
-    server = RealtimeServer(poll_interval=1.0).start()
-    settings.REALTIME_NUDGE_ADDR = server.nudge_addr
-    settings.REALTIME_PUBLIC_URL = server.url
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def pages(browser, live_server, realtime_server, settings):
+def pages(browser, live_server, realtime, settings):
     """Open browser contexts (one per person) on the live server; all closed at the end of the test."""
+    settings.REALTIME_PUBLIC_URL = realtime.url
     settings.MAP_TILE_URL = ""  # closed network: no tiles, and the page must work regardless
     contexts = []
 

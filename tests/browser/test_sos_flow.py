@@ -83,7 +83,7 @@ def test_a_citizen_cancels_an_sos_and_it_leaves_the_dashboard(dashboard_for, cit
     dashboard.wait_for_selector(f".nk-pin-sos[data-id='{sos_id}']", state="detached")
 
 
-def test_pressing_dont_send_during_the_countdown_sends_nothing(citizen_page, realtime_server):
+def test_pressing_dont_send_during_the_countdown_sends_nothing(citizen_page):
     phone = citizen_page()
     phone.click("#sos-button")
     phone.wait_for_selector("main[data-state=counting]")

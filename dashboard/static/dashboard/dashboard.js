@@ -141,6 +141,7 @@ function renderLists() {
 async function select(kind, id) {
   state.selected = kind ? { kind, id } : null;
   state.fresh.delete(`${kind}:${id}`);
+  updateTitle();
   mapView.select(kind, id);
   renderLists();
   await renderDetail();
@@ -159,11 +160,25 @@ async function renderDetail() {
       : incidentDetail(await api.get(`/api/incidents/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) });
     // Another row may have been selected while this one loaded.
     if (state.selected !== selected) return;
+    const sameItem = panel.dataset.showing === `${selected.kind}:${selected.id}`;
+    if (sameItem) keepTyping(panel, content);
     panel.replaceChildren(content);
+    panel.dataset.showing = `${selected.kind}:${selected.id}`;
     panel.hidden = false;
   } catch (error) {
     panel.replaceChildren(h("p", { class: "form-error" }, `Could not load details: ${error.message}`));
     panel.hidden = false;
+  }
+}
+
+// Live updates redraw the panel; what the dispatcher was typing or choosing in it must survive that.
+function keepTyping(oldPanel, content) {
+  const focused = document.activeElement && oldPanel.contains(document.activeElement) ? document.activeElement.name : null;
+  for (const field of oldPanel.querySelectorAll("input[name], select[name]")) {
+    const twin = content.querySelector(`[name="${field.name}"]`); // names are unique within a panel
+    if (!twin) continue;
+    if (field.value && (twin.tagName !== "SELECT" || [...twin.options].some((o) => o.value === field.value))) twin.value = field.value;
+    if (field.name === focused) queueMicrotask(() => twin.focus());
   }
 }
 
@@ -214,7 +229,11 @@ function announce(kind, id, text) {
   void $("alert-banner").offsetWidth;
   $("alert-banner").style.animation = "";
   beep();
-  document.title = `(${state.fresh.size}) Dashboard · NaariKavach`;
+  updateTitle();
+}
+
+function updateTitle() {
+  document.title = `${state.fresh.size ? `(${state.fresh.size}) ` : ""}Dashboard · NaariKavach`;
 }
 
 function isSelected(kind, id) {
@@ -236,21 +255,31 @@ function moveUnit(data) {
   Object.assign(unit, { last_latitude: data.latitude, last_longitude: data.longitude, last_seen_at: data.timestamp });
   state.units.set(unit.unit_number, unit);
   mapView.showUnit(unit);
+  renderLists();
+}
+
+async function refreshUnits() {
+  try {
+    state.units = new Map((await api.all("/api/units/")).map((u) => [u.unit_number, u]));
+    for (const unit of state.units.values()) mapView.showUnit(unit);
+    renderLists();
+  } catch (error) {
+    showError(`Could not refresh units: ${error.message}`);
+  }
 }
 
 const handlers = {
   new_sos(data) {
-    const known = state.sos.has(data.sos_id);
+    // Already in the snapshot, which is newer than this event: nothing to add.
+    if (state.sos.has(data.sos_id)) return;
     applySOSChange(sosFromApi(data, [[data.latitude, data.longitude]]));
-    if (!known) announce("sos", data.sos_id, `New SOS #${data.sos_id} from ${data.name}`);
+    announce("sos", data.sos_id, `New SOS #${data.sos_id} from ${data.name}`);
   },
   sos_updated(data) {
     const sos = state.sos.get(data.sos_id);
     if (sos) applySOSChange({ ...sos, status: data.status });
-    if (data.unit_number && state.units.has(data.unit_number) && data.action === "assigned") {
-      state.units.get(data.unit_number).status = "dispatched";
-      renderLists();
-    }
+    // Units change status with assignments and closures; the API knows which units are free again.
+    if (["assigned", "resolved", "cancelled"].includes(data.action)) refreshUnits();
     if (isSelected("sos", data.sos_id)) renderDetail();
   },
   // A point of an SOS's trail (the SOS rooms) ...
@@ -262,9 +291,9 @@ const handlers = {
   },
   incident_created(data) {
     const incident = incidentFromApi(data);
-    const known = state.incidents.has(incident.id);
+    if (state.incidents.has(incident.id)) return; // in the (newer) snapshot already
     applyIncidentChange(incident);
-    if (!known) announce("incident", incident.id, `New incident: ${incident.label} (${incident.priority})`);
+    announce("incident", incident.id, `New incident: ${incident.label} (${incident.priority})`);
   },
   incident_updated(data) {
     const incident = incidentFromApi(data);

@@ -38,6 +38,12 @@ export function createMapView(element, config, onSelect) {
     marker.getElement()?.classList.toggle("selected", selectedKey === `${kind}:${id}`);
   }
 
+  function visibleLeftOfPanel(latlng) {
+    const point = map.latLngToContainerPoint(latlng);
+    const right = element.clientWidth > 800 ? element.clientWidth - 420 : element.clientWidth;
+    return point.x > 30 && point.y > 30 && point.x < right && point.y < element.clientHeight - 30;
+  }
+
   function remove(kind, id) {
     markers[kind].get(id)?.remove();
     markers[kind].delete(id);
@@ -74,11 +80,15 @@ export function createMapView(element, config, onSelect) {
         for (const [markerId, marker] of byId) marker.getElement()?.classList.toggle("selected", selectedKey === `${k}:${markerId}`);
       }
       const marker = kind && markers[kind].get(id);
-      if (marker) map.panTo(marker.getLatLng());
+      // Move the map only when the marker is out of sight (or behind the detail panel on the right).
+      if (marker && !visibleLeftOfPanel(marker.getLatLng())) map.panTo(marker.getLatLng());
     },
     fitAll() {
-      const all = [...markers.sos.values(), ...markers.incident.values(), ...markers.unit.values()];
-      if (all.length) map.fitBounds(L.featureGroup(all).getBounds().pad(0.25), { maxZoom: 15 });
+      const all = [...markers.sos.values(), ...trails.values(), ...markers.incident.values(), ...markers.unit.values()];
+      if (!all.length) return;
+      // On a wide screen keep the right-hand part clear: the detail panel opens over it.
+      const right = element.clientWidth > 800 ? 420 : 40;
+      map.fitBounds(L.featureGroup(all).getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [right, 40], maxZoom: 15 });
     },
     // Leaflet measures its container once; the page calls this when the layout around it changes.
     resize: () => map.invalidateSize(),
