@@ -72,6 +72,8 @@ class DetectorApp:
     def run(self) -> int:
         """Run until stopped, or until every source has ended and the spool is drained; returns an exit code."""
         logger.info("detector starting: %d cameras, reporting to %s", len(self.workers), self.config.api.url)
+        started = time.monotonic()
+        self._previous_analysed = {worker.camera.id: (started, 0) for worker in self.workers}
         self.publisher.start()
         for worker in self.workers:
             lossless = self.sources[worker.camera.id].lossless
