@@ -28,7 +28,8 @@ SIGNATURE_HEADER = "X-NaariKavach-Signature"
 EVENT_HEADER = "X-NaariKavach-Event"
 DELIVERY_HEADER = "X-NaariKavach-Delivery"
 MAX_EMAIL_ATTACHMENTS = services.MAX_IMAGES_PER_REPORT
-# Long enough for any one send (webhook and SMTP timeouts are far shorter); a sender that died gives its rows up after it.
+# Longer than any one send can take (webhook and SMTP timeouts are far shorter);
+# the rows of a sender that died are taken over when it runs out.
 CLAIM_LEASE = timedelta(minutes=5)
 
 
@@ -70,7 +71,8 @@ def _send_webhook(delivery: AlertDelivery) -> SendResult:
         return SendResult(False, error=f"{type(exc).__name__}: {exc}")
     if response.is_success:
         return SendResult(True, status_code=response.status_code)
-    return SendResult(False, status_code=response.status_code, error=f"HTTP {response.status_code}: {response.text[:300]}")
+    error = f"HTTP {response.status_code}: {response.text[:300]}"
+    return SendResult(False, status_code=response.status_code, error=error)
 
 
 def _email_text(delivery: AlertDelivery) -> tuple[str, str]:

@@ -183,7 +183,8 @@ class _DetectionApi(APIView):
             "incident_status": serializers.CharField(required=False),
             "incident_priority": serializers.CharField(required=False),
             "device_id": serializers.CharField(required=False), "images": ImageOutput(many=True, required=False),
-            "message": serializers.CharField(required=False), "images_received": serializers.IntegerField(required=False),
+            "message": serializers.CharField(required=False),
+            "images_received": serializers.IntegerField(required=False),
         })},
     )
     def post(self, request):

@@ -216,7 +216,9 @@ class IncidentSignal(models.Model):
     ai_event = models.OneToOneField(
         AIEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="signal"
     )
-    sos = models.ForeignKey("sos.SOS", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_signals")
+    sos = models.ForeignKey(
+        "sos.SOS", null=True, blank=True, on_delete=models.SET_NULL, related_name="incident_signals"
+    )
     device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     confidence_score = models.FloatField(null=True, blank=True)
     description = models.TextField(blank=True)

@@ -458,7 +458,9 @@ def alert_deliveries_claim(*, limit: int, lease: timedelta, now: datetime | None
         AlertDelivery.objects.filter(claimable, next_attempt_at__lte=now)
         .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
     )
-    claimed = [pk for pk in candidates if AlertDelivery.objects.filter(claimable, pk=pk).update(claimed_until=now + lease)]
+    claimed = [
+        pk for pk in candidates if AlertDelivery.objects.filter(claimable, pk=pk).update(claimed_until=now + lease)
+    ]
     return list(AlertDelivery.objects.filter(pk__in=claimed).select_related("incident__beacon").order_by("id"))
 
 

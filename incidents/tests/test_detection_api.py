@@ -133,7 +133,9 @@ def test_0_6g_h_a_second_report_within_five_minutes_adds_its_images_to_the_same_
     assert OutboxEvent.objects.filter(event="incident_created").count() == 1
 
 
-def test_0_6i_a_json_report_without_images_answers_like_a_multipart_one(device_client, beacon, other_beacon, roaming_client):
+def test_0_6i_a_json_report_without_images_answers_like_a_multipart_one(
+    device_client, beacon, other_beacon, roaming_client
+):
     as_json = device_client.post(VIOLENCE, report(beacon.beacon_id, 0.92, device_id="CAM-01"), format="json")
     as_form = post_multipart(roaming_client, VIOLENCE, report(other_beacon.beacon_id, 0.92))
 

@@ -29,7 +29,8 @@ def stored_image(device_client, beacon):
 
 def test_images_are_kept_privately_under_a_dated_unguessable_name_with_their_sha256(stored_image, settings):
     today = timezone.now()
-    pattern = rf"incidents/{today:%Y/%m/%d}/[0-9a-f]{{8}}-[0-9a-f]{{4}}-4[0-9a-f]{{3}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}\.jpg"
+    uuid4 = "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}"
+    pattern = rf"incidents/{today:%Y/%m/%d}/{uuid4}\.jpg"
 
     assert re.fullmatch(pattern, stored_image.image.name)
     on_disk = settings.MEDIA_ROOT / stored_image.image.name

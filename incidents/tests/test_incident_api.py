@@ -243,7 +243,8 @@ def test_resolving_needs_a_note(dispatcher, incident):
 def test_a_resolved_incident_can_no_longer_change(dispatcher, officer_a, incident):
     client_for(dispatcher).post(action_url(incident, "resolve"), {"resolution_note": "Handled"})
 
-    for action, data in (("acknowledge", {}), ("assign", {"officer": "officer_a"}), ("resolve", {"resolution_note": "x"})):
+    attempts = [("acknowledge", {}), ("assign", {"officer": "officer_a"}), ("resolve", {"resolution_note": "x"})]
+    for action, data in attempts:
         response = client_for(dispatcher).post(action_url(incident, action), data)
         assert response.status_code == 409, action
         assert response.json()["code"] == "incident_closed"
