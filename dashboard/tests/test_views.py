@@ -65,6 +65,20 @@ def test_a_wrong_password_shows_the_form_again(dispatcher):
     assert b"do not match" in response.content
 
 
+def test_sign_in_attempts_are_throttled_like_the_apis(dispatcher, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "auth": "2/min"}
+    client = Client()
+    for _ in range(2):
+        assert client.post("/dashboard/login/", {"username": "dispatch", "password": "guess"}).status_code == 200
+    response = _sign_in(client, dispatcher)
+    assert response.status_code == 429
+    assert b"Too many sign-in attempts" in response.content
+    assert "_auth_user_id" not in client.session
+
+
 def test_the_dashboard_hands_its_script_the_users_api_token_and_settings(dispatcher, settings):
     settings.MAP_TILE_URL = ""
     settings.REALTIME_PUBLIC_URL = "http://rt.example:9001"
