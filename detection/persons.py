@@ -46,9 +46,8 @@ class HogPersonDetector(PersonDetector):
         if len(rects) == 0:
             return []
         scores = np.asarray(weights, dtype=np.float32).reshape(-1)
-        keep = cv2.dnn.NMSBoxes([list(map(int, r)) for r in rects], scores.tolist(), self.min_score, self.overlap)
-        boxes = [Box(*(int(v / scale) for v in rects[i]), float(scores[i])) for i in np.asarray(keep).reshape(-1)]
-        return sorted(boxes, key=lambda b: b.score, reverse=True)
+        boxes = [Box(*(int(v / scale) for v in rect), float(score)) for rect, score in zip(rects, scores)]
+        return suppress_overlaps(boxes, self.min_score, self.overlap)
 
 
 class TransformersPersonDetector(PersonDetector):
@@ -79,7 +78,15 @@ class TransformersPersonDetector(PersonDetector):
         for score, label, (x0, y0, x1, y1) in zip(found["scores"], found["labels"], found["boxes"].tolist()):
             if int(label) in self.person_ids:
                 boxes.append(Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0), float(score)))
-        return sorted(boxes, key=lambda b: b.score, reverse=True)
+        return suppress_overlaps(boxes, self.min_score, 0.6)
+
+
+def suppress_overlaps(boxes: list[Box], min_score: float, overlap: float) -> list[Box]:
+    """Non-maximum suppression: one box per person, or the census would count some people twice."""
+    if not boxes:
+        return []
+    keep = cv2.dnn.NMSBoxes([[b.x, b.y, b.w, b.h] for b in boxes], [b.score for b in boxes], min_score, overlap)
+    return sorted((boxes[i] for i in np.asarray(keep).reshape(-1)), key=lambda b: b.score, reverse=True)
 
 
 def crop(frame: np.ndarray, box: Box, margin: float = 0.1) -> np.ndarray:

@@ -232,3 +232,24 @@ def _parse_multipart(path: str, headers: dict, body: bytes) -> RecordedRequest:
         else:
             fields[name] = part.get_payload(decode=True).decode()
     return RecordedRequest(path, headers, fields, images)
+
+
+def save_person_detector_checkpoint(directory: Path, person_logit: float, box=(0.5, 0.5, 0.5, 0.5)) -> Path:
+    """A tiny YOLOS whose every detection token reports the same box (cx, cy, w, h as fractions), as a person or not."""
+    from transformers import YolosConfig, YolosForObjectDetection, YolosImageProcessor
+
+    config = YolosConfig(
+        hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=[64, 64],
+        patch_size=16, num_detection_tokens=5, num_labels=2, id2label={0: "N/A", 1: "person"},
+        label2id={"N/A": 0, "person": 1},
+    )
+    model = YolosForObjectDetection(config).eval()
+    with torch.no_grad():
+        classes, boxes = model.class_labels_classifier.layers[-1], model.bbox_predictor.layers[-1]
+        classes.weight.zero_()
+        classes.bias.copy_(torch.tensor([0.0, person_logit, 0.0]))  # N/A, person, no-object
+        boxes.weight.zero_()
+        boxes.bias.copy_(torch.logit(torch.tensor(box)))
+    model.save_pretrained(directory)
+    YolosImageProcessor(size={"shortest_edge": 64, "longest_edge": 96}).save_pretrained(directory)
+    return directory

@@ -2,13 +2,16 @@
 
 import cv2
 import numpy as np
+import torch
 
-from detection.classifiers import Classifier
+from detection.classifiers import Classifier, Runtime
 from detection.config import CameraConfig
 from detection.decision import ScoredFrame, Trigger
 from detection.events import PeopleCount, build_event
-from detection.persons import Box, HogPersonDetector, PeopleCounter, PersonDetector
-from detection.tests.factories import background
+from detection.persons import Box, HogPersonDetector, PeopleCounter, PersonDetector, TransformersPersonDetector
+from detection.tests.factories import background, save_person_detector_checkpoint
+
+CPU = Runtime(torch.device("cpu"))
 
 RED, BLUE = (0, 0, 230), (230, 0, 0)  # BGR
 
@@ -77,6 +80,19 @@ def test_no_more_crops_than_the_limit_reach_the_gender_model():
 
 def test_the_hog_detector_finds_no_one_in_an_empty_corridor():
     assert HogPersonDetector().detect(cv2.resize(background(), (640, 480))) == []
+
+
+def test_a_transformers_detector_reports_its_person_boxes_once_each_in_frame_pixels(tmp_path):
+    directory = save_person_detector_checkpoint(tmp_path / "yolos", person_logit=8.0)
+    boxes = TransformersPersonDetector(str(directory), CPU).detect(np.zeros((120, 160, 3), np.uint8))
+    assert len(boxes) == 1  # five detection tokens agree on one box: one person, not five
+    assert (boxes[0].x, boxes[0].y, boxes[0].w, boxes[0].h) == (40, 30, 80, 60)
+    assert boxes[0].score > 0.9
+
+
+def test_a_transformers_detector_ignores_objects_that_are_not_people(tmp_path):
+    directory = save_person_detector_checkpoint(tmp_path / "yolos", person_logit=-8.0)
+    assert TransformersPersonDetector(str(directory), CPU).detect(np.zeros((120, 160, 3), np.uint8)) == []
 
 
 def trigger():

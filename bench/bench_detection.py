@@ -1,0 +1,334 @@
+"""Benchmark of the detection worker against the naive per-frame transformers pipeline; writes docs/benchmarks.md.
+
+    .venv/bin/python bench/bench_detection.py            # about 4-6 minutes on 2 cores
+    .venv/bin/python bench/bench_detection.py --quick    # a smoke run, results not written
+
+Both sides use full-size ViT-B/16 models (85.8 M parameters, 224x224, 16x16 patches) with random weights:
+the arithmetic is the real models', only the answers are meaningless. Measured, in one run on one machine:
+(a) the seed notebook's way: transformers pipeline("image-classification") per frame, fp32, batch 1,
+    violence then gender on the whole frame;
+(b) this worker: capture, motion gate, cross-camera batches of the violence model, the decision, and
+    the person/gender census only when an event fires;
+then how many cameras at 2 analysed fps with continuous motion the machine sustains, and the CPU cost
+of a camera that sees no motion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from detection.app import DetectorApp  # noqa: E402
+from detection.classifiers import Preprocess, ViTClassifier, resolve_runtime  # noqa: E402
+from detection.config import DetectorConfig, InferenceSettings  # noqa: E402
+from detection.persons import HogPersonDetector, PeopleCounter  # noqa: E402
+from detection.publisher import Publisher  # noqa: E402
+
+SECTION = "## Detection worker"
+WIDTH, HEIGHT = 640, 360
+
+
+# Material ----------------------------------------------------------------------------------------
+
+
+def vit_b16(labels: tuple[str, ...]):
+    from transformers import ViTConfig, ViTForImageClassification
+
+    config = ViTConfig(num_labels=len(labels), id2label=dict(enumerate(labels)),
+                       label2id={label: i for i, label in enumerate(labels)})
+    return ViTForImageClassification(config).eval()
+
+
+def moving_frames(count: int, seed: int = 0) -> list[np.ndarray]:
+    """A busy scene: several figures crossing a textured background, so the motion gate passes every frame."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(60, 140, (HEIGHT // 8, WIDTH // 8, 3), dtype=np.uint8)
+    base = cv2.resize(base, (WIDTH, HEIGHT), interpolation=cv2.INTER_NEAREST)
+    frames = []
+    for i in range(count):
+        frame = base.copy()
+        for person in range(4):
+            x = int((i * (9 + 4 * person) + 150 * person) % (WIDTH - 60))
+            cv2.rectangle(frame, (x, 90 + 20 * person), (x + 50, 330), tuple(int(c) for c in rng.integers(0, 255, 3)), -1)
+        frames.append(frame)
+    return frames
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (WIDTH, HEIGHT))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+class NullPublisher(Publisher):
+    def __init__(self):
+        self.events = []
+
+    def send(self, event) -> None:
+        self.events.append(event)
+
+
+# (a) the baseline --------------------------------------------------------------------------------
+
+
+def baseline_fps(pipes, frames: list[np.ndarray]) -> float:
+    from PIL import Image
+
+    violence, gender = pipes
+    started = time.perf_counter()
+    for frame in frames:
+        image = Image.fromarray(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+        violence(image)
+        gender(image)
+    return len(frames) / (time.perf_counter() - started)
+
+
+def make_baseline(violence_model, gender_model):
+    from transformers import ViTImageProcessor, pipeline
+
+    processor = ViTImageProcessor(size={"height": 224, "width": 224}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
+    return tuple(
+        pipeline("image-classification", model=model, image_processor=processor, device="cpu")
+        for model in (violence_model, gender_model)
+    )
+
+
+# (b) the worker ----------------------------------------------------------------------------------
+
+
+def worker_config(cameras: list[dict], batch_size: int, threads: int, spool: Path) -> DetectorConfig:
+    return DetectorConfig.model_validate({
+        "cameras": cameras,
+        "inference": {"batch_size": batch_size, "threads": threads, "max_batch_wait_ms": 50},
+        "publisher": {"spool_dir": str(spool)},
+        "status_interval_s": 3600,
+    })
+
+
+def camera(index: int, video: Path, **extra) -> dict:
+    return {"id": f"cam{index}", "source": str(video), "device_id": f"CAM-{index:02d}", "device_key": "bench",
+            "beacon_id": "bench", "analysis_fps": 2, **extra}
+
+
+def run_worker(config: DetectorConfig, violence, people, seconds: float | None = None) -> tuple[DetectorApp, float, float]:
+    """Run the real worker; returns it with wall and process CPU seconds. seconds=None runs until the files end."""
+    app = DetectorApp(config, violence=violence, people=people, publisher=NullPublisher())
+    if seconds is not None:
+        threading.Timer(seconds, app.stop.set).start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    app.run()
+    return app, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def pipeline_fps(videos: list[Path], violence, people, batch_size: int, threads: int, spool: Path) -> float:
+    config = worker_config([camera(i, v) for i, v in enumerate(videos)], batch_size, threads, spool)
+    app, wall, _ = run_worker(config, violence, people)
+    analysed = sum(s.analysed for s in app.analyzer.stats.values())
+    return analysed / wall
+
+
+def sustained(count: int, video: Path, violence, people, args, spool: Path) -> dict:
+    cameras = [camera(i, video, loop=True, realtime=True) for i in range(count)]
+    app, wall, cpu = run_worker(worker_config(cameras, args.batch_size, args.threads, spool), violence, people,
+                                args.camera_seconds)
+    stats = list(app.analyzer.stats.values())
+    sampled = sum(s.frames_sampled for s in (src.stats for src in app.sources.values()))
+    return {
+        "cameras": count,
+        "fps_per_camera": [round(s.analysed / wall, 2) for s in stats],
+        "dropped_share": sum(s.dropped for s in stats) / max(sampled, 1),
+        "cpu_cores": cpu / wall,
+    }
+
+
+def static_cost(video: Path, violence, people, args, spool: Path) -> dict:
+    config = worker_config([camera(0, video, loop=True, realtime=True)], args.batch_size, args.threads, spool)
+    app, wall, cpu = run_worker(config, violence, people, args.static_seconds)
+    stats = app.analyzer.stats["cam0"]
+    return {"cpu_share": cpu / wall, "analysed": stats.analysed, "skipped": stats.skipped_static, "seconds": wall}
+
+
+# Reporting ---------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = re.search(r"Model name:\s*(.+)", lscpu).group(1).strip()
+    except (OSError, AttributeError):
+        model = platform.processor() or "unknown"
+    flags = {f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in Path("/proc/cpuinfo").read_text()}
+    return {"cpu": model, "cores": os.cpu_count(), "torch": torch.__version__, "flags": ", ".join(sorted(flags)),
+            "load": os.getloadavg()[0]}
+
+
+def render(results: dict) -> str:
+    m, a, b = results["machine"], results["baseline"], results["pipeline"]
+    ratio = statistics.median(b) / statistics.median(a)
+    lines = [
+        SECTION, "",
+        f"Measured by `bench/bench_detection.py` on {results['date']}: {m['cpu']}, {m['cores']} cores "
+        f"(CPU flags: {m['flags'] or 'none of avx2/avx512/bf16'}), torch {m['torch']}, "
+        f"{results['threads']} PyTorch threads, load average {m['load']:.1f} when it started. "
+        "Full-size ViT-B/16 models with random weights (same arithmetic as the real ones), "
+        f"{WIDTH}x{HEIGHT} frames with continuous motion.",
+        "",
+        "| | frames/s (median of rounds) | rounds |",
+        "|---|---|---|",
+        f"| (a) baseline: `pipeline(\"image-classification\")` per frame, fp32, batch 1, violence then gender "
+        f"| {statistics.median(a):.2f} | {', '.join(f'{x:.2f}' for x in a)} |",
+        f"| (b) this worker: capture + motion gate + batched violence model (batch {results['batch_size']}), "
+        f"census only on events | {statistics.median(b):.2f} | {', '.join(f'{x:.2f}' for x in b)} |",
+        "",
+        f"**(b) / (a) = {ratio:.2f}x** (aim: 4x).",
+        "",
+        f"- One event's census (HOG person detector and gender model on up to 3 evidence frames) costs "
+        f"{results['census_s']:.2f} s, once per event, not per frame.",
+        f"- bf16 autocast on this CPU: {results['bf16_fps']:.2f} frames/s for the violence model alone against "
+        f"{results['fp32_fps']:.2f} in fp32, which is why `precision: auto` picks bf16 only where the CPU has "
+        "native bf16 (avx512_bf16/AMX) or on CUDA.",
+    ]
+    for run in results["sustained"]:
+        fps = ", ".join(map(str, run["fps_per_camera"]))
+        lines.append(
+            f"- {run['cameras']} camera(s) at 2 analysed fps, continuous motion, paced in real time for "
+            f"{results['camera_seconds']:.0f} s: analysed fps per camera {fps}, "
+            f"{100 * run['dropped_share']:.0f}% of sampled frames dropped, {run['cpu_cores']:.2f} cores busy."
+        )
+    kept = [r["cameras"] for r in results["sustained"] if r["dropped_share"] < 0.05
+            and min(r["fps_per_camera"]) >= 1.8]
+    lines.append(f"- **Cameras sustained at 2 fps with continuous motion: {max(kept) if kept else 0}.**")
+    s = results["static"]
+    lines += [
+        f"- A static camera ({WIDTH}x{HEIGHT} MPEG-4 at 25 fps, decoded in real time, 2 fps through the motion "
+        f"gate) costs **{100 * s['cpu_share']:.1f}% of one core** ({s['analysed']} frames reached the model, "
+        f"{s['skipped']} were skipped by the motion gate in {s['seconds']:.0f} s); nearly all of it is video decoding.",
+        "",
+        "Why not more than this on this machine: without native bf16 and with only two cores, the ViT-B/16 "
+        "forward pass (about 35 GFLOP) runs at the same frames/s at batch 1 and batch 8, so batching gains "
+        "little here and the speed-up comes from work not done: one model per frame instead of two, no "
+        "per-frame PIL/processor overhead, no frames without motion, and the gender model only on events. "
+        "On hardware with native bf16 (or a GPU), the batched bf16 path gains several times more.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def violence_only_fps(model, frames: list[np.ndarray], autocast: bool) -> float:
+    pixels = Preprocess()(frames)
+    context = torch.autocast("cpu", dtype=torch.bfloat16) if autocast else torch.autocast("cpu", enabled=False)
+    with torch.inference_mode(), context:
+        model(pixel_values=pixels[:1])
+        started = time.perf_counter()
+        model(pixel_values=pixels)
+    return len(frames) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--frames", type=int, default=12, help="Frames per camera per pipeline round.")
+    parser.add_argument("--baseline-frames", type=int, default=8, help="Frames per baseline round.")
+    parser.add_argument("--rounds", type=int, default=3, help="Alternating baseline/pipeline rounds.")
+    parser.add_argument("--pipeline-cameras", type=int, default=2, help="Cameras sharing the worker in (b).")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--camera-seconds", type=float, default=30.0, help="Length of each sustained-cameras run.")
+    parser.add_argument("--max-cameras", type=int, default=3, help="Most cameras tried in the sustained runs.")
+    parser.add_argument("--static-seconds", type=float, default=20.0)
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--quick", action="store_true", help="Tiny run to check the script; writes nothing.")
+    args = parser.parse_args()
+    if args.quick:
+        args.frames, args.baseline_frames, args.rounds = 2, 1, 1
+        args.camera_seconds, args.static_seconds, args.max_cameras = 4.0, 3.0, 1
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    runtime = resolve_runtime(InferenceSettings(threads=args.threads, precision="fp32"))
+    results: dict = {"machine": machine(), "date": time.strftime("%Y-%m-%d"), "threads": torch.get_num_threads(),
+                     "batch_size": args.batch_size, "camera_seconds": args.camera_seconds}
+    print(f"machine: {results['machine']}", flush=True)
+
+    violence_model = vit_b16(("non-violence", "violence"))
+    gender_model = vit_b16(("female", "male"))
+    violence = ViTClassifier(violence_model, ("non-violence", "violence"), Preprocess(), runtime)
+    people = PeopleCounter(HogPersonDetector(), ViTClassifier(gender_model, ("female", "male"), Preprocess(), runtime))
+    baseline = make_baseline(violence_model, gender_model)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        clips = [write_video(scratch / f"busy{i}.mp4", moving_frames(args.frames * 5 + 5, seed=i), 10)
+                 for i in range(args.pipeline_cameras)]
+        busy = write_video(scratch / "busy-live.mp4", moving_frames(250, seed=9), 25)
+        still = write_video(scratch / "static.mp4", [moving_frames(1)[0]] * 250, 25)
+        frames = moving_frames(args.baseline_frames, seed=3)
+
+        baseline_fps(baseline, frames[:1])  # first-call set-up is not steady state
+        violence.predict(frames[:2])
+        results["baseline"], results["pipeline"] = [], []
+        for round_ in range(args.rounds):
+            results["baseline"].append(baseline_fps(baseline, frames))
+            results["pipeline"].append(
+                pipeline_fps(clips, violence, people, args.batch_size, args.threads, scratch / "spool")
+            )
+            print(f"round {round_ + 1}: baseline {results['baseline'][-1]:.2f} fps, "
+                  f"pipeline {results['pipeline'][-1]:.2f} fps", flush=True)
+
+        started = time.perf_counter()
+        people.count(moving_frames(3, seed=5))
+        results["census_s"] = time.perf_counter() - started
+        sample = moving_frames(4, seed=6)
+        results["fp32_fps"] = violence_only_fps(violence_model, sample, autocast=False)
+        results["bf16_fps"] = violence_only_fps(violence_model, sample, autocast=True)
+        print(f"census {results['census_s']:.2f} s; violence fp32 {results['fp32_fps']:.2f} fps, "
+              f"bf16 {results['bf16_fps']:.2f} fps", flush=True)
+
+        results["sustained"] = []
+        for count in range(1, args.max_cameras + 1):
+            run = sustained(count, busy, violence, people, args, scratch / "spool")
+            results["sustained"].append(run)
+            print(f"sustained: {run}", flush=True)
+            if run["dropped_share"] >= 0.05:
+                break
+        results["static"] = static_cost(still, violence, people, args, scratch / "spool")
+        print(f"static: {results['static']}", flush=True)
+
+    section = render(results)
+    print("\n" + section)
+    if not args.quick:
+        write_section(args.out, section)
+        print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
