@@ -179,10 +179,12 @@ def sos_location_add(
         event="location_tracking_update",
         rooms=[rooms.LOCATION_TRACKING_CHANNEL],
         payload={
+            "kind": "sos",
             "unit_number": units[-1] if units else None,
             "sos_id": sos.pk,
             "latitude": latitude,
             "longitude": longitude,
+            "accuracy_m": accuracy_m,
             "timestamp": recorded_at.isoformat(),
         },
     )
@@ -280,6 +282,7 @@ def unit_location_update(
         .order_by("-assigned_at").values_list("sos_request_id", flat=True).first()
     )
     payload = {
+        "kind": "unit",
         "unit_number": unit.unit_number,
         "sos_id": current,
         "latitude": latitude,

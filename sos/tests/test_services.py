@@ -54,7 +54,7 @@ def test_a_location_point_reaches_the_sos_room_its_unit_and_the_tracking_channel
     assert unit_update.rooms == [unit_room("UNIT-A")]
     [tracking] = events("location_tracking_update")
     assert tracking.rooms == [LOCATION_TRACKING_CHANNEL]
-    assert tracking.payload["unit_number"] == "UNIT-A"
+    assert (tracking.payload["kind"], tracking.payload["unit_number"]) == ("sos", "UNIT-A")
     raised.sos.refresh_from_db()
     assert (raised.sos.last_latitude, raised.sos.last_longitude) == (12.98, 77.6)
 
@@ -158,4 +158,5 @@ def test_a_unit_position_goes_to_its_room_and_the_tracking_channel(officer_a):
     officer_a.unit.refresh_from_db()
     assert (officer_a.unit.last_latitude, officer_a.unit.last_longitude) == (12.95, 77.58)
     [tracking] = events("location_tracking_update")
-    assert (tracking.payload["unit_number"], tracking.payload["sos_id"]) == ("UNIT-A", raised.sos.pk)
+    assert (tracking.payload["kind"], tracking.payload["unit_number"], tracking.payload["sos_id"]) == (
+        "unit", "UNIT-A", raised.sos.pk)

@@ -305,8 +305,8 @@ const handlers = {
 };
 
 function isUnitPosition(data) {
-  // Unit positions carry `accuracy_m`; SOS trail points on this channel do not (sos/services.py).
-  return "accuracy_m" in data && data.unit_number;
+  // The tracking channel carries both a unit's own positions and SOS trail points (sos/services.py).
+  return data.kind === "unit";
 }
 
 function onEvent(event, data) {
