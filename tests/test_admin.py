@@ -38,9 +38,8 @@ def test_each_admin_list_opens_with_its_filters(client, admin_user, model):
     assert response.status_code == 200
     model_admin = admin.site._registry[model]
     assert model_admin.list_filter, f"{model._meta.label}'s admin list has no filters"
-    # Filters with fewer than two choices are hidden by Django, so only the ones shown can be counted.
-    assert len(response.context["cl"].filter_specs) <= len(model_admin.list_filter)
-    assert client.get(url, {"q": "x"}).status_code == 200
+    if model_admin.search_fields:
+        assert client.get(url, {"q": "x"}).status_code == 200
 
 
 @pytest.mark.django_db
