@@ -6,13 +6,16 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
+import httpx
+import pytest
 import socketio
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, connections
+from rest_framework.authtoken.models import Token
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -105,13 +108,18 @@ class RecordingClient:
         self.url = server_url
         self.sio = socketio.AsyncClient(reconnection=False)
         self.events: list[tuple[str, dict]] = []
+        self._consumed: dict = {}
         self._changed = asyncio.Condition()
         self.sio.on("*", self._record)
+        self.sio.on("connect_error", self._record_connect_error)
 
     async def _record(self, event, data=None):
         self.events.append((event, data))
         async with self._changed:
             self._changed.notify_all()
+
+    async def _record_connect_error(self, data=None):
+        await self._record("connect_error", data)
 
     async def connect(self, auth: dict | None, *, transports=("websocket",)) -> "RecordingClient":
         await self.sio.connect(self.url, auth=auth, transports=list(transports), wait_timeout=10)
@@ -132,18 +140,17 @@ class RecordingClient:
                 raise AssertionError(f"timed out; received: {self.events}") from None
         return predicate(self.events)
 
-    async def next(self, name: str, timeout: float = 10, **match) -> dict:
-        """The first `name` event received after the ones already consumed by earlier `next` calls."""
-        seen = getattr(self, "_consumed", {})
-        start = seen.get(name, 0)
+    async def next(self, event: str, /, timeout: float = 10, **match) -> dict:
+        """The next `event` (whose fields equal `match`) not yet returned by an earlier `next` call."""
+        key = (event, tuple(sorted(match.items())))
+        start = self._consumed.get(key, 0)
 
         def found(events):
-            hits = [d for e, d in events if e == name and all(d.get(k) == v for k, v in match.items())]
+            hits = [d for e, d in events if e == event and all(d.get(k) == v for k, v in match.items())]
             return hits[start] if len(hits) > start else None
 
         data = await self.wait_for(found, timeout)
-        seen[name] = start + 1
-        self._consumed = seen
+        self._consumed[key] = start + 1
         return data
 
     async def join(self, event: str, data: dict | None = None, timeout: float = 10) -> dict:
@@ -173,9 +180,99 @@ def is_strictly_increasing(ids: list[int]) -> bool:
     return all(a < b for a, b in zip(ids, ids[1:], strict=False))
 
 
-def run_in_thread_for(func):
-    """Run a blocking test helper (ORM, REST via requests) from async test code."""
-    return asyncio.get_running_loop().run_in_executor(None, func)
+class Api:
+    """The REST API as the mobile app and the dashboard call it: every event in these tests starts here."""
+
+    def __init__(self, base_url: str):
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=20)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def post(self, path: str, body: dict | None = None, *, token: str | None = None,
+                   sos_token: str | None = None, expect: int | None = None) -> dict:
+        headers = {}
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        if sos_token:
+            headers["X-SOS-Token"] = sos_token
+        response = await self.http.post(path, json=body or {}, headers=headers)
+        if expect is not None:
+            assert response.status_code == expect, response.text
+        return response.json()
+
+    async def raise_sos(self, name: str = "Asha", *, token: str | None = None, latitude: float = 12.9716,
+                        longitude: float = 77.5946) -> dict:
+        body = {"name": name, "sos_type": 0, "initial_latitude": latitude, "initial_longitude": longitude}
+        return await self.post("/api/create-sos/", body, token=token, expect=201)
+
+    async def add_location(self, sos_id: int, latitude: float, longitude: float = 77.6, **credentials) -> dict:
+        body = {"sos_request": sos_id, "latitude": latitude, "longitude": longitude}
+        return await self.post("/api/update-location/", body, expect=201, **credentials)
+
+    async def acknowledge(self, sos_id: int, *, token: str) -> dict:
+        return await self.post(f"/api/sos/{sos_id}/acknowledge/", token=token, expect=200)
+
+    async def assign(self, sos_id: int, unit_number: str, *, token: str) -> dict:
+        body = {"sos_request": sos_id, "officer_name": "Inspector Rao", "unit_number": unit_number}
+        return await self.post("/api/assign-officer/", body, token=token, expect=201)
+
+    async def resolve(self, sos_id: int, *, token: str) -> dict:
+        return await self.post(f"/api/resolve-sos/{sos_id}/", {"note": "Safe"}, token=token, expect=200)
+
+    async def cancel(self, sos_id: int, **credentials) -> dict:
+        return await self.post(f"/api/cancel-sos/{sos_id}/", {"note": "False alarm"}, expect=200, **credentials)
 
 
-__all__ = ["RealtimeServer", "RecordingClient", "database_env", "free_port", "is_strictly_increasing", "sys"]
+# Fixtures: import the ones a test module uses (`from realtime.testing import realtime, api, connect, tokens`).
+
+
+@pytest.fixture(scope="module")
+def realtime_server(django_db_setup, django_db_blocker):
+    """One realtime server process per test module, against the test database; always stopped."""
+    server = RealtimeServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def realtime(realtime_server, live_server, settings):
+    """The realtime server, with the live API server nudging it after each commit."""
+    settings.REALTIME_NUDGE_ADDR = realtime_server.nudge_addr
+    if realtime_server.process.poll() is not None:  # a fault test in this module left it stopped
+        realtime_server.start()
+    return realtime_server
+
+
+@pytest.fixture
+async def api(live_server):
+    client = Api(live_server.url)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def connect(realtime):
+    """connect(auth) -> a connected RecordingClient; every client is disconnected after the test."""
+    clients = []
+
+    async def _connect(auth, *, url: str | None = None, **options) -> RecordingClient:
+        client = RecordingClient(url or realtime.url)
+        clients.append(client)
+        await client.connect(auth, **options)
+        return client
+
+    yield _connect
+    for client in clients:
+        if client.sio.connected:
+            await client.disconnect()
+    # Tests read the database through sync_to_async's thread; its connection must not outlive the test database.
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture
+def tokens(citizen, other_citizen, officer_a, officer_b, dispatcher, admin_user) -> dict:
+    """API tokens of the personas, by persona name."""
+    users = {"citizen": citizen, "other_citizen": other_citizen, "officer_a": officer_a, "officer_b": officer_b,
+             "dispatcher": dispatcher, "admin": admin_user}
+    return {name: Token.objects.get_or_create(user=user)[0].key for name, user in users.items()}

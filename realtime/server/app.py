@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 
 from realtime.server import handlers, wakeup
-from realtime.server.db import run_db
+from realtime.server.db import close_db_connections, run_db
 from realtime.server.hub import Hub
 from realtime.services import outbox_prune
 
@@ -59,6 +59,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         await asyncio.gather(*background, return_exceptions=True)
         for close in closers:
             close()
+        await close_db_connections()
 
     app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub), on_startup=startup, on_shutdown=shutdown)
     app.hub, app.sio = hub, sio

@@ -10,11 +10,13 @@ from collections import defaultdict
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import connections
 
 from realtime import rooms
 from realtime.models import OutboxEvent
 from realtime.permissions import JoinTarget
 from realtime.server.auth import Principal
+from realtime.server.db import close_db_connections
 from realtime.server.hub import Hub
 from realtime.services import outbox_prune
 from realtime.testing import is_strictly_increasing
@@ -66,6 +68,14 @@ async def hub():
     yield hub
     loop.cancel()
     await asyncio.gather(loop, return_exceptions=True)
+
+
+@pytest.fixture(autouse=True)
+async def _close_thread_connections():
+    """The hub reads in its own threads; their connections must not outlive the test database."""
+    yield
+    await close_db_connections()
+    await sync_to_async(connections.close_all)()
 
 
 @sync_to_async

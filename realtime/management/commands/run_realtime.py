@@ -12,7 +12,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="Interface to listen on (0.0.0.0 for a LAN).")
         parser.add_argument("--port", type=int, default=settings.REALTIME_PORT)
         parser.add_argument("--log-level", default="info")
+        parser.add_argument(
+            "--graceful-timeout", type=float, default=3,
+            help="Seconds to wait for open requests on shutdown (a long-poll can hang on for 25 s; clients resume anyway).",
+        )
 
-    def handle(self, *args, host, port, log_level, **options):
+    def handle(self, *args, host, port, log_level, graceful_timeout, **options):
         # One process per port: several processes behind a load balancer are documented in docs/realtime.md.
-        uvicorn.run("realtime.server.asgi:app", host=host, port=port, log_level=log_level, lifespan="on")
+        uvicorn.run("realtime.server.asgi:app", host=host, port=port, log_level=log_level, lifespan="on",
+                    timeout_graceful_shutdown=graceful_timeout)
