@@ -1,0 +1,411 @@
+"""Realtime benchmark: latency from a REST call to its Socket.IO receipt, with 1,000 clients under 100 points/s.
+
+Starts the API server (run_server.sh) and the realtime server (run_socketio.sh) on loopback against a fresh
+database, connects the socket clients (100 on sos_channel, the rest three to an SOS room: its owner with the
+access token and two officers), then for a fixed time posts location points and raises SOS alerts over REST
+at fixed rates, and measures, for every client that should receive each event, the time from just before the
+REST call to the receipt. Reports p50/p95/p99 and how many deliveries were lost or duplicated (must be 0).
+
+    .venv/bin/python bench/bench_realtime.py                      # SQLite, the defaults below
+    .venv/bin/python bench/bench_realtime.py --database-url postgres://postgres@127.0.0.1:5432/naarikavach_bench
+    .venv/bin/python bench/bench_realtime.py --write-docs         # also replace "## Realtime" in docs/benchmarks.md
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=1000, help="socket clients in all")
+    parser.add_argument("--channel-clients", type=int, default=100, help="of which on sos_channel")
+    parser.add_argument("--per-room", type=int, default=3, help="clients in each SOS room")
+    parser.add_argument("--rate", type=float, default=100, help="location points posted per second")
+    parser.add_argument("--sos-rate", type=float, default=2, help="SOS alerts raised per second")
+    parser.add_argument("--duration", type=float, default=30, help="seconds of load")
+    parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes of the API server")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
+    parser.add_argument("--write-docs", action="store_true", help='replace the "## Realtime" section of docs/benchmarks.md')
+    return parser.parse_args()
+
+
+def free_port(kind=socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] if ordered else float("nan")
+
+
+# Setup ------------------------------------------------------------------------------------------------
+
+
+def configure_environment(args, workdir: Path) -> dict:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "naarikavach.settings",
+        "REALTIME_NUDGE_ADDR": f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
+        "THROTTLE_SOS_CREATE": "1000000/min",
+        "THROTTLE_SOS_LOCATION": "1000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+    if args.database_url:
+        env["DATABASE_URL"] = args.database_url
+        create_postgres_database(args.database_url)
+    else:
+        env["DATABASE_URL"] = ""
+        env["SQLITE_PATH"] = str(workdir / "bench.sqlite3")
+    os.environ.update(env)
+    return env
+
+
+def create_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, _, name = url.rpartition("/")
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def prepare_data(sos_count: int) -> dict:
+    """Migrate the fresh database and create a dispatcher and the SOS alerts the room clients follow."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+    from sos import services
+
+    call_command("migrate", verbosity=0)
+    dispatcher, _ = User.objects.get_or_create(username="bench-dispatcher", defaults={"role": User.Role.DISPATCHER})
+    alerts = []
+    for i in range(sos_count):
+        sos, token = services.sos_create(name=f"bench room {i}", sos_type=0, latitude=12.9, longitude=77.6)
+        alerts.append({"sos_id": sos.pk, "room_id": str(sos.room_id), "access_token": token})
+    data = {"token": Token.objects.get_or_create(user=dispatcher)[0].key, "alerts": alerts}
+    connections.close_all()
+    return data
+
+
+class Servers:
+    def __init__(self, env: dict, workdir: Path, api_workers: int):
+        self.api_port, self.rt_port = free_port(), free_port()
+        self.env, self.workdir, self.processes = {**os.environ, **env}, workdir, []
+        self.api_workers = api_workers
+
+    def start(self) -> None:
+        api = [str(REPO / "run_server.sh"), "--port", str(self.api_port), "--log-level", "warning",
+               "--workers", str(self.api_workers)]
+        for name, command in (
+            ("api", api),
+            ("realtime", [str(REPO / "run_socketio.sh"), "--port", str(self.rt_port), "--log-level", "warning"]),
+        ):
+            log = open(self.workdir / f"{name}.log", "wb")
+            self.processes.append(subprocess.Popen(command, cwd=REPO, env=self.env, stdout=log,
+                                                   stderr=subprocess.STDOUT, start_new_session=True))
+        for url in (f"{self.api_url}/api/schema/", f"{self.rt_url}/healthz"):
+            self._wait(url)
+
+    def _wait(self, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{url} did not come up; see {self.workdir}")
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def rt_url(self) -> str:
+        return f"http://127.0.0.1:{self.rt_port}"
+
+    def realtime_stats(self) -> dict:
+        return json.loads(urllib.request.urlopen(f"{self.rt_url}/healthz", timeout=5).read())
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
+# The run ----------------------------------------------------------------------------------------------
+
+
+class Ledger:
+    """When each event was sent (over REST) and when each client got it."""
+
+    def __init__(self):
+        self.sent_at: dict = {}
+        self.written_at: dict = {}  # when the API wrote the event's outbox row
+        self.expected: dict = {}
+        self.received: dict = defaultdict(list)
+        self.rest_seconds: list[float] = []
+        self.rest_failures = 0
+
+    def receive(self, key) -> None:
+        # Wall-clock time, comparable with the outbox rows' created_at written by the API process.
+        self.received[key].append(time.time())
+
+    def latencies(self, kind: str | None = None, since: dict | None = None) -> list[float]:
+        since = self.sent_at if since is None else since
+        return [(t - since[key]) * 1000 for key, times in self.received.items()
+                if key in self.expected and key in since and (kind is None or key[0] == kind) for t in times]
+
+    def read_outbox_times(self) -> None:
+        """When each event's outbox row was written: delivery latency, without the REST call's own time."""
+        from realtime.models import OutboxEvent
+
+        rows = OutboxEvent.objects.filter(event__in=["new_sos", "location_history"]).values_list(
+            "event", "payload", "created_at")
+        for event, payload, created_at in rows.iterator():
+            key = (("sos", payload["name"]) if event == "new_sos"
+                   else ("point", payload["sos_id"], round(payload["latitude"], 6)))
+            self.written_at[key] = created_at.timestamp()
+
+    def lost(self) -> int:
+        return sum(max(0, n - len(self.received.get(key, []))) for key, n in self.expected.items())
+
+    def duplicated(self) -> int:
+        return sum(max(0, len(self.received.get(key, [])) - n) for key, n in self.expected.items())
+
+
+async def connect_clients(args, data: dict, url: str, ledger: Ledger) -> list:
+    import socketio
+
+    async def new_sos(message):
+        ledger.receive(("sos", message["name"]))
+
+    async def location(message):
+        if "latitude" in message:  # not the trail sent on joining
+            ledger.receive(("point", message["sos_id"], round(message["latitude"], 6)))
+
+    plans = [({"token": data["token"]}, "join_sos_channel", {}) for _ in range(args.channel_clients)]
+    for i in range(args.clients - args.channel_clients):
+        alert = data["alerts"][i // args.per_room]
+        alert["clients"] = alert.get("clients", 0) + 1
+        auth = {"sos_token": alert["access_token"]} if i % args.per_room == 0 else {"token": data["token"]}
+        plans.append((auth, "join_sos_room", {"room_id": alert["room_id"]}))
+
+    async def start(auth, event, payload):
+        client = socketio.AsyncClient(reconnection=False)
+        joined = asyncio.get_running_loop().create_future()
+        client.on("room_joined", lambda message: joined.done() or joined.set_result(message))
+        client.on("error", lambda message: joined.done() or joined.set_exception(RuntimeError(message)))
+        client.on("new_sos", new_sos)
+        client.on("location_history", location)
+        await client.connect(url, auth=auth, transports=["websocket"], wait_timeout=30)
+        await client.emit(event, payload)
+        await asyncio.wait_for(joined, 30)
+        return client
+
+    clients = []
+    for batch in range(0, len(plans), 50):
+        clients += await asyncio.gather(*(start(*plan) for plan in plans[batch:batch + 50]))
+    return clients
+
+
+async def run_load(args, data: dict, api_url: str, ledger: Ledger) -> None:
+    import aiohttp
+
+    alerts = data["alerts"]
+    async with aiohttp.ClientSession(api_url, connector=aiohttp.TCPConnector(limit=64)) as http:
+
+        async def post(path, body, key, recipients, headers=None):
+            ledger.sent_at[key] = time.time()
+            started = time.perf_counter()
+            try:
+                async with http.post(path, json=body, headers=headers) as response:
+                    await response.read()
+                    ok = response.status == 201
+            except aiohttp.ClientError:
+                ok = False
+            ledger.rest_seconds.append(time.perf_counter() - started)
+            if ok:
+                ledger.expected[key] = recipients
+            else:
+                ledger.rest_failures += 1
+
+        def point(i):
+            alert = alerts[i % len(alerts)]
+            latitude = round(10 + i * 1e-5, 6)
+            return post("/api/update-location/", {"sos_request": alert["sos_id"], "latitude": latitude, "longitude": 77.6},
+                        ("point", alert["sos_id"], latitude), alert["clients"], {"X-SOS-Token": alert["access_token"]})
+
+        def alert(i):
+            name = f"bench alert {i}"
+            body = {"name": name, "sos_type": 0, "initial_latitude": 12.9, "initial_longitude": 77.6}
+            return post("/api/create-sos/", body, ("sos", name), args.channel_clients)
+
+        await asyncio.gather(at_rate(args.rate, args.duration, point), at_rate(args.sos_rate, args.duration, alert))
+
+
+async def at_rate(rate: float, duration: float, make) -> None:
+    """Open loop: start a request every 1/rate seconds whether or not earlier ones have finished."""
+    if rate <= 0:
+        return
+    tasks, start, i = [], time.perf_counter(), 0
+    while (due := start + i / rate) < start + duration:
+        await asyncio.sleep(max(0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(make(i)))
+        i += 1
+    await asyncio.gather(*tasks)
+
+
+async def measure(args, data: dict, servers: Servers) -> dict:
+    ledger = Ledger()
+    began = time.perf_counter()
+    clients = await connect_clients(args, data, servers.rt_url, ledger)
+    connect_seconds = time.perf_counter() - began
+    await run_load(args, data, servers.api_url, ledger)
+    deadline = time.perf_counter() + 10
+    while ledger.lost() and time.perf_counter() < deadline:
+        await asyncio.sleep(0.1)
+    stats = servers.realtime_stats()
+    await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
+    await asyncio.to_thread(ledger.read_outbox_times)
+    all_ms, sos_ms, point_ms = ledger.latencies(), ledger.latencies("sos"), ledger.latencies("point")
+    delivery_ms = ledger.latencies(since=ledger.written_at)
+    summary = lambda ms: {"p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),  # noqa: E731
+                          "max": max(ms) if ms else float("nan"), "samples": len(ms)}
+    return {
+        "clients": len(clients), "connect_seconds": connect_seconds,
+        "location_posts": sum(1 for k in ledger.expected if k[0] == "point"),
+        "sos_raised": sum(1 for k in ledger.expected if k[0] == "sos"),
+        "rest_failures": ledger.rest_failures,
+        "deliveries_expected": sum(ledger.expected.values()),
+        "lost": ledger.lost(), "duplicated": ledger.duplicated(),
+        "latency_ms": {"all": summary(all_ms), "new_sos": summary(sos_ms), "location_history": summary(point_ms),
+                       "from_outbox_write": summary(delivery_ms)},
+        "rest_ms": summary([s * 1000 for s in ledger.rest_seconds]),
+        "server": stats,
+    }
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    memory = ""
+    if Path("/proc/meminfo").exists():
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.0f} GiB"
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory, "os": platform.platform(),
+            "python": platform.python_version()}
+
+
+def report(args, result: dict, host: dict, backend: str) -> str:
+    lat = result["latency_ms"]
+    row = lambda name, s: f"| {name} | {s['samples']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['max']:.1f} |"  # noqa: E731
+    return "\n".join([
+        "## Realtime",
+        "",
+        "End-to-end latency from the REST call (raise an SOS, post a location point) to its receipt by each socket",
+        f"client that should get it. `bench/bench_realtime.py`: {result['clients']} python-socketio clients over "
+        f"WebSocket ({args.channel_clients} on `sos_channel`, the rest {args.per_room} to an SOS room), "
+        f"{args.rate:g} location points/s and {args.sos_rate:g} SOS alerts/s over REST for {args.duration:g} s; API "
+        "(`run_server.sh`, uvicorn), realtime server (`run_socketio.sh`) and the clients on one machine, loopback only.",
+        "",
+        f"Machine: {host['cpu']}, {host['cores']} cores, {host['memory']} RAM, {host['os']}, Python {host['python']}; "
+        f"database: {backend}. The cores were shared with other work during the run.",
+        "",
+        "| Event | Deliveries | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|",
+        row("all", lat["all"]),
+        row("new_sos (to sos_channel)", lat["new_sos"]),
+        row("location_history (to the SOS room)", lat["location_history"]),
+        row("all, from the outbox write (realtime delivery only)", lat["from_outbox_write"]),
+        "",
+        f"Events lost: **{result['lost']}** of {result['deliveries_expected']} deliveries "
+        f"(duplicated: {result['duplicated']}); REST calls: {result['location_posts']} points and "
+        f"{result['sos_raised']} alerts accepted, {result['rest_failures']} failed. The REST call alone took "
+        f"p50 {result['rest_ms']['p50']:.1f} ms, p99 {result['rest_ms']['p99']:.1f} ms of those latencies. "
+        f"Connecting and joining the {result['clients']} clients took {result['connect_seconds']:.1f} s.",
+        "",
+        "Run it: `.venv/bin/python bench/bench_realtime.py` (add `--database-url postgres://...` for PostgreSQL,"
+        " `--write-docs` to rewrite this section).",
+        "",
+    ])
+
+
+def write_section(path: Path, section: str) -> None:
+    """Replace this script's section of docs/benchmarks.md (others write the other sections)."""
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    lines, out, skipping, replaced = text.splitlines(keepends=True), [], False, False
+    for line in lines:
+        if line.startswith("## "):
+            skipping = line.strip() == "## Realtime"
+            if skipping and not replaced:
+                out.append(section + "\n")
+                replaced = True
+        if not skipping:
+            out.append(line)
+    if not replaced:
+        out.append(("\n" if out and not out[-1].endswith("\n\n") else "") + section)
+    path.write_text("".join(out))
+
+
+def main() -> int:
+    args = parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # Each client holds a socket here and one in the server (which inherits this limit).
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.clients + 256)), hard))
+    room_clients = args.clients - args.channel_clients
+    with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
+        workdir = Path(tmp)
+        env = configure_environment(args, workdir)
+        data = prepare_data(sos_count=-(-room_clients // args.per_room))
+        servers = Servers(env, workdir, args.api_workers)
+        try:
+            servers.start()
+            try:
+                import uvloop
+
+                uvloop.install()
+            except ImportError:
+                pass
+            result = asyncio.run(measure(args, data, servers))
+        finally:
+            servers.stop()
+    backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
+    host = machine()
+    print(json.dumps({"machine": host, "database": backend, **result}, indent=2))
+    section = report(args, result, host, backend)
+    print(section)
+    if args.write_docs:
+        write_section(REPO / "docs" / "benchmarks.md", section)
+    return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Who may connect, and which rooms each connection may join."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from realtime.permissions import JoinRefused, channel_target, sos_room_target, unit_room_target
+from realtime.server.auth import AuthenticationFailed, authenticate, parse_last_event_id
+from sos import services
+
+
+@pytest.fixture
+def owned_sos(citizen):
+    sos, token = services.sos_create(name="Asha", sos_type=0, latitude=12.9, longitude=77.6, owner=citizen)
+    return sos, token
+
+
+def principal(user):
+    return authenticate({"token": Token.objects.get_or_create(user=user)[0].key})
+
+
+def test_a_connect_without_credentials_is_refused_with_what_to_send(db):
+    for auth in (None, {}, {"token": ""}, "token"):
+        with pytest.raises(AuthenticationFailed, match="auth"):
+            authenticate(auth)
+
+
+def test_an_unknown_or_deactivated_token_is_refused(citizen):
+    key = Token.objects.create(user=citizen).key
+    citizen.is_active = False
+    citizen.save()
+
+    for auth in ({"token": "nope"}, {"token": key}, {"sos_token": "nope"}):
+        with pytest.raises(AuthenticationFailed, match="Invalid"):
+            authenticate(auth)
+
+
+def test_an_officer_is_known_with_their_role_and_unit(officer_a):
+    officer = principal(officer_a)
+
+    assert (officer.role, officer.unit_number, officer.is_responder) == ("officer", "UNIT-A", True)
+
+
+def test_an_sos_token_names_its_sos_only(owned_sos):
+    sos, token = owned_sos
+
+    owner = authenticate({"sos_token": token})
+
+    assert (owner.owned_sos_id, owner.owned_sos_room_id, owner.is_responder) == (sos.pk, str(sos.room_id), False)
+
+
+@pytest.mark.parametrize("channel", ["sos_channel", "location_tracking_channel", "incidents_channel"])
+def test_channels_are_for_responders_only(channel, citizen, officer_a, dispatcher, admin_user, owned_sos):
+    assert channel_target(principal(officer_a), channel).room == channel
+    assert channel_target(principal(dispatcher), channel).reply == {"channel": channel}
+    assert channel_target(principal(admin_user), channel).room == channel
+    for outsider in (principal(citizen), authenticate({"sos_token": owned_sos[1]})):
+        with pytest.raises(JoinRefused):
+            channel_target(outsider, channel)
+
+
+def test_officers_join_their_own_unit_room_and_dispatchers_any(officer_a, officer_b, dispatcher, citizen):
+    assert unit_room_target(principal(officer_a), {"unit_number": "UNIT-A"}).room == "unit:UNIT-A"
+    assert unit_room_target(principal(dispatcher), {"unit_number": "UNIT-B"}).room == "unit:UNIT-B"
+    with pytest.raises(JoinRefused, match="own unit"):
+        unit_room_target(principal(officer_b), {"unit_number": "UNIT-A"})
+    with pytest.raises(JoinRefused):
+        unit_room_target(principal(citizen), {"unit_number": "UNIT-A"})
+    with pytest.raises(JoinRefused, match="Unknown unit"):
+        unit_room_target(principal(dispatcher), {"unit_number": "UNIT-Z"})
+    with pytest.raises(JoinRefused, match="required"):
+        unit_room_target(principal(dispatcher), {})
+
+
+def test_an_sos_room_is_for_its_owner_and_responders(owned_sos, citizen, other_citizen, officer_b, dispatcher):
+    sos, token = owned_sos
+    other_sos, other_token = services.sos_create(name="Bela", sos_type=0, latitude=1, longitude=1)
+    join = {"room_id": str(sos.room_id)}
+
+    for allowed in (principal(citizen), authenticate({"sos_token": token}), principal(officer_b), principal(dispatcher)):
+        target = sos_room_target(allowed, join)
+        assert (target.room, target.sos_id) == (f"sos:{sos.room_id}", sos.pk)
+    for refused in (principal(other_citizen), authenticate({"sos_token": other_token})):
+        with pytest.raises(JoinRefused, match="your own SOS"):
+            sos_room_target(refused, join)
+
+
+def test_a_citizen_cannot_tell_a_missing_sos_room_from_someone_elses(citizen, dispatcher):
+    missing = {"room_id": "00000000-0000-4000-8000-000000000000"}
+
+    with pytest.raises(JoinRefused, match="your own SOS"):
+        sos_room_target(principal(citizen), missing)
+    with pytest.raises(JoinRefused, match="Unknown SOS room"):
+        sos_room_target(principal(dispatcher), missing)
+    with pytest.raises(JoinRefused, match="UUID"):
+        sos_room_target(principal(dispatcher), {"room_id": "not-a-uuid"})
+
+
+@pytest.mark.parametrize("value, expected", [(None, None), ("", None), (0, 0), (42, 42), ("42", 42)])
+def test_a_resume_point_is_a_non_negative_integer(value, expected):
+    assert parse_last_event_id(value) == expected
+
+
+@pytest.mark.parametrize("value", [-1, "abc", 1.5, True, [1]])
+def test_a_malformed_resume_point_is_rejected(value):
+    with pytest.raises(ValueError):
+        parse_last_event_id(value)
