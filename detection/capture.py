@@ -89,28 +89,27 @@ class OpenCVSource(FrameSource):
         self._is_file = camera.kind == "file"
         self._fps = FALLBACK_FILE_FPS
         self._last_ts = 0.0
+        self._backoff = settings.reconnect_initial_s
 
     @property
     def lossless(self) -> bool:
         return self._is_file and not self.camera.realtime
 
     def frames(self) -> Iterator[Frame]:
-        backoff = self.settings.reconnect_initial_s
         offline_since: float | None = None
         ts_offset = 0.0
+        self._backoff = self.settings.reconnect_initial_s
         while not self.stop.is_set():
             capture = self._open()
             if capture is None:
-                offline_since = self._note_failure(offline_since, "cannot open the source")
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, self.settings.reconnect_max_s)
+                offline_since = self._retry_later(offline_since, "cannot open the source")
                 continue
             self._set_state("up")
             got_any = False
             try:
                 for frame in self._read(capture, ts_offset):
-                    got_any = True
-                    offline_since, backoff = None, self.settings.reconnect_initial_s
+                    got_any, offline_since = True, None
+                    self._backoff = self.settings.reconnect_initial_s
                     yield frame
                 ts_offset = self._last_ts + (1.0 / self._fps if self._is_file else 0.0)
             finally:
@@ -122,9 +121,13 @@ class OpenCVSource(FrameSource):
                 logger.info("camera %s: end of file %s", self.camera.id, self.camera.source)
                 return
             if not self.stop.is_set():
-                offline_since = self._note_failure(offline_since, "the stream stopped delivering frames")
-                self.stop.wait(backoff)
-                backoff = min(backoff * 2, self.settings.reconnect_max_s)
+                offline_since = self._retry_later(offline_since, "the stream stopped delivering frames")
+
+    def _retry_later(self, offline_since: float | None, reason: str) -> float:
+        offline_since = self._note_failure(offline_since, reason)
+        self.stop.wait(self._backoff)
+        self._backoff = min(self._backoff * 2, self.settings.reconnect_max_s)
+        return offline_since
 
     def _open(self) -> cv2.VideoCapture | None:
         source = self.camera.source

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import cv2
+import numpy as np
 
 from detection.config import CameraConfig
 from detection.decision import Trigger
@@ -76,7 +77,7 @@ def build_event(camera: CameraConfig, trigger: Trigger, people: PeopleCount, jpe
     )
 
 
-def encode_jpeg(image, quality: int) -> bytes:
+def encode_jpeg(image: np.ndarray, quality: int) -> bytes:
     ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("OpenCV could not encode the evidence frame as JPEG")

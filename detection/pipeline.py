@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from detection.capture import Frame, FrameSource
 from detection.classifiers import Classifier
 from detection.config import CameraConfig, DecisionSettings
-from detection.decision import ScoredFrame, ViolenceDecision
+from detection.decision import ScoredFrame, Trigger, ViolenceDecision
 from detection.events import build_event
 from detection.motion import MotionGate
 from detection.persons import PeopleCounter
@@ -190,7 +190,7 @@ class Analyzer:
             else:
                 stats.skipped_static += 1
 
-    def _report(self, camera_id: str, trigger) -> None:
+    def _report(self, camera_id: str, trigger: Trigger) -> None:
         camera = self.cameras[camera_id]
         started = time.perf_counter()
         people = self.people.count([f.image for f in trigger.evidence if f.image is not None])
