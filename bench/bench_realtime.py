@@ -41,7 +41,8 @@ def parse_args():
     parser.add_argument("--duration", type=float, default=30, help="seconds of load")
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes of the API server")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
-    parser.add_argument("--write-docs", action="store_true", help='replace the "## Realtime" section of docs/benchmarks.md')
+    parser.add_argument("--write-docs", action="store_true",
+                        help='replace the "## Realtime" section of docs/benchmarks.md')
     return parser.parse_args()
 
 
@@ -260,8 +261,9 @@ async def run_load(args, data: dict, api_url: str, ledger: Ledger) -> None:
         def point(i):
             alert = alerts[i % len(alerts)]
             latitude = round(10 + i * 1e-5, 6)
-            return post("/api/update-location/", {"sos_request": alert["sos_id"], "latitude": latitude, "longitude": 77.6},
-                        ("point", alert["sos_id"], latitude), alert["clients"], {"X-SOS-Token": alert["access_token"]})
+            body = {"sos_request": alert["sos_id"], "latitude": latitude, "longitude": 77.6}
+            return post("/api/update-location/", body, ("point", alert["sos_id"], latitude), alert["clients"],
+                        {"X-SOS-Token": alert["access_token"]})
 
         def alert(i):
             name = f"bench alert {i}"
@@ -326,7 +328,9 @@ def machine() -> dict:
 
 def report(args, result: dict, host: dict, backend: str) -> str:
     lat = result["latency_ms"]
-    row = lambda name, s: f"| {name} | {s['samples']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['max']:.1f} |"  # noqa: E731
+    def row(name, s):
+        return f"| {name} | {s['samples']} | {s['p50']:.1f} | {s['p95']:.1f} | {s['p99']:.1f} | {s['max']:.1f} |"
+
     return "\n".join([
         "## Realtime",
         "",
@@ -334,7 +338,8 @@ def report(args, result: dict, host: dict, backend: str) -> str:
         f"client that should get it. `bench/bench_realtime.py`: {result['clients']} python-socketio clients over "
         f"WebSocket ({args.channel_clients} on `sos_channel`, the rest {args.per_room} to an SOS room), "
         f"{args.rate:g} location points/s and {args.sos_rate:g} SOS alerts/s over REST for {args.duration:g} s; API "
-        "(`run_server.sh`, uvicorn), realtime server (`run_socketio.sh`) and the clients on one machine, loopback only.",
+        "(`run_server.sh`, uvicorn), realtime server (`run_socketio.sh`) and the clients on one machine, "
+        "loopback only.",
         "",
         f"Machine: {host['cpu']}, {host['cores']} cores, {host['memory']} RAM, {host['os']}, Python {host['python']}; "
         f"database: {backend}. The cores were shared with other work during the run.",

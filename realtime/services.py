@@ -32,9 +32,8 @@ def outbox_prune(*, retention_hours: float | None = None, now=None) -> int:
     while True:
         # Small chunks: on SQLite a delete holds the one write lock, and SOS alerts must not wait for it long.
         with transaction.atomic():
-            chunk = list(
-                OutboxEvent.objects.filter(id__lte=expired_upto).order_by("id").values_list("id", flat=True)[:PRUNE_CHUNK]
-            )
+            expired = OutboxEvent.objects.filter(id__lte=expired_upto).order_by("id")
+            chunk = list(expired.values_list("id", flat=True)[:PRUNE_CHUNK])
             if not chunk:
                 return deleted
             deleted += OutboxEvent.objects.filter(id__lte=chunk[-1]).delete()[0]

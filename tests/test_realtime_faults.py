@@ -108,7 +108,8 @@ async def test_an_event_whose_wake_up_is_lost_still_arrives_at_the_next_poll(rea
     def write_without_wake_up():
         # An outbox row written like publish() does, minus the nudge or NOTIFY: as if the wake-up were lost.
         with transaction.atomic():
-            return OutboxEvent.objects.create(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload={"name": "unannounced"})
+            return OutboxEvent.objects.create(event="new_sos", rooms=[rooms.SOS_CHANNEL],
+                                              payload={"name": "unannounced"})
 
     event = await write_without_wake_up()
 

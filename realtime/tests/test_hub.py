@@ -164,7 +164,8 @@ async def test_joins_sent_together_make_one_stream_in_id_order(hub):
     await add_point(sos, 13.6)
     await hub.catch_up()
 
-    expected = sorted(set(await ids_in(rooms.SOS_CHANNEL, seen)) | set(await ids_in(rooms.LOCATION_TRACKING_CHANNEL, seen)))
+    expected = sorted(set(await ids_in(rooms.SOS_CHANNEL, seen))
+                      | set(await ids_in(rooms.LOCATION_TRACKING_CHANNEL, seen)))
     assert hub.transport.ids("c1") == expected
 
 

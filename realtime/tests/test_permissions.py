@@ -76,7 +76,8 @@ def test_an_sos_room_is_for_its_owner_and_responders(owned_sos, citizen, other_c
     other_sos, other_token = services.sos_create(name="Bela", sos_type=0, latitude=1, longitude=1)
     join = {"room_id": str(sos.room_id)}
 
-    for allowed in (principal(citizen), authenticate({"sos_token": token}), principal(officer_b), principal(dispatcher)):
+    allowed_ones = (principal(citizen), authenticate({"sos_token": token}), principal(officer_b), principal(dispatcher))
+    for allowed in allowed_ones:
         target = sos_room_target(allowed, join)
         assert (target.room, target.sos_id) == (f"sos:{sos.room_id}", sos.pk)
     for refused in (principal(other_citizen), authenticate({"sos_token": other_token})):

@@ -14,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--log-level", default="info")
         parser.add_argument(
             "--graceful-timeout", type=float, default=3,
-            help="Seconds to wait for open requests on shutdown (a long-poll can hang on for 25 s; clients resume anyway).",
+            help="Seconds to wait for open requests on shutdown: a long-poll could hold it for 25 s, "
+            "and clients resume anyway.",
         )
 
     def handle(self, *args, host, port, log_level, graceful_timeout, **options):
