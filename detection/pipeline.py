@@ -138,7 +138,9 @@ class CameraWorker:
             for frame in self.source.frames():
                 self._handle(frame)
         except Exception:
-            logger.exception("camera %s: capture thread failed", self.camera.id)
+            logger.exception("camera %s: capture thread failed; the camera is no longer analysed", self.camera.id)
+            with self.source.stats.lock:
+                self.source.stats.state = "failed"
         finally:
             self.batcher.close(self.camera.id)
 

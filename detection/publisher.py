@@ -184,7 +184,11 @@ class HttpPublisher(Publisher):
                 self._idle.set()
                 self._wake.wait(timeout=1.0)
                 continue
-            outcome = self._deliver(entry)
+            try:
+                outcome = self._deliver(entry)
+            except Exception as exc:  # a bug here must not silently end delivery for the rest of the run
+                logger.exception("publisher: unexpected error delivering %s", entry.name)
+                outcome = Outcome("retry", error=f"{type(exc).__name__}: {exc}")
             if outcome.kind == "retry":
                 self._note_retry(entry, outcome, backoff)
                 # Retrying the same (oldest) event keeps delivery in order across an outage.
@@ -208,6 +212,9 @@ class HttpPublisher(Publisher):
         }
         try:
             files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in entry.image_files()]
+        except OSError as exc:
+            return Outcome("rejected", error=f"unreadable evidence in the spool: {exc}")
+        try:
             response = self.session.post(
                 self.api.url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
                 timeout=self.api.timeout_s,

@@ -124,3 +124,16 @@ def test_a_half_written_event_left_by_a_crash_is_discarded_on_start(tmp_path):
     (tmp_path / "incoming" / "00000000000000000001-000000-gate").mkdir(parents=True)
     spool = Spool(tmp_path)
     assert list(spool.incoming.iterdir()) == [] and spool.names() == []
+
+
+def test_an_event_whose_evidence_vanished_from_the_spool_is_rejected_and_delivery_goes_on(fake_api, tmp_path):
+    worker = publisher(fake_api.url, tmp_path)
+    broken = worker.spool.put(event(1))
+    (broken / "image-1.jpg").unlink()
+    worker.start()
+    worker.send(event(2))
+    assert worker.drain(10)
+    worker.stop()
+    assert [r.fields["description"] for r in fake_api.requests] == ["fight 2"]
+    reason = json.loads((tmp_path / "rejected" / broken.name / "rejection.json").read_text())
+    assert "unreadable evidence" in reason["error"]
