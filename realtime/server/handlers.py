@@ -54,10 +54,10 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
 
     def _channel_handler(channel):
         async def join_channel(sid, data=None):
-            async def resolve(principal, payload):
+            async def allow(principal, payload):
                 return permissions.channel_target(principal, channel)
 
-            await _join(sid, data, resolve, lambda target: f"Joined {channel}")
+            await _join(sid, data, allow, lambda target: f"Joined {channel}")
 
         return join_channel
 
@@ -70,19 +70,18 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         # Only the platform's services publish events; a client sending one (new_sos, sos_updated...) changes nothing.
         await hub.send_control(sid, "error", {"message": f"Unknown event {event!r}: clients cannot send it."})
 
-    async def _join(sid, data, resolve, describe):
-        client = hub.clients.get(sid)
-        if client is None:
-            return
-        payload = data if isinstance(data, dict) else {}
-        try:
+    async def _join(sid, data, allow, describe):
+        async def resolve(principal):
             if data is not None and not isinstance(data, dict):
                 raise JoinRefused("The join payload must be an object.")
-            last_event_id = parse_last_event_id(payload.get("last_event_id"))
-            target = await resolve(client.principal, payload)
-        except (JoinRefused, ValueError) as exc:
-            await hub.send_control(sid, "error", {"message": str(exc)})
-            return
-        if last_event_id is None:
-            last_event_id = client.auth_last_event_id
-        await hub.join(sid, target, last_event_id, describe(target))
+            payload = data or {}
+            try:
+                last_event_id = parse_last_event_id(payload.get("last_event_id"))
+            except ValueError as exc:
+                raise JoinRefused(str(exc)) from None
+            target = await allow(principal, payload)
+            if last_event_id is None:
+                last_event_id = hub.clients[sid].auth_last_event_id
+            return target, last_event_id, describe(target)
+
+        await hub.join(sid, resolve)

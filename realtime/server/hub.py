@@ -19,16 +19,21 @@ a safe point to resume from.
 import asyncio
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from realtime import selectors
-from realtime.permissions import JoinTarget
+from realtime.permissions import JoinRefused, JoinTarget
 from realtime.selectors import Event
 from realtime.server.auth import Principal
 from realtime.server.db import run_db
 
 logger = logging.getLogger(__name__)
+
+
+# What a join's permission check answers: the target, the resume point to replay from, the room_joined message.
+AllowedJoin = tuple[JoinTarget, int | None, str]
 
 
 class Transport(Protocol):
@@ -39,7 +44,6 @@ class Transport(Protocol):
 class Hold:
     """A client's joins in progress: what it had before, and everything to send once they complete."""
 
-    cursor: int  # the hub's cursor when the hold began: every owed event up to it had been sent
     rooms: dict[str, int]  # the client's rooms (and their starts) before the hold
     pos: int  # the highest id sent to the client before the hold
     floor: int  # no resume point may be above this while the hold lasts (see Client.resume_point)
@@ -199,14 +203,23 @@ class Hub:
 
     # Joins -----------------------------------------------------------------------------------------
 
-    async def join(self, sid: str, target: JoinTarget, last_event_id: int | None, message: str) -> None:
-        """Join `target` for the client, replaying from `last_event_id` (or sending the SOS trail) first."""
+    async def join(self, sid: str, resolve: Callable[[Principal], Awaitable[AllowedJoin]]) -> None:
+        """Join what `resolve` allows (target, resume point, message), replaying or sending the SOS trail first.
+
+        `resolve` checks the join against the client's principal and raises JoinRefused (answered `error`).
+        """
         client = self.clients.get(sid)
         if client is None:
             return
-        # Counted before waiting for the lock, so the join in progress knows another one follows it.
+        # Counted before anything is awaited (the permission check included), so that of several joins sent
+        # together, the first to finish knows that others follow it and does not end the hold.
         client.queued_joins += 1
         try:
+            try:
+                target, last_event_id, message = await resolve(client.principal)
+            except JoinRefused as exc:
+                await self.send_control(sid, "error", {"message": str(exc)})
+                return
             async with client.join_lock:
                 await self._join(client, target, last_event_id, message)
         finally:
@@ -222,7 +235,7 @@ class Hub:
                 floor = self.cursor
                 if not client.rooms and client.auth_last_event_id is not None:
                     floor = min(floor, client.auth_last_event_id)
-                client.hold = Hold(cursor=self.cursor, rooms=dict(client.rooms), pos=client.pos, floor=floor)
+                client.hold = Hold(rooms=dict(client.rooms), pos=client.pos, floor=floor)
             snapshot = self.cursor
             rejoin = room in client.rooms
             if not rejoin:
@@ -262,6 +275,8 @@ class Hub:
             members = self.members.get(room)
             if members is not None:
                 members.discard(client.sid)
+                if not members:
+                    del self.members[room]
 
     async def _catch_up_room(self, target: JoinTarget, last_event_id: int | None, snapshot: int):
         """Where the client starts in the room, what to replay up to `snapshot`, its trail, or why it must resync."""

@@ -14,7 +14,7 @@ from django.db import connections
 
 from realtime import rooms
 from realtime.models import OutboxEvent
-from realtime.permissions import JoinTarget
+from realtime.permissions import JoinRefused, JoinTarget
 from realtime.server.auth import Principal
 from realtime.server.db import close_db_connections
 from realtime.server.hub import Hub
@@ -44,6 +44,15 @@ class RecordingTransport:
 
     def ids(self, sid, *names):
         return [m["event_id"] for _, m in self.events(sid, *names)]
+
+
+def given(target: JoinTarget, last_event_id: int | None):
+    """A join the permission check allowed, resuming from `last_event_id`."""
+
+    async def resolve(principal):
+        return target, last_event_id, "joined"
+
+    return resolve
 
 
 class StagedHub(Hub):
@@ -102,8 +111,8 @@ def ids_in(room, after=0):
 async def test_a_client_in_two_rooms_gets_an_event_for_both_once(hub):
     sos = await raise_sos()
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, None, "joined")
-    await hub.join("c1", JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), None, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, None))
+    await hub.join("c1", given(JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), None))
     await sync_to_async(services.sos_acknowledge)(sos_id=sos.pk, actor=Actor())
     await hub.catch_up()
 
@@ -116,7 +125,7 @@ async def test_a_join_with_a_resume_point_replays_missed_events_before_live_ones
     missed = [await raise_sos(f"missed {i}") for i in range(3)]
     await hub.catch_up()
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, seen, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, seen))
     live = await raise_sos("live")
     await hub.catch_up()
 
@@ -137,7 +146,7 @@ async def test_events_dispatched_while_a_replay_is_read_arrive_once_right_after_
         await hub.catch_up()
 
     hub.between = meanwhile
-    await hub.join("c1", SOS_CHANNEL, seen, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, seen))
     await raise_sos("after")
     await hub.catch_up()
 
@@ -160,7 +169,7 @@ async def test_joins_sent_together_make_one_stream_in_id_order(hub):
         await hub.catch_up()
 
     hub.between = meanwhile
-    await asyncio.gather(hub.join("c1", SOS_CHANNEL, seen, "j"), hub.join("c1", TRACKING, seen, "j"))
+    await asyncio.gather(hub.join("c1", given(SOS_CHANNEL, seen)), hub.join("c1", given(TRACKING, seen)))
     await add_point(sos, 13.6)
     await hub.catch_up()
 
@@ -169,11 +178,45 @@ async def test_joins_sent_together_make_one_stream_in_id_order(hub):
     assert hub.transport.ids("c1") == expected
 
 
+async def test_a_join_with_a_slow_permission_check_still_joins_the_same_stream(hub):
+    sos = await raise_sos("first")
+    seen = await newest_id()
+    for i in range(3):
+        await add_point(sos, 12.9 + i / 100)  # to the SOS room (and the tracking channel)
+        await raise_sos(f"missed {i}")  # to sos_channel
+    await hub.catch_up()
+    hub.add_client("c1", DISPATCHER, seen)
+    sos_room = JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk)
+
+    async def slow_check(principal):
+        await asyncio.sleep(0.2)  # a database lookup, slower than the whole channel join beside it
+        return sos_room, seen, "joined"
+
+    await asyncio.gather(hub.join("c1", slow_check), hub.join("c1", given(SOS_CHANNEL, seen)))
+
+    expected = sorted(set(await ids_in(rooms.SOS_CHANNEL, seen)) | set(await ids_in(sos_room.room, seen)))
+    assert hub.transport.ids("c1") == expected
+
+
+async def test_a_refused_join_answers_error_and_joins_nothing(hub):
+    hub.add_client("c1", DISPATCHER, None)
+
+    async def refuse(principal):
+        raise JoinRefused("Not for you.")
+
+    await hub.join("c1", refuse)
+    await raise_sos()
+    await hub.catch_up()
+
+    assert [(e, m["message"]) for e, m in hub.transport.sent["c1"]] == [("error", "Not for you.")]
+    assert hub.clients["c1"].hold is None
+
+
 async def test_a_join_without_a_resume_point_gets_only_new_events(hub):
     await raise_sos("before")
     await hub.catch_up()
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, None, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, None))
     await raise_sos("after")
     await hub.catch_up()
 
@@ -191,7 +234,7 @@ async def test_an_sos_room_join_sends_the_trail_then_each_new_point_once(hub):
         await hub.catch_up()
 
     hub.between = meanwhile
-    await hub.join("c1", JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), None, "joined")
+    await hub.join("c1", given(JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), None))
     await add_point(sos, 13.02)
     await hub.catch_up()
 
@@ -203,14 +246,14 @@ async def test_an_sos_room_join_sends_the_trail_then_each_new_point_once(hub):
 
 async def test_room_joined_carries_a_resume_point_that_loses_nothing(hub):
     hub.add_client("quiet", DISPATCHER, None)
-    await hub.join("quiet", SOS_CHANNEL, None, "joined")
+    await hub.join("quiet", given(SOS_CHANNEL, None))
     resume_from = hub.transport.events("quiet", "room_joined")[0][1]["event_id"]
     hub.remove_client("quiet")
     raised_while_away = await raise_sos("while away")
     await hub.catch_up()
 
     hub.add_client("back", DISPATCHER, resume_from)
-    await hub.join("back", SOS_CHANNEL, resume_from, "joined")
+    await hub.join("back", given(SOS_CHANNEL, resume_from))
 
     assert [m["sos_id"] for _, m in hub.transport.events("back")] == [raised_while_away.pk]
 
@@ -223,7 +266,7 @@ async def test_a_pruned_resume_point_gets_resync_required_and_live_events(hub):
     kept = await newest_id()
     await hub.catch_up()
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, seen, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, seen))
     await raise_sos("new")
     await hub.catch_up()
 
@@ -235,7 +278,7 @@ async def test_a_pruned_resume_point_gets_resync_required_and_live_events(hub):
 
 async def test_a_resume_point_from_another_database_gets_resync_required(hub):
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, await newest_id() + 1000, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, await newest_id() + 1000))
 
     assert len(hub.transport.events("c1", "resync_required")) == 1
 
@@ -245,7 +288,7 @@ async def test_a_client_ahead_of_a_lagging_server_gets_no_event_twice():
     await lagging.start()
     already_seen = [await raise_sos(f"seen elsewhere {i}") for i in range(2)]
     lagging.add_client("c1", DISPATCHER, None)
-    await lagging.join("c1", SOS_CHANNEL, await newest_id(), "joined")  # from a server that was further on
+    await lagging.join("c1", given(SOS_CHANNEL, await newest_id()))  # from a server that was further on
     await lagging.catch_up()
     new = await raise_sos("new")
     await lagging.catch_up()
@@ -255,8 +298,8 @@ async def test_a_client_ahead_of_a_lagging_server_gets_no_event_twice():
 
 async def test_joining_a_room_twice_delivers_its_events_once(hub):
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, None, "joined")
-    await hub.join("c1", SOS_CHANNEL, 0, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, None))
+    await hub.join("c1", given(SOS_CHANNEL, 0))
     await raise_sos()
     await hub.catch_up()
 
@@ -266,7 +309,7 @@ async def test_joining_a_room_twice_delivers_its_events_once(hub):
 
 async def test_a_client_that_left_gets_nothing_more(hub):
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, None, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, None))
     hub.remove_client("c1")
     await raise_sos()
     await hub.catch_up()
@@ -279,10 +322,10 @@ async def test_a_later_join_replays_only_what_other_rooms_have_not_delivered(hub
     sos = await raise_sos()
     seen = await newest_id()
     hub.add_client("c1", DISPATCHER, None)
-    await hub.join("c1", SOS_CHANNEL, seen, "joined")
+    await hub.join("c1", given(SOS_CHANNEL, seen))
     await sync_to_async(services.sos_acknowledge)(sos_id=sos.pk, actor=Actor())  # to sos_channel and the SOS room
     await add_point(sos)  # to the SOS room only
     await hub.catch_up()
-    await hub.join("c1", JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), seen, "joined")
+    await hub.join("c1", given(JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), seen))
 
     assert [e for e, _ in hub.transport.events("c1")] == ["sos_updated", "location_history"]
