@@ -45,6 +45,8 @@ def parse_args():
     parser.add_argument("--sos-rate", type=float, default=2, help="SOS alerts raised per second")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load")
     parser.add_argument("--api-workers", type=int, default=1, help="uvicorn worker processes of the API server")
+    parser.add_argument("--api-wsgi", action="store_true",
+                        help="serve the API as WSGI (uvicorn --interface wsgi) instead of run_server.sh's ASGI")
     parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
     return parser.parse_args()
 
@@ -73,9 +75,10 @@ def configure_environment(args, workdir: Path) -> dict:
     }
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
-        # Under ASGI a persistent connection is kept per request context, not per thread: with
-        # DB_CONN_MAX_AGE > 0 the API opens connections faster than they age out ("too many clients").
-        env["DB_CONN_MAX_AGE"] = "0"
+        if not args.api_wsgi:
+            # Under ASGI a persistent connection is kept per request context, not per thread: with
+            # DB_CONN_MAX_AGE > 0 the API opens connections faster than they age out ("too many clients").
+            env["DB_CONN_MAX_AGE"] = "0"
         create_postgres_database(args.database_url)
     else:
         env["DATABASE_URL"] = ""
@@ -117,14 +120,18 @@ def prepare_data(sos_count: int) -> dict:
 
 
 class Servers:
-    def __init__(self, env: dict, workdir: Path, api_workers: int):
+    def __init__(self, env: dict, workdir: Path, api_workers: int, api_wsgi: bool):
         self.api_port, self.rt_port = free_port(), free_port()
         self.env, self.workdir, self.processes = {**os.environ, **env}, workdir, []
-        self.api_workers = api_workers
+        self.api_workers, self.api_wsgi = api_workers, api_wsgi
 
     def start(self) -> None:
         api = [str(REPO / "run_server.sh"), "--port", str(self.api_port), "--log-level", "warning",
                "--workers", str(self.api_workers)]
+        if self.api_wsgi:
+            # Django's sync views without the ASGI adapter, which runs them all on one thread.
+            api = [sys.executable, "-m", "uvicorn", "naarikavach.wsgi:application", "--interface", "wsgi",
+                   "--port", str(self.api_port), "--log-level", "warning", "--workers", str(self.api_workers)]
         for name, command in (
             ("api", api),
             ("realtime", [str(REPO / "run_socketio.sh"), "--port", str(self.rt_port), "--log-level", "warning"]),
@@ -341,8 +348,8 @@ def report(args, result: dict, backend: str) -> str:
 
     failures = ", ".join(f"{n}× {why}" for why, n in result["rest_failures"].items())
     return "\n".join([
-        f"#### {backend}: {args.rate:g} points/s and {args.sos_rate:g} alerts/s over REST, {result['clients']} clients,"
-        f" {args.duration:g} s",
+        f"#### {backend}, API {'WSGI' if args.api_wsgi else 'ASGI (run_server.sh)'}: {args.rate:g} points/s and "
+        f"{args.sos_rate:g} alerts/s over REST, {result['clients']} clients, {args.duration:g} s",
         "",
         "| Measured from → to each client | Deliveries | p50 ms | p95 ms | p99 ms | max ms |",
         "|---|---|---|---|---|---|",
@@ -370,7 +377,7 @@ def main() -> int:
         workdir = Path(tmp)
         env = configure_environment(args, workdir)
         data = prepare_data(sos_count=-(-room_clients // args.per_room))
-        servers = Servers(env, workdir, args.api_workers)
+        servers = Servers(env, workdir, args.api_workers, args.api_wsgi)
         try:
             servers.start()
             try:
