@@ -6,6 +6,7 @@ import pytest
 import socketio
 from asgiref.sync import sync_to_async
 
+from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
 from realtime.models import OutboxEvent
 from realtime.testing import RecordingClient, api, connect, realtime, realtime_server, tokens  # noqa: F401  (fixtures)
 from sos.models import SOS
@@ -204,3 +205,26 @@ async def test_an_sos_reaches_clients_right_after_commit_not_at_the_next_poll(co
 
     # This module's server polls every 30 s: only the wake-up (UDP nudge or NOTIFY) explains a fast arrival.
     assert asyncio.get_running_loop().time() - started < 3
+
+
+async def test_an_incident_from_a_camera_reaches_the_incidents_channel_and_its_changes_follow(
+    connect, api, tokens, device, beacon
+):
+    officer = await connect({"token": tokens["officer_a"]})
+    citizen = await connect({"token": tokens["citizen"]})
+    await officer.join("join_incidents_channel")
+    await citizen.join("join_incidents_channel")
+
+    report = {"beacon_id": beacon.beacon_id, "confidence_score": 0.95, "description": "Fight detected"}
+    response = await api.http.post("/api/ai/violence-detected/", json=report,
+                                   headers={"Authorization": f"Device {device.raw_key}"})
+    assert response.status_code == 201, response.text
+    created = await officer.next("incident_created")
+    await api.post(f"/api/incidents/{created['incident_id']}/acknowledge/", token=tokens["officer_a"], expect=200)
+    updated = await officer.next("incident_updated")
+    await citizen.settle()
+
+    assert (created["kind"], created["beacon"]["beacon_id"]) == ("violence", beacon.beacon_id)
+    assert (updated["incident_id"], updated["action"]) == (created["incident_id"], "acknowledged")
+    assert updated["event_id"] > created["event_id"]
+    assert citizen.named("incident_created", "incident_updated") == []
