@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -18,6 +19,11 @@ logger = logging.getLogger(__name__)
 
 # Files without a usable frame rate in their header are assumed to be at this rate.
 FALLBACK_FILE_FPS = 25.0
+
+
+def redact(source: str | int) -> str:
+    """The source as it may appear in logs: without the user and password of an rtsp://user:pass@host URL."""
+    return re.sub(r"(?<=://)[^/@]+@", "***@", str(source))
 
 
 @dataclass
@@ -191,7 +197,9 @@ class OpenCVSource(FrameSource):
             elif self.stats.state != "down":
                 self.stats.state = "reconnecting"
         if offline_since == now:
-            logger.warning("camera %s: %s (%s); reopening with backoff", self.camera.id, reason, self.camera.source)
+            logger.warning(
+                "camera %s: %s (%s); reopening with backoff", self.camera.id, reason, redact(self.camera.source)
+            )
         if newly_down:
             logger.error(
                 "camera %s is down: no frames for %.0f s (%s); still retrying", self.camera.id, now - offline_since, reason

@@ -219,7 +219,10 @@ def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         where = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in item["loc"]).replace(".[", "[")
-        got = "" if item["type"] == "missing" else f" (got {json.dumps(item.get('input'), default=str)[:80]})"
+        value = item.get("input")
+        # Echo only plain values, never whole sections or keys: those may hold device keys and stream passwords.
+        shown = item["type"] != "missing" and not isinstance(value, (dict, list)) and "key" not in where
+        got = f" (got {json.dumps(value, default=str)[:80]})" if shown else ""
         lines.append(f"  {where or '(top level)'}: {item['msg']}{got}")
     return "\n".join(lines)
 

@@ -9,7 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
-from detection.capture import OpenCVSource
+from detection.capture import OpenCVSource, redact
 from detection.config import CameraConfig, CaptureSettings
 from detection.tests.factories import write_video
 
@@ -126,3 +126,9 @@ def serve(handler, port):
 def stop_server(server):
     server.shutdown()
     server.server_close()
+
+
+def test_stream_credentials_never_reach_the_log():
+    assert redact("rtsp://admin:hunter2@10.0.0.2:554/stream1") == "rtsp://***@10.0.0.2:554/stream1"
+    assert redact("http://10.0.0.2/video.mjpg") == "http://10.0.0.2/video.mjpg"
+    assert redact(0) == "0"

@@ -126,3 +126,14 @@ def test_a_missing_file_and_broken_yaml_are_clear_errors(tmp_path):
         load_config(tmp_path / "absent.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(write(tmp_path, "cameras: [\n"))
+
+
+def test_errors_never_echo_device_keys_or_stream_passwords(tmp_path, monkeypatch):
+    monkeypatch.delenv("NK_MISSING_KEY", raising=False)
+    text = MINIMAL.replace("videos/gate.avi", "rtsp://admin:hunter2@10.0.0.2/stream").replace(
+        "device_key: secret", "device_key: secret\n    device_key_env: NK_MISSING_KEY"
+    )
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, text))
+    assert "exactly one of device_key" in str(error.value)
+    assert "hunter2" not in str(error.value) and "secret" not in str(error.value)
