@@ -11,8 +11,8 @@ REST call to the receipt. Reports p50/p95/p99 and how many deliveries were lost 
     .venv/bin/python bench/bench_realtime.py --rate 40 --sos-rate 1  # a lighter load
 
 It prints the figures as JSON and as a block for docs/benchmarks.md, keeps the servers' logs in
-.local/bench_realtime/, and exits 1 if any delivery was lost or duplicated. A PostgreSQL database named in
---database-url is dropped and created afresh.
+.local/bench_realtime/, and exits 1 if any delivery was lost, duplicated or out of order. A PostgreSQL
+database named in --database-url is dropped and created afresh.
 """
 
 import argparse
@@ -186,6 +186,7 @@ class Ledger:
         self.expected: dict = {}
         self.received: dict = defaultdict(list)
         self.rest_seconds: list[float] = []
+        self.out_of_order = 0  # events a client got with an id not above the previous one it got
         self.rest_failures: dict[str, int] = defaultdict(int)
 
     def receive(self, key) -> None:
@@ -218,13 +219,6 @@ class Ledger:
 async def connect_clients(args, data: dict, url: str, ledger: Ledger) -> list:
     import socketio
 
-    async def new_sos(message):
-        ledger.receive(("sos", message["name"]))
-
-    async def location(message):
-        if "latitude" in message:  # not the trail sent on joining
-            ledger.receive(("point", message["sos_id"], round(message["latitude"], 6)))
-
     plans = [({"token": data["token"]}, "join_sos_channel", {}) for _ in range(args.channel_clients)]
     for i in range(args.clients - args.channel_clients):
         alert = data["alerts"][i // args.per_room]
@@ -235,6 +229,22 @@ async def connect_clients(args, data: dict, url: str, ledger: Ledger) -> list:
     async def start(auth, event, payload):
         client = socketio.AsyncClient(reconnection=False)
         joined = asyncio.get_running_loop().create_future()
+        last_id = [0]
+
+        def in_order(message):
+            if message["event_id"] <= last_id[0]:
+                ledger.out_of_order += 1
+            last_id[0] = message["event_id"]
+
+        async def new_sos(message):
+            in_order(message)
+            ledger.receive(("sos", message["name"]))
+
+        async def location(message):
+            in_order(message)
+            if "latitude" in message:  # not the trail sent on joining
+                ledger.receive(("point", message["sos_id"], round(message["latitude"], 6)))
+
         client.on("room_joined", lambda message: joined.done() or joined.set_result(message))
         client.on("error", lambda message: joined.done() or joined.set_exception(RuntimeError(message)))
         client.on("new_sos", new_sos)
@@ -320,7 +330,7 @@ async def measure(args, data: dict, servers: Servers) -> dict:
         "sos_raised": sum(1 for k in ledger.expected if k[0] == "sos"),
         "rest_failures": dict(ledger.rest_failures),
         "deliveries_expected": sum(ledger.expected.values()),
-        "lost": ledger.lost(), "duplicated": ledger.duplicated(),
+        "lost": ledger.lost(), "duplicated": ledger.duplicated(), "out_of_order": ledger.out_of_order,
         "latency_ms": {"all": summary(all_ms), "new_sos": summary(sos_ms), "location_history": summary(point_ms),
                        "from_outbox_write": summary(delivery_ms)},
         "rest_ms": summary([s * 1000 for s in ledger.rest_seconds]),
@@ -359,7 +369,8 @@ def report(args, result: dict, backend: str) -> str:
         row("outbox row written → any (realtime delivery alone)", lat["from_outbox_write"]),
         row("the REST call itself (request → response)", result["rest_ms"]),
         "",
-        f"Lost: **{result['lost']}** of {result['deliveries_expected']} deliveries; duplicated: {result['duplicated']}."
+        f"Lost: **{result['lost']}** of {result['deliveries_expected']} deliveries; duplicated: {result['duplicated']};"
+        f" out of order: {result['out_of_order']}."
         f" REST: {result['location_posts']} points and {result['sos_raised']} alerts accepted"
         f"{f', failed: {failures}' if failures else ''}. Connecting and joining all clients: "
         f"{result['connect_seconds']:.1f} s.",
@@ -397,7 +408,7 @@ def main() -> int:
     backend = "PostgreSQL" if args.database_url else "SQLite (WAL)"
     print(json.dumps({"machine": machine(), "database": backend, **result}, indent=2))
     print(report(args, result, backend))
-    return 0 if result["lost"] == 0 and result["duplicated"] == 0 else 1
+    return 0 if result["lost"] == result["duplicated"] == result["out_of_order"] == 0 else 1
 
 
 if __name__ == "__main__":
