@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import re
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,18 +46,31 @@ class ModelLoadError(ModelError):
 
 @dataclass(frozen=True)
 class Runtime:
-    """Where and in which precision the models run."""
+    """Where and in which precision the models run, and why that precision was chosen."""
 
     device: torch.device
     autocast_dtype: torch.dtype | None = None
+    int8: bool = False
+    reason: str = ""
+
+    @property
+    def precision(self) -> str:
+        return "int8" if self.int8 else "bf16" if self.autocast_dtype is not None else "fp32"
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.autocast_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
+    def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The model on this runtime's device, in eval mode, its Linear layers quantized to int8 when asked."""
+        model = model.to(self.device).eval()
+        return quantize_linear_int8(model) if self.int8 else model
+
     def describe(self) -> str:
-        precision = "bf16 autocast" if self.autocast_dtype is not None else "fp32"
+        precision = {"int8": "int8 dynamic quantization of Linear layers", "bf16": "bf16 autocast"}.get(
+            self.precision, "fp32"
+        )
         return f"{self.device.type}, {precision}, {torch.get_num_threads()} CPU threads"
 
 
@@ -78,6 +92,35 @@ def native_bf16(device: torch.device) -> bool:
     return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
 
 
+def int8_unavailable() -> str | None:
+    """Why this torch cannot run dynamically quantized Linear layers on the CPU, or None when it can."""
+    quantization = getattr(getattr(torch, "ao", None), "quantization", None)
+    if not hasattr(quantization, "quantize_dynamic"):
+        return f"torch {torch.__version__} has no torch.ao.quantization.quantize_dynamic"
+    if torch.backends.quantized.engine == "none":
+        return f"torch {torch.__version__} has no quantized CPU engine"
+    return None
+
+
+def quantize_linear_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """Replace every nn.Linear with a dynamically quantized int8 one (weights int8 per tensor, activations per batch).
+
+    Quantizing freezes whatever the weights are, so it is only ever applied to a fully loaded model: tensors still
+    on the meta device mean the load was not verified, and are refused rather than quantized.
+    """
+    on_meta = [name for name, tensor in [*model.named_parameters(), *model.named_buffers()] if tensor.is_meta]
+    if on_meta:
+        raise ModelLoadError(f"refusing to quantize a model whose weights were not loaded: {', '.join(on_meta[:6])}")
+    if any(p.device.type != "cpu" for p in model.parameters()):
+        raise ModelError("int8 dynamic quantization runs on the CPU only")
+    with warnings.catch_warnings():
+        # torch.ao.quantization is deprecated upstream in favour of torchao, yet it is still the built-in path and
+        # works in the pinned torch; its deprecation notices would only repeat at every start-up.
+        warnings.filterwarnings("ignore", message=r"torch\.ao\.quantization is deprecated", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor.* are deprecated", category=UserWarning)
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
 def resolve_runtime(settings: InferenceSettings) -> Runtime:
     if settings.threads:
         torch.set_num_threads(settings.threads)
@@ -85,10 +128,39 @@ def resolve_runtime(settings: InferenceSettings) -> Runtime:
         raise ModelError("inference.device is cuda but PyTorch sees no CUDA device (is the CUDA build of torch installed?)")
     use_cuda = settings.device == "cuda" or (settings.device == "auto" and torch.cuda.is_available())
     device = torch.device("cuda" if use_cuda else "cpu")
-    wants_bf16 = settings.precision == "bf16" or (settings.precision == "auto" and native_bf16(device))
-    if settings.precision == "bf16" and not native_bf16(device):
-        logger.warning("bf16 requested but %s has no native bf16: expect it to be slower than fp32", device.type)
-    return Runtime(device, torch.bfloat16 if wants_bf16 else None)
+    runtime = _choose_precision(settings.precision, device)
+    logger.info("inference on %s in %s: %s", device.type, runtime.precision, runtime.reason)
+    return runtime
+
+
+def _choose_precision(precision: str, device: torch.device) -> Runtime:
+    native = native_bf16(device)
+    if precision == "fp32":
+        return Runtime(device, reason="precision fp32 configured")
+    if precision == "bf16":
+        if not native:
+            logger.warning("bf16 requested but %s has no native bf16: expect it to be slower than fp32", device.type)
+        return Runtime(device, torch.bfloat16, reason="precision bf16 configured")
+    if precision == "int8":
+        if device.type != "cpu":
+            raise ModelError(
+                "inference.precision int8 runs on the CPU only but the models would run on CUDA; "
+                "use precision auto or bf16 there, or set inference.device to cpu"
+            )
+        if problem := int8_unavailable():
+            raise ModelError(f"inference.precision int8 cannot be used: {problem}; use fp32 or auto")
+        return Runtime(device, int8=True, reason="precision int8 configured")
+    if native:
+        where = "the GPU" if device.type == "cuda" else "the CPU (avx512_bf16/AMX)"
+        return Runtime(device, torch.bfloat16, reason=f"auto, {where} has native bf16")
+    if device.type == "cuda":
+        return Runtime(device, reason="auto, the GPU has no native bf16")
+    if problem := int8_unavailable():
+        return Runtime(device, reason=f"auto, the CPU has no native bf16 and {problem}")
+    return Runtime(
+        device, int8=True,
+        reason="auto, the CPU has no native bf16 (emulated bf16 is slower than fp32), so int8 Linear layers are fastest",
+    )
 
 
 # Preprocessing and inference ---------------------------------------------------------------------
@@ -144,7 +216,9 @@ class Classifier(ABC):
 
 class ViTClassifier(Classifier):
     def __init__(self, model: torch.nn.Module, labels: Sequence[str], preprocess: Preprocess, runtime: Runtime):
-        self.model = model.to(runtime.device).eval()
+        # The loaders build a classifier only from a model whose every weight was checked, so int8 quantization
+        # (in prepare) never freezes initial values.
+        self.model = runtime.prepare(model)
         self.labels = tuple(labels)
         self.preprocess = preprocess
         self.runtime = runtime

@@ -108,8 +108,12 @@ class ModelSettings(_Strict):
 
 class InferenceSettings(_Strict):
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Where models run; auto picks CUDA when present.")
-    precision: Literal["auto", "fp32", "bf16"] = Field(
-        default="auto", description="auto uses bf16 autocast only where the hardware has native bf16, else fp32."
+    precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
+        default="auto",
+        description=(
+            "auto: bf16 autocast where the hardware has native bf16 (CUDA, avx512_bf16/AMX CPUs), else int8 on a CPU; "
+            "int8 is dynamic quantization of the classifiers' Linear layers and runs on the CPU only."
+        ),
     )
     batch_size: int = Field(default=8, ge=1, le=256, description="Most frames, across all cameras, per violence-model batch.")
     max_batch_wait_ms: int = Field(
@@ -117,6 +121,13 @@ class InferenceSettings(_Strict):
     )
     threads: int | None = Field(default=None, ge=1, le=256, description="PyTorch CPU threads; the library default when unset.")
     gender_max_people: int = Field(default=8, ge=1, le=64, description="Most person crops per frame given to the gender model.")
+
+    @model_validator(mode="after")
+    def _check_int8_runs_on_the_cpu(self) -> InferenceSettings:
+        # Dynamically quantized Linear layers have CPU kernels only; with device auto the check waits for start-up.
+        if self.device == "cuda" and self.precision == "int8":
+            raise ValueError("precision int8 runs on the CPU only; use auto or bf16 with device cuda, or device cpu")
+        return self
 
 
 class MotionSettings(_Strict):

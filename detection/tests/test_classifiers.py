@@ -12,9 +12,11 @@ from detection.classifiers import (
     ModelLoadError,
     ModelNotFoundError,
     Preprocess,
+    ModelError,
     Runtime,
     load_gender_classifier,
     load_violence_classifier,
+    quantize_linear_int8,
     resolve_runtime,
 )
 from detection.config import InferenceSettings
@@ -23,10 +25,13 @@ from detection.tests.factories import (
     gender_model,
     save_gender_checkpoint,
     save_violence_checkpoint,
+    scene,
     timm_vit_state_dict,
 )
 
 CPU = Runtime(torch.device("cpu"))
+CPU_INT8 = Runtime(torch.device("cpu"), int8=True)
+QUANTIZED_LINEAR = torch.ao.nn.quantized.dynamic.Linear
 HUB_ID = "jaranohaal/vit-base-violence-detection"
 
 
@@ -128,6 +133,73 @@ def test_the_violence_score_is_the_probability_of_class_one(tmp_path):
     assert scores.shape == (3,) and (scores > 0.99).all()
 
 
+# int8 ---------------------------------------------------------------------------------------------
+
+
+def test_int8_turns_every_linear_layer_of_the_violence_model_into_an_int8_quantized_one(tmp_path):
+    directory = save_violence_checkpoint(tmp_path / "v", timm_vit_state_dict())
+    fp32 = load_violence_classifier(str(directory), CPU).model
+    int8 = load_violence_classifier(str(directory), CPU_INT8).model
+    linear_names = {name for name, module in fp32.named_modules() if isinstance(module, torch.nn.Linear)}
+    quantized = {name: module for name, module in int8.named_modules() if isinstance(module, QUANTIZED_LINEAR)}
+    # Per block: query, key, value, output, two MLP layers; plus the classifier head.
+    assert len(linear_names) == 6 * TINY["depth"] + 1
+    assert set(quantized) == linear_names
+    assert all(module.weight().dtype == torch.qint8 for module in quantized.values())
+    assert not any(type(module) is torch.nn.Linear for module in int8.modules())
+
+
+def test_int8_violence_probabilities_stay_within_five_hundredths_of_fp32_on_synthetic_frames(tmp_path):
+    directory = save_violence_checkpoint(tmp_path / "v", timm_vit_state_dict(seed=0))
+    frames = scene(2, 20, 2)
+    fp32 = load_violence_classifier(str(directory), CPU).scores(frames, "violence")
+    int8 = load_violence_classifier(str(directory), CPU_INT8).scores(frames, "violence")
+    delta = np.abs(fp32 - int8).max()
+    # The tiny test model quantizes coarsely (32-wide layers); full-size ViT-B/16 differs by about 0.01-0.02.
+    assert 0 < delta < 0.05, delta
+
+
+def test_quantization_happens_only_after_every_weight_was_loaded_and_checked(tmp_path, monkeypatch):
+    quantized = []
+
+    def spy(model):
+        quantized.append({k: v.clone() for k, v in model.state_dict().items()})
+        return quantize_linear_int8(model)
+
+    monkeypatch.setattr(classifiers, "quantize_linear_int8", spy)
+    state = timm_vit_state_dict(seed=2)
+    broken = dict(state)
+    del broken["blocks.0.attn.proj.bias"]
+    with pytest.raises(ModelLoadError, match="missing"):
+        load_violence_classifier(str(save_violence_checkpoint(tmp_path / "broken", broken)), CPU_INT8)
+    assert quantized == []
+    load_violence_classifier(str(save_violence_checkpoint(tmp_path / "v", state)), CPU_INT8)
+    assert len(quantized) == 1
+    assert torch.equal(quantized[0]["classifier.weight"], state["head.weight"])
+
+
+def test_quantizing_a_model_whose_weights_were_never_loaded_is_refused():
+    from transformers import ViTConfig, ViTForImageClassification
+
+    with torch.device("meta"):
+        model = ViTForImageClassification(ViTConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2))
+    with pytest.raises(ModelLoadError, match="refusing to quantize a model whose weights were not loaded"):
+        quantize_linear_int8(model)
+
+
+def test_the_gender_model_runs_in_int8_too_and_keeps_its_labels(tmp_path):
+    directory = save_gender_checkpoint(tmp_path / "g", gender_model(female_bias=6.0))
+    classifier = load_gender_classifier(str(directory), CPU_INT8)
+    assert classifier.labels == ("female", "male")
+    assert any(isinstance(module, QUANTIZED_LINEAR) for module in classifier.model.modules())
+    assert (classifier.scores(images(), "female") > 0.99).all()
+
+
+def test_quantizing_prints_no_deprecation_warnings(tmp_path, recwarn):
+    load_violence_classifier(str(save_violence_checkpoint(tmp_path / "v", timm_vit_state_dict())), CPU_INT8)
+    assert [str(w.message)[:80] for w in recwarn if "quantiz" in str(w.message)] == []
+
+
 # The gender model --------------------------------------------------------------------------------
 
 
@@ -199,6 +271,42 @@ def test_bf16_autocast_is_chosen_only_where_the_cpu_has_native_bf16(monkeypatch,
     runtime = resolve_runtime(InferenceSettings(device="auto", precision=precision, threads=threads))
     assert runtime.device.type == "cpu"
     assert (runtime.autocast_dtype == torch.bfloat16) is bf16
+
+
+@pytest.mark.parametrize(
+    ("flags", "precision", "chosen", "reason"),
+    [
+        ({"avx2"}, "auto", "int8", "auto, the CPU has no native bf16"),
+        ({"avx2", "amx_bf16"}, "auto", "bf16", "auto, the CPU (avx512_bf16/AMX) has native bf16"),
+        ({"avx2"}, "fp32", "fp32", "precision fp32 configured"),
+        ({"avx2", "avx512_bf16"}, "int8", "int8", "precision int8 configured"),
+    ],
+)
+def test_the_start_up_log_says_which_precision_was_chosen_and_why(monkeypatch, caplog, flags, precision, chosen, reason):
+    monkeypatch.setattr(classifiers, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with caplog.at_level("INFO", logger="detection.classifiers"):
+        runtime = resolve_runtime(InferenceSettings(precision=precision, threads=torch.get_num_threads()))
+    assert runtime.precision == chosen
+    assert f"inference on cpu in {chosen}: {reason}" in caplog.text
+
+
+def test_auto_falls_back_to_fp32_when_torch_has_no_quantized_engine(monkeypatch):
+    monkeypatch.setattr(classifiers, "_cpu_flags", lambda: {"avx2"})
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(type(torch.backends.quantized), "engine", "none")
+    runtime = resolve_runtime(InferenceSettings(threads=torch.get_num_threads()))
+    assert runtime.precision == "fp32" and "no quantized CPU engine" in runtime.reason
+    with pytest.raises(ModelError, match="precision int8 cannot be used: .*no quantized CPU engine"):
+        resolve_runtime(InferenceSettings(precision="int8", threads=torch.get_num_threads()))
+
+
+def test_int8_with_a_cuda_device_found_at_start_up_is_an_error_saying_what_to_use(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    with pytest.raises(ModelError, match="int8 runs on the CPU only.*use precision auto or bf16 there"):
+        resolve_runtime(InferenceSettings(device="auto", precision="int8", threads=torch.get_num_threads()))
+    assert resolve_runtime(InferenceSettings(device="auto", threads=torch.get_num_threads())).precision == "bf16"
 
 
 def test_preprocessing_matches_the_transformers_image_processor(tmp_path):

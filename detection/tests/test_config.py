@@ -137,3 +137,10 @@ def test_errors_never_echo_device_keys_or_stream_passwords(tmp_path, monkeypatch
         load_config(write(tmp_path, text))
     assert "exactly one of device_key" in str(error.value)
     assert "hunter2" not in str(error.value) and "secret" not in str(error.value)
+
+
+def test_int8_precision_on_a_cuda_device_is_a_configuration_error(tmp_path):
+    path = write(tmp_path, MINIMAL + "inference:\n  device: cuda\n  precision: int8\n")
+    with pytest.raises(ConfigError, match=r"inference: Value error, precision int8 runs on the CPU only"):
+        load_config(path)
+    assert load_config(write(tmp_path, MINIMAL + "inference:\n  precision: int8\n")).inference.precision == "int8"
