@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -51,7 +52,7 @@ class RealtimeServer:
             **(extra_env or {}),
         }
         self.process: subprocess.Popen | None = None
-        self.log_path = REPO / ".local" / f"realtime-test-{self.port}.log"
+        self.log_path = Path(tempfile.gettempdir()) / f"naarikavach-realtime-{os.getpid()}-{self.port}.log"
 
     @property
     def url(self) -> str:
@@ -86,6 +87,7 @@ class RealtimeServer:
 
     def stop(self) -> None:
         self._signal(signal.SIGTERM)
+        self.log_path.unlink(missing_ok=True)
 
     def _signal(self, signum: int) -> None:
         if self.process is None or self.process.poll() is not None:
