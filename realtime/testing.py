@@ -74,8 +74,9 @@ class RealtimeServer:
                 return self
             except OSError:
                 time.sleep(0.1)
+        tail = self.log_tail()
         self.stop()
-        raise RuntimeError(f"realtime server did not start in {timeout}s: {self.log_tail()}")
+        raise RuntimeError(f"realtime server did not start in {timeout}s: {tail}")
 
     def health(self) -> dict:
         with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
