@@ -1,7 +1,6 @@
 """The Socket.IO events clients may send: connect (with `auth`), the joins of the NaariKavach contract, nothing else."""
 
 import asyncio
-import logging
 
 import socketio
 
@@ -10,8 +9,6 @@ from realtime.permissions import JoinRefused
 from realtime.server.auth import AuthenticationFailed, authenticate, parse_last_event_id
 from realtime.server.db import run_db
 from realtime.server.hub import Hub
-
-logger = logging.getLogger(__name__)
 
 
 def register(sio: socketio.AsyncServer, hub: Hub) -> None:
