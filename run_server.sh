@@ -1,8 +1,14 @@
 #!/usr/bin/env sh
-# Start the Django API (and dashboard) under uvicorn on :8000 (API_PORT); extra arguments go to uvicorn.
+# Start the Django API (and dashboard) on :8000 (API_PORT) under gunicorn; extra arguments go to gunicorn.
+#
+# WSGI with threads, not ASGI: the views are synchronous, and under ASGI every request hops to a
+# fresh thread with a fresh database connection, which halved throughput in bench/bench_realtime.py.
+# Threads keep persistent connections. The realtime server is the ASGI (uvicorn) process.
 set -eu
 cd "$(dirname "$0")"
-PYTHON=python3
-[ -x .venv/bin/python ] && PYTHON=.venv/bin/python
-exec "$PYTHON" -m uvicorn naarikavach.asgi:application \
-  --host "${API_HOST:-127.0.0.1}" --port "${API_PORT:-8000}" --proxy-headers --no-server-header "$@"
+BIN=""
+[ -x .venv/bin/gunicorn ] && BIN=.venv/bin/
+exec "${BIN}gunicorn" naarikavach.wsgi:application \
+  --bind "${API_HOST:-127.0.0.1}:${API_PORT:-8000}" \
+  --workers "${API_WORKERS:-2}" --threads "${API_THREADS:-4}" --worker-class gthread \
+  --access-logfile - --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@"

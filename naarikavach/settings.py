@@ -81,6 +81,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(LOCAL_DIR / "db.sqlite3")),
+            # Persistent per-thread connections (the API runs as threaded WSGI): no reconnect and
+            # PRAGMAs on every request.
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600),
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 # IMMEDIATE takes the write lock at BEGIN, so concurrent writers queue

@@ -4,6 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -40,6 +41,12 @@ def error_body(message: str, code: str, fields: dict | None = None) -> dict:
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(error_body(exc.message, exc.code, exc.fields), status=exc.status)
+    if isinstance(exc, OperationalError):
+        # A busy SQLite writer lock, a full PostgreSQL connection table, a database restarting: the
+        # request changed nothing (its transaction rolled back), so the client can safely retry.
+        logger.warning("Database unavailable on %s: %s", context["request"].path, exc)
+        return Response(error_body("The server is busy; nothing was changed. Retry shortly.", "busy"),
+                        status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "2"})
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):

@@ -222,3 +222,43 @@ def test_wrong_method_is_405_json(anon):
     response = anon.get("/api/create-sos/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_that_is_busy_answers_503_to_retry_and_keeps_nothing(anon):
+    """An SQLite writer lock held past the busy timeout (or a PostgreSQL lock wait) is a 503, not a 500."""
+    import threading
+
+    from django.db import connection
+
+    raised = raise_sos()
+    hold, release = threading.Event(), threading.Event()
+
+    def hold_the_sos_row():
+        from django.db import transaction
+
+        with transaction.atomic():
+            SOS.objects.select_for_update().get(pk=raised.sos.pk).save()
+            hold.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_the_sos_row)
+    holder.start()
+    hold.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                connection.ensure_connection()
+                connection.connection.execute("PRAGMA busy_timeout = 100")
+            else:
+                cursor.execute("SET lock_timeout = '100ms'")
+        before = LocationUpdate.objects.count()
+        response = client_for(None, sos_token=raised.token).post(
+            "/api/update-location/", {"sos_request": raised.sos.pk, "latitude": 1, "longitude": 1})
+    finally:
+        release.set()
+        holder.join()
+    assert response.status_code == 503
+    assert (response.json()["code"], response["Retry-After"]) == ("busy", "2")
+    assert LocationUpdate.objects.count() == before
