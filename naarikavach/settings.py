@@ -221,7 +221,7 @@ REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")
 REALTIME_PUBLIC_URL = env_str("REALTIME_PUBLIC_URL", "")
 MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
-MAP_DEFAULT_CENTER = [float(part) for part in env_list("MAP_DEFAULT_CENTER", "22.5726,88.3639")]
+MAP_DEFAULT_CENTER = [float(part) for part in env_list("MAP_DEFAULT_CENTER", "12.9716,77.5946")]
 MAP_DEFAULT_ZOOM = env_int("MAP_DEFAULT_ZOOM", 12)
 
 LOGGING = {
