@@ -114,7 +114,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# WhiteNoise serves static files straight from the app and npm folders (WHITENOISE_USE_FINDERS);
+# set STATIC_ROOT only for a `collectstatic` deployment.
+STATIC_ROOT = env_str("STATIC_ROOT", "") or None
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else []
 # The dashboard's libraries come from npm (`npm ci`), served from node_modules under /static/vendor/.
 STATICFILES_DIRS += [
