@@ -1,12 +1,14 @@
 """The one funnel for events to clients: `publish()` writes an outbox row in the caller's transaction.
 
-Only services call it (grep for `publish(` to find every event in the system). Nothing is
-sent from here: the realtime server reads the outbox after commit, so an event exists if and
-only if the change it reports was committed, and a crash or an outage loses nothing.
+Only services call it, or `publish_many()` for the several events of one change (grep for `publish`
+to find every event in the system). Nothing is sent from here: the realtime server reads the outbox
+after commit, so an event exists if and only if the change it reports was committed, and a crash or
+an outage loses nothing.
 """
 
 import logging
 import socket
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,8 +22,43 @@ _OUTBOX_LOCK_KEY = 0x4E4B4F42  # "NKOB"
 NOTIFY_CHANNEL = "naarikavach_outbox"
 
 
+@dataclass(frozen=True)
+class Event:
+    """An event for clients, as `publish_many()` takes it."""
+
+    event: str
+    rooms: list[str]
+    payload: dict
+
+
 def publish(*, event: str, rooms: list[str], payload: dict) -> OutboxEvent:
     """Record `event` for `rooms`; it is delivered after the surrounding transaction commits."""
+    _lock_outbox_until_commit()
+    outbox_event = OutboxEvent.objects.create(event=event, rooms=sorted(set(rooms)), payload=payload)
+    _wake_up_after_commit(outbox_event.pk)
+    return outbox_event
+
+
+def publish_many(events: list[Event]) -> list[OutboxEvent]:
+    """Record the events of one change in one INSERT; their ids follow the order of `events`.
+
+    The same as calling `publish()` for each in turn, in fewer round trips to the database:
+    a location point is two or three events, a hundred times a second.
+    """
+    _lock_outbox_until_commit()
+    if not events:
+        return []
+    # One multi-row INSERT, numbered in the order given (bulk_create relies on the same to hand back
+    # the ids); realtime/tests/test_outbox.py checks it on SQLite and PostgreSQL.
+    outbox_events = OutboxEvent.objects.bulk_create(
+        [OutboxEvent(event=e.event, rooms=sorted(set(e.rooms)), payload=e.payload) for e in events]
+    )
+    _wake_up_after_commit(outbox_events[-1].pk)
+    return outbox_events
+
+
+def _lock_outbox_until_commit() -> None:
+    """Refuse to publish outside a transaction; on PostgreSQL, hold the outbox lock until it commits."""
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must run inside the transaction of the change it reports")
     if connection.vendor == "postgresql":
@@ -30,14 +67,15 @@ def publish(*, event: str, rooms: list[str], payload: dict) -> OutboxEvent:
         # SQLite needs no lock: it has one writer at a time already.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_OUTBOX_LOCK_KEY])
-    outbox_event = OutboxEvent.objects.create(event=event, rooms=sorted(set(rooms)), payload=payload)
+
+
+def _wake_up_after_commit(event_id: int) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             # Delivered by PostgreSQL only if and when the transaction commits, to every realtime process.
-            cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, str(outbox_event.pk)])
+            cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, str(event_id)])
     else:
         transaction.on_commit(_nudge_realtime_server)
-    return outbox_event
 
 
 def _nudge_realtime_server() -> None:

@@ -2,10 +2,13 @@
 
 from datetime import timedelta
 
+import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.utils import timezone
 
 from realtime import rooms, selectors
+from realtime.events import Event, publish_many
 from realtime.models import OutboxEvent
 from realtime.services import outbox_prune
 from sos import services
@@ -30,6 +33,22 @@ def test_replay_returns_only_the_rooms_events_in_the_range_in_id_order(db):
     assert [e.id for e in replayed] == [mine[0].pk, mine[1].pk, both.pk]
     assert replayed[0].message == {"n": 0, "event_id": mine[0].pk}
     assert replayed[-1].rooms == {rooms.SOS_CHANNEL, "sos:x"}
+
+
+def test_events_published_together_are_numbered_in_the_order_given(db):
+    with transaction.atomic():
+        written = publish_many([Event(event=f"step{i}", rooms=["sos:x", "sos:x"], payload={"n": i}) for i in range(5)])
+
+    stored = list(OutboxEvent.objects.order_by("id"))
+    assert [(e.pk, e.event, e.payload, e.rooms) for e in stored] == [
+        (w.pk, f"step{i}", {"n": i}, ["sos:x"]) for i, w in enumerate(written)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishing_several_events_outside_a_transaction_is_refused():
+    with pytest.raises(RuntimeError):
+        publish_many([Event(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload={})])
+    assert not OutboxEvent.objects.exists()
 
 
 def test_replay_stops_at_the_limit(db):
