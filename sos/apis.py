@@ -11,7 +11,7 @@ from accounts.models import Unit, User
 from naarikavach.api.throttling import SettingsScopedThrottle
 from naarikavach.errors import Forbidden, NotFound
 from sos import selectors, services
-from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.models import SOS, OfficerAssignment, SOSAuditEntry
 from sos.permissions import HasUserOrSOSToken, IsResponder, is_responder, is_sos_owner, sos_token_from
 
 LATITUDE = {"min_value": -90, "max_value": 90}
@@ -38,10 +38,13 @@ def _require_owner_or_responder(request, sos: SOS) -> None:
 # Output serializers -----------------------------------------------------------------------------
 
 
-class LocationOutput(serializers.ModelSerializer):
-    class Meta:
-        model = LocationUpdate
-        fields = ("latitude", "longitude", "accuracy_m", "recorded_at")
+class LocationOutput(serializers.Serializer):
+    # A plain Serializer: a ModelSerializer builds its fields from the model on every instance,
+    # and this one is built for every point posted.
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    accuracy_m = serializers.FloatField(allow_null=True, required=False)
+    recorded_at = serializers.DateTimeField(required=False)
 
 
 class AssignmentOutput(serializers.ModelSerializer):
@@ -144,10 +147,11 @@ class LocationUpdateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        _require_owner_or_responder(request, _get_sos(v["sos_request"]))
+        # Checked by the service on the SOS it locks, so that the SOS is read once per point.
         point = services.sos_location_add(
             sos_id=v["sos_request"], latitude=v["latitude"], longitude=v["longitude"], actor=_actor(request),
             accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
+            authorize=lambda sos: _require_owner_or_responder(request, sos),
         )
         return Response(
             {"status": "Location updated successfully", "location": LocationOutput(point).data},

@@ -1,10 +1,11 @@
 """Every state change of an SOS: create, locate, acknowledge, assign, resolve, cancel; and unit positions.
 
 Each service validates before it writes, runs in one transaction, records the audit trail and
-publishes its realtime events through `realtime.events.publish` in that same transaction.
+publishes its realtime events through `realtime.events` (`publish`, `publish_many`) in that same transaction.
 """
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from accounts.models import Unit, UnitLocation, User
 from naarikavach.errors import Conflict, InvalidInput, NotFound
 from realtime import rooms
-from realtime.events import publish
+from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry, hash_token
 
 
@@ -60,15 +61,29 @@ def _audit(sos: SOS, *, action: str, actor: Actor, from_status: str = "", detail
     )
 
 
-def _lock_open_sos(sos_id: int) -> SOS:
-    """Re-read the SOS under a row lock, so two dispatchers cannot both move it from one state."""
+def _lock_sos(sos_id: int, authorize: Callable[[SOS], None] | None = None) -> SOS:
+    """Read the SOS under a row lock, so two dispatchers cannot both move it from one state.
+
+    `authorize`, when given, sees the SOS before anything else is checked and raises to refuse: the
+    caller's permission check then costs no read of its own.
+    """
     try:
         sos = SOS.objects.select_for_update().get(pk=sos_id)
     except SOS.DoesNotExist:
         raise NotFound("SOS not found") from None
+    if authorize is not None:
+        authorize(sos)
+    return sos
+
+
+def _require_open(sos: SOS) -> SOS:
     if not sos.is_open:
         raise Conflict(f"SOS is {sos.status}; it can no longer change.", code="sos_closed")
     return sos
+
+
+def _lock_open_sos(sos_id: int) -> SOS:
+    return _require_open(_lock_sos(sos_id))
 
 
 def _assigned_unit_numbers(sos: SOS) -> list[str]:
@@ -153,14 +168,20 @@ def sos_location_add(
     actor: Actor,
     accuracy_m: float | None = None,
     recorded_at: datetime | None = None,
+    authorize: Callable[[SOS], None] | None = None,
 ) -> LocationUpdate:
-    """Append a point to an open SOS's trail and stream it to the SOS room, its units and the tracking channel."""
+    """Append a point to an open SOS's trail and stream it to the SOS room, its units and the tracking channel.
+
+    `authorize(sos)` (the API's "owner or responder" check) runs on the locked SOS and raises to refuse.
+    """
     _validate_position(latitude, longitude, accuracy_m)
     now = timezone.now()
     recorded_at = recorded_at or now
+    # Not found, then refused, then a bad time, then closed: the order the API has always answered in.
+    sos = _lock_sos(sos_id, authorize)
     if recorded_at > now + timedelta(minutes=5):
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
-    sos = _lock_open_sos(sos_id)
+    _require_open(sos)
     point = LocationUpdate.objects.create(
         sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
         recorded_at=recorded_at, received_at=now, reported_by=actor.db_user,
@@ -172,10 +193,11 @@ def sos_location_add(
 
     units = _assigned_unit_numbers(sos)
     point_payload = {"sos_id": sos.pk, "room_id": str(sos.room_id), **point.as_point()}
-    publish(event="location_history", rooms=[rooms.sos_room(sos.room_id)], payload=point_payload)
+    events = [Event(event="location_history", rooms=[rooms.sos_room(sos.room_id)], payload=point_payload)]
     if units:
-        publish(event="unit_location_update", rooms=[rooms.unit_room(u) for u in units], payload=point_payload)
-    publish(
+        events.append(Event(event="unit_location_update", rooms=[rooms.unit_room(u) for u in units],
+                            payload=point_payload))
+    events.append(Event(
         event="location_tracking_update",
         rooms=[rooms.LOCATION_TRACKING_CHANNEL],
         payload={
@@ -187,7 +209,8 @@ def sos_location_add(
             "accuracy_m": accuracy_m,
             "timestamp": recorded_at.isoformat(),
         },
-    )
+    ))
+    publish_many(events)
     return point
 
 

@@ -43,6 +43,17 @@ def test_the_owner_streams_locations_with_the_access_token(anon):
     assert SOS.objects.get(pk=body["sos_id"]).locations.count() == 2
 
 
+def test_a_posted_point_is_answered_as_it_was_stored():
+    raised = raise_sos()
+    owner = client_for(None, sos_token=raised.token)
+    body = owner.post("/api/update-location/", {"sos_request": raised.sos.pk, "latitude": 12.98, "longitude": 77.6,
+                                                 "accuracy_m": 8, "recorded_at": "2026-01-02T03:04:05.5+05:30"}).json()
+    assert body["location"] == {"latitude": 12.98, "longitude": 77.6, "accuracy_m": 8.0,
+                                "recorded_at": "2026-01-01T21:34:05.500000Z"}
+    point = raised.sos.locations.latest("id")
+    assert (point.latitude, point.accuracy_m, point.recorded_at.isoformat()) == (12.98, 8.0, "2026-01-01T21:34:05.500000+00:00")
+
+
 def test_assign_officer_answers_with_the_assignment_and_dispatches(officer_a):
     raised = raise_sos()
     response = client_for(officer_a).post("/api/assign-officer/", {

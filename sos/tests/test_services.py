@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Unit
-from naarikavach.errors import Conflict, InvalidInput, NotFound
+from naarikavach.errors import Conflict, Forbidden, InvalidInput, NotFound
 from realtime.models import OutboxEvent
 from realtime.rooms import LOCATION_TRACKING_CHANNEL, SOS_CHANNEL, sos_room, unit_room
 from sos import services
@@ -57,6 +57,34 @@ def test_a_location_point_reaches_the_sos_room_its_unit_and_the_tracking_channel
     assert (tracking.payload["kind"], tracking.payload["unit_number"]) == ("sos", "UNIT-A")
     raised.sos.refresh_from_db()
     assert (raised.sos.last_latitude, raised.sos.last_longitude) == (12.98, 77.6)
+
+
+def test_a_points_events_are_numbered_trail_then_unit_then_tracking(officer_a):
+    raised = raise_sos()
+    actor = services.Actor(user=officer_a)
+    services.sos_assign(sos_id=raised.sos.pk, officer_name="Insp. Rao", unit_number="UNIT-A", actor=actor)
+    services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=actor)
+
+    point_events = OutboxEvent.objects.filter(pk__gt=events("sos_updated")[-1].pk).order_by("id")
+    assert [e.event for e in point_events] == ["location_history", "unit_location_update", "location_tracking_update"]
+
+
+def test_a_point_the_callers_check_refuses_writes_and_publishes_nothing():
+    raised = raise_sos()
+    seen = []
+
+    def refuse(sos):
+        seen.append(sos.pk)
+        raise Forbidden("Only this SOS's owner or a responder may do this.")
+
+    before = (LocationUpdate.objects.count(), OutboxEvent.objects.count())
+    with pytest.raises(Forbidden):
+        services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6,
+                                  actor=services.Actor(), authorize=refuse)
+    assert seen == [raised.sos.pk]
+    assert (LocationUpdate.objects.count(), OutboxEvent.objects.count()) == before
+    raised.sos.refresh_from_db()
+    assert raised.sos.last_latitude != 12.98
 
 
 def test_a_late_point_joins_the_trail_without_moving_the_current_position():
