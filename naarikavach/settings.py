@@ -79,7 +79,9 @@ else:
     LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            # Django's SQLite backend, with the writers of one process taking turns on a lock of the
+            # process instead of sleeping in SQLite's busy handler (naarikavach/sqlite/base.py).
+            "ENGINE": "naarikavach.sqlite",
             "NAME": env_str("SQLITE_PATH", str(LOCAL_DIR / "db.sqlite3")),
             # Persistent per-thread connections (the API runs as threaded WSGI): no reconnect and
             # PRAGMAs on every request.
