@@ -59,6 +59,19 @@ def test_a_location_point_reaches_the_sos_room_its_unit_and_the_tracking_channel
     assert (raised.sos.last_latitude, raised.sos.last_longitude) == (12.98, 77.6)
 
 
+def test_a_point_goes_to_every_assigned_unit_and_the_tracking_channel_names_the_latest(dispatcher, unit_a, unit_b):
+    raised = raise_sos()
+    actor = services.Actor(user=dispatcher)
+    for unit in ("UNIT-B", "UNIT-A", "UNIT-B", "UNIT-A"):
+        services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number=unit, actor=actor)
+    services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=actor)
+
+    [unit_update] = events("unit_location_update")
+    assert unit_update.rooms == [unit_room("UNIT-A"), unit_room("UNIT-B")]
+    [tracking] = events("location_tracking_update")
+    assert tracking.payload["unit_number"] == "UNIT-A"
+
+
 def test_a_points_events_are_numbered_trail_then_unit_then_tracking(officer_a):
     raised = raise_sos()
     actor = services.Actor(user=officer_a)
