@@ -33,10 +33,8 @@ class Event:
 
 def publish(*, event: str, rooms: list[str], payload: dict) -> OutboxEvent:
     """Record `event` for `rooms`; it is delivered after the surrounding transaction commits."""
-    _lock_outbox_until_commit()
-    outbox_event = OutboxEvent.objects.create(event=event, rooms=sorted(set(rooms)), payload=payload)
-    _wake_up_after_commit(outbox_event.pk)
-    return outbox_event
+    _begin_publishing()
+    return OutboxEvent.objects.create(event=event, rooms=sorted(set(rooms)), payload=payload)
 
 
 def publish_many(events: list[Event]) -> list[OutboxEvent]:
@@ -45,35 +43,26 @@ def publish_many(events: list[Event]) -> list[OutboxEvent]:
     The same as calling `publish()` for each in turn, in fewer round trips to the database:
     a location point is two or three events, a hundred times a second.
     """
-    _lock_outbox_until_commit()
-    if not events:
-        return []
+    _begin_publishing()
     # One multi-row INSERT, numbered in the order given (bulk_create relies on the same to hand back
     # the ids); realtime/tests/test_outbox.py checks it on SQLite and PostgreSQL.
-    outbox_events = OutboxEvent.objects.bulk_create(
+    return OutboxEvent.objects.bulk_create(
         [OutboxEvent(event=e.event, rooms=sorted(set(e.rooms)), payload=e.payload) for e in events]
     )
-    _wake_up_after_commit(outbox_events[-1].pk)
-    return outbox_events
 
 
-def _lock_outbox_until_commit() -> None:
-    """Refuse to publish outside a transaction; on PostgreSQL, hold the outbox lock until it commits."""
+def _begin_publishing() -> None:
+    """Refuse to publish outside a transaction; arrange the outbox lock and the wake-up for its commit."""
     if not connection.in_atomic_block:
         raise RuntimeError("publish() must run inside the transaction of the change it reports")
     if connection.vendor == "postgresql":
-        # Serialise publishers until commit, so event ids become visible in id order: a reader
-        # that has seen event N can never later find a committed event below N (no gaps).
-        # SQLite needs no lock: it has one writer at a time already.
+        # The lock serialises publishers until commit, so event ids become visible in id order: a reader
+        # that has seen event N can never later find a committed event below N (no gaps). SQLite needs
+        # no lock: it has one writer at a time already. The NOTIFY, queued in the same round trip, is
+        # delivered by PostgreSQL only if and when the transaction commits, to every realtime process
+        # (its payload is not read; identical ones in one transaction are delivered once).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_OUTBOX_LOCK_KEY])
-
-
-def _wake_up_after_commit(event_id: int) -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Delivered by PostgreSQL only if and when the transaction commits, to every realtime process.
-            cursor.execute("SELECT pg_notify(%s, %s)", [NOTIFY_CHANNEL, str(event_id)])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s), pg_notify(%s, '')", [_OUTBOX_LOCK_KEY, NOTIFY_CHANNEL])
     else:
         transaction.on_commit(_nudge_realtime_server)
 
