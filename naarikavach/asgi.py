@@ -1,4 +1,4 @@
-"""ASGI entry point for the Django API (served by uvicorn on :8000)."""
+"""ASGI entry point for the Django API, for ASGI servers; run_server.sh serves the WSGI one (see there why)."""
 
 import os
 
