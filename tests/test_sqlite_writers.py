@@ -1,7 +1,11 @@
-"""SQLite writers in one process (the API's threads) take turns on a lock, not in SQLite's busy handler."""
+"""SQLite writers (the API's threads and processes) take turns on a lock, not in SQLite's busy handler."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -49,6 +53,43 @@ def test_a_writer_waiting_on_another_thread_starts_as_soon_as_it_commits():
     assert times["second began"] >= times["first committed"] - 0.01
     # Through the busy handler the second writer would start about 88 ms after the commit.
     assert times["second began"] - times["first committed"] < 0.04
+    assert OutboxEvent.objects.count() == 2
+
+
+OTHER_PROCESS = """
+import sys, time
+import django
+django.setup()
+from django.db import transaction
+from realtime.models import OutboxEvent
+print("ready", flush=True)
+sys.stdin.readline()
+with transaction.atomic():
+    print(time.time(), flush=True)
+    OutboxEvent.objects.create(event="new_sos", rooms=["sos_channel"], payload={"by": "other process"})
+"""
+
+
+def test_a_writer_in_another_process_starts_as_soon_as_this_one_commits():
+    env = {**os.environ, "DATABASE_URL": "", "SQLITE_PATH": str(connection.settings_dict["NAME"]),
+           "DJANGO_SETTINGS_MODULE": "naarikavach.settings"}
+    other = subprocess.Popen([sys.executable, "-c", OTHER_PROCESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True, env=env, cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert other.stdout.readline().strip() == "ready"
+        with transaction.atomic():
+            OutboxEvent.objects.create(event="new_sos", rooms=["sos_channel"], payload={"by": "this process"})
+            other.stdin.write("go\n")
+            other.stdin.flush()
+            time.sleep(HOLD_SECONDS)
+        committed = time.time()
+        other_began = float(other.stdout.readline())
+        assert other.wait(10) == 0
+    finally:
+        other.kill()
+
+    assert other_began >= committed - 0.01
+    assert other_began - committed < 0.04
     assert OutboxEvent.objects.count() == 2
 
 

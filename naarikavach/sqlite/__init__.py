@@ -1,1 +1,1 @@
-"""Django's SQLite backend, with the write transactions of one process taking turns on a lock (see base.py)."""
+"""Django's SQLite backend, with writers taking turns on a lock instead of SQLite's busy handler (see base.py)."""
