@@ -2,7 +2,7 @@
 
 from djoser.views import TokenCreateView, UserViewSet
 
-from naarikavach.api.throttling import SettingsScopedThrottle
+from common.api.throttling import SettingsScopedThrottle
 
 
 class ThrottledTokenCreateView(TokenCreateView):

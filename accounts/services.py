@@ -5,7 +5,7 @@ import secrets
 from django.db import transaction
 
 from accounts.models import Unit, User
-from naarikavach.errors import Conflict, InvalidInput
+from common.errors import Conflict, InvalidInput
 
 
 def unit_get_or_create(*, unit_number: str, name: str = "") -> Unit:

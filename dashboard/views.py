@@ -8,8 +8,8 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.models import Token
 
-from naarikavach.api.throttling import SettingsScopedThrottle
-from sos.permissions import is_responder
+from common.api.throttling import SettingsScopedThrottle
+from common.actors import is_responder
 
 
 def _refuse(request, user):

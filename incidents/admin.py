@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.tokens import hash_secret
 from incidents import services
 from incidents.models import (
     AIEvent,
@@ -15,7 +16,6 @@ from incidents.models import (
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,
-    hash_key,
 )
 
 
@@ -43,7 +43,7 @@ class DeviceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if not change:
             raw_key = services.new_device_key()
-            obj.api_key_hash = hash_key(raw_key)
+            obj.api_key_hash = hash_secret(raw_key)
             messages.warning(request, f"API key for {obj.device_id} (shown once, copy it now): {raw_key}")
         super().save_model(request, obj, form, change)
 

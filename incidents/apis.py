@@ -16,9 +16,11 @@ from rest_framework.views import APIView
 from incidents import selectors, services
 from incidents.authentication import DeviceAuthentication
 from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
-from incidents.permissions import IsActiveDevice, IsResponder
+from common.actors import Actor
+from common.api.permissions import IsResponder
+from incidents.permissions import IsActiveDevice
 from incidents.storage import evidence_uses_signed_urls
-from naarikavach.errors import InvalidInput, NotFound
+from common.errors import InvalidInput, NotFound
 
 # Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
 RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
@@ -383,7 +385,7 @@ class AcknowledgeIncidentApi(_IncidentChangeApi):
     status_message = "Incident acknowledged"
 
     def change(self, request, incident_id, v):
-        return services.incident_acknowledge(incident_id=incident_id, actor=request.user, note=v["note"])
+        return services.incident_acknowledge(incident_id=incident_id, actor=Actor.for_user(request.user), note=v["note"])
 
 
 class AssignIncidentApi(_IncidentChangeApi):
@@ -396,7 +398,7 @@ class AssignIncidentApi(_IncidentChangeApi):
 
     def change(self, request, incident_id, v):
         return services.incident_assign(
-            incident_id=incident_id, officer_username=v["officer"], actor=request.user, note=v["note"]
+            incident_id=incident_id, officer_username=v["officer"], actor=Actor.for_user(request.user), note=v["note"]
         )
 
 
@@ -404,7 +406,7 @@ class StartIncidentApi(_IncidentChangeApi):
     status_message = "Incident in progress"
 
     def change(self, request, incident_id, v):
-        return services.incident_start(incident_id=incident_id, actor=request.user, note=v["note"])
+        return services.incident_start(incident_id=incident_id, actor=Actor.for_user(request.user), note=v["note"])
 
 
 class ResolveIncidentApi(_IncidentChangeApi):
@@ -416,5 +418,5 @@ class ResolveIncidentApi(_IncidentChangeApi):
 
     def change(self, request, incident_id, v):
         return services.incident_resolve(
-            incident_id=incident_id, actor=request.user, resolution_note=v["resolution_note"]
+            incident_id=incident_id, actor=Actor.for_user(request.user), resolution_note=v["resolution_note"]
         )

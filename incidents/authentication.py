@@ -3,7 +3,8 @@
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from incidents.models import Device, hash_key
+from common.tokens import hash_secret
+from incidents.models import Device
 
 KEYWORD = "Device"
 
@@ -41,7 +42,7 @@ class DeviceAuthentication(BaseAuthentication):
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid device key.") from None
         # The key has 256 random bits, so looking it up by its hash needs no constant-time comparison.
-        device = Device.objects.select_related("beacon").filter(api_key_hash=hash_key(raw_key)).first()
+        device = Device.objects.select_related("beacon").filter(api_key_hash=hash_secret(raw_key)).first()
         if device is None or not device.is_active:
             raise exceptions.AuthenticationFailed("Invalid or inactive device key.")
         return DevicePrincipal(device), device

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from naarikavach.errors import InvalidInput
+from common.errors import InvalidInput
 
 CONTENT_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # Decoding is what proves an image whole; this bounds the memory one decode may take (about 120 MB).

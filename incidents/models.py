@@ -1,23 +1,19 @@
 """Beacons and detection devices, AI reports, the incidents they raise, their evidence, audit trail and alerts."""
 
-import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
+from common.audit import AuditEntry
+from common.geo import LATITUDE_VALIDATORS, LONGITUDE_VALIDATORS
+from common.tokens import hash_secret
 from incidents.storage import evidence_storage, evidence_upload_to
 
 BEACON_ID_VALIDATOR = RegexValidator(r"^[A-Za-z0-9:._-]+$", "Letters, digits and ':', '.', '_', '-' only.")
-LATITUDE_VALIDATORS = [MinValueValidator(-90), MaxValueValidator(90)]
-LONGITUDE_VALIDATORS = [MinValueValidator(-180), MaxValueValidator(180)]
-
-
-def hash_key(raw_key: str) -> str:
-    return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
 class DetectionKind(models.TextChoices):
@@ -87,7 +83,7 @@ class Device(models.Model):
         return f"device:{self.device_id}"
 
     def key_matches(self, raw_key: str | None) -> bool:
-        return bool(raw_key) and hash_key(raw_key) == self.api_key_hash
+        return bool(raw_key) and hash_secret(raw_key) == self.api_key_hash
 
     def may_report_for(self, beacon_id: str) -> bool:
         return self.beacon is None or self.beacon.beacon_id == beacon_id
@@ -120,10 +116,6 @@ class AIEvent(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.kind} {self.confidence_score:.2f} @ {self.beacon_id}"
-
-    @property
-    def is_above_threshold(self) -> bool:
-        return self.confidence_score >= self.threshold
 
 
 class Incident(models.Model):
@@ -176,10 +168,6 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
-
-    def accepts_signal_at(self, when: datetime, window: timedelta) -> bool:
-        """A report at `when` joins this incident rather than opening a new one."""
-        return self.is_open and self.last_signal_at >= when - window
 
     def status_after_assign(self) -> str:
         # Handing an incident already under way to another officer keeps it under way.
@@ -241,7 +229,6 @@ class IncidentImage(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     description = models.CharField(max_length=255, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -255,20 +242,13 @@ class IncidentImage(models.Model):
         return self.image.name.rsplit(".", 1)[-1]
 
 
-class IncidentAuditEntry(models.Model):
+class IncidentAuditEntry(AuditEntry):
     """Who did what to an incident, and when. Written by services only; never edited."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="audit_trail")
-    action = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(max_length=150, help_text="Who acted, kept even if the account is deleted.")
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    subject_field = "incident"
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(AuditEntry.Meta):
         verbose_name = "incident audit entry"
         verbose_name_plural = "incident audit trail"
 
@@ -300,10 +280,6 @@ class AlertDelivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} → {self.target} ({'delivered' if self.delivered_at else 'pending'})"
-
-    @property
-    def is_delivered(self) -> bool:
-        return self.delivered_at is not None
 
     @staticmethod
     def backoff(attempts: int, *, base_seconds: float, max_seconds: float) -> timedelta:

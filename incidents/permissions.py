@@ -1,12 +1,8 @@
-"""Who may do what with incidents: devices report detections; responders (officers, dispatchers, admins) act."""
+"""Devices report detections (responders act: common.api.permissions.IsResponder)."""
 
 from rest_framework.permissions import BasePermission
 
 from incidents.models import Device
-
-
-def is_responder(user) -> bool:
-    return bool(user and user.is_authenticated and getattr(user, "is_responder", False))
 
 
 class IsActiveDevice(BasePermission):
@@ -15,9 +11,3 @@ class IsActiveDevice(BasePermission):
     def has_permission(self, request, view):
         return isinstance(request.auth, Device) and request.auth.is_active
 
-
-class IsResponder(BasePermission):
-    message = "Only officers and dispatchers may do this."
-
-    def has_permission(self, request, view):
-        return is_responder(request.user)

@@ -19,6 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from common.actors import Actor
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.geo import position_errors
+from common.tokens import hash_secret
 from incidents.evidence import EvidenceImage, inspect_image
 from incidents.models import (
     AIEvent,
@@ -31,10 +35,8 @@ from incidents.models import (
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,
-    hash_key,
 )
 from incidents.storage import evidence_path, evidence_storage
-from naarikavach.errors import Conflict, Forbidden, InvalidInput, NotFound
 from realtime import rooms
 from realtime.events import publish
 
@@ -46,17 +48,6 @@ MAX_DESCRIPTION_CHARS = 5000
 
 
 # Beacons and devices ----------------------------------------------------------------------------
-
-
-def _validate_coordinates(latitude: float | None, longitude: float | None) -> dict:
-    fields = {}
-    if (latitude is None) != (longitude is None):
-        fields["latitude"] = ["Give both latitude and longitude, or neither."]
-    if latitude is not None and not -90 <= latitude <= 90:
-        fields["latitude"] = ["Latitude must be between -90 and 90."]
-    if longitude is not None and not -180 <= longitude <= 180:
-        fields["longitude"] = ["Longitude must be between -180 and 180."]
-    return fields
 
 
 @transaction.atomic
@@ -74,7 +65,7 @@ def beacon_create(
         beacon_id=beacon_id.strip(), name=name.strip(), building=building.strip(), floor=floor.strip(),
         latitude=latitude, longitude=longitude, is_active=is_active,
     )
-    fields = _validate_coordinates(latitude, longitude)
+    fields = position_errors(latitude, longitude, required=False)
     if not beacon.name:
         fields["name"] = ["This field may not be blank."]
     try:
@@ -120,7 +111,7 @@ def device_create(
         raise Conflict(f"Device {device_id!r} already exists.", code="device_exists")
     raw_key = new_device_key()
     device = Device.objects.create(
-        device_id=device_id, beacon=beacon, name=name.strip() or device_id, kind=kind, api_key_hash=hash_key(raw_key)
+        device_id=device_id, beacon=beacon, name=name.strip() or device_id, kind=kind, api_key_hash=hash_secret(raw_key)
     )
     return device, raw_key
 
@@ -132,7 +123,7 @@ def device_key_rotate(*, device_id: str) -> tuple[Device, str]:
     if device is None:
         raise NotFound(f"Device {device_id!r} not found.")
     raw_key = new_device_key()
-    device.api_key_hash = hash_key(raw_key)
+    device.api_key_hash = hash_secret(raw_key)
     device.save(update_fields=["api_key_hash"])
     return device, raw_key
 
@@ -312,12 +303,13 @@ def _record_report(
 
     report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score, "images": len(images)}
     if created:
-        _audit(incident, action="created", actor_label=device.label, details=report)
+        IncidentAuditEntry.record(incident, action="created", actor=Actor(device=device), details=report)
         _publish(incident, event="incident_created", action="created", by=device.label, now=now)
         _queue_alerts(incident, now=now)
     else:
         # Not an alert: no incident_created, no mail, no webhook; dashboards only refresh the counts.
-        _audit(incident, action="signal_added", actor_label=device.label, from_status=incident.status, details=report)
+        IncidentAuditEntry.record(incident, action="signal_added", actor=Actor(device=device),
+                                  from_status=incident.status, details=report)
         _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
     return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal, images=images)
 
@@ -333,14 +325,6 @@ def _attach_images(
         )
         for number, (name, item) in enumerate(stored, start=1)
     ]
-
-
-def _audit(incident: Incident, *, action: str, actor_label: str, actor: User | None = None, from_status: str = "",
-           details: dict | None = None) -> None:
-    IncidentAuditEntry.objects.create(
-        incident=incident, action=action, from_status=from_status, to_status=incident.status, actor=actor,
-        actor_label=actor_label, details=details or {},
-    )
 
 
 def _publish(incident: Incident, *, event: str, action: str, by: str, now: datetime, extra: dict | None = None) -> None:
@@ -362,10 +346,6 @@ def _queue_alerts(incident: Incident, *, now: datetime) -> None:
 # The response workflow --------------------------------------------------------------------------
 
 
-def _actor_label(user: User) -> str:
-    return f"{user.role}:{user.username}"
-
-
 def _lock_open_incident(incident_id) -> Incident:
     """Re-read the incident under a row lock, so two responders cannot both move it from one state."""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to assigned_to.
@@ -380,7 +360,7 @@ def _lock_open_incident(incident_id) -> Incident:
     return incident
 
 
-def _change(incident: Incident, *, to_status: str, action: str, actor: User, stamp: str | None = None,
+def _change(incident: Incident, *, to_status: str, action: str, actor: Actor, stamp: str | None = None,
             details: dict | None = None, extra_fields: tuple[str, ...] = ()) -> Incident:
     now = timezone.now()
     from_status = incident.status
@@ -390,14 +370,13 @@ def _change(incident: Incident, *, to_status: str, action: str, actor: User, sta
         setattr(incident, stamp, now)
         update_fields.append(stamp)
     incident.save(update_fields=update_fields)
-    _audit(incident, action=action, actor=actor, actor_label=_actor_label(actor), from_status=from_status,
-           details=details)
-    _publish(incident, event="incident_updated", action=action, by=_actor_label(actor), now=now, extra=details)
+    IncidentAuditEntry.record(incident, action=action, actor=actor, from_status=from_status, details=details)
+    _publish(incident, event="incident_updated", action=action, by=actor.label, now=now, extra=details)
     return incident
 
 
 @transaction.atomic
-def incident_acknowledge(*, incident_id, actor: User, note: str = "") -> Incident:
+def incident_acknowledge(*, incident_id, actor: Actor, note: str = "") -> Incident:
     incident = _lock_open_incident(incident_id)
     if incident.status != Incident.Status.CREATED:
         raise Conflict(f"Incident is already {incident.status}.", code="already_acknowledged")
@@ -406,7 +385,7 @@ def incident_acknowledge(*, incident_id, actor: User, note: str = "") -> Inciden
 
 
 @transaction.atomic
-def incident_assign(*, incident_id, officer_username: str, actor: User, note: str = "") -> Incident:
+def incident_assign(*, incident_id, officer_username: str, actor: Actor, note: str = "") -> Incident:
     """Put an officer in charge; an incident already in progress stays in progress (a handover)."""
     officer = User.objects.filter(username=officer_username, role=User.Role.OFFICER, is_active=True).first()
     if officer is None:
@@ -423,7 +402,7 @@ def incident_assign(*, incident_id, officer_username: str, actor: User, note: st
 
 
 @transaction.atomic
-def incident_start(*, incident_id, actor: User, note: str = "") -> Incident:
+def incident_start(*, incident_id, actor: Actor, note: str = "") -> Incident:
     """The assigned officer is on scene (or on the way): the incident is in progress."""
     incident = _lock_open_incident(incident_id)
     if incident.status != Incident.Status.ASSIGNED:
@@ -433,7 +412,7 @@ def incident_start(*, incident_id, actor: User, note: str = "") -> Incident:
 
 
 @transaction.atomic
-def incident_resolve(*, incident_id, actor: User, resolution_note: str) -> Incident:
+def incident_resolve(*, incident_id, actor: Actor, resolution_note: str) -> Incident:
     if not resolution_note.strip():
         raise InvalidInput("A resolution note is required.",
                            fields={"resolution_note": ["This field may not be blank."]})

@@ -5,7 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.apis import ThrottledTokenCreateView, ThrottledUserViewSet
-from naarikavach.api.exceptions import json_not_found, json_server_error
+from common.api.exceptions import json_not_found, json_server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),

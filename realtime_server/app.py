@@ -8,9 +8,9 @@ import socketio
 from django.conf import settings
 from django.db import connection
 
-from realtime.server import handlers, wakeup
-from realtime.server.db import close_db_connections, run_db
-from realtime.server.hub import Hub
+from realtime_server import handlers, wakeup
+from realtime_server.db import close_db_connections, run_db
+from realtime_server.hub import Hub
 from realtime.services import outbox_prune
 
 logger = logging.getLogger(__name__)

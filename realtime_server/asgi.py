@@ -1,4 +1,4 @@
-"""ASGI entry point of the realtime server: `uvicorn realtime.server.asgi:app --port 8001`."""
+"""ASGI entry point of the realtime server: `uvicorn realtime_server.asgi:app --port 8001`."""
 
 import os
 
@@ -7,6 +7,6 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naarikavach.settings")
 django.setup()
 
-from realtime.server.app import create_app  # noqa: E402  (needs Django set up first)
+from realtime_server.app import create_app  # noqa: E402  (needs Django set up first)
 
 app = create_app()

@@ -1,69 +1,31 @@
 """Who is connecting: a signed-in user (DRF token) or the holder of one SOS's access token."""
 
-from dataclasses import dataclass
-
 from rest_framework.authtoken.models import Token
 
-from accounts.models import User
-from sos.models import SOS, hash_token
+from common.actors import Actor
+from common.tokens import hash_secret
+from sos.selectors import sos_token_hash_exists
 
 
 class AuthenticationFailed(Exception):
     """The connect `auth` payload names nobody; its message goes back to the client."""
 
 
-@dataclass(frozen=True)
-class Principal:
-    """What the server remembers about a connection: enough to decide every join without the user row."""
-
-    user_id: int | None = None
-    username: str = ""
-    role: str = ""
-    is_responder: bool = False
-    unit_number: str | None = None
-    owned_sos_id: int | None = None
-    owned_sos_room_id: str | None = None
-
-    @property
-    def is_officer(self) -> bool:
-        return self.role == User.Role.OFFICER
-
-    @property
-    def label(self) -> str:
-        return f"{self.role}:{self.username}" if self.user_id else "sos-owner-token"
-
-
-def authenticate(auth) -> Principal:
+def authenticate(auth) -> Actor:
     """Resolve the `auth` payload of a Socket.IO connect: {"token": ...} and/or {"sos_token": ...}."""
     if not isinstance(auth, dict) or not (auth.get("token") or auth.get("sos_token")):
         raise AuthenticationFailed('Authentication required: connect with auth {"token": ...} or {"sos_token": ...}.')
-    fields = {}
+    user, sos_token_hash = None, None
     if auth.get("token"):
-        fields.update(_user_fields(str(auth["token"])))
+        token = Token.objects.select_related("user__unit").filter(key=str(auth["token"])).first()
+        if token is None or not token.user.is_active:
+            raise AuthenticationFailed("Invalid token.")
+        user = token.user
     if auth.get("sos_token"):
-        fields.update(_sos_owner_fields(str(auth["sos_token"])))
-    return Principal(**fields)
-
-
-def _user_fields(key: str) -> dict:
-    token = Token.objects.select_related("user__unit").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        raise AuthenticationFailed("Invalid token.")
-    user = token.user
-    return {
-        "user_id": user.pk,
-        "username": user.username,
-        "role": user.role,
-        "is_responder": user.is_responder,
-        "unit_number": user.unit.unit_number if user.unit else None,
-    }
-
-
-def _sos_owner_fields(access_token: str) -> dict:
-    sos = SOS.objects.filter(access_token_hash=hash_token(access_token)).values("id", "room_id").first()
-    if sos is None:
-        raise AuthenticationFailed("Invalid SOS token.")
-    return {"owned_sos_id": sos["id"], "owned_sos_room_id": str(sos["room_id"])}
+        sos_token_hash = hash_secret(str(auth["sos_token"]))
+        if not sos_token_hash_exists(sos_token_hash):
+            raise AuthenticationFailed("Invalid SOS token.")
+    return Actor(user=user, sos_token_hash=sos_token_hash)
 
 
 def parse_last_event_id(value) -> int | None:

@@ -4,11 +4,11 @@ import asyncio
 
 import socketio
 
-from realtime import permissions
-from realtime.permissions import JoinRefused
-from realtime.server.auth import AuthenticationFailed, authenticate, parse_last_event_id
-from realtime.server.db import run_db
-from realtime.server.hub import Hub
+from realtime_server import joins
+from realtime_server.joins import JoinRefused
+from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
+from realtime_server.db import run_db
+from realtime_server.hub import Hub
 
 
 def register(sio: socketio.AsyncServer, hub: Hub) -> None:
@@ -17,14 +17,14 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
     @sio.event
     async def connect(sid, environ, auth=None):
         try:
-            principal = await run_db(authenticate, auth)
+            actor = await run_db(authenticate, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))
         except (AuthenticationFailed, ValueError) as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
-        hub.add_client(sid, principal, last_event_id)
+        hub.add_client(sid, actor, last_event_id)
         # Sent once the connection is accepted: a message sent from inside this handler would reach
         # the client before the acceptance itself.
-        task = asyncio.create_task(_greet(sid, principal.label))
+        task = asyncio.create_task(_greet(sid, actor.label))
         greetings.add(task)
         task.add_done_callback(greetings.discard)
 
@@ -41,25 +41,25 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
 
     @sio.event
     async def join_sos_room(sid, data=None):
-        await _join(sid, data, lambda principal, payload: run_db(permissions.sos_room_target, principal, payload),
+        await _join(sid, data, lambda actor, payload: run_db(joins.sos_room_target, actor, payload),
                     lambda target: f"Joined SOS room {target.reply['room_id']}")
 
     @sio.event
     async def join_officer_room(sid, data=None):
-        await _join(sid, data, lambda principal, payload: run_db(permissions.unit_room_target, principal, payload),
+        await _join(sid, data, lambda actor, payload: run_db(joins.unit_room_target, actor, payload),
                     lambda target: f"Joined unit room {target.reply['unit_number']}")
 
     def _channel_handler(channel):
         async def join_channel(sid, data=None):
-            async def allow(principal, payload):
-                return permissions.channel_target(principal, channel)
+            async def allow(actor, payload):
+                return joins.channel_target(actor, channel)
 
             await _join(sid, data, allow, lambda target: f"Joined {channel}")
 
         return join_channel
 
     # join_sos_channel, join_location_tracking_channel, join_incidents_channel.
-    for channel in permissions.CHANNELS:
+    for channel in joins.CHANNELS:
         sio.on(f"join_{channel}", _channel_handler(channel))
 
     @sio.on("*")
@@ -68,7 +68,7 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         await hub.send_control(sid, "error", {"message": f"Unknown event {event!r}: clients cannot send it."})
 
     async def _join(sid, data, allow, describe):
-        async def resolve(principal):
+        async def resolve(actor):
             if data is not None and not isinstance(data, dict):
                 raise JoinRefused("The join payload must be an object.")
             payload = data or {}
@@ -76,7 +76,7 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
                 last_event_id = parse_last_event_id(payload.get("last_event_id"))
             except ValueError as exc:
                 raise JoinRefused(str(exc)) from None
-            target = await allow(principal, payload)
+            target = await allow(actor, payload)
             if last_event_id is None:
                 last_event_id = hub.clients[sid].auth_last_event_id
             return target, last_event_id, describe(target)

@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from realtime import selectors
-from realtime.permissions import JoinRefused, JoinTarget
-from realtime.selectors import Event
-from realtime.server.auth import Principal
-from realtime.server.db import run_db
+from realtime_server.joins import JoinRefused, JoinTarget
+from realtime.selectors import StoredEvent
+from sos.selectors import sos_trail
+from common.actors import Actor
+from realtime_server.db import run_db
 
 logger = logging.getLogger(__name__)
 
@@ -47,18 +48,18 @@ class Hold:
     rooms: dict[str, int]  # the client's rooms (and their starts) before the hold
     pos: int  # the highest id sent to the client before the hold
     floor: int  # no resume point may be above this while the hold lasts (see Client.resume_point)
-    pending: dict[int, Event] = field(default_factory=dict)  # replayed and buffered events, by id
-    trails: list[Event] = field(default_factory=list)
+    pending: dict[int, StoredEvent] = field(default_factory=dict)  # replayed and buffered events, by id
+    trails: list[StoredEvent] = field(default_factory=list)
     resyncs: list[dict] = field(default_factory=list)
 
-    def sent_before(self, event: Event) -> bool:
+    def sent_before(self, event: StoredEvent) -> bool:
         return event.id <= self.pos and any(event.id > self.rooms[r] for r in event.rooms if r in self.rooms)
 
 
 @dataclass
 class Client:
     sid: str
-    principal: Principal
+    actor: Actor
     auth_last_event_id: int | None = None
     rooms: dict[str, int] = field(default_factory=dict)  # joined room -> start: owed its events with id > start
     joining: set[str] = field(default_factory=set)  # rooms whose join is in progress
@@ -68,10 +69,10 @@ class Client:
     join_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     connected: bool = True
 
-    def owes(self, event: Event) -> bool:
+    def owes(self, event: StoredEvent) -> bool:
         return any(event.id > self.rooms[r] for r in event.rooms if r in self.rooms)
 
-    def follows(self, event: Event) -> bool:
+    def follows(self, event: StoredEvent) -> bool:
         return any(r in self.rooms or r in self.joining for r in event.rooms)
 
     def resume_point(self, cursor: int) -> int:
@@ -153,7 +154,7 @@ class Hub:
                 if len(events) < self.batch_size:
                     return
 
-    async def _dispatch(self, event: Event) -> None:
+    async def _dispatch(self, event: StoredEvent) -> None:
         recipients = []
         for sid in set().union(*(self.members.get(room, ()) for room in event.rooms)):
             client = self.clients.get(sid)
@@ -177,8 +178,8 @@ class Hub:
 
     # Clients ---------------------------------------------------------------------------------------
 
-    def add_client(self, sid: str, principal: Principal, last_event_id: int | None) -> Client:
-        client = Client(sid=sid, principal=principal, auth_last_event_id=last_event_id)
+    def add_client(self, sid: str, actor: Actor, last_event_id: int | None) -> Client:
+        client = Client(sid=sid, actor=actor, auth_last_event_id=last_event_id)
         self.clients[sid] = client
         return client
 
@@ -203,10 +204,10 @@ class Hub:
 
     # Joins -----------------------------------------------------------------------------------------
 
-    async def join(self, sid: str, resolve: Callable[[Principal], Awaitable[AllowedJoin]]) -> None:
+    async def join(self, sid: str, resolve: Callable[[Actor], Awaitable[AllowedJoin]]) -> None:
         """Join what `resolve` allows (target, resume point, message), replaying or sending the SOS trail first.
 
-        `resolve` checks the join against the client's principal and raises JoinRefused (answered `error`).
+        `resolve` checks the join against the client's actor and raises JoinRefused (answered `error`).
         """
         client = self.clients.get(sid)
         if client is None:
@@ -216,7 +217,7 @@ class Hub:
         client.queued_joins += 1
         try:
             try:
-                target, last_event_id, message = await resolve(client.principal)
+                target, last_event_id, message = await resolve(client.actor)
             except JoinRefused as exc:
                 await self.send_control(sid, "error", {"message": str(exc)})
                 return
@@ -295,11 +296,11 @@ class Hub:
                 return last_event_id, replayed, None, None
         if target.sos_id is None:
             return snapshot, [], None, resync
-        trail = await run_db(selectors.sos_trail, sos_id=target.sos_id)
+        trail = await run_db(sos_trail, sos_id=target.sos_id)
         # Deliver nothing past the trail's snapshot before the loop has dispatched up to it, so the trail's
         # event_id is a safe resume point for every room of the client, not only this one.
         await self.wait_for_cursor(trail.as_of_event_id)
-        trail_event = Event(
+        trail_event = StoredEvent(
             id=trail.as_of_event_id,
             name="location_history",
             rooms=frozenset({target.room}),

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from accounts.models import Unit
 from realtime import rooms
-from realtime.server.auth import Principal
-from sos.models import SOS
+from common.actors import Actor
+from sos.selectors import sos_room_owner
 
 
 class JoinRefused(Exception):
@@ -27,37 +27,35 @@ CHANNELS = {
 }
 
 
-def channel_target(principal: Principal, channel: str) -> JoinTarget:
-    if not principal.is_responder:
+def channel_target(actor: Actor, channel: str) -> JoinTarget:
+    if not actor.is_responder:
         raise JoinRefused(f"Only officers and dispatchers may join {channel}.")
     return JoinTarget(room=CHANNELS[channel], reply={"channel": CHANNELS[channel]})
 
 
-def unit_room_target(principal: Principal, data: dict) -> JoinTarget:
+def unit_room_target(actor: Actor, data: dict) -> JoinTarget:
     """Officers follow their own unit; dispatchers and admins may follow any unit."""
     unit_number = str(data.get("unit_number") or "").strip()
     if not unit_number:
         raise JoinRefused("unit_number is required.")
-    if not principal.is_responder:
+    if not actor.is_responder:
         raise JoinRefused("Only officers and dispatchers may join a unit room.")
-    if principal.is_officer and principal.unit_number != unit_number:
+    if actor.is_officer and actor.unit_number != unit_number:
         raise JoinRefused("Officers may only join their own unit's room.")
     if not Unit.objects.filter(unit_number=unit_number).exists():
         raise JoinRefused(f"Unknown unit {unit_number!r}.")
     return JoinTarget(room=rooms.unit_room(unit_number), reply={"unit_number": unit_number})
 
 
-def sos_room_target(principal: Principal, data: dict) -> JoinTarget:
+def sos_room_target(actor: Actor, data: dict) -> JoinTarget:
     """Responders may follow any SOS; its owner (account or access token) only their own."""
     try:
         room_id = str(uuid.UUID(str(data.get("room_id") or "")))
     except ValueError:
         raise JoinRefused("room_id must be the SOS's room_id (a UUID).") from None
-    sos = SOS.objects.filter(room_id=room_id).values("id", "owner_id").first()
-    owns = sos is not None and (
-        (principal.user_id is not None and sos["owner_id"] == principal.user_id) or principal.owned_sos_id == sos["id"]
-    )
-    if not (owns or principal.is_responder):
+    sos = sos_room_owner(room_id=room_id)
+    owns = sos is not None and actor.owns_sos(owner_id=sos["owner_id"], access_token_hash=sos["access_token_hash"])
+    if not (owns or actor.is_responder):
         # The same answer for a room that does not exist, so room ids cannot be probed.
         raise JoinRefused("You may only join the room of your own SOS.")
     if sos is None:

@@ -227,7 +227,7 @@ class Api:
         return await self.post(f"/api/cancel-sos/{sos_id}/", {"note": "False alarm"}, expect=200, **credentials)
 
 
-# Fixtures: import the ones a test module uses (`from realtime.testing import realtime, api, connect, tokens`).
+# Fixtures: import the ones a test module uses (`from realtime_server.testing import realtime, api, connect, tokens`).
 
 
 @pytest.fixture(scope="module")

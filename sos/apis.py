@@ -7,32 +7,14 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Unit, User
-from naarikavach.api.throttling import SettingsScopedThrottle
-from naarikavach.errors import Forbidden, NotFound
+from accounts.models import Unit
+from common.api.permissions import IsResponder
+from common.api.throttling import SettingsScopedThrottle
+from common.errors import NotFound
+from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from sos import selectors, services
 from sos.models import SOS, OfficerAssignment, SOSAuditEntry
-from sos.permissions import HasUserOrSOSToken, IsResponder, is_responder, is_sos_owner, sos_token_from
-
-LATITUDE = {"min_value": -90, "max_value": 90}
-LONGITUDE = {"min_value": -180, "max_value": 180}
-
-
-def _actor(request) -> services.Actor:
-    user = request.user if request.user.is_authenticated else None
-    return services.Actor(user=user, via_sos_token=user is None and bool(sos_token_from(request)))
-
-
-def _get_sos(sos_id) -> SOS:
-    sos = SOS.objects.filter(pk=sos_id).first()
-    if sos is None:
-        raise NotFound("SOS not found")
-    return sos
-
-
-def _require_owner_or_responder(request, sos: SOS) -> None:
-    if not (is_responder(request.user) or is_sos_owner(request, sos)):
-        raise Forbidden("Only this SOS's owner or a responder may do this.")
+from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
 
 
 # Output serializers -----------------------------------------------------------------------------
@@ -104,8 +86,8 @@ class SOSCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous")
         sos_type = serializers.ChoiceField(choices=SOS.Type.choices)
-        initial_latitude = serializers.FloatField(**LATITUDE)
-        initial_longitude = serializers.FloatField(**LONGITUDE)
+        initial_latitude = serializers.FloatField(**LATITUDE_FIELD)
+        initial_longitude = serializers.FloatField(**LONGITUDE_FIELD)
         accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
 
@@ -136,8 +118,8 @@ class LocationUpdateApi(APIView):
 
     class InputSerializer(serializers.Serializer):
         sos_request = serializers.IntegerField(min_value=1)
-        latitude = serializers.FloatField(**LATITUDE)
-        longitude = serializers.FloatField(**LONGITUDE)
+        latitude = serializers.FloatField(**LATITUDE_FIELD)
+        longitude = serializers.FloatField(**LONGITUDE_FIELD)
         accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
         recorded_at = serializers.DateTimeField(required=False, allow_null=True)
 
@@ -147,11 +129,9 @@ class LocationUpdateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        # Checked by the service on the SOS it locks, so that the SOS is read once per point.
         point = services.sos_location_add(
-            sos_id=v["sos_request"], latitude=v["latitude"], longitude=v["longitude"], actor=_actor(request),
-            accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
-            authorize=lambda sos: _require_owner_or_responder(request, sos),
+            sos_id=v["sos_request"], latitude=v["latitude"], longitude=v["longitude"],
+            actor=actor_from_request(request), accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
         )
         return Response(
             {"status": "Location updated successfully", "location": LocationOutput(point).data},
@@ -173,10 +153,9 @@ class AssignOfficerApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        _get_sos(v["sos_request"])
         assignment = services.sos_assign(
             sos_id=v["sos_request"], officer_name=v["officer_name"], unit_number=v["unit_number"],
-            actor=_actor(request),
+            actor=actor_from_request(request),
         )
         return Response(
             {"status": "Officer assigned successfully", "officer": AssignmentOutput(assignment).data},
@@ -192,7 +171,7 @@ class _SOSStateChangeApi(APIView):
 
     status_message = ""
 
-    def change(self, request, sos: SOS, note: str) -> SOS:  # pragma: no cover - abstract
+    def change(self, *, sos_id: int, actor, note: str) -> SOS:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @extend_schema(responses={200: inline_serializer("SOSChanged", {
@@ -200,7 +179,7 @@ class _SOSStateChangeApi(APIView):
     def post(self, request, sos_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sos = self.change(request, _get_sos(sos_id), data.validated_data["note"])
+        sos = self.change(sos_id=sos_id, actor=actor_from_request(request), note=data.validated_data["note"])
         return Response({"status": self.status_message, "sos": SOSOutput(sos).data})
 
 
@@ -208,16 +187,16 @@ class AcknowledgeSOSApi(_SOSStateChangeApi):
     permission_classes = [IsResponder]
     status_message = "SOS acknowledged"
 
-    def change(self, request, sos, note):
-        return services.sos_acknowledge(sos_id=sos.pk, actor=_actor(request))
+    def change(self, *, sos_id, actor, note):
+        return services.sos_acknowledge(sos_id=sos_id, actor=actor)
 
 
 class ResolveSOSApi(_SOSStateChangeApi):
     permission_classes = [IsResponder]
     status_message = "SOS resolved"
 
-    def change(self, request, sos, note):
-        return services.sos_resolve(sos_id=sos.pk, actor=_actor(request), note=note)
+    def change(self, *, sos_id, actor, note):
+        return services.sos_resolve(sos_id=sos_id, actor=actor, note=note)
 
 
 class CancelSOSApi(_SOSStateChangeApi):
@@ -226,36 +205,30 @@ class CancelSOSApi(_SOSStateChangeApi):
     permission_classes = [HasUserOrSOSToken]
     status_message = "SOS cancelled"
 
-    def change(self, request, sos, note):
-        if not is_sos_owner(request, sos):
-            raise Forbidden("Only the person who raised this SOS may cancel it.")
-        return services.sos_cancel(sos_id=sos.pk, actor=_actor(request), reason=note)
+    def change(self, *, sos_id, actor, note):
+        return services.sos_cancel(sos_id=sos_id, actor=actor, reason=note)
 
 
 class UnitLocationApi(APIView):
     """An officer reports their unit's position."""
 
     class InputSerializer(serializers.Serializer):
-        latitude = serializers.FloatField(**LATITUDE)
-        longitude = serializers.FloatField(**LONGITUDE)
+        latitude = serializers.FloatField(**LATITUDE_FIELD)
+        longitude = serializers.FloatField(**LONGITUDE_FIELD)
         accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
         recorded_at = serializers.DateTimeField(required=False, allow_null=True)
 
     @extend_schema(request=InputSerializer, responses={201: inline_serializer("UnitLocated", {
         "status": serializers.CharField(), "unit_number": serializers.CharField()})})
     def post(self, request, unit_number: str):
-        unit = get_object_or_404(Unit, unit_number=unit_number)
-        user = request.user
-        if not (user.role == User.Role.OFFICER and user.unit_id == unit.pk):
-            raise Forbidden("Only officers of this unit may report its position.")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        services.unit_location_update(
-            unit_number=unit.unit_number, latitude=v["latitude"], longitude=v["longitude"], actor=_actor(request),
-            accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
+        location = services.unit_location_update(
+            unit_number=unit_number, latitude=v["latitude"], longitude=v["longitude"],
+            actor=actor_from_request(request), accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
         )
-        return Response({"status": "Unit location updated", "unit_number": unit.unit_number},
+        return Response({"status": "Unit location updated", "unit_number": location.unit.unit_number},
                         status=status.HTTP_201_CREATED)
 
 
@@ -279,8 +252,9 @@ class SOSListFilter(serializers.Serializer):
             lat, lng = (float(part) for part in value.split(","))
         except ValueError:
             raise serializers.ValidationError("Use near=<latitude>,<longitude>.") from None
-        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise serializers.ValidationError("Latitude must be in [-90, 90] and longitude in [-180, 180].")
+        errors = position_errors(lat, lng)
+        if errors:
+            raise serializers.ValidationError(" ".join(message for messages in errors.values() for message in messages))
         return lat, lng
 
     def validate(self, attrs):
@@ -316,7 +290,7 @@ class SOSDetailApi(APIView):
         sos = selectors.sos_detail(sos_id=sos_id)
         if sos is None:
             raise NotFound("SOS not found")
-        _require_owner_or_responder(request, sos)
+        require_owner_or_responder(actor_from_request(request), sos)
         return Response(SOSDetailOutput(sos).data)
 
 

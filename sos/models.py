@@ -1,25 +1,13 @@
 """SOS alerts, the trail of locations behind each, officer assignments and the audit trail."""
 
-import hashlib
-import math
 import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    dphi, dlmb = phi2 - phi1, math.radians(lng2 - lng1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+from common.audit import AuditEntry
+from common.tokens import hash_secret
 
 
 class SOS(models.Model):
@@ -70,10 +58,7 @@ class SOS(models.Model):
         return self.status in self.OPEN_STATUSES
 
     def token_matches(self, token: str | None) -> bool:
-        return bool(token) and hash_token(token) == self.access_token_hash
-
-    def distance_km_to(self, latitude: float, longitude: float) -> float:
-        return haversine_km(self.last_latitude, self.last_longitude, latitude, longitude)
+        return bool(token) and hash_secret(token) == self.access_token_hash
 
 
 class LocationUpdate(models.Model):
@@ -108,24 +93,13 @@ class OfficerAssignment(models.Model):
     class Meta:
         ordering = ["assigned_at", "id"]
 
-    @property
-    def unit_number(self) -> str:
-        return self.unit.unit_number
 
-
-class SOSAuditEntry(models.Model):
+class SOSAuditEntry(AuditEntry):
     """Who changed what on an SOS, and when. Written by services only; never edited."""
 
     sos_request = models.ForeignKey(SOS, on_delete=models.CASCADE, related_name="audit_trail")
-    action = models.CharField(max_length=32)
-    from_status = models.CharField(max_length=16, blank=True)
-    to_status = models.CharField(max_length=16, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    actor_label = models.CharField(max_length=150, help_text="Who acted, kept even if the account is deleted.")
-    details = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    subject_field = "sos_request"
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(AuditEntry.Meta):
         verbose_name = "SOS audit entry"
         verbose_name_plural = "SOS audit trail"

@@ -1,6 +1,14 @@
-"""Who may act on an SOS: responders (officers, dispatchers, admins), and its owner."""
+"""Who may act on an SOS: responders (officers, dispatchers, admins), and its owner.
+
+The rules are checked by the services on the SOS row they have locked (`require_*`); the DRF classes
+only turn away requests that carry no credential at all.
+"""
 
 from rest_framework.permissions import BasePermission
+
+from common.actors import Actor
+from common.errors import Forbidden
+from sos.models import SOS
 
 SOS_TOKEN_HEADER = "HTTP_X_SOS_TOKEN"
 
@@ -9,27 +17,31 @@ def sos_token_from(request) -> str | None:
     return request.META.get(SOS_TOKEN_HEADER) or None
 
 
-def is_responder(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_responder)
+def actor_from_request(request) -> Actor:
+    return Actor.from_credentials(user=request.user, sos_token=sos_token_from(request))
 
 
-def is_sos_owner(request, sos) -> bool:
-    """The account that raised it, or whoever holds its access token."""
-    user = request.user
-    if user and user.is_authenticated and sos.owner_id == user.pk:
-        return True
-    return sos.token_matches(sos_token_from(request))
+def is_sos_owner(actor: Actor, sos: SOS) -> bool:
+    return actor.owns_sos(owner_id=sos.owner_id, access_token_hash=sos.access_token_hash)
 
 
-class IsResponder(BasePermission):
-    message = "Only officers and dispatchers may do this."
+def require_owner_or_responder(actor: Actor, sos: SOS) -> None:
+    if not (actor.is_responder or is_sos_owner(actor, sos)):
+        raise Forbidden("Only this SOS's owner or a responder may do this.")
 
-    def has_permission(self, request, view):
-        return is_responder(request.user)
+
+def require_owner(actor: Actor, sos: SOS) -> None:
+    if not is_sos_owner(actor, sos):
+        raise Forbidden("Only the person who raised this SOS may cancel it.")
+
+
+def require_responder(actor: Actor) -> None:
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may do this.")
 
 
 class HasUserOrSOSToken(BasePermission):
-    """Lets the request in when it carries any credential; the view checks it against the SOS."""
+    """Lets the request in when it carries any credential; the service checks it against the SOS."""
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated) or bool(sos_token_from(request))

@@ -1,12 +1,35 @@
-"""Reads of SOS alerts that need more than one line: who may see which, and distance filters."""
+"""Reads of SOS alerts that need more than one line: who may see which, distance filters, trails."""
 
 import math
+from dataclasses import dataclass
 
-from django.db.models import F, FloatField, QuerySet
+from django.db.models import F, FloatField, QuerySet, Subquery
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
 from accounts.models import Unit, User
-from sos.models import EARTH_RADIUS_KM, SOS
+from common.geo import EARTH_RADIUS_KM
+from realtime.selectors import outbox_newest_id
+from realtime.models import OutboxEvent
+from sos.models import SOS, LocationUpdate
+
+
+@dataclass(frozen=True)
+class Trail:
+    """An SOS's points as of outbox event `as_of_event_id`, read in one snapshot."""
+
+    sos_id: int
+    room_id: str
+    as_of_event_id: int
+    points: list[dict]
+
+
+def sos_token_hash_exists(access_token_hash: str) -> bool:
+    return SOS.objects.filter(access_token_hash=access_token_hash).exists()
+
+
+def sos_room_owner(*, room_id: str) -> dict | None:
+    """What deciding a join of an SOS's room needs: its id, owner and token hash (None: no such room)."""
+    return SOS.objects.filter(room_id=room_id).values("id", "owner_id", "access_token_hash").first()
 
 
 def sos_visible_to(user: User) -> QuerySet[SOS]:
@@ -61,3 +84,27 @@ def unit_list(*, status: str | None = None) -> QuerySet[Unit]:
     if status:
         qs = qs.filter(status=status)
     return qs.order_by("unit_number")
+
+
+def sos_trail(*, sos_id: int) -> Trail:
+    """The trail of an SOS and the newest outbox id, in one statement so that both come from one snapshot.
+
+    Every point whose `location_history` event has an id up to `as_of_event_id` is in the trail, and no
+    other: a client that gets this trail and then the room's events after that id sees each point once.
+    """
+    newest = OutboxEvent.objects.order_by("-id").values("id")[:1]
+    points = list(
+        LocationUpdate.objects.filter(sos_request_id=sos_id)
+        .annotate(as_of_event_id=Subquery(newest))
+        .select_related("sos_request")
+        .order_by("recorded_at", "id")
+    )
+    if not points:
+        # Every SOS is created with its first point, so only a missing SOS has none: nothing to be consistent with.
+        return Trail(sos_id=sos_id, room_id="", as_of_event_id=outbox_newest_id(), points=[])
+    return Trail(
+        sos_id=sos_id,
+        room_id=str(points[0].sos_request.room_id),
+        as_of_event_id=points[0].as_of_event_id or 0,
+        points=[point.as_point() for point in points],
+    )

@@ -4,69 +4,30 @@ Each service validates before it writes, runs in one transaction, records the au
 publishes its realtime events through `realtime.events` (`publish`, `publish_many`) in that same transaction.
 """
 
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLocation, User
-from naarikavach.errors import Conflict, InvalidInput, NotFound
+from common.actors import Actor
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.geo import validate_position
+from common.tokens import hash_secret, new_secret
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
-from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry, hash_token
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who performs a change: a signed-in user, or the holder of an SOS's access token."""
-
-    user: User | None = None
-    via_sos_token: bool = False
-
-    @property
-    def label(self) -> str:
-        if self.user is not None:
-            return f"{self.user.role}:{self.user.username}"
-        return "sos-owner-token" if self.via_sos_token else "anonymous"
-
-    @property
-    def db_user(self) -> User | None:
-        return self.user if self.user is not None and self.user.pk else None
-
-
-def _validate_position(latitude: float, longitude: float, accuracy_m: float | None = None) -> None:
-    fields = {}
-    if not -90 <= latitude <= 90:
-        fields["latitude"] = ["Latitude must be between -90 and 90."]
-    if not -180 <= longitude <= 180:
-        fields["longitude"] = ["Longitude must be between -180 and 180."]
-    if accuracy_m is not None and accuracy_m < 0:
-        fields["accuracy_m"] = ["Accuracy cannot be negative."]
-    if fields:
-        raise InvalidInput("Invalid position.", fields=fields)
+from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.permissions import require_owner, require_owner_or_responder, require_responder
 
 
 def _audit(sos: SOS, *, action: str, actor: Actor, from_status: str = "", details: dict | None = None) -> None:
-    SOSAuditEntry.objects.create(
-        sos_request=sos,
-        action=action,
-        from_status=from_status,
-        to_status=sos.status,
-        actor=actor.db_user,
-        actor_label=actor.label,
-        details=details or {},
-    )
+    SOSAuditEntry.record(sos, action=action, actor=actor, from_status=from_status, details=details)
 
 
-def _lock_sos(sos_id: int, authorize: Callable[[SOS], None] | None = None, fields: tuple[str, ...] = ()) -> SOS:
+def _lock_sos(sos_id: int, fields: tuple[str, ...] = ()) -> SOS:
     """Read the SOS under a row lock, so two dispatchers cannot both move it from one state.
 
-    `authorize`, when given, sees the SOS before anything else is checked and raises to refuse: the
-    caller's permission check then costs no read of its own. `fields` limits the read to those
-    fields (any other is read when first used).
+    `fields` limits the read to those fields (any other is read when first used).
     """
     sos_rows = SOS.objects.select_for_update()
     if fields:
@@ -75,8 +36,6 @@ def _lock_sos(sos_id: int, authorize: Callable[[SOS], None] | None = None, field
         sos = sos_rows.get(pk=sos_id)
     except SOS.DoesNotExist:
         raise NotFound("SOS not found") from None
-    if authorize is not None:
-        authorize(sos)
     return sos
 
 
@@ -86,8 +45,11 @@ def _require_open(sos: SOS) -> SOS:
     return sos
 
 
-def _lock_open_sos(sos_id: int) -> SOS:
-    return _require_open(_lock_sos(sos_id))
+def _lock_open_sos(sos_id: int, *, actor: Actor) -> SOS:
+    """The SOS locked for a responder's change: not found, then refused, then closed."""
+    sos = _lock_sos(sos_id)
+    require_responder(actor)
+    return _require_open(sos)
 
 
 # The units an SOS is assigned to, oldest assignment first, once per assignment. Raw SQL because it runs
@@ -131,17 +93,17 @@ def sos_create(
     owner: User | None = None,
 ) -> tuple[SOS, str]:
     """Raise an SOS. Returns it with its access token, which is never stored or shown again."""
-    _validate_position(latitude, longitude, accuracy_m)
+    validate_position(latitude, longitude, accuracy_m)
     if sos_type not in SOS.Type.values:
         raise InvalidInput("Invalid SOS type.", fields={"sos_type": ["Must be 0 (emergency) or 1 (alert)."]})
-    access_token = secrets.token_urlsafe(32)
+    access_token = new_secret()
     now = timezone.now()
     sos = SOS.objects.create(
         name=name.strip() or "Anonymous",
         sos_type=sos_type,
         owner=owner if owner is not None and owner.is_authenticated else None,
         phone=phone,
-        access_token_hash=hash_token(access_token),
+        access_token_hash=hash_secret(access_token),
         initial_latitude=latitude,
         initial_longitude=longitude,
         accuracy_m=accuracy_m,
@@ -154,7 +116,7 @@ def sos_create(
         sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, recorded_at=now,
         reported_by=sos.owner,
     )
-    actor = Actor(user=sos.owner, via_sos_token=sos.owner is None)
+    actor = Actor(user=sos.owner) if sos.owner else Actor(sos_token_hash=sos.access_token_hash)
     _audit(sos, action="created", actor=actor)
     publish(
         event="new_sos",
@@ -183,19 +145,17 @@ def sos_location_add(
     actor: Actor,
     accuracy_m: float | None = None,
     recorded_at: datetime | None = None,
-    authorize: Callable[[SOS], None] | None = None,
 ) -> LocationUpdate:
-    """Append a point to an open SOS's trail and stream it to the SOS room, its units and the tracking channel.
-
-    `authorize(sos)` (the API's "owner or responder" check) runs on the locked SOS and raises to refuse.
-    """
-    _validate_position(latitude, longitude, accuracy_m)
+    """Append a point to an open SOS's trail (its owner or a responder) and stream it to the SOS room,
+    its units and the tracking channel."""
+    validate_position(latitude, longitude, accuracy_m)
     now = timezone.now()
     recorded_at = recorded_at or now
     # Not found, then refused, then a bad time, then closed: the order the API has always answered in.
     # Only what a point needs, and what the API's owner check reads: converting all 18 fields of an SOS
     # on every point is a measurable part of its cost.
-    sos = _lock_sos(sos_id, authorize, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at"))
+    sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at"))
+    require_owner_or_responder(actor, sos)
     if recorded_at > now + timedelta(minutes=5):
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
     _require_open(sos)
@@ -233,7 +193,7 @@ def sos_location_add(
 
 @transaction.atomic
 def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
-    sos = _lock_open_sos(sos_id)
+    sos = _lock_open_sos(sos_id, actor=actor)
     if sos.status != SOS.Status.ACTIVE:
         raise Conflict(f"SOS is already {sos.status}.", code="already_acknowledged")
     sos.status = SOS.Status.ACKNOWLEDGED
@@ -246,13 +206,13 @@ def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
 @transaction.atomic
 def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor) -> OfficerAssignment:
     """Dispatch a unit to an open SOS; it is acknowledged and dispatched in one step."""
+    sos = _lock_open_sos(sos_id, actor=actor)
     if not officer_name.strip():
         raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
     try:
         unit = Unit.objects.select_for_update().get(unit_number=unit_number)
     except Unit.DoesNotExist:
         raise InvalidInput("Unknown unit.", fields={"unit_number": [f"No unit {unit_number!r}."]}) from None
-    sos = _lock_open_sos(sos_id)
     from_status = sos.status
     assignment = OfficerAssignment.objects.create(
         sos_request=sos, officer_name=officer_name.strip(), unit=unit, assigned_by=actor.db_user
@@ -267,8 +227,7 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
     return assignment
 
 
-def _close(sos_id: int, *, status: str, action: str, actor: Actor, note: str = "") -> SOS:
-    sos = _lock_open_sos(sos_id)
+def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") -> SOS:
     from_status = sos.status
     sos.status = status
     sos.closed_at = timezone.now()
@@ -287,13 +246,17 @@ def _close(sos_id: int, *, status: str, action: str, actor: Actor, note: str = "
 
 @transaction.atomic
 def sos_resolve(*, sos_id: int, actor: Actor, note: str = "") -> SOS:
-    return _close(sos_id, status=SOS.Status.RESOLVED, action="resolved", actor=actor, note=note)
+    sos = _lock_open_sos(sos_id, actor=actor)
+    return _close(sos, status=SOS.Status.RESOLVED, action="resolved", actor=actor, note=note)
 
 
 @transaction.atomic
 def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "") -> SOS:
     """The owner withdraws a false alarm."""
-    return _close(sos_id, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason)
+    sos = _lock_sos(sos_id)
+    require_owner(actor, sos)
+    _require_open(sos)
+    return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason)
 
 
 @transaction.atomic
@@ -301,14 +264,16 @@ def unit_location_update(
     *, unit_number: str, latitude: float, longitude: float, actor: Actor,
     accuracy_m: float | None = None, recorded_at: datetime | None = None,
 ) -> UnitLocation:
-    """Record a unit's position and stream it to its room and the tracking channel."""
-    _validate_position(latitude, longitude, accuracy_m)
+    """Record a unit's position (an officer of that unit) and stream it to its room and the tracking channel."""
+    validate_position(latitude, longitude, accuracy_m)
     now = timezone.now()
     recorded_at = recorded_at or now
     try:
         unit = Unit.objects.select_for_update().get(unit_number=unit_number)
     except Unit.DoesNotExist:
         raise NotFound("Unit not found") from None
+    if not (actor.is_officer and actor.unit_id == unit.pk):
+        raise Forbidden("Only officers of this unit may report its position.")
     location = UnitLocation.objects.create(
         unit=unit, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
         recorded_at=recorded_at, reported_by=actor.db_user,

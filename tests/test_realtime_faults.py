@@ -9,7 +9,7 @@ from django.db import transaction
 
 from realtime import rooms
 from realtime.models import OutboxEvent
-from realtime.testing import RealtimeServer, api, connect, is_strictly_increasing, realtime, tokens  # noqa: F401
+from realtime_server.testing import RealtimeServer, api, connect, is_strictly_increasing, realtime, tokens  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from realtime.testing import api, realtime, realtime_server, tokens  # noqa: F401  (fixtures)
+from realtime_server.testing import api, realtime, realtime_server, tokens  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "socketio_testing_guide.md"

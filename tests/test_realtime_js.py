@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from realtime.testing import realtime, realtime_server, tokens  # noqa: F401  (fixtures)
+from realtime_server.testing import realtime, realtime_server, tokens  # noqa: F401  (fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "tests" / "js" / "realtime_client.test.mjs"

@@ -8,7 +8,7 @@ from django.db import connection, connections
 
 from realtime import rooms
 from realtime.models import OutboxEvent
-from realtime.testing import RealtimeServer, RecordingClient, api, tokens  # noqa: F401  (fixtures)
+from realtime_server.testing import RealtimeServer, RecordingClient, api, tokens  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 

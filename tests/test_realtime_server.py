@@ -8,7 +8,7 @@ from asgiref.sync import sync_to_async
 
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
 from realtime.models import OutboxEvent
-from realtime.testing import RecordingClient, api, connect, realtime, realtime_server, tokens  # noqa: F401  (fixtures)
+from realtime_server.testing import RecordingClient, api, connect, realtime, realtime_server, tokens  # noqa: F401  (fixtures)
 from sos.models import SOS
 
 pytestmark = pytest.mark.slow

@@ -8,10 +8,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from incidents import services
-from incidents.models import Beacon, Device, hash_key
+from common.tokens import hash_secret
+from incidents.models import Beacon, Device
 from incidents.tests.factories import report, upload
 from incidents.tests.fixtures import device_client_for
-from naarikavach.errors import Conflict, InvalidInput
+from common.errors import Conflict, InvalidInput
 from naarikavach.testing import PASSWORD
 
 VIOLENCE = reverse("ai-violence-detected")
@@ -49,7 +50,7 @@ def test_create_device_prints_a_key_once_that_authenticates_the_device(beacon):
     key = printed_key(output)
     device = Device.objects.get(device_id="CAM-01")
     assert device.beacon == beacon
-    assert device.api_key_hash == hash_key(key) and key not in device.api_key_hash
+    assert device.api_key_hash == hash_secret(key) and key not in device.api_key_hash
     response = device_client_for(key).post(VIOLENCE, report(beacon.beacon_id), format="json")
     assert response.status_code == 201
 

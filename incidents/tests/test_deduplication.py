@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from common.actors import Actor
 from incidents import services
 from incidents.models import Incident
 from incidents.tests.factories import report
@@ -70,7 +71,7 @@ def test_the_window_comes_from_settings(device_client, beacon, settings):
 
 def test_a_resolved_incident_takes_no_new_reports(device_client, beacon, dispatcher):
     first = device_client.post(VIOLENCE, report(beacon.beacon_id), format="json").json()
-    services.incident_resolve(incident_id=first["incident_id"], actor=dispatcher, resolution_note="False alarm")
+    services.incident_resolve(incident_id=first["incident_id"], actor=Actor(user=dispatcher), resolution_note="False alarm")
 
     second = device_client.post(VIOLENCE, report(beacon.beacon_id), format="json")
 
@@ -80,7 +81,7 @@ def test_a_resolved_incident_takes_no_new_reports(device_client, beacon, dispatc
 
 def test_an_incident_being_handled_still_takes_new_reports(device_client, beacon, dispatcher, officer_a):
     first = device_client.post(VIOLENCE, report(beacon.beacon_id), format="json").json()
-    services.incident_assign(incident_id=first["incident_id"], officer_username=officer_a.username, actor=dispatcher)
+    services.incident_assign(incident_id=first["incident_id"], officer_username=officer_a.username, actor=Actor(user=dispatcher))
 
     second = device_client.post(VIOLENCE, report(beacon.beacon_id), format="json")
 

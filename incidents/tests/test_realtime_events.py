@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from common.actors import Actor
 from incidents import services
 from incidents.models import AIEvent, AlertDelivery, Incident
 from incidents.tests.factories import upload
@@ -44,7 +45,7 @@ def test_incident_created_goes_to_the_incidents_channel_with_what_the_dashboard_
 def test_no_evidence_url_ever_goes_into_a_realtime_event(device, beacon, dispatcher):
     incident = detect(device, beacon).incident
     detect(device, beacon)
-    services.incident_acknowledge(incident_id=incident.pk, actor=dispatcher)
+    services.incident_acknowledge(incident_id=incident.pk, actor=Actor(user=dispatcher))
 
     for event in OutboxEvent.objects.all():
         text = json.dumps(event.payload)

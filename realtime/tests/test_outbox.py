@@ -1,4 +1,4 @@
-"""Reads of the outbox (replay by room, bounds, SOS trails) and its pruning."""
+"""Reads of the outbox (replay by room, bounds) and its pruning."""
 
 from datetime import timedelta
 
@@ -11,8 +11,6 @@ from realtime import rooms, selectors
 from realtime.events import Event, publish_many
 from realtime.models import OutboxEvent
 from realtime.services import outbox_prune
-from sos import services
-from sos.services import Actor
 
 
 def make_events(count: int, room: str = rooms.SOS_CHANNEL, age: timedelta = timedelta(0)) -> list[OutboxEvent]:
@@ -63,20 +61,6 @@ def test_the_live_tail_reads_every_room_after_the_cursor(db):
     events = make_events(2) + make_events(2, room="unit:A")
 
     assert [e.id for e in selectors.outbox_after(after_id=events[0].pk, limit=10)] == [e.pk for e in events[1:]]
-
-
-def test_an_sos_trail_is_its_points_in_time_order_with_the_newest_event_id(db):
-    sos, _ = services.sos_create(name="Asha", sos_type=0, latitude=12.0, longitude=77.0)
-    services.sos_location_add(sos_id=sos.pk, latitude=12.2, longitude=77.0, actor=Actor(),
-                              recorded_at=timezone.now() + timedelta(seconds=5))
-    services.sos_location_add(sos_id=sos.pk, latitude=12.1, longitude=77.0, actor=Actor(),
-                              recorded_at=timezone.now() + timedelta(seconds=1))
-
-    trail = selectors.sos_trail(sos_id=sos.pk)
-
-    assert [p["latitude"] for p in trail.points] == [12.0, 12.1, 12.2]
-    assert trail.as_of_event_id == OutboxEvent.objects.order_by("-id").first().pk
-    assert trail.room_id == str(sos.room_id)
 
 
 def test_pruning_deletes_expired_events_from_the_oldest_and_keeps_the_rest(db):

@@ -14,18 +14,20 @@ from django.db import connections
 
 from realtime import rooms
 from realtime.models import OutboxEvent
-from realtime.permissions import JoinRefused, JoinTarget
-from realtime.server.auth import Principal
-from realtime.server.db import close_db_connections
-from realtime.server.hub import Hub
+from realtime_server.joins import JoinRefused, JoinTarget
+from realtime_server.db import close_db_connections
+from realtime_server.hub import Hub
 from realtime.services import outbox_prune
-from realtime.testing import is_strictly_increasing
+from realtime_server.testing import is_strictly_increasing
 from sos import services
-from sos.services import Actor
+from common.actors import Actor
+from accounts.models import User
+from naarikavach import testing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-DISPATCHER = Principal(user_id=1, username="dispatch", role="dispatcher", is_responder=True)
+DISPATCHER = Actor(user=User(pk=1, username="dispatch", role="dispatcher"))
+TOKENS: dict[int, str] = {}  # each SOS raised here and its access token
 SOS_CHANNEL = JoinTarget(room=rooms.SOS_CHANNEL, reply={"channel": rooms.SOS_CHANNEL})
 TRACKING = JoinTarget(room=rooms.LOCATION_TRACKING_CHANNEL, reply={"channel": rooms.LOCATION_TRACKING_CHANNEL})
 
@@ -89,13 +91,20 @@ async def _close_thread_connections():
 
 @sync_to_async
 def raise_sos(name="Asha"):
-    sos, _ = services.sos_create(name=name, sos_type=0, latitude=12.97, longitude=77.59)
+    sos, token = services.sos_create(name=name, sos_type=0, latitude=12.97, longitude=77.59)
+    TOKENS[sos.pk] = token
     return sos
 
 
 @sync_to_async
 def add_point(sos, latitude=12.98):
-    services.sos_location_add(sos_id=sos.pk, latitude=latitude, longitude=77.6, actor=Actor(via_sos_token=True))
+    services.sos_location_add(sos_id=sos.pk, latitude=latitude, longitude=77.6, actor=Actor.from_credentials(sos_token=TOKENS[sos.pk]))
+
+
+@sync_to_async
+def acknowledge(sos):
+    dispatcher = testing.make_staff("dispatch", User.Role.DISPATCHER)
+    services.sos_acknowledge(sos_id=sos.pk, actor=Actor(user=dispatcher))
 
 
 @sync_to_async
@@ -113,7 +122,7 @@ async def test_a_client_in_two_rooms_gets_an_event_for_both_once(hub):
     hub.add_client("c1", DISPATCHER, None)
     await hub.join("c1", given(SOS_CHANNEL, None))
     await hub.join("c1", given(JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), None))
-    await sync_to_async(services.sos_acknowledge)(sos_id=sos.pk, actor=Actor())
+    await acknowledge(sos)
     await hub.catch_up()
 
     updates = hub.transport.events("c1", "sos_updated")
@@ -323,7 +332,7 @@ async def test_a_later_join_replays_only_what_other_rooms_have_not_delivered(hub
     seen = await newest_id()
     hub.add_client("c1", DISPATCHER, None)
     await hub.join("c1", given(SOS_CHANNEL, seen))
-    await sync_to_async(services.sos_acknowledge)(sos_id=sos.pk, actor=Actor())  # to sos_channel and the SOS room
+    await acknowledge(sos)  # to sos_channel and the SOS room
     await add_point(sos)  # to the SOS room only
     await hub.catch_up()
     await hub.join("c1", given(JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), seen))

@@ -3,8 +3,8 @@
 import pytest
 from rest_framework.authtoken.models import Token
 
-from realtime.permissions import JoinRefused, channel_target, sos_room_target, unit_room_target
-from realtime.server.auth import AuthenticationFailed, authenticate, parse_last_event_id
+from realtime_server.joins import JoinRefused, channel_target, sos_room_target, unit_room_target
+from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
 from sos import services
 
 
@@ -14,7 +14,7 @@ def owned_sos(citizen):
     return sos, token
 
 
-def principal(user):
+def actor_of(user):
     return authenticate({"token": Token.objects.get_or_create(user=user)[0].key})
 
 
@@ -35,9 +35,9 @@ def test_an_unknown_or_deactivated_token_is_refused(citizen):
 
 
 def test_an_officer_is_known_with_their_role_and_unit(officer_a):
-    officer = principal(officer_a)
+    officer = actor_of(officer_a)
 
-    assert (officer.role, officer.unit_number, officer.is_responder) == ("officer", "UNIT-A", True)
+    assert (officer.user.role, officer.unit_number, officer.is_responder) == ("officer", "UNIT-A", True)
 
 
 def test_an_sos_token_names_its_sos_only(owned_sos):
@@ -45,30 +45,31 @@ def test_an_sos_token_names_its_sos_only(owned_sos):
 
     owner = authenticate({"sos_token": token})
 
-    assert (owner.owned_sos_id, owner.owned_sos_room_id, owner.is_responder) == (sos.pk, str(sos.room_id), False)
+    assert owner.owns_sos(owner_id=None, access_token_hash=sos.access_token_hash)
+    assert (owner.user, owner.is_responder) == (None, False)
 
 
 @pytest.mark.parametrize("channel", ["sos_channel", "location_tracking_channel", "incidents_channel"])
 def test_channels_are_for_responders_only(channel, citizen, officer_a, dispatcher, admin_user, owned_sos):
-    assert channel_target(principal(officer_a), channel).room == channel
-    assert channel_target(principal(dispatcher), channel).reply == {"channel": channel}
-    assert channel_target(principal(admin_user), channel).room == channel
-    for outsider in (principal(citizen), authenticate({"sos_token": owned_sos[1]})):
+    assert channel_target(actor_of(officer_a), channel).room == channel
+    assert channel_target(actor_of(dispatcher), channel).reply == {"channel": channel}
+    assert channel_target(actor_of(admin_user), channel).room == channel
+    for outsider in (actor_of(citizen), authenticate({"sos_token": owned_sos[1]})):
         with pytest.raises(JoinRefused):
             channel_target(outsider, channel)
 
 
 def test_officers_join_their_own_unit_room_and_dispatchers_any(officer_a, officer_b, dispatcher, citizen):
-    assert unit_room_target(principal(officer_a), {"unit_number": "UNIT-A"}).room == "unit:UNIT-A"
-    assert unit_room_target(principal(dispatcher), {"unit_number": "UNIT-B"}).room == "unit:UNIT-B"
+    assert unit_room_target(actor_of(officer_a), {"unit_number": "UNIT-A"}).room == "unit:UNIT-A"
+    assert unit_room_target(actor_of(dispatcher), {"unit_number": "UNIT-B"}).room == "unit:UNIT-B"
     with pytest.raises(JoinRefused, match="own unit"):
-        unit_room_target(principal(officer_b), {"unit_number": "UNIT-A"})
+        unit_room_target(actor_of(officer_b), {"unit_number": "UNIT-A"})
     with pytest.raises(JoinRefused):
-        unit_room_target(principal(citizen), {"unit_number": "UNIT-A"})
+        unit_room_target(actor_of(citizen), {"unit_number": "UNIT-A"})
     with pytest.raises(JoinRefused, match="Unknown unit"):
-        unit_room_target(principal(dispatcher), {"unit_number": "UNIT-Z"})
+        unit_room_target(actor_of(dispatcher), {"unit_number": "UNIT-Z"})
     with pytest.raises(JoinRefused, match="required"):
-        unit_room_target(principal(dispatcher), {})
+        unit_room_target(actor_of(dispatcher), {})
 
 
 def test_an_sos_room_is_for_its_owner_and_responders(owned_sos, citizen, other_citizen, officer_b, dispatcher):
@@ -76,11 +77,11 @@ def test_an_sos_room_is_for_its_owner_and_responders(owned_sos, citizen, other_c
     other_sos, other_token = services.sos_create(name="Bela", sos_type=0, latitude=1, longitude=1)
     join = {"room_id": str(sos.room_id)}
 
-    allowed_ones = (principal(citizen), authenticate({"sos_token": token}), principal(officer_b), principal(dispatcher))
+    allowed_ones = (actor_of(citizen), authenticate({"sos_token": token}), actor_of(officer_b), actor_of(dispatcher))
     for allowed in allowed_ones:
         target = sos_room_target(allowed, join)
         assert (target.room, target.sos_id) == (f"sos:{sos.room_id}", sos.pk)
-    for refused in (principal(other_citizen), authenticate({"sos_token": other_token})):
+    for refused in (actor_of(other_citizen), authenticate({"sos_token": other_token})):
         with pytest.raises(JoinRefused, match="your own SOS"):
             sos_room_target(refused, join)
 
@@ -89,11 +90,11 @@ def test_a_citizen_cannot_tell_a_missing_sos_room_from_someone_elses(citizen, di
     missing = {"room_id": "00000000-0000-4000-8000-000000000000"}
 
     with pytest.raises(JoinRefused, match="your own SOS"):
-        sos_room_target(principal(citizen), missing)
+        sos_room_target(actor_of(citizen), missing)
     with pytest.raises(JoinRefused, match="Unknown SOS room"):
-        sos_room_target(principal(dispatcher), missing)
+        sos_room_target(actor_of(dispatcher), missing)
     with pytest.raises(JoinRefused, match="UUID"):
-        sos_room_target(principal(dispatcher), {"room_id": "not-a-uuid"})
+        sos_room_target(actor_of(dispatcher), {"room_id": "not-a-uuid"})
 
 
 @pytest.mark.parametrize("value, expected", [(None, None), ("", None), (0, 0), (42, 42), ("42", 42)])

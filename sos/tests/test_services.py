@@ -3,11 +3,13 @@
 import pytest
 
 from accounts.models import Unit
-from naarikavach.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from realtime.models import OutboxEvent
 from realtime.rooms import LOCATION_TRACKING_CHANNEL, SOS_CHANNEL, sos_room, unit_room
+from common.actors import Actor
 from sos import services
-from sos.models import SOS, LocationUpdate, hash_token
+from common.tokens import hash_secret
+from sos.models import SOS, LocationUpdate
 from sos.tests.conftest import raise_sos
 
 pytestmark = pytest.mark.django_db
@@ -19,7 +21,7 @@ def events(name):
 
 def test_creating_an_sos_keeps_only_the_hash_of_its_access_token():
     raised = raise_sos()
-    assert raised.sos.access_token_hash == hash_token(raised.token)
+    assert raised.sos.access_token_hash == hash_secret(raised.token)
     assert raised.token not in raised.sos.access_token_hash
     assert raised.sos.token_matches(raised.token)
     assert not raised.sos.token_matches("guess")
@@ -44,9 +46,10 @@ def test_an_sos_raised_by_a_signed_in_citizen_belongs_to_them(citizen):
 
 def test_a_location_point_reaches_the_sos_room_its_unit_and_the_tracking_channel(officer_a):
     raised = raise_sos()
-    actor = services.Actor(user=officer_a)
+    actor = Actor(user=officer_a)
     services.sos_assign(sos_id=raised.sos.pk, officer_name="Insp. Rao", unit_number="UNIT-A", actor=actor)
-    services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=services.Actor(via_sos_token=True))
+    services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6,
+                              actor=Actor.from_credentials(sos_token=raised.token))
 
     [history] = events("location_history")
     assert history.rooms == [sos_room(raised.sos.room_id)]
@@ -61,7 +64,7 @@ def test_a_location_point_reaches_the_sos_room_its_unit_and_the_tracking_channel
 
 def test_a_point_goes_to_every_assigned_unit_and_the_tracking_channel_names_the_latest(dispatcher, unit_a, unit_b):
     raised = raise_sos()
-    actor = services.Actor(user=dispatcher)
+    actor = Actor(user=dispatcher)
     for unit in ("UNIT-B", "UNIT-A", "UNIT-B", "UNIT-A"):
         services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number=unit, actor=actor)
     services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=actor)
@@ -74,7 +77,7 @@ def test_a_point_goes_to_every_assigned_unit_and_the_tracking_channel_names_the_
 
 def test_a_points_events_are_numbered_trail_then_unit_then_tracking(officer_a):
     raised = raise_sos()
-    actor = services.Actor(user=officer_a)
+    actor = Actor(user=officer_a)
     services.sos_assign(sos_id=raised.sos.pk, officer_name="Insp. Rao", unit_number="UNIT-A", actor=actor)
     services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=actor)
 
@@ -82,19 +85,14 @@ def test_a_points_events_are_numbered_trail_then_unit_then_tracking(officer_a):
     assert [e.event for e in point_events] == ["location_history", "unit_location_update", "location_tracking_update"]
 
 
-def test_a_point_the_callers_check_refuses_writes_and_publishes_nothing():
+def test_a_point_from_someone_who_neither_owns_the_sos_nor_responds_writes_and_publishes_nothing(citizen):
     raised = raise_sos()
-    seen = []
-
-    def refuse(sos):
-        seen.append(sos.pk)
-        raise Forbidden("Only this SOS's owner or a responder may do this.")
+    other = raise_sos()
 
     before = (LocationUpdate.objects.count(), OutboxEvent.objects.count())
-    with pytest.raises(Forbidden):
-        services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6,
-                                  actor=services.Actor(), authorize=refuse)
-    assert seen == [raised.sos.pk]
+    for stranger in (Actor(), Actor.for_user(citizen), Actor.from_credentials(sos_token=other.token)):
+        with pytest.raises(Forbidden):
+            services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=stranger)
     assert (LocationUpdate.objects.count(), OutboxEvent.objects.count()) == before
     raised.sos.refresh_from_db()
     assert raised.sos.last_latitude != 12.98
@@ -104,7 +102,7 @@ def test_a_late_point_joins_the_trail_without_moving_the_current_position():
     raised = raise_sos(latitude=10.0, longitude=10.0)
     earlier = raised.sos.created_at - services.timedelta(minutes=1)
     services.sos_location_add(sos_id=raised.sos.pk, latitude=11.0, longitude=11.0, recorded_at=earlier,
-                              actor=services.Actor(via_sos_token=True))
+                              actor=Actor.from_credentials(sos_token=raised.token))
     raised.sos.refresh_from_db()
     assert (raised.sos.last_latitude, raised.sos.last_longitude) == (10.0, 10.0)
     assert list(raised.sos.locations.values_list("latitude", flat=True)) == [11.0, 10.0]
@@ -113,7 +111,7 @@ def test_a_late_point_joins_the_trail_without_moving_the_current_position():
 def test_assigning_a_unit_acknowledges_and_dispatches_and_records_who_did_it(dispatcher, unit_a):
     raised = raise_sos()
     services.sos_assign(sos_id=raised.sos.pk, officer_name="Insp. Rao", unit_number="UNIT-A",
-                        actor=services.Actor(user=dispatcher))
+                        actor=Actor(user=dispatcher))
     raised.sos.refresh_from_db()
     unit_a.refresh_from_db()
     assert raised.sos.status == SOS.Status.DISPATCHED
@@ -127,7 +125,7 @@ def test_assigning_a_unit_acknowledges_and_dispatches_and_records_who_did_it(dis
 
 def test_resolving_frees_the_unit_and_closes_the_sos_for_good(dispatcher, unit_a):
     raised = raise_sos()
-    actor = services.Actor(user=dispatcher)
+    actor = Actor(user=dispatcher)
     services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=actor)
     services.sos_resolve(sos_id=raised.sos.pk, actor=actor, note="Safe at home")
     unit_a.refresh_from_db()
@@ -135,13 +133,13 @@ def test_resolving_frees_the_unit_and_closes_the_sos_for_good(dispatcher, unit_a
     with pytest.raises(Conflict):
         services.sos_location_add(sos_id=raised.sos.pk, latitude=1, longitude=1, actor=actor)
     with pytest.raises(Conflict):
-        services.sos_cancel(sos_id=raised.sos.pk, actor=actor)
+        services.sos_cancel(sos_id=raised.sos.pk, actor=Actor.from_credentials(sos_token=raised.token))
     assert [e.action for e in raised.sos.audit_trail.all()] == ["created", "assigned", "resolved"]
 
 
 def test_a_unit_still_busy_with_another_sos_stays_dispatched(dispatcher, unit_a):
     first, second = raise_sos(), raise_sos()
-    actor = services.Actor(user=dispatcher)
+    actor = Actor(user=dispatcher)
     for raised in (first, second):
         services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=actor)
     services.sos_resolve(sos_id=first.sos.pk, actor=actor)
@@ -151,7 +149,7 @@ def test_a_unit_still_busy_with_another_sos_stays_dispatched(dispatcher, unit_a)
 
 def test_acknowledging_twice_is_a_conflict_and_publishes_once(dispatcher):
     raised = raise_sos()
-    actor = services.Actor(user=dispatcher)
+    actor = Actor(user=dispatcher)
     services.sos_acknowledge(sos_id=raised.sos.pk, actor=actor)
     with pytest.raises(Conflict):
         services.sos_acknowledge(sos_id=raised.sos.pk, actor=actor)
@@ -163,7 +161,7 @@ def test_an_invalid_position_is_refused_before_anything_is_written():
     before = (LocationUpdate.objects.count(), OutboxEvent.objects.count())
     with pytest.raises(InvalidInput) as refused:
         services.sos_location_add(sos_id=raised.sos.pk, latitude=91, longitude=-181,
-                                  actor=services.Actor(via_sos_token=True))
+                                  actor=Actor.from_credentials(sos_token=raised.token))
     assert set(refused.value.fields) == {"latitude", "longitude"}
     assert (LocationUpdate.objects.count(), OutboxEvent.objects.count()) == before
 
@@ -172,7 +170,7 @@ def test_assigning_to_an_unknown_unit_changes_nothing(dispatcher):
     raised = raise_sos()
     with pytest.raises(InvalidInput):
         services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="NOPE",
-                            actor=services.Actor(user=dispatcher))
+                            actor=Actor(user=dispatcher))
     raised.sos.refresh_from_db()
     assert raised.sos.status == SOS.Status.ACTIVE
     assert not events("sos_updated")
@@ -180,7 +178,7 @@ def test_assigning_to_an_unknown_unit_changes_nothing(dispatcher):
 
 def test_an_unknown_sos_is_not_found(dispatcher):
     with pytest.raises(NotFound):
-        services.sos_resolve(sos_id=424242, actor=services.Actor(user=dispatcher))
+        services.sos_resolve(sos_id=424242, actor=Actor(user=dispatcher))
 
 
 @pytest.mark.django_db(transaction=True)
@@ -193,7 +191,7 @@ def test_publish_refuses_to_run_outside_a_transaction():
 
 def test_a_unit_position_goes_to_its_room_and_the_tracking_channel(officer_a):
     raised = raise_sos()
-    actor = services.Actor(user=officer_a)
+    actor = Actor(user=officer_a)
     services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=actor)
     services.unit_location_update(unit_number="UNIT-A", latitude=12.95, longitude=77.58, actor=actor)
     officer_a.unit.refresh_from_db()

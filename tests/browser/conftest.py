@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from naarikavach.testing import PASSWORD
-from realtime.testing import realtime, realtime_server  # noqa: F401  (fixtures: one server process per module)
+from realtime_server.testing import realtime, realtime_server  # noqa: F401  (fixtures: one server process per module)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

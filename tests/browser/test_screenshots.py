@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import User
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
+from common.actors import Actor
 from sos import services
 from tests.browser.test_incidents_on_dashboard import camera_frame, report_violence
 
@@ -19,14 +20,14 @@ def _scene(dispatcher, officer_a, officer_b):
     """Two units on patrol, an SOS moving along a street, another already dispatched."""
     for officer, (lat, lng) in ((officer_a, (22.5790, 88.3560)), (officer_b, (22.5655, 88.3745))):
         services.unit_location_update(unit_number=officer.unit.unit_number, latitude=lat, longitude=lng,
-                                      actor=services.Actor(user=officer))
-    moving, _ = services.sos_create(name="Priya", sos_type=0, latitude=22.5702, longitude=88.3512, phone="+91 98300 00000")
+                                      actor=Actor(user=officer))
+    moving, moving_token = services.sos_create(name="Priya", sos_type=0, latitude=22.5702, longitude=88.3512, phone="+91 98300 00000")
     for step in range(1, 5):
         services.sos_location_add(sos_id=moving.pk, latitude=22.5702 + step * 0.0011, longitude=88.3512 + step * 0.0016,
-                                  actor=services.Actor(via_sos_token=True), accuracy_m=9)
+                                  actor=Actor.from_credentials(sos_token=moving_token), accuracy_m=9)
     dispatched, _ = services.sos_create(name="Meera", sos_type=1, latitude=22.5618, longitude=88.3702)
     services.sos_assign(sos_id=dispatched.pk, officer_name="SI Banerjee", unit_number=officer_b.unit.unit_number,
-                        actor=services.Actor(user=dispatcher))
+                        actor=Actor(user=dispatcher))
 
 
 def test_screenshots_of_the_dashboard_and_the_citizen_page(

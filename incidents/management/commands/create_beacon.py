@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from incidents.services import beacon_create
-from naarikavach.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from incidents.models import Device
 from incidents.services import device_create, device_key_rotate
-from naarikavach.errors import DomainError
+from common.errors import DomainError
 
 
 class Command(BaseCommand):

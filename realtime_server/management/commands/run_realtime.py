@@ -20,5 +20,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, log_level, graceful_timeout, **options):
         # One process per port: several processes behind a load balancer are documented in docs/realtime.md.
-        uvicorn.run("realtime.server.asgi:app", host=host, port=port, log_level=log_level, lifespan="on",
+        uvicorn.run("realtime_server.asgi:app", host=host, port=port, log_level=log_level, lifespan="on",
                     timeout_graceful_shutdown=graceful_timeout)
