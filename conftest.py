@@ -1,5 +1,7 @@
 """Personas shared by every test: citizens, officers of two units, a dispatcher and an admin."""
 
+import os
+
 import pytest
 from django.db import connection
 
@@ -9,6 +11,11 @@ from naarikavach import testing
 
 def pytest_configure(config):
     from django.conf import settings
+
+    # Every event a test publishes is checked against realtime/event_schema.py, here and in the
+    # servers the tests start.
+    os.environ["EVENT_SCHEMA_STRICT"] = "1"
+    settings.EVENT_SCHEMA_STRICT = True
 
     # PBKDF2 at production strength costs ~0.3 s per user; tests make hundreds of users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

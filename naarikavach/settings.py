@@ -218,6 +218,9 @@ REALTIME_PORT = env_int("REALTIME_PORT", 8001)
 REALTIME_NUDGE_ADDR = env_str("REALTIME_NUDGE_ADDR", "127.0.0.1:8002")
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 1.0)
 OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
+# Check every published event against realtime/event_schema.py and refuse a mismatch (the tests turn
+# this on; in production a mismatch is logged and the event still delivered).
+EVENT_SCHEMA_STRICT = env_bool("EVENT_SCHEMA_STRICT", False)
 # How often the realtime server deletes outbox events older than the retention (0: never; see prune_outbox).
 REALTIME_PRUNE_INTERVAL = env_float("REALTIME_PRUNE_INTERVAL", 600)
 REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 
+from realtime import event_schema
 from realtime.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Event:
 
 def publish(*, event: str, rooms: list[str], payload: dict) -> OutboxEvent:
     """Record `event` for `rooms`; it is delivered after the surrounding transaction commits."""
+    _check(event, payload)
     _begin_publishing()
     return OutboxEvent.objects.create(event=event, rooms=sorted(set(rooms)), payload=payload)
 
@@ -43,12 +45,24 @@ def publish_many(events: list[Event]) -> list[OutboxEvent]:
     The same as calling `publish()` for each in turn, in fewer round trips to the database:
     a location point is two or three events, a hundred times a second.
     """
+    for e in events:
+        _check(e.event, e.payload)
     _begin_publishing()
     # One multi-row INSERT, numbered in the order given (bulk_create relies on the same to hand back
     # the ids); realtime/tests/test_outbox.py checks it on SQLite and PostgreSQL.
     return OutboxEvent.objects.bulk_create(
         [OutboxEvent(event=e.event, rooms=sorted(set(e.rooms)), payload=e.payload) for e in events]
     )
+
+
+def _check(event: str, payload: dict) -> None:
+    """Tests refuse an event that does not match realtime/event_schema.py; production logs it and delivers it."""
+    try:
+        event_schema.validate(event, payload)
+    except event_schema.EventSchemaError:
+        if settings.EVENT_SCHEMA_STRICT:
+            raise
+        logger.error("Publishing an event that does not match its schema", exc_info=True)
 
 
 def _begin_publishing() -> None:

@@ -182,13 +182,6 @@ def test_an_unknown_sos_is_not_found(dispatcher):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_publish_refuses_to_run_outside_a_transaction():
-    from realtime.events import publish
-
-    with pytest.raises(RuntimeError):
-        publish(event="new_sos", rooms=[SOS_CHANNEL], payload={})
-
-
 def test_a_unit_position_goes_to_its_room_and_the_tracking_channel(officer_a):
     raised = raise_sos()
     actor = Actor(user=officer_a)

@@ -1,0 +1,120 @@
+"""Every outbox event: its name, the rooms it goes to and its payload fields, declared once.
+
+`publish()` and `publish_many()` check each payload against this schema when `EVENT_SCHEMA_STRICT` is on
+(the tests turn it on, so every publish call site a test drives is checked); in production an event
+that does not match is logged and still delivered, since a delivered alert with an odd field beats a
+lost one. `socketio_testing_guide.md` lists the events from `markdown_table()`, and a test keeps the two
+the same. Every event also carries `event_id` (added by the realtime server on delivery).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Field types: a Python type, or a tuple of them (None allowed as type(None)).
+NoneType = type(None)
+NUMBER = (int, float)
+OPTIONAL_NUMBER = (int, float, NoneType)
+OPTIONAL_STR = (str, NoneType)
+
+
+class EventSchemaError(ValueError):
+    """A payload that does not match its event's declaration."""
+
+
+@dataclass(frozen=True)
+class EventType:
+    rooms: str  # where it goes, in words (for the guide)
+    fields: dict[str, type | tuple]  # always present
+    optional: dict[str, type | tuple] = field(default_factory=dict)  # present for some actions only
+    doc: str = ""
+
+    def field_names(self) -> list[str]:
+        return [*self.fields, *self.optional]
+
+
+_POINT = {"latitude": NUMBER, "longitude": NUMBER, "accuracy_m": OPTIONAL_NUMBER, "timestamp": str}
+_SOS_POINT = {"sos_id": int, "room_id": str, **_POINT}
+_TRACKED = {"kind": str, "unit_number": OPTIONAL_STR, "sos_id": (int, NoneType), **_POINT}
+_INCIDENT = {
+    "incident_id": str, "kind": str, "status": str, "priority": str, "description": str, "beacon": dict,
+    "first_signal_at": str, "last_signal_at": str, "signal_count": int, "assigned_to": OPTIONAL_STR,
+    "action": str, "by": str, "timestamp": str,
+}
+_INCIDENT_DETAILS = {"note": str, "officer": str, "unit_number": OPTIONAL_STR, "resolution_note": str}
+
+EVENTS: dict[str, EventType] = {
+    "new_sos": EventType(
+        rooms="`sos_channel`",
+        fields={"sos_id": int, "room_id": str, "name": str, "sos_type": int, "status": str,
+                "latitude": NUMBER, "longitude": NUMBER, "accuracy_m": OPTIONAL_NUMBER, "created_at": str},
+        doc="an SOS was raised",
+    ),
+    "location_history": EventType(
+        rooms="the SOS room", fields=_SOS_POINT, doc="one new point of the SOS's trail",
+    ),
+    "unit_location_update": EventType(
+        rooms="the unit room",
+        fields={"sos_id": (int, NoneType), **_POINT},
+        optional={"room_id": str, "kind": str, "unit_number": str},
+        doc="a point of an SOS the unit is assigned to (with `room_id`), or the unit's own position "
+            "(with `kind: \"unit\"` and `unit_number`)",
+    ),
+    "location_tracking_update": EventType(
+        rooms="`location_tracking_channel`", fields=_TRACKED,
+        doc="every SOS point (`kind: \"sos\"`) and unit position (`kind: \"unit\"`)",
+    ),
+    "sos_updated": EventType(
+        rooms="`sos_channel`, the SOS room, its units",
+        fields={"sos_id": int, "room_id": str, "status": str, "action": str, "by": str, "timestamp": str},
+        optional={"officer_name": str, "unit_number": str, "note": str},
+        doc="`action`: `acknowledged`, `assigned` (with `officer_name`, `unit_number`), `resolved`, `cancelled` "
+            "(with `note` when given)",
+    ),
+    "incident_created": EventType(
+        rooms="`incidents_channel`", fields=_INCIDENT, doc="a camera or beacon report opened an incident",
+    ),
+    "incident_updated": EventType(
+        rooms="`incidents_channel`", fields=_INCIDENT, optional=_INCIDENT_DETAILS,
+        doc="`action`: `signal_added`, `acknowledged`, `assigned`, `started`, `resolved`",
+    ),
+}
+
+
+def _type_name(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join("null" if k is NoneType else k.__name__ for k in kinds)
+
+
+def _matches(value, kind) -> bool:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # bool is an int in Python, but never a valid number or id here.
+    return isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+
+
+def validate(event: str, payload: dict) -> None:
+    """Raise EventSchemaError unless `payload` is exactly what `event` declares."""
+    declared = EVENTS.get(event)
+    if declared is None:
+        raise EventSchemaError(f"Event {event!r} is not declared in realtime/event_schema.py.")
+    if not isinstance(payload, dict):
+        raise EventSchemaError(f"{event}: the payload must be an object.")
+    missing = [name for name in declared.fields if name not in payload]
+    unknown = [name for name in payload if name not in declared.fields and name not in declared.optional]
+    if missing or unknown:
+        raise EventSchemaError(f"{event}: missing {missing}, undeclared {unknown}.")
+    for name, value in payload.items():
+        kind = declared.fields.get(name, declared.optional.get(name))
+        if not _matches(value, kind):
+            raise EventSchemaError(f"{event}.{name}: expected {_type_name(kind)}, got {type(value).__name__}.")
+
+
+def markdown_table() -> str:
+    """The events table of socketio_testing_guide.md."""
+    lines = ["| Event | Room | Payload |", "|---|---|---|"]
+    for name, declared in EVENTS.items():
+        fields = ", ".join(f"`{field}`" for field in declared.fields)
+        if declared.optional:
+            fields += "; sometimes " + ", ".join(f"`{field}`" for field in declared.optional)
+        lines.append(f"| `{name}` | {declared.rooms} | {declared.doc}: {fields} |")
+    return "\n".join(lines)
