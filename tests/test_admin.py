@@ -45,5 +45,8 @@ def test_each_admin_list_opens_with_its_filters(client, admin_user, model):
 @pytest.mark.django_db
 def test_officers_and_citizens_cannot_open_the_admin(client, officer_a, citizen):
     for user in (officer_a, citizen):
-        client.login(username=user.username, password=PASSWORD)
-        assert client.get("/admin/sos/sos/").status_code == 302
+        assert client.login(username=user.username, password=PASSWORD)
+        assert client.get("/api/sos/").status_code == 200  # signed in, the session works for the API
+        response = client.get("/admin/sos/sos/")
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+        client.logout()

@@ -10,14 +10,10 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError, connection, transaction
 
+from naarikavach.sqlite.base import _writer_lock
 from realtime.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-# SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms between tries: a writer that
-# starts waiting while another holds the lock for 240 ms tries at 228 ms, then only at 328 ms, 88 ms late.
-HOLD_SECONDS = 0.24
-
 
 @pytest.fixture(autouse=True)
 def _sqlite_only():
@@ -25,14 +21,26 @@ def _sqlite_only():
         pytest.skip("SQLite only")
 
 
-def write_in_thread(hold: float, began: threading.Event, times: dict, name: str) -> threading.Thread:
+def writer_lock():
+    return _writer_lock(str(connection.settings_dict["NAME"]), connection.is_in_memory_db())
+
+
+def wait_until(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
+
+
+def write_in_thread(name: str, began: threading.Event, times: dict, release: threading.Event | None = None):
     def run():
         try:
             with transaction.atomic():
                 times[f"{name} began"] = time.monotonic()
                 began.set()
                 OutboxEvent.objects.create(event="new_sos", rooms=["sos_channel"], payload={"by": name})
-                time.sleep(hold)
+                if release is not None:
+                    release.wait(10)
             times[f"{name} committed"] = time.monotonic()
         finally:
             connection.close()
@@ -42,17 +50,20 @@ def write_in_thread(hold: float, began: threading.Event, times: dict, name: str)
     return thread
 
 
-def test_a_writer_waiting_on_another_thread_starts_as_soon_as_it_commits():
-    times, first_began, second_began = {}, threading.Event(), threading.Event()
-    first = write_in_thread(HOLD_SECONDS, first_began, times, "first")
+def test_a_writer_waiting_on_another_thread_queues_on_the_lock_and_starts_after_the_commit():
+    times, first_began, second_began, release = {}, threading.Event(), threading.Event(), threading.Event()
+    first = write_in_thread("first", first_began, times, release)
     first_began.wait(5)
-    second = write_in_thread(0, second_began, times, "second")
+    second = write_in_thread("second", second_began, times)
+    # The second writer waits on the process's lock (woken the moment the first commits), not in SQLite's
+    # busy handler (which sleeps up to 100 ms between tries whenever the database frees up).
+    wait_until(lambda: writer_lock().queued == 1)
+    assert not second_began.is_set()
+    release.set()
     first.join(10)
     second.join(10)
 
-    assert times["second began"] >= times["first committed"] - 0.01
-    # Through the busy handler the second writer would start about 88 ms after the commit.
-    assert times["second began"] - times["first committed"] < 0.04
+    assert times["second began"] >= times["first committed"]
     assert OutboxEvent.objects.count() == 2
 
 
@@ -60,8 +71,20 @@ OTHER_PROCESS = """
 import sys, time
 import django
 django.setup()
+import fcntl
 from django.db import transaction
+from naarikavach.sqlite import base
 from realtime.models import OutboxEvent
+
+flock = fcntl.flock
+def reporting_flock(fd, operation):
+    try:
+        return flock(fd, operation)
+    except BlockingIOError:
+        print("waiting", flush=True)  # on the file lock: the other process holds the turn
+        base.fcntl.flock = flock
+        raise
+base.fcntl.flock = reporting_flock
 print("ready", flush=True)
 sys.stdin.readline()
 with transaction.atomic():
@@ -70,7 +93,7 @@ with transaction.atomic():
 """
 
 
-def test_a_writer_in_another_process_starts_as_soon_as_this_one_commits():
+def test_a_writer_in_another_process_waits_on_the_file_lock_and_starts_after_this_one_commits():
     env = {**os.environ, "DATABASE_URL": "", "SQLITE_PATH": str(connection.settings_dict["NAME"]),
            "DJANGO_SETTINGS_MODULE": "naarikavach.settings"}
     other = subprocess.Popen([sys.executable, "-c", OTHER_PROCESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -81,15 +104,14 @@ def test_a_writer_in_another_process_starts_as_soon_as_this_one_commits():
             OutboxEvent.objects.create(event="new_sos", rooms=["sos_channel"], payload={"by": "this process"})
             other.stdin.write("go\n")
             other.stdin.flush()
-            time.sleep(HOLD_SECONDS)
+            assert other.stdout.readline().strip() == "waiting"
         committed = time.time()
         other_began = float(other.stdout.readline())
         assert other.wait(10) == 0
     finally:
         other.kill()
 
-    assert other_began >= committed - 0.01
-    assert other_began - committed < 0.04
+    assert other_began >= committed - 0.01  # two processes' clocks: the same clock, read a moment apart
     assert OutboxEvent.objects.count() == 2
 
 
@@ -130,7 +152,7 @@ def test_a_writer_that_rolls_back_lets_the_next_one_in_at_once():
             OutboxEvent.objects.create(event="new_sos", rooms=["sos_channel"], payload={})
             1 / 0
     times, began = {}, threading.Event()
-    other = write_in_thread(0, began, times, "other")
+    other = write_in_thread("other", began, times)
     other.join(5)
 
     assert began.is_set() and "other committed" in times

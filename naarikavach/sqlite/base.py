@@ -34,11 +34,17 @@ class WriterLock:
         self.thread_lock = threading.Lock()
         self.fd: int | None = None
         self.pid: int | None = None
+        self.queued = 0  # threads of this process waiting for their turn now (an operator's and a test's view)
 
     def acquire(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
-        if not self.thread_lock.acquire(timeout=timeout):
-            return False
+        if not self.thread_lock.acquire(blocking=False):
+            self.queued += 1
+            try:
+                if not self.thread_lock.acquire(timeout=timeout):
+                    return False
+            finally:
+                self.queued -= 1
         try:
             if self.path is None or self._lock_file(deadline):
                 return True

@@ -215,11 +215,19 @@ def test_assigning_an_unknown_unit_is_a_400_on_that_field(dispatcher):
 
 
 @pytest.mark.parametrize("query", ["status=open", "near=12.9", "near=a,b", "near=95,10", "radius_km=5",
-                                   "near=1,1&radius_km=-1", "page=999"])
+                                   "near=1,1&radius_km=-1"])
 def test_bad_list_filters_are_clear_errors(dispatcher, query):
     raise_sos()
     response = client_for(dispatcher).get(f"/api/sos/?{query}")
-    assert response.status_code in (400, 404)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+
+
+def test_a_page_past_the_end_is_not_found(dispatcher):
+    raise_sos()
+    response = client_for(dispatcher).get("/api/sos/?page=999")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
     assert response.json()["error"]
 
 

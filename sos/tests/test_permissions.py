@@ -86,7 +86,11 @@ def test_permission_matrix(world, endpoint, persona, expected):
     assert response.status_code == expected, response.content
     assert response["Content-Type"].startswith("application/json")
     if expected >= 400:
-        assert response.json()["error"]
+        body = response.json()
+        assert body["error"]
+        # A refused read leaks nothing, a refused write changes nothing.
+        assert set(body) <= {"error", "code", "fields"}
+        assert sos.name not in response.content.decode() and str(sos.room_id) not in response.content.decode()
         assert snapshot() == before
 
 

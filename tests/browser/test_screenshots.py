@@ -54,7 +54,8 @@ def test_screenshots_of_the_dashboard_and_the_citizen_page(
     dashboard.wait_for_selector("#detail .assignment")
     phone.wait_for_selector("#assignment:not([hidden])", timeout=3000)
 
-    assert User.objects.filter(role=User.Role.OFFICER).count() == 2
+    assert "Inspector Rao" in phone.inner_text("#assignment")
+    assert dashboard.locator("#sos-list li").count() == 3  # the moving SOS, the dispatched one and hers
     dashboard.wait_for_timeout(300)  # let the flashing banner and the map settle
     dashboard.screenshot(path=str(out / "dashboard.png"))
     phone.screenshot(path=str(out / "citizen-sos.png"))
