@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/naarikavach
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-sqlite test-postgres install install-test browser demo clean
+.PHONY: run test test-fast test-sqlite test-postgres install install-test browser demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: install-test
 	else \
 	  echo "PostgreSQL is not reachable at $(PG_TEST_URL): skipped the PostgreSQL pass (CI always runs it)."; \
 	fi
+
+# The edit loop: unit and API tests on SQLite, no live servers, browsers or model runs marked slow (about a minute).
+test-fast: install-test
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 test-sqlite: install-test
 	@echo "== Test suite on SQLite =="

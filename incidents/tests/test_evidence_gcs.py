@@ -23,6 +23,8 @@ from incidents.models import IncidentImage
 from incidents.tests.factories import image_bytes, report, upload
 from naarikavach.testing import client_for
 
+pytestmark = pytest.mark.slow  # starts the GCS emulator
+
 BUCKET = "naarikavach-evidence-test"
 SERVICE_ACCOUNT = "evidence-signer@naarikavach-test.iam.gserviceaccount.com"
 VIOLENCE = reverse("ai-violence-detected")
