@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from common.admin import AUDIT_FIELDS, ReadOnlyAdmin, ReadOnlyInline, service_action
 from common.tokens import hash_secret
 from incidents import services
 from incidents.models import (
@@ -54,15 +55,9 @@ class DeviceAdmin(admin.ModelAdmin):
             messages.warning(request, f"New API key for {device.device_id} (shown once): {raw_key}")
 
 
-class ImageInline(admin.TabularInline):
+class ImageInline(ReadOnlyInline):
     model = IncidentImage
-    extra = 0
     fields = ("download", "content_type", "size_bytes", "sha256", "description", "uploaded_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Image")
     def download(self, image):
@@ -82,40 +77,29 @@ class AIEventAdmin(admin.ModelAdmin):
         return False
 
 
-class SignalInline(admin.TabularInline):
+class SignalInline(ReadOnlyInline):
     model = IncidentSignal
-    extra = 0
     fields = ("signal_type", "confidence_score", "device", "ai_event", "received_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class AuditInline(admin.TabularInline):
+class AuditInline(ReadOnlyInline):
     model = IncidentAuditEntry
-    extra = 0
-    fields = ("action", "from_status", "to_status", "actor_label", "details", "created_at")
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = AUDIT_FIELDS
 
 
 @admin.register(Incident)
-class IncidentAdmin(admin.ModelAdmin):
+class IncidentAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "priority", "status", "beacon", "signal_count", "assigned_to", "last_signal_at")
     list_filter = ("status", "priority", "kind", "beacon", "created_at")
     search_fields = ("id", "description", "beacon__beacon_id", "beacon__name", "assigned_to__username")
     date_hierarchy = "created_at"
-    # Changes go through the services (audit trail, realtime events); the admin only shows.
-    readonly_fields = [f.name for f in Incident._meta.fields]
     inlines = [SignalInline, ImageInline, AuditInline]
-
-    def has_add_permission(self, request):
-        return False
+    actions = [
+        service_action("Acknowledge", lambda incident, actor: services.incident_acknowledge(
+            incident_id=incident.pk, actor=actor)),
+        service_action("Resolve", lambda incident, actor: services.incident_resolve(
+            incident_id=incident.pk, actor=actor, resolution_note=f"Resolved in Django admin by {actor.label}")),
+    ]
 
 
 class AttemptInline(admin.TabularInline):

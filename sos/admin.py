@@ -1,59 +1,49 @@
-"""Admin pages for SOS alerts with their trail, assignments and (read-only) audit trail."""
+"""Admin pages for SOS alerts with their trail, assignments and audit trail: read-only; actions call the services."""
 
 from django.contrib import admin
 
+from common.admin import AUDIT_FIELDS, ReadOnlyAdmin, ReadOnlyInline, service_action
+from sos import services
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
 
-
-class LocationInline(admin.TabularInline):
+class LocationInline(ReadOnlyInline):
     model = LocationUpdate
-    extra = 0
-    readonly_fields = ("latitude", "longitude", "accuracy_m", "recorded_at", "received_at", "reported_by")
-    can_delete = False
+    fields = ("latitude", "longitude", "accuracy_m", "recorded_at", "received_at", "reported_by")
 
 
-class AssignmentInline(admin.TabularInline):
+class AssignmentInline(ReadOnlyInline):
     model = OfficerAssignment
-    extra = 0
-    readonly_fields = ("officer_name", "unit", "assigned_by", "assigned_at")
-    can_delete = False
+    fields = ("officer_name", "unit", "assigned_by", "assigned_at")
 
 
-class AuditInline(admin.TabularInline):
+class AuditInline(ReadOnlyInline):
     model = SOSAuditEntry
-    extra = 0
-    readonly_fields = ("action", "from_status", "to_status", "actor_label", "details", "created_at")
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = AUDIT_FIELDS
 
 
 @admin.register(SOS)
-class SOSAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "sos_type", "status", "owner", "created_at", "last_located_at")
+class SOSAdmin(ReadOnlyAdmin):
+    list_display = ("id", "name", "sos_type", "status", "phone", "owner", "created_at", "last_located_at")
     list_filter = ("status", "sos_type", "created_at")
     search_fields = ("name", "phone", "room_id", "owner__username")
-    readonly_fields = ("room_id", "access_token_hash", "created_at", "updated_at", "closed_at")
     date_hierarchy = "created_at"
     inlines = [AssignmentInline, AuditInline, LocationInline]
+    actions = [
+        service_action("Acknowledge", lambda sos, actor: services.sos_acknowledge(sos_id=sos.pk, actor=actor)),
+        service_action("Resolve", lambda sos, actor: services.sos_resolve(
+            sos_id=sos.pk, actor=actor, note=f"Resolved in Django admin by {actor.label}")),
+    ]
 
 
 @admin.register(OfficerAssignment)
-class OfficerAssignmentAdmin(admin.ModelAdmin):
+class OfficerAssignmentAdmin(ReadOnlyAdmin):
     list_display = ("sos_request", "officer_name", "unit", "assigned_by", "assigned_at")
     list_filter = ("unit", "assigned_at")
     search_fields = ("officer_name", "unit__unit_number")
 
 
 @admin.register(SOSAuditEntry)
-class SOSAuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("sos_request", "action", "from_status", "to_status", "actor_label", "created_at")
+class SOSAuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("sos_request", *AUDIT_FIELDS)
     list_filter = ("action", "to_status", "created_at")
     search_fields = ("actor_label",)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

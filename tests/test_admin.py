@@ -50,3 +50,37 @@ def test_officers_and_citizens_cannot_open_the_admin(client, officer_a, citizen)
         response = client.get("/admin/sos/sos/")
         assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
         client.logout()
+
+
+@pytest.mark.django_db
+def test_an_admin_cannot_edit_an_sos_or_forge_its_audit_trail(client, admin_user):
+    from sos.models import SOSAuditEntry
+    from sos.tests.conftest import raise_sos
+
+    raised = raise_sos()
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    change_url = reverse("admin:sos_sos_change", args=[raised.sos.pk])
+    assert client.get(change_url).status_code == 200  # shown, read-only
+    client.post(change_url, {"status": "resolved", "name": "Forged"})
+    client.post(reverse("admin:sos_sosauditentry_add"), {"sos_request": raised.sos.pk, "action": "resolved"})
+
+    raised.sos.refresh_from_db()
+    assert (raised.sos.status, raised.sos.name) == ("active", "Asha")
+    assert list(SOSAuditEntry.objects.values_list("action", flat=True)) == ["created"]
+
+
+@pytest.mark.django_db
+def test_the_admins_resolve_action_goes_through_the_service(client, admin_user):
+    from realtime.models import OutboxEvent
+    from sos.tests.conftest import raise_sos
+
+    raised = raise_sos()
+    assert client.login(username=admin_user.username, password=PASSWORD)
+    response = client.post(reverse("admin:sos_sos_changelist"),
+                           {"action": "resolve", "_selected_action": [raised.sos.pk]}, follow=True)
+
+    assert response.status_code == 200
+    raised.sos.refresh_from_db()
+    assert raised.sos.status == "resolved" and raised.sos.closed_at is not None
+    assert raised.sos.audit_trail.last().actor_label == f"admin:{admin_user.username}"
+    assert OutboxEvent.objects.filter(event="sos_updated", payload__action="resolved").exists()
