@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 
+from common.actors import is_responder
+
 
 class Unit(models.Model):
     class Status(models.TextChoices):
@@ -63,11 +65,4 @@ class User(AbstractUser):
     @property
     def is_responder(self) -> bool:
         """Officers, dispatchers and admins act on alerts; citizens and anonymous callers do not."""
-        return self.is_active and (self.role in {self.Role.OFFICER, self.Role.DISPATCHER, self.Role.ADMIN} or self.is_superuser)
-
-    @property
-    def is_platform_admin(self) -> bool:
-        return self.is_superuser or self.role == self.Role.ADMIN
-
-    def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return is_responder(self)

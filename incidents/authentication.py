@@ -18,7 +18,6 @@ class DevicePrincipal:
     is_responder = False
     is_staff = False
     is_superuser = False
-    is_platform_admin = False
     role = "device"
     pk = id = None
 

@@ -90,7 +90,5 @@ export function createMapView(element, config, onSelect) {
       const right = element.clientWidth > 800 ? 420 : 40;
       map.fitBounds(L.featureGroup(all).getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [right, 40], maxZoom: 15 });
     },
-    // Leaflet measures its container once; the page calls this when the layout around it changes.
-    resize: () => map.invalidateSize(),
   };
 }
