@@ -10,6 +10,8 @@ from rest_framework.authtoken.models import Token
 
 from common.api.throttling import SettingsScopedThrottle
 from common.actors import is_responder
+from incidents.models import Incident
+from sos.models import SOS
 
 
 def _refuse(request, user):
@@ -23,6 +25,11 @@ def _map_config() -> dict:
         "center": settings.MAP_DEFAULT_CENTER,
         "zoom": settings.MAP_DEFAULT_ZOOM,
     }
+
+
+def _open_statuses() -> dict:
+    """The statuses in which an alert still needs the police, in order of urgency (the models' one rule)."""
+    return {"sos_open": [str(s) for s in SOS.OPEN_STATUSES], "incident_open": [str(s) for s in Incident.OPEN_STATUSES]}
 
 
 def _realtime_config() -> dict:
@@ -77,6 +84,7 @@ def dashboard(request):
         },
         "realtime": _realtime_config(),
         "map": _map_config(),
+        "statuses": _open_statuses(),
     }
     return render(request, "dashboard/dashboard.html", {"config": config})
 
@@ -84,5 +92,5 @@ def dashboard(request):
 @never_cache
 def citizen_sos(request):
     """Anyone may raise an SOS; the page keeps the alert's access token in the browser, not in a session."""
-    config = {"realtime": _realtime_config()}
+    config = {"realtime": _realtime_config(), "statuses": _open_statuses()}
     return render(request, "dashboard/citizen_sos.html", {"config": config})

@@ -50,11 +50,12 @@ class SOSOutput(serializers.ModelSerializer):
     latitude = serializers.FloatField(source="last_latitude")
     longitude = serializers.FloatField(source="last_longitude")
     distance_km = serializers.SerializerMethodField()
+    is_open = serializers.BooleanField(read_only=True)
 
     class Meta:
         model = SOS
         fields = (
-            "id", "sos_id", "room_id", "name", "sos_type", "status", "phone", "latitude", "longitude",
+            "id", "sos_id", "room_id", "name", "sos_type", "status", "is_open", "phone", "latitude", "longitude",
             "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m",
             "created_at", "updated_at", "closed_at", "distance_km",
         )

@@ -8,7 +8,7 @@ const STORAGE_KEY = "naarikavach.sos";
 const COUNTDOWN_SECONDS = 3;
 // The API accepts far more, but a point every few seconds is plenty for a map and spares the battery.
 const MIN_POINT_INTERVAL_MS = 4000;
-const OPEN = new Set(["active", "acknowledged", "dispatched"]);
+const OPEN = new Set(config.statuses.sos_open); // from the server: the models' one rule
 
 const $ = (id) => document.getElementById(id);
 const page = document.querySelector("main.citizen");

@@ -11,9 +11,10 @@ const config = JSON.parse(document.getElementById("dashboard-config").textConten
 const api = apiClient({ Authorization: `Token ${config.token}` });
 const $ = (id) => document.getElementById(id);
 
-const OPEN_SOS = ["active", "acknowledged", "dispatched"];
-const SOS_URGENCY = { active: 0, acknowledged: 1, dispatched: 2 };
-const OPEN_INCIDENTS = ["CREATED", "ACKNOWLEDGED", "ASSIGNED", "IN_PROGRESS"];
+// Open statuses come from the server (the models' one rule), most urgent first.
+const OPEN_SOS = config.statuses.sos_open;
+const SOS_URGENCY = Object.fromEntries(OPEN_SOS.map((status, rank) => [status, rank]));
+const OPEN_INCIDENTS = config.statuses.incident_open;
 const PRIORITY_URGENCY = { Critical: 0, High: 1, Medium: 2, Low: 3 };
 const INCIDENT_URGENCY = { CREATED: 0, ACKNOWLEDGED: 1, ASSIGNED: 2, IN_PROGRESS: 2 };
 

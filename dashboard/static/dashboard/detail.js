@@ -65,7 +65,7 @@ function resolveForm(noteRequired, onResolve) {
 }
 
 export function sosDetail(sos, { units, act, close }) {
-  const open = ["active", "acknowledged", "dispatched"].includes(sos.status);
+  const open = sos.is_open;
   const trail = [...sos.locations].sort((a, b) => new Date(b.recorded_at) - new Date(a.recorded_at));
   return h("div", { "data-sos-id": String(sos.id) },
     header(`SOS #${sos.id} · ${sos.name}`, sos.status, close),
