@@ -5,7 +5,6 @@ from django.contrib import admin, messages
 from common.actors import Actor
 from common.errors import DomainError
 
-
 AUDIT_FIELDS = ("action", "from_status", "to_status", "actor_label", "details", "created_at")
 
 

@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -13,14 +14,16 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from incidents import selectors, services
-from incidents.authentication import DeviceAuthentication
-from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
 from common.actors import Actor
 from common.api.permissions import IsResponder
+from common.api.serializers import AuditEntryOutput
+from common.errors import InvalidInput, NotFound
+from incidents import selectors, services
+from incidents.authentication import DeviceAuthentication
+from incidents.filters import AIEventFilter, IncidentFilter
+from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
 from incidents.permissions import IsActiveDevice
 from incidents.storage import evidence_uses_signed_urls
-from common.errors import InvalidInput, NotFound
 
 # Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
 RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
@@ -116,18 +119,10 @@ class SignalOutput(serializers.ModelSerializer):
                   "received_at")
 
 
-class TimelineOutput(serializers.ModelSerializer):
-    by = serializers.CharField(source="actor_label")
-
-    class Meta:
-        model = IncidentAuditEntry
-        fields = ("action", "from_status", "to_status", "by", "details", "created_at")
-
-
 class IncidentDetailOutput(IncidentOutput):
     signals = SignalOutput(many=True)
     images = ImageOutput(many=True)
-    timeline = TimelineOutput(many=True, source="audit_trail")
+    timeline = AuditEntryOutput(many=True, source="audit_trail")
 
     class Meta(IncidentOutput.Meta):
         fields = IncidentOutput.Meta.fields + ("signals", "images", "timeline")
@@ -234,34 +229,6 @@ class ScreamDetectedApi(_DetectionApi):
 # Reads for responders ---------------------------------------------------------------------------
 
 
-def _csv_choices(value: str, allowed: list[str]) -> list[str]:
-    """'critical,HIGH' → ['Critical', 'High']: any case, each checked against the allowed values."""
-    by_lower = {choice.lower(): choice for choice in allowed}
-    items = [item.strip() for item in value.split(",") if item.strip()]
-    unknown = [item for item in items if item.lower() not in by_lower]
-    if unknown:
-        raise serializers.ValidationError(f"Unknown value {', '.join(unknown)}; use {', '.join(allowed)}.")
-    return [by_lower[item.lower()] for item in items]
-
-
-class IncidentListFilter(serializers.Serializer):
-    status = serializers.CharField(required=False)
-    priority = serializers.CharField(required=False)
-    kind = serializers.CharField(required=False)
-    beacon = serializers.CharField(required=False, max_length=128)
-    since = serializers.DateTimeField(required=False)
-
-    def validate_status(self, value):
-        return _csv_choices(value, Incident.Status.values)
-
-    def validate_priority(self, value):
-        return _csv_choices(value, Incident.Priority.values)
-
-    def validate_kind(self, value):
-        return _csv_choices(value, DetectionKind.values)
-
-
-@extend_schema(parameters=[IncidentListFilter])
 class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Incidents, newest activity first. Filters: status, priority, kind (comma lists), beacon, since."""
 
@@ -270,14 +237,11 @@ class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsResponder]
     queryset = Incident.objects.none()
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentFilter
+
     def get_queryset(self):
-        params = IncidentListFilter(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        v = params.validated_data
-        return selectors.incident_list(
-            statuses=v.get("status"), priorities=v.get("priority"), kinds=v.get("kind"), beacon_id=v.get("beacon"),
-            since=v.get("since"),
-        )
+        return selectors.incident_list()
 
 
 class IncidentDetailApi(APIView):
@@ -294,20 +258,6 @@ class IncidentDetailApi(APIView):
         return Response(IncidentDetailOutput(incident, context={"request": request}).data)
 
 
-class AIEventListFilter(serializers.Serializer):
-    kind = serializers.CharField(required=False)
-    outcome = serializers.CharField(required=False)
-    beacon = serializers.CharField(required=False, max_length=128)
-    since = serializers.DateTimeField(required=False)
-
-    def validate_kind(self, value):
-        return _csv_choices(value, DetectionKind.values)
-
-    def validate_outcome(self, value):
-        return _csv_choices(value, AIEvent.Outcome.values)
-
-
-@extend_schema(parameters=[AIEventListFilter])
 class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Every report, newest first, with its images: how below-threshold evidence gets its manual review."""
 
@@ -316,13 +266,11 @@ class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsResponder]
     queryset = AIEvent.objects.none()
 
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AIEventFilter
+
     def get_queryset(self):
-        params = AIEventListFilter(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        v = params.validated_data
-        return selectors.ai_event_list(
-            kinds=v.get("kind"), outcomes=v.get("outcome"), beacon_id=v.get("beacon"), since=v.get("since")
-        )
+        return selectors.ai_event_list()
 
 
 class ImageDownloadApi(APIView):

@@ -1,33 +1,13 @@
 """Reads of incidents and AI events that need more than one line: filters and what to fetch with them."""
 
-from datetime import datetime
-
 from django.db.models import Prefetch, QuerySet
 
 from incidents.models import AIEvent, Incident, IncidentImage, IncidentSignal
 
 
-def incident_list(
-    *,
-    statuses: list[str] | None = None,
-    priorities: list[str] | None = None,
-    kinds: list[str] | None = None,
-    beacon_id: str | None = None,
-    since: datetime | None = None,
-) -> QuerySet[Incident]:
-    """Newest activity first; `since` keeps incidents with a signal at or after that time."""
-    qs = Incident.objects.select_related("beacon", "assigned_to")
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    if priorities:
-        qs = qs.filter(priority__in=priorities)
-    if kinds:
-        qs = qs.filter(kind__in=kinds)
-    if beacon_id:
-        qs = qs.filter(beacon__beacon_id=beacon_id)
-    if since:
-        qs = qs.filter(last_signal_at__gte=since)
-    return qs.order_by("-last_signal_at", "-created_at")
+def incident_list() -> QuerySet[Incident]:
+    """Newest activity first (incidents.filters.IncidentFilter narrows it)."""
+    return Incident.objects.select_related("beacon", "assigned_to").order_by("-last_signal_at", "-created_at")
 
 
 def incident_detail(*, incident_id) -> Incident | None:
@@ -43,20 +23,6 @@ def incident_detail(*, incident_id) -> Incident | None:
     )
 
 
-def ai_event_list(
-    *,
-    kinds: list[str] | None = None,
-    outcomes: list[str] | None = None,
-    beacon_id: str | None = None,
-    since: datetime | None = None,
-) -> QuerySet[AIEvent]:
-    qs = AIEvent.objects.select_related("beacon", "device").prefetch_related("images")
-    if kinds:
-        qs = qs.filter(kind__in=kinds)
-    if outcomes:
-        qs = qs.filter(outcome__in=outcomes)
-    if beacon_id:
-        qs = qs.filter(beacon__beacon_id=beacon_id)
-    if since:
-        qs = qs.filter(received_at__gte=since)
-    return qs.order_by("-received_at", "-id")
+def ai_event_list() -> QuerySet[AIEvent]:
+    """Newest first, with images (incidents.filters.AIEventFilter narrows it)."""
+    return AIEvent.objects.select_related("beacon", "device").prefetch_related("images").order_by("-received_at", "-id")

@@ -6,6 +6,7 @@ from common.admin import AUDIT_FIELDS, ReadOnlyAdmin, ReadOnlyInline, service_ac
 from sos import services
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
 
+
 class LocationInline(ReadOnlyInline):
     model = LocationUpdate
     fields = ("latitude", "longitude", "accuracy_m", "recorded_at", "received_at", "reported_by")

@@ -2,6 +2,7 @@
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -9,11 +10,13 @@ from rest_framework.views import APIView
 
 from accounts.models import Unit
 from common.api.permissions import IsResponder
+from common.api.serializers import AuditEntryOutput
 from common.api.throttling import SettingsScopedThrottle
 from common.errors import NotFound
-from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
+from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
 from sos import selectors, services
-from sos.models import SOS, OfficerAssignment, SOSAuditEntry
+from sos.filters import SOSFilter
+from sos.models import SOS, OfficerAssignment
 from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
 
 
@@ -35,14 +38,6 @@ class AssignmentOutput(serializers.ModelSerializer):
     class Meta:
         model = OfficerAssignment
         fields = ("id", "officer_name", "unit_number", "assigned_at")
-
-
-class AuditOutput(serializers.ModelSerializer):
-    by = serializers.CharField(source="actor_label")
-
-    class Meta:
-        model = SOSAuditEntry
-        fields = ("action", "from_status", "to_status", "by", "details", "created_at")
 
 
 class SOSOutput(serializers.ModelSerializer):
@@ -68,7 +63,7 @@ class SOSOutput(serializers.ModelSerializer):
 class SOSDetailOutput(SOSOutput):
     locations = LocationOutput(many=True)
     assignments = AssignmentOutput(many=True)
-    audit_trail = AuditOutput(many=True)
+    audit_trail = AuditEntryOutput(many=True)
 
     class Meta(SOSOutput.Meta):
         fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail")
@@ -236,49 +231,17 @@ class UnitLocationApi(APIView):
 # Reads ------------------------------------------------------------------------------------------
 
 
-class SOSListFilter(serializers.Serializer):
-    status = serializers.CharField(required=False)
-    near = serializers.CharField(required=False)
-    radius_km = serializers.FloatField(required=False, min_value=0, max_value=20000)
-
-    def validate_status(self, value):
-        statuses = [s.strip() for s in value.split(",") if s.strip()]
-        unknown = sorted(set(statuses) - set(SOS.Status.values))
-        if unknown:
-            raise serializers.ValidationError(f"Unknown status {', '.join(unknown)}; use {', '.join(SOS.Status.values)}.")
-        return statuses
-
-    def validate_near(self, value):
-        try:
-            lat, lng = (float(part) for part in value.split(","))
-        except ValueError:
-            raise serializers.ValidationError("Use near=<latitude>,<longitude>.") from None
-        errors = position_errors(lat, lng)
-        if errors:
-            raise serializers.ValidationError(" ".join(message for messages in errors.values() for message in messages))
-        return lat, lng
-
-    def validate(self, attrs):
-        if "radius_km" in attrs and "near" not in attrs:
-            raise serializers.ValidationError({"near": ["radius_km needs near=<latitude>,<longitude>."]})
-        return attrs
-
-
-@extend_schema(parameters=[SOSListFilter])
 class SOSViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Responders list every SOS; citizens their own. Filters: status, near=lat,lng with radius_km."""
+    """Responders list every SOS; citizens their own. Filters: status (comma list), near=lat,lng with radius_km."""
 
     serializer_class = SOSOutput
     permission_classes = [IsAuthenticated]
     queryset = SOS.objects.none()
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = SOSFilter
 
     def get_queryset(self):
-        params = SOSListFilter(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        v = params.validated_data
-        return selectors.sos_list(
-            user=self.request.user, statuses=v.get("status"), near=v.get("near"), radius_km=v.get("radius_km")
-        )
+        return selectors.sos_visible_to(self.request.user).select_related("owner").order_by("-created_at", "-id")
 
 
 class SOSDetailApi(APIView):

@@ -42,13 +42,8 @@ def sos_visible_to(user: User) -> QuerySet[SOS]:
     return qs.filter(owner=user)
 
 
-def sos_list(*, user: User, statuses: list[str] | None = None, near: tuple[float, float] | None = None,
-             radius_km: float | None = None) -> QuerySet[SOS]:
-    qs = sos_visible_to(user).select_related("owner")
-    if statuses:
-        qs = qs.filter(status__in=statuses)
-    if near is None:
-        return qs.order_by("-created_at", "-id")
+def sos_near(qs: QuerySet[SOS], *, near: tuple[float, float], radius_km: float | None = None) -> QuerySet[SOS]:
+    """`qs` with `distance_km` from `near`, nearest first; only those within `radius_km` when given."""
     lat, lng = near
     qs = qs.annotate(distance_km=_haversine_km_expression(lat, lng))
     if radius_km is not None:

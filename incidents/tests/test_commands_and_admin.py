@@ -7,12 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from incidents import services
+from common.errors import Conflict, InvalidInput
 from common.tokens import hash_secret
+from incidents import services
 from incidents.models import Beacon, Device
 from incidents.tests.factories import report, upload
 from incidents.tests.fixtures import device_client_for
-from common.errors import Conflict, InvalidInput
 from naarikavach.testing import PASSWORD
 
 VIOLENCE = reverse("ai-violence-detected")

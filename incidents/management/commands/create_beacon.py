@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.services import beacon_create
 from common.errors import DomainError
+from incidents.services import beacon_create
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from common.errors import DomainError
 from incidents.models import Device
 from incidents.services import device_create, device_key_rotate
-from common.errors import DomainError
 
 
 class Command(BaseCommand):
