@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "incidents",
     "realtime",
     "realtime_server",
+    "console",
     "detection",
     "dashboard",
 ]
