@@ -11,14 +11,10 @@ import time
 from collections.abc import Sequence
 
 from detection.capture import FrameSource, OpenCVSource
-from detection.classifiers import (
-    Classifier,
-    ModelError,
-    load_gender_classifier,
-    load_violence_classifier,
-    resolve_runtime,
-)
 from detection.config import ConfigError, DetectorConfig, load_config
+from detection.models.classifiers import Classifier, load_gender_classifier, load_violence_classifier
+from detection.models.errors import ModelError
+from detection.models.runtime import resolve_placement
 from detection.motion import make_motion_gate
 from detection.persons import PeopleCounter, make_person_detector
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
@@ -44,12 +40,12 @@ class DetectorApp:
     ):
         self.config = config
         self.stop = stop or threading.Event()
-        runtime = resolve_runtime(config.inference)
+        placement = resolve_placement(config.inference)
         models = config.models
-        self.violence = violence or load_violence_classifier(models.violence, runtime, models.cache_dir)
+        self.violence = violence or load_violence_classifier(models.violence, placement, models.cache_dir)
         self.people = people or PeopleCounter(
-            make_person_detector(models.person_detector, models.person_model, runtime, models.cache_dir),
-            load_gender_classifier(models.gender, runtime, models.cache_dir),
+            make_person_detector(models.person_detector, models.person_model, placement, models.cache_dir),
+            load_gender_classifier(models.gender, placement, models.cache_dir),
             config.inference.gender_max_people,
         )
         self.publisher = publisher or HttpPublisher(
