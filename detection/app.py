@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from detection.capture import FrameSource, OpenCVSource
 from detection.config import ConfigError, DetectorConfig, load_config
-from detection.models.classifiers import Classifier, load_gender_classifier, load_violence_classifier
+from detection.models.build import load_models
+from detection.models.classifiers import Classifier
 from detection.models.errors import ModelError
-from detection.models.runtime import resolve_placement
 from detection.motion import make_motion_gate
-from detection.persons import PeopleCounter, make_person_detector
+from detection.persons import PeopleCounter
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
 from detection.publisher import HttpPublisher, Publisher
 
@@ -40,14 +40,11 @@ class DetectorApp:
     ):
         self.config = config
         self.stop = stop or threading.Event()
-        placement = resolve_placement(config.inference)
-        models = config.models
-        self.violence = violence or load_violence_classifier(models.violence, placement, models.cache_dir)
-        self.people = people or PeopleCounter(
-            make_person_detector(models.person_detector, models.person_model, placement, models.cache_dir),
-            load_gender_classifier(models.gender, placement, models.cache_dir),
-            config.inference.gender_max_people,
-        )
+        if violence is None or people is None:
+            loaded = load_models(config)
+            violence = violence or loaded.violence
+            people = people or PeopleCounter(loaded.person_detector, loaded.gender, config.inference.gender_max_people)
+        self.violence, self.people = violence, people
         self.publisher = publisher or HttpPublisher(
             config.api, config.publisher, {camera.device_id: camera.key for camera in config.cameras}
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -120,7 +120,10 @@ class PeopleCounter:
         return PeopleCount(len(crops), female, len(probabilities) - female, basis)
 
 
-def make_person_detector(kind: str, source: str, placement: Placement, cache_dir: str | None = None) -> PersonDetector:
+def make_person_detector(
+    kind: str, source: str, placement: Callable[[], Placement], cache_dir: str | None = None
+) -> PersonDetector:
+    """placement is asked for only when the detector runs on PyTorch, so a host without torch can use HOG."""
     if kind == "transformers":
-        return TransformersPersonDetector(source, placement, cache_dir)
+        return TransformersPersonDetector(source, placement(), cache_dir)
     return HogPersonDetector()

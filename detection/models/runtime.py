@@ -106,13 +106,18 @@ def _cpu_flags() -> set[str]:
     return set()
 
 
+def cpu_native_bf16() -> bool:
+    """True where this CPU runs bf16 matmuls in hardware (avx512_bf16 or AMX)."""
+    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
+
+
 def native_bf16(device: torch.device) -> bool:
     """True where bf16 matmuls run in hardware; elsewhere bf16 autocast is emulated and many times slower than fp32."""
     import torch
 
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
-    return bool({"avx512_bf16", "amx_bf16"} & _cpu_flags())
+    return cpu_native_bf16()
 
 
 def int8_unavailable() -> str | None:
