@@ -39,8 +39,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
 from detection.app import DetectorApp  # noqa: E402
-from detection.classifiers import Preprocess, ViTClassifier, resolve_runtime  # noqa: E402
 from detection.config import DetectorConfig, InferenceSettings  # noqa: E402
+from detection.models.classifiers import Preprocess, ViTClassifier  # noqa: E402
+from detection.models.runtime import TorchRuntime, resolve_placement  # noqa: E402
 from detection.persons import HogPersonDetector, PeopleCounter  # noqa: E402
 from detection.publisher import Publisher  # noqa: E402
 
@@ -156,9 +157,9 @@ class Models:
 
 def worker_models(violence_model, gender_model, precision: str, threads: int) -> Models:
     # int8 quantizes in place, so each precision gets its own copy of the same weights.
-    runtime = resolve_runtime(InferenceSettings(threads=threads, precision=precision))
-    violence = ViTClassifier(copy.deepcopy(violence_model), ("non-violence", "violence"), Preprocess(), runtime)
-    gender = ViTClassifier(copy.deepcopy(gender_model), ("female", "male"), Preprocess(), runtime)
+    placement = resolve_placement(InferenceSettings(threads=threads, precision=precision))
+    violence = ViTClassifier(TorchRuntime(copy.deepcopy(violence_model), placement), ("non-violence", "violence"), Preprocess())
+    gender = ViTClassifier(TorchRuntime(copy.deepcopy(gender_model), placement), ("female", "male"), Preprocess())
     return Models(precision, violence, PeopleCounter(HogPersonDetector(), gender))
 
 
@@ -386,7 +387,7 @@ def timed(action) -> float:
 
 
 def violence_only_fps(model, frames: list[np.ndarray], batch: int, autocast: bool = False) -> float:
-    pixels = Preprocess()(frames)
+    pixels = torch.from_numpy(Preprocess()(frames))
     context = torch.autocast("cpu", dtype=torch.bfloat16) if autocast else torch.autocast("cpu", enabled=False)
     with torch.inference_mode(), context:
         model(pixel_values=pixels[:1])
@@ -459,12 +460,12 @@ def _model_speeds(fp32: Models, int8: Models, people_frames, sample) -> dict:
     # Short measurements are repeated and the best kept, for the same reason as the alternating rounds.
     results = {"census_s": {}, "model_fps": {}}
     for models in (fp32, int8):
-        model = models.violence.model
+        model = models.violence.runtime.model
         results["census_s"][models.precision] = min(timed(lambda: models.people.count(people_frames)) for _ in range(5))
         results["model_fps"][models.precision] = tuple(
             max(violence_only_fps(model, sample, batch) for _ in range(2)) for batch in (1, 4)
         )
-    results["bf16_fps"] = violence_only_fps(fp32.violence.model, sample, 4, autocast=True)
+    results["bf16_fps"] = violence_only_fps(fp32.violence.runtime.model, sample, 4, autocast=True)
     return results
 
 

@@ -1,8 +1,8 @@
-"""`python -m detection --config detector.yaml`: the worker without Django."""
+"""`python -m detection [run|convert|calibrate] --config detector.yaml`: the worker without Django."""
 
 import sys
 
-from detection.app import main
+from detection.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,16 +11,12 @@ import time
 from collections.abc import Sequence
 
 from detection.capture import FrameSource, OpenCVSource
-from detection.classifiers import (
-    Classifier,
-    ModelError,
-    load_gender_classifier,
-    load_violence_classifier,
-    resolve_runtime,
-)
 from detection.config import ConfigError, DetectorConfig, load_config
+from detection.models.build import load_models
+from detection.models.classifiers import Classifier
+from detection.models.errors import ModelError
 from detection.motion import make_motion_gate
-from detection.persons import PeopleCounter, make_person_detector
+from detection.persons import PeopleCounter
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
 from detection.publisher import HttpPublisher, Publisher
 
@@ -44,14 +40,11 @@ class DetectorApp:
     ):
         self.config = config
         self.stop = stop or threading.Event()
-        runtime = resolve_runtime(config.inference)
-        models = config.models
-        self.violence = violence or load_violence_classifier(models.violence, runtime, models.cache_dir)
-        self.people = people or PeopleCounter(
-            make_person_detector(models.person_detector, models.person_model, runtime, models.cache_dir),
-            load_gender_classifier(models.gender, runtime, models.cache_dir),
-            config.inference.gender_max_people,
-        )
+        if violence is None or people is None:
+            loaded = load_models(config)
+            violence = violence or loaded.violence
+            people = people or PeopleCounter(loaded.person_detector, loaded.gender, config.inference.gender_max_people)
+        self.violence, self.people = violence, people
         self.publisher = publisher or HttpPublisher(
             config.api, config.publisher, {camera.device_id: camera.key for camera in config.cameras}
         )

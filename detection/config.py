@@ -108,25 +108,67 @@ class ModelSettings(_Strict):
 
 class InferenceSettings(_Strict):
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="Where models run; auto picks CUDA when present.")
+    runtime: Literal["auto", "torch", "openvino", "onnxruntime"] = Field(
+        default="auto",
+        description=(
+            "What runs the classifiers. torch: PyTorch eager (GPUs, and the reference); openvino and onnxruntime: "
+            "a model converted once from the verified PyTorch load and cached; auto: torch on CUDA, otherwise the "
+            "fastest candidate measured on this machine that passes the accuracy check."
+        ),
+    )
     precision: Literal["auto", "fp32", "bf16", "int8"] = Field(
         default="auto",
         description=(
-            "auto: bf16 autocast where the hardware has native bf16 (CUDA, avx512_bf16/AMX CPUs), else int8 on a CPU; "
-            "int8 is dynamic quantization of the classifiers' Linear layers and runs on the CPU only."
+            "auto: with runtime torch, bf16 autocast where the hardware has native bf16 (CUDA, avx512_bf16/AMX CPUs), "
+            "else int8 on a CPU; with the other runtimes, measured. int8 is dynamic quantization of the Linear layers "
+            "in torch, and post-training quantization calibrated on the cameras' own frames in openvino and "
+            "onnxruntime (see calibration_dir); it runs on the CPU only."
         ),
     )
     batch_size: int = Field(default=8, ge=1, le=256, description="Most frames, across all cameras, per violence-model batch.")
     max_batch_wait_ms: int = Field(
         default=50, ge=0, le=5000, description="How long to wait for more frames to fill a batch once one frame is waiting."
     )
-    threads: int | None = Field(default=None, ge=1, le=256, description="PyTorch CPU threads; the library default when unset.")
+    threads: int | None = Field(default=None, ge=1, le=256, description="CPU threads per runtime; the library default when unset.")
     gender_max_people: int = Field(default=8, ge=1, le=64, description="Most person crops per frame given to the gender model.")
+    cache_dir: str = Field(
+        default="cache/models",
+        validate_default=True,
+        description=(
+            "Converted models (OpenVINO IR, ONNX), one entry per weights SHA-256, runtime version and precision; "
+            "relative to the config file. Filled by `python -m detection convert` or at the first start."
+        ),
+    )
+    calibration_dir: str = Field(
+        default="calibration",
+        validate_default=True,
+        description=(
+            "Frames from the cameras, collected by `python -m detection calibrate`, that int8 quantization is "
+            "calibrated on and checked against; relative to the config file."
+        ),
+    )
+    int8_tolerance: float = Field(
+        default=0.02,
+        gt=0,
+        lt=1,
+        description=(
+            "Most an int8 model may move any violence probability on the held-out frames; more, or any decision "
+            "flipping at decision.threshold, and the unquantized model is used instead."
+        ),
+    )
+
+    @field_validator("cache_dir", "calibration_dir")
+    @classmethod
+    def _resolve_dirs(cls, value: str, info: ValidationInfo) -> str:
+        return str(_resolve(value, info.context["base_dir"])) if info.context else value
 
     @model_validator(mode="after")
     def _check_int8_runs_on_the_cpu(self) -> InferenceSettings:
-        # Dynamically quantized Linear layers have CPU kernels only; with device auto the check waits for start-up.
+        # int8 models have CPU kernels only; with device auto the check waits for start-up.
         if self.device == "cuda" and self.precision == "int8":
             raise ValueError("precision int8 runs on the CPU only; use auto or bf16 with device cuda, or device cpu")
+        if self.device == "cuda" and self.runtime in ("openvino", "onnxruntime"):
+            raise ValueError(f"runtime {self.runtime} runs on the CPU here; use runtime torch or auto with device cuda")
         return self
 
 
@@ -197,9 +239,9 @@ class DetectorConfig(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _validate_default_publisher(cls, data: object) -> object:
-        # Validating an explicit empty section (rather than a default instance) resolves the default spool path.
-        if isinstance(data, dict) and "publisher" not in data:
-            return {**data, "publisher": {}}
+        # Validating an explicit empty section (rather than a default instance) resolves the default paths in it.
+        if isinstance(data, dict):
+            return {"publisher": {}, "inference": {}, **data}
         return data
 
     @model_validator(mode="after")

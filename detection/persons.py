@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from detection.classifiers import Classifier, Runtime, load_pretrained_exact, resolve_model_dir
 from detection.events import PeopleCount
+from detection.models.classifiers import Classifier
+from detection.models.loading import load_pretrained_exact, resolve_model_dir
+from detection.models.runtime import Placement
 
 logger = logging.getLogger(__name__)
 
@@ -53,23 +55,23 @@ class HogPersonDetector(PersonDetector):
 class TransformersPersonDetector(PersonDetector):
     """Any transformers object-detection model with a "person" label (YOLOS, DETR-like), e.g. hustvl/yolos-tiny."""
 
-    def __init__(self, source: str, runtime: Runtime, cache_dir: str | None = None, min_score: float = 0.5):
+    def __init__(self, source: str, placement: Placement, cache_dir: str | None = None, min_score: float = 0.5):
         import torch
         from transformers import AutoImageProcessor, AutoModelForObjectDetection
 
         directory = resolve_model_dir(source, role="person detector", setting="person_model", cache_dir=cache_dir)
         self.model = load_pretrained_exact(AutoModelForObjectDetection, directory, role="person detector")
-        self.model.to(runtime.device)
+        self.model.to(placement.device)
         self.processor = AutoImageProcessor.from_pretrained(str(directory), local_files_only=True)
         self.person_ids = {i for i, label in self.model.config.id2label.items() if str(label).lower() == "person"}
         if not self.person_ids:
             raise ValueError(f"person detector in {directory} has no 'person' label")
-        self.runtime, self.min_score, self._torch = runtime, min_score, torch
+        self.placement, self.min_score, self._torch = placement, min_score, torch
 
     def detect(self, frame: np.ndarray) -> list[Box]:
         rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-        inputs = self.processor(images=rgb, return_tensors="pt").to(self.runtime.device)
-        with self._torch.inference_mode(), self.runtime.autocast():
+        inputs = self.processor(images=rgb, return_tensors="pt").to(self.placement.device)
+        with self._torch.inference_mode(), self.placement.autocast():
             outputs = self.model(**inputs)
         found = self.processor.post_process_object_detection(
             outputs, threshold=self.min_score, target_sizes=[frame.shape[:2]]
@@ -118,7 +120,10 @@ class PeopleCounter:
         return PeopleCount(len(crops), female, len(probabilities) - female, basis)
 
 
-def make_person_detector(kind: str, source: str, runtime: Runtime, cache_dir: str | None = None) -> PersonDetector:
+def make_person_detector(
+    kind: str, source: str, placement: Callable[[], Placement], cache_dir: str | None = None
+) -> PersonDetector:
+    """placement is asked for only when the detector runs on PyTorch, so a host without torch can use HOG."""
     if kind == "transformers":
-        return TransformersPersonDetector(source, runtime, cache_dir)
+        return TransformersPersonDetector(source, placement(), cache_dir)
     return HogPersonDetector()

@@ -9,10 +9,10 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from detection.capture import Frame, FrameSource
-from detection.classifiers import Classifier
 from detection.config import CameraConfig, DecisionSettings
 from detection.decision import ScoredFrame, Trigger, ViolenceDecision
 from detection.events import build_event
+from detection.models.classifiers import Classifier
 from detection.motion import MotionGate
 from detection.persons import PeopleCounter
 from detection.publisher import Publisher

@@ -41,7 +41,9 @@ def write_config(tmp_path, models, cameras, **sections):
     config = {
         "cameras": cameras,
         "models": {"violence": str(models / "violence"), "gender": str(models / "gender")},
-        "inference": {"batch_size": 4, "max_batch_wait_ms": 20, "threads": 2},
+        # PyTorch unless a test asks for another runtime; converted models are cached beside the shared models.
+        "inference": {"batch_size": 4, "max_batch_wait_ms": 20, "threads": 2, "runtime": "torch",
+                      "cache_dir": str(models / "cache")},
         "decision": {"window": 3, "cooldown_s": 120},
         "publisher": {"spool_dir": "spool", "retry_initial_s": 0.05, "drain_timeout_s": 10},
         "status_interval_s": 0.3,
@@ -57,11 +59,19 @@ def camera(name, video, **extra):
             "beacon_id": f"beacon-{name}", "analysis_fps": 2, **extra}
 
 
-def test_a_video_with_one_fight_produces_exactly_one_report_with_evidence(tmp_path, models, fake_api, caplog):
+@pytest.mark.parametrize("runtime", ["torch", "openvino", "onnxruntime", "auto"])
+def test_a_video_with_one_fight_produces_exactly_one_report_with_evidence(tmp_path, models, fake_api, caplog, runtime):
     caplog.set_level(logging.INFO, logger="detection")
     video = write_video(tmp_path / "corridor.avi", scene(30, 60, 40), fps=10)
-    config = load_config(write_config(tmp_path, models, [camera("corridor", video)], api={"base_url": fake_api.url}))
-    assert DetectorApp(config).run() == 0
+    inference = {"batch_size": 4, "max_batch_wait_ms": 20, "threads": 2, "runtime": runtime,
+                 "cache_dir": str(models / "cache")}
+    config = load_config(write_config(
+        tmp_path, models, [camera("corridor", video)], api={"base_url": fake_api.url}, inference=inference
+    ))
+    app = DetectorApp(config)
+    assert app.violence.runtime.name == runtime or runtime == "auto"
+    assert app.violence.runtime.name in ("torch", "openvino", "onnxruntime")
+    assert app.run() == 0
 
     (request,) = fake_api.requests
     assert request.headers["Authorization"] == "Device key-corridor"

@@ -4,14 +4,21 @@ import cv2
 import numpy as np
 import torch
 
-from detection.classifiers import Classifier, Runtime
 from detection.config import CameraConfig
 from detection.decision import ScoredFrame, Trigger
 from detection.events import PeopleCount, build_event
+from detection.models.classifiers import Classifier
+from detection.models.runtime import Placement
 from detection.persons import Box, HogPersonDetector, PeopleCounter, PersonDetector, TransformersPersonDetector
-from detection.tests.factories import background, save_person_detector_checkpoint
+from detection.tests.factories import (
+    PEOPLE_FRAME_SIZE,
+    background,
+    draw_person,
+    people_scene,
+    save_person_detector_checkpoint,
+)
 
-CPU = Runtime(torch.device("cpu"))
+CPU = Placement(torch.device("cpu"))
 
 RED, BLUE = (0, 0, 230), (230, 0, 0)  # BGR
 
@@ -80,6 +87,24 @@ def test_no_more_crops_than_the_limit_reach_the_gender_model():
 
 def test_the_hog_detector_finds_no_one_in_an_empty_corridor():
     assert HogPersonDetector().detect(cv2.resize(background(), (640, 480))) == []
+
+
+def test_the_hog_detector_finds_a_standing_person_and_boxes_them():
+    frame = np.full((480, 640, 3), 180, np.uint8)
+    draw_person(frame, centre_x=400, top=120, height=220)
+    (box,) = HogPersonDetector().detect(frame)
+    # HOG's box frames the person with a margin: the figure's middle lies inside it, and it is about their size.
+    assert box.x < 400 < box.x + box.w and box.y < 230 < box.y + box.h
+    assert 180 <= box.h <= 440 and box.score > 0.3
+
+
+def test_the_hog_detector_counts_two_people_fighting_once_each():
+    fighting = people_scene(static_before=0, fighting=6, static_after=0)
+    middle = PEOPLE_FRAME_SIZE[0] // 2
+    for frame in fighting:
+        boxes = HogPersonDetector().detect(frame)
+        assert len(boxes) == 2
+        assert sorted(b.x + b.w // 2 < middle for b in boxes) == [False, True]  # one on each side
 
 
 def test_a_transformers_detector_reports_its_person_boxes_once_each_in_frame_pixels(tmp_path):

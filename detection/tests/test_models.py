@@ -7,18 +7,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from detection import classifiers
-from detection.classifiers import (
-    ModelLoadError,
-    ModelNotFoundError,
-    Preprocess,
-    ModelError,
-    Runtime,
-    load_gender_classifier,
-    load_violence_classifier,
-    quantize_linear_int8,
-    resolve_runtime,
-)
+from detection.models import runtime as runtime_module
+from detection.models.classifiers import Preprocess, load_gender_classifier, load_violence_classifier
+from detection.models.errors import ModelError, ModelLoadError, ModelNotFoundError
+from detection.models.runtime import Placement, quantize_linear_int8, resolve_placement
 from detection.config import InferenceSettings
 from detection.tests.factories import (
     TINY,
@@ -29,8 +21,8 @@ from detection.tests.factories import (
     timm_vit_state_dict,
 )
 
-CPU = Runtime(torch.device("cpu"))
-CPU_INT8 = Runtime(torch.device("cpu"), int8=True)
+CPU = Placement(torch.device("cpu"))
+CPU_INT8 = Placement(torch.device("cpu"), int8=True)
 QUANTIZED_LINEAR = torch.ao.nn.quantized.dynamic.Linear
 HUB_ID = "jaranohaal/vit-base-violence-detection"
 
@@ -68,7 +60,7 @@ def timm_reference_logits(state, pixels):
 def test_timm_weights_in_pytorch_model_bin_become_exactly_the_transformers_parameters(tmp_path):
     state = timm_vit_state_dict()
     classifier = load_violence_classifier(str(save_violence_checkpoint(tmp_path / "v", state)), CPU)
-    params = dict(classifier.model.named_parameters())
+    params = dict(classifier.runtime.model.named_parameters())
     hidden = TINY["hidden"]
     assert torch.equal(params["vit.embeddings.cls_token"], state["cls_token"])
     assert torch.equal(params["vit.embeddings.position_embeddings"], state["pos_embed"])
@@ -83,9 +75,9 @@ def test_timm_weights_in_pytorch_model_bin_become_exactly_the_transformers_param
 def test_the_loaded_violence_model_computes_what_the_timm_model_computes(tmp_path):
     state = timm_vit_state_dict(seed=3)
     classifier = load_violence_classifier(str(save_violence_checkpoint(tmp_path / "v", state)), CPU)
-    pixels = classifier.preprocess(images())
+    pixels = torch.from_numpy(classifier.preprocess(images()))
     with torch.inference_mode():
-        ours = classifier.model(pixel_values=pixels).logits
+        ours = classifier.runtime.model(pixel_values=pixels).logits
     torch.testing.assert_close(ours, timm_reference_logits(state, pixels), atol=1e-4, rtol=1e-4)
 
 
@@ -102,8 +94,8 @@ def test_an_empty_config_json_is_enough_because_the_architecture_is_read_off_the
     directory = save_violence_checkpoint(tmp_path / "v", timm_vit_state_dict(), config={})
     (directory / "config.json").write_text("")
     classifier = load_violence_classifier(str(directory), CPU)
-    assert classifier.model.config.num_hidden_layers == TINY["depth"]
-    assert classifier.model.config.layer_norm_eps == 1e-6
+    assert classifier.runtime.model.config.num_hidden_layers == TINY["depth"]
+    assert classifier.runtime.model.config.layer_norm_eps == 1e-6
 
 
 def test_a_missing_violence_weight_stops_start_up_instead_of_running_on_random_values(tmp_path):
@@ -138,8 +130,8 @@ def test_the_violence_score_is_the_probability_of_class_one(tmp_path):
 
 def test_int8_turns_every_linear_layer_of_the_violence_model_into_an_int8_quantized_one(tmp_path):
     directory = save_violence_checkpoint(tmp_path / "v", timm_vit_state_dict())
-    fp32 = load_violence_classifier(str(directory), CPU).model
-    int8 = load_violence_classifier(str(directory), CPU_INT8).model
+    fp32 = load_violence_classifier(str(directory), CPU).runtime.model
+    int8 = load_violence_classifier(str(directory), CPU_INT8).runtime.model
     linear_names = {name for name, module in fp32.named_modules() if isinstance(module, torch.nn.Linear)}
     quantized = {name: module for name, module in int8.named_modules() if isinstance(module, QUANTIZED_LINEAR)}
     # Per block: query, key, value, output, two MLP layers; plus the classifier head.
@@ -166,7 +158,7 @@ def test_quantization_happens_only_after_every_weight_was_loaded_and_checked(tmp
         quantized.append({k: v.clone() for k, v in model.state_dict().items()})
         return quantize_linear_int8(model)
 
-    monkeypatch.setattr(classifiers, "quantize_linear_int8", spy)
+    monkeypatch.setattr(runtime_module, "quantize_linear_int8", spy)
     state = timm_vit_state_dict(seed=2)
     broken = dict(state)
     del broken["blocks.0.attn.proj.bias"]
@@ -191,7 +183,7 @@ def test_the_gender_model_runs_in_int8_too_and_keeps_its_labels(tmp_path):
     directory = save_gender_checkpoint(tmp_path / "g", gender_model(female_bias=6.0))
     classifier = load_gender_classifier(str(directory), CPU_INT8)
     assert classifier.labels == ("female", "male")
-    assert any(isinstance(module, QUANTIZED_LINEAR) for module in classifier.model.modules())
+    assert any(isinstance(module, QUANTIZED_LINEAR) for module in classifier.runtime.model.modules())
     assert (classifier.scores(images(), "female") > 0.99).all()
 
 
@@ -207,7 +199,7 @@ def test_a_gender_model_saved_by_transformers_loads_with_its_labels_and_its_weig
     model = gender_model(seed=5)
     classifier = load_gender_classifier(str(save_gender_checkpoint(tmp_path / "g", model)), CPU)
     assert classifier.labels == ("female", "male")
-    loaded = classifier.model.state_dict()
+    loaded = classifier.runtime.model.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in model.state_dict().items())
     assert classifier.predict(images()).shape == (3, 2)
 
@@ -215,7 +207,7 @@ def test_a_gender_model_saved_by_transformers_loads_with_its_labels_and_its_weig
 def test_the_published_gender_checkpoint_layout_with_older_parameter_names_loads_every_weight(tmp_path):
     model = gender_model(seed=6)
     directory = save_gender_checkpoint(tmp_path / "g", model, legacy_names=True)
-    loaded = load_gender_classifier(str(directory), CPU).model.state_dict()
+    loaded = load_gender_classifier(str(directory), CPU).runtime.model.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in model.state_dict().items())
 
 
@@ -265,12 +257,12 @@ def test_a_model_in_the_hugging_face_cache_loads_by_id_while_offline(tmp_path, m
     [({"avx2"}, "auto", False), ({"avx2", "avx512_bf16"}, "auto", True), ({"amx_bf16"}, "fp32", False)],
 )
 def test_bf16_autocast_is_chosen_only_where_the_cpu_has_native_bf16(monkeypatch, flags, precision, bf16):
-    monkeypatch.setattr(classifiers, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(runtime_module, "_cpu_flags", lambda: flags)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     threads = torch.get_num_threads()
-    runtime = resolve_runtime(InferenceSettings(device="auto", precision=precision, threads=threads))
-    assert runtime.device.type == "cpu"
-    assert (runtime.autocast_dtype == torch.bfloat16) is bf16
+    placement = resolve_placement(InferenceSettings(device="auto", precision=precision, threads=threads))
+    assert placement.device.type == "cpu"
+    assert (placement.autocast_dtype == torch.bfloat16) is bf16
 
 
 @pytest.mark.parametrize(
@@ -283,30 +275,30 @@ def test_bf16_autocast_is_chosen_only_where_the_cpu_has_native_bf16(monkeypatch,
     ],
 )
 def test_the_start_up_log_says_which_precision_was_chosen_and_why(monkeypatch, caplog, flags, precision, chosen, reason):
-    monkeypatch.setattr(classifiers, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(runtime_module, "_cpu_flags", lambda: flags)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with caplog.at_level("INFO", logger="detection.classifiers"):
-        runtime = resolve_runtime(InferenceSettings(precision=precision, threads=torch.get_num_threads()))
-    assert runtime.precision == chosen
+    with caplog.at_level("INFO", logger="detection.models.runtime"):
+        placement = resolve_placement(InferenceSettings(precision=precision, threads=torch.get_num_threads()))
+    assert placement.precision == chosen
     assert f"inference on cpu in {chosen}: {reason}" in caplog.text
 
 
 def test_auto_falls_back_to_fp32_when_torch_has_no_quantized_engine(monkeypatch):
-    monkeypatch.setattr(classifiers, "_cpu_flags", lambda: {"avx2"})
+    monkeypatch.setattr(runtime_module, "_cpu_flags", lambda: {"avx2"})
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(type(torch.backends.quantized), "engine", "none")
-    runtime = resolve_runtime(InferenceSettings(threads=torch.get_num_threads()))
-    assert runtime.precision == "fp32" and "no quantized CPU engine" in runtime.reason
+    placement = resolve_placement(InferenceSettings(threads=torch.get_num_threads()))
+    assert placement.precision == "fp32" and "no quantized CPU engine" in placement.reason
     with pytest.raises(ModelError, match="precision int8 cannot be used: .*no quantized CPU engine"):
-        resolve_runtime(InferenceSettings(precision="int8", threads=torch.get_num_threads()))
+        resolve_placement(InferenceSettings(precision="int8", threads=torch.get_num_threads()))
 
 
 def test_int8_with_a_cuda_device_found_at_start_up_is_an_error_saying_what_to_use(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
     with pytest.raises(ModelError, match="int8 runs on the CPU only.*use precision auto or bf16 there"):
-        resolve_runtime(InferenceSettings(device="auto", precision="int8", threads=torch.get_num_threads()))
-    assert resolve_runtime(InferenceSettings(device="auto", threads=torch.get_num_threads())).precision == "bf16"
+        resolve_placement(InferenceSettings(device="auto", precision="int8", threads=torch.get_num_threads()))
+    assert resolve_placement(InferenceSettings(device="auto", threads=torch.get_num_threads())).precision == "bf16"
 
 
 def test_preprocessing_matches_the_transformers_image_processor(tmp_path):
@@ -316,7 +308,7 @@ def test_preprocessing_matches_the_transformers_image_processor(tmp_path):
     bgr = ((ramp + np.indices((240, 320, 3)).sum(0)) % 256).astype(np.uint8)
     processor = ViTImageProcessor(size={"height": 32, "width": 32}, image_mean=[0.5] * 3, image_std=[0.5] * 3)
     expected = processor(images=bgr[..., ::-1].copy(), return_tensors="pt")["pixel_values"]
-    ours = Preprocess(32, 32)([bgr])
+    ours = torch.from_numpy(Preprocess(32, 32)([bgr]))
     assert ours.shape == expected.shape
     assert float((ours - expected).abs().mean()) < 0.02, float((ours - expected).abs().mean())
 

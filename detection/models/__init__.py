@@ -1,0 +1,1 @@
+"""The worker's models: verified weight loading, the timm key mapping, the runtimes that run them, the classifiers."""
