@@ -36,6 +36,7 @@ def incident_detail(*, incident_id) -> Incident | None:
         .prefetch_related(
             Prefetch("signals", queryset=IncidentSignal.objects.select_related("device", "ai_event")),
             Prefetch("images", queryset=IncidentImage.objects.order_by("uploaded_at", "id")),
+            "audio_clips",
             "audit_trail",
         )
         .filter(pk=incident_id)
@@ -50,7 +51,7 @@ def ai_event_list(
     beacon_id: str | None = None,
     since: datetime | None = None,
 ) -> QuerySet[AIEvent]:
-    qs = AIEvent.objects.select_related("beacon", "device").prefetch_related("images")
+    qs = AIEvent.objects.select_related("beacon", "device").prefetch_related("images", "audio_clips")
     if kinds:
         qs = qs.filter(kind__in=kinds)
     if outcomes:
