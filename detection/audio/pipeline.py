@@ -58,7 +58,7 @@ class AudioWorker:
     ):
         self.source, self.gate, self.batcher, self.stats, self.stop = source, gate, batcher, stats, stop
         self.id = source.audio.id
-        self.hop = int(round(hop_s * SAMPLE_RATE))
+        self.hop = round(hop_s * SAMPLE_RATE)
         self.context = context_samples
         self.ring = AudioRing(context_samples + self.hop)
         self.thread = threading.Thread(target=self._run, name=f"audio-{self.id}", daemon=True)

@@ -9,7 +9,13 @@ import pytest
 
 from detection.audio.capture import SAMPLE_RATE, AudioInput, AudioRing, PyAVAudioSource
 from detection.config import CaptureSettings
-from detection.tests.audio_factories import level, scream, silence, timeline, write_media
+from detection.tests.audio_factories import (
+    level,
+    scream,
+    silence,
+    timeline,
+    write_media,
+)
 
 FAST_RETRY = CaptureSettings(reconnect_initial_s=0.01, reconnect_max_s=0.05, open_timeout_s=5)
 

@@ -4,7 +4,14 @@ import numpy as np
 
 from detection.audio.gate import EnergyVoiceGate, make_audio_gate
 from detection.config import AudioGateSettings
-from detection.tests.audio_factories import RATE, rumble, scream, silence, speech_like, timeline
+from detection.tests.audio_factories import (
+    RATE,
+    rumble,
+    scream,
+    silence,
+    speech_like,
+    timeline,
+)
 
 
 def hops(samples, hop_s=1.0):

@@ -14,8 +14,8 @@ from detection.tests.audio_factories import (
     scream,
     silence,
     speech_like,
-    tiny_ast,
     timeline,
+    tiny_ast,
 )
 
 CPU = Runtime(torch.device("cpu"), reason="test")

@@ -17,11 +17,16 @@ from detection.tests.audio_factories import (
     scream,
     silence,
     speech_like,
-    tiny_ast,
     timeline,
+    tiny_ast,
     write_media,
 )
-from detection.tests.factories import gender_model, save_gender_checkpoint, save_violence_checkpoint, timm_vit_state_dict
+from detection.tests.factories import (
+    gender_model,
+    save_gender_checkpoint,
+    save_violence_checkpoint,
+    timm_vit_state_dict,
+)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +79,7 @@ def test_a_camera_clip_with_a_scream_makes_exactly_one_scream_report_with_the_cl
     details = json.loads(request.fields["details"])
     assert details["label"] == "Screaming" and details["class_scores"]["Screaming"] > 0.99
     assert 3.0 <= details["window_end_s"] <= 6.5 and details["window_start_s"] < details["window_end_s"]
-    name, content_type, clip = request.files["audio"]
+    _, content_type, clip = request.files["audio"]
     assert content_type == "audio/ogg" and clip[:4] == b"OggS"
     assert level(decode(clip)) > -25  # the burst is in the evidence
     assert request.images == []
