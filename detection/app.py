@@ -10,11 +10,15 @@ import threading
 import time
 from collections.abc import Sequence
 
+from detection.audio.capture import PyAVAudioSource
+from detection.audio.model import AudioClassifier
+from detection.audio.pipeline import AudioPipeline, audio_inputs
 from detection.capture import FrameSource, OpenCVSource
 from detection.config import ConfigError, DetectorConfig, load_config
 from detection.models.build import load_models
 from detection.models.classifiers import Classifier
 from detection.models.errors import ModelError
+from detection.models.runtime import resolve_placement
 from detection.motion import make_motion_gate
 from detection.persons import PeopleCounter
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
@@ -37,6 +41,8 @@ class DetectorApp:
         publisher: Publisher | None = None,
         sources: dict[str, FrameSource] | None = None,
         stop: threading.Event | None = None,
+        audio_classifier: AudioClassifier | None = None,
+        audio_sources: dict[str, PyAVAudioSource] | None = None,
     ):
         self.config = config
         self.stop = stop or threading.Event()
@@ -45,8 +51,9 @@ class DetectorApp:
             violence = violence or loaded.violence
             people = people or PeopleCounter(loaded.person_detector, loaded.gender, config.inference.gender_max_people)
         self.violence, self.people = violence, people
+        reporters = [*config.cameras, *config.audio.microphones]
         self.publisher = publisher or HttpPublisher(
-            config.api, config.publisher, {camera.device_id: camera.key for camera in config.cameras}
+            config.api, config.publisher, {reporter.device_id: reporter.key for reporter in reporters}
         )
         cameras = {camera.id: camera for camera in config.cameras}
         self.analyzer = Analyzer(
@@ -59,12 +66,24 @@ class DetectorApp:
                          self.analyzer.stats[c.id], self.stop)
             for c in config.cameras
         ]
+        # The audio half exists only when some camera or microphone is to be listened to; its model runs in
+        # PyTorch, placed like the video models' PyTorch reference.
+        placement = resolve_placement(config.inference) if audio_inputs(config) and audio_classifier is None else None
+        self.audio = (
+            AudioPipeline(config, placement, self.publisher, self.stop, classifier=audio_classifier,
+                          sources=audio_sources)
+            if audio_inputs(config) else None
+        )
         self._failed = False
         self._previous_analysed: dict[str, tuple[float, int]] = {}
 
     def run(self) -> int:
         """Run until stopped, or until every source has ended and the spool is drained; returns an exit code."""
-        logger.info("detector starting: %d cameras, reporting to %s", len(self.workers), self.config.api.url)
+        listening = len(self.audio.workers) if self.audio is not None else 0
+        logger.info(
+            "detector starting: %d cameras, %d audio sources, reporting to %s",
+            len(self.workers), listening, self.config.api.base_url,
+        )
         started = time.monotonic()
         self._previous_analysed = {worker.camera.id: (started, 0) for worker in self.workers}
         self.publisher.start()
@@ -76,13 +95,24 @@ class DetectorApp:
             worker.thread.start()
         analyser = threading.Thread(target=self._analyse, name="analyser", daemon=True)
         analyser.start()
+        if self.audio is not None:
+            self.audio.start()
         next_status = time.monotonic() + self.config.status_interval_s
-        while analyser.is_alive() and not self.stop.wait(0.2):
+        while self._running(analyser) and not self.stop.wait(0.2):
             if time.monotonic() >= next_status:
                 self.log_status()
                 next_status += self.config.status_interval_s
-        self._shutdown(analyser, sources_ended=not self.stop.is_set() and not self._failed)
-        return EXIT_FAILED if self._failed else EXIT_OK
+        failed = self._failed or (self.audio is not None and self.audio.failed)
+        self._shutdown(analyser, sources_ended=not self.stop.is_set() and not failed)
+        return EXIT_FAILED if self._failed or (self.audio is not None and self.audio.failed) else EXIT_OK
+
+    def _running(self, analyser: threading.Thread) -> bool:
+        """Both halves still have work; a failed one stops the whole worker, as the video analyser always has."""
+        if self.audio is None:
+            return analyser.is_alive()
+        if self._failed or self.audio.failed:
+            return False
+        return analyser.is_alive() or self.audio.thread.is_alive()
 
     def _analyse(self) -> None:
         inference = self.config.inference
@@ -107,6 +137,8 @@ class DetectorApp:
         analyser.join(timeout=30)
         for worker in self.workers:
             worker.thread.join(timeout=10)
+        if self.audio is not None:
+            self.audio.join()
         self.publisher.stop()
         self.log_status()
         logger.info("detector stopped")
@@ -129,6 +161,8 @@ class DetectorApp:
                 camera_id, capture.state, fps, analysed, skipped, dropped,
                 "-" if score is None else f"{score:.2f}", events, capture.reconnects, capture.down_events,
             )
+        if self.audio is not None:
+            self.audio.log_status()
         pending = getattr(self.publisher, "pending", 0)
         stats = getattr(self.publisher, "stats", None)
         if stats is not None:

@@ -31,6 +31,92 @@ def source_kind(source: str | int) -> Literal["device", "url", "file"]:
     return "url" if "://" in source else "file"
 
 
+def _check_device_key(reporter: CameraConfig | MicrophoneConfig) -> None:
+    if (reporter.device_key is None) == (reporter.device_key_env is None):
+        raise ValueError("give exactly one of device_key or device_key_env")
+    if reporter.device_key_env is not None and not os.environ.get(reporter.device_key_env):
+        raise ValueError(f"environment variable {reporter.device_key_env} (device_key_env) is not set")
+
+
+class AudioGateSettings(_Strict):
+    enabled: bool = Field(default=True, description="Skip quiet windows before they reach the audio model.")
+    min_level_db: float = Field(
+        default=-35.0, le=0, description="Level (dBFS, RMS of 20 ms frames) a frame must reach to count as loud."
+    )
+    above_floor_db: float = Field(
+        default=12.0, ge=0, description="How far above the source's running noise floor a loud frame must also be."
+    )
+    min_loud_fraction: float = Field(
+        default=0.1, gt=0, le=1, description="Share of a hop's frames that must be loud for the hop to pass."
+    )
+    min_voice_ratio: float = Field(
+        default=0.3, ge=0, le=1,
+        description="Share of a loud hop's energy that must lie in the voice band (250-4000 Hz); 0 disables the check.",
+    )
+    hold_hops: int = Field(
+        default=2, ge=1, le=30, description="After a hop passes, this many hops (it included) are sent to the model."
+    )
+
+
+class CameraAudio(_Strict):
+    enabled: bool = Field(default=True, description="Analyse this camera's sound.")
+    source: str | None = Field(
+        default=None, description="Where the sound comes from when not the camera's own stream: a URL, file or device."
+    )
+    input_format: str | None = Field(
+        default=None, description="FFmpeg input format for a local device (alsa, pulse, avfoundation, dshow)."
+    )
+    gate: AudioGateSettings | None = Field(default=None, description="This source's gate; audio.gate when unset.")
+
+    @field_validator("source")
+    @classmethod
+    def _resolve_file_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if source_kind(value) != "file" or not info.context:
+            return value
+        return str(_resolve(value, info.context["base_dir"]))
+
+
+class MicrophoneConfig(_Strict):
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$", description="Short unique name used in logs and the spool.")
+    source: str = Field(
+        min_length=1, description="Audio file, RTSP/HTTP(S) URL, or a device name with input_format (e.g. default, hw:1)."
+    )
+    input_format: str | None = Field(
+        default=None, description="FFmpeg input format for a local device (alsa, pulse, avfoundation, dshow)."
+    )
+    device_id: str = Field(min_length=1, description="The device id registered with the API (create_device --device-id).")
+    device_key: str | None = Field(default=None, min_length=1, description="The device key printed by create_device.")
+    device_key_env: str | None = Field(
+        default=None, min_length=1, description="Name of an environment variable holding the device key, instead of device_key."
+    )
+    beacon_id: str = Field(min_length=1, description="Beacon whose location the microphone covers.")
+    loop: bool = Field(default=False, description="Restart an audio file at its end instead of finishing (files only).")
+    realtime: bool = Field(default=False, description="Pace an audio file at its own speed, like a live source (files only).")
+    gate: AudioGateSettings | None = Field(default=None, description="This microphone's gate; audio.gate when unset.")
+
+    @field_validator("source")
+    @classmethod
+    def _resolve_file_source(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        if source_kind(value) != "file" or not info.context or value.isdigit():
+            return value
+        return str(_resolve(value, info.context["base_dir"]))
+
+    @model_validator(mode="after")
+    def _check_key(self) -> MicrophoneConfig:
+        _check_device_key(self)
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.device_key or os.environ[self.device_key_env or ""]
+
+
 class CameraConfig(_Strict):
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$", description="Short unique name used in logs and the spool.")
     source: str | int = Field(description="Video file path, RTSP/HTTP(S) URL, or local device index (0, 1, ...).")
@@ -59,12 +145,15 @@ class CameraConfig(_Strict):
             return value
         return str(_resolve(value, info.context["base_dir"]))
 
+    audio: CameraAudio | None = Field(
+        default=None, description="Listen to this camera's sound too (its stream's audio track, or another source)."
+    )
+
     @model_validator(mode="after")
     def _check_key_and_file_options(self) -> CameraConfig:
-        if (self.device_key is None) == (self.device_key_env is None):
-            raise ValueError("give exactly one of device_key or device_key_env")
-        if self.device_key_env is not None and not os.environ.get(self.device_key_env):
-            raise ValueError(f"environment variable {self.device_key_env} (device_key_env) is not set")
+        _check_device_key(self)
+        if self.audio is not None and self.audio.enabled and self.audio.source is None and self.kind == "device":
+            raise ValueError("a local camera device has no sound of its own: give audio.source and audio.input_format")
         if (self.loop or self.realtime) and source_kind(self.source) != "file":
             raise ValueError("loop and realtime apply to video files only")
         return self
@@ -189,9 +278,58 @@ class DecisionSettings(_Strict):
     evidence_frames: int = Field(default=3, ge=0, le=3, description="Most violent frames attached to the event as JPEG evidence.")
 
 
+DEFAULT_AUDIO_CLASSES = ("Screaming", "Shout", "Yell", "Crying, sobbing", "Shatter", "Gunshot, gunfire")
+
+
+class AudioDecisionSettings(_Strict):
+    threshold: float = Field(
+        default=0.80, gt=0, lt=1, description="Score (highest of the watched classes) the window median must reach."
+    )
+    window: int = Field(default=3, ge=1, le=60, description="Hops in the sliding window whose median is compared.")
+    cooldown_s: float = Field(default=60.0, ge=0, description="Seconds after a report during which the source raises no other.")
+    clip_s: float = Field(default=4.0, ge=1, le=10, description="Length of the evidence clip sent with a report.")
+
+
+class AudioSettings(_Strict):
+    model: str = Field(
+        default="MIT/ast-finetuned-audioset-10-10-0.4593",
+        description="Audio classifier: local directory or Hugging Face id (transformers audio classification, AudioSet labels).",
+    )
+    classes: list[str] = Field(
+        default=list(DEFAULT_AUDIO_CLASSES), min_length=1,
+        description="Model labels that count as distress; a window's score is the highest of them.",
+    )
+    activation: Literal["sigmoid", "softmax"] = Field(
+        default="sigmoid",
+        description="sigmoid for multi-label models such as AudioSet's (one probability per class), softmax for single-label ones.",
+    )
+    hop_s: float = Field(default=1.0, ge=0.25, le=10, description="Seconds between successive windows of one source.")
+    batch_size: int = Field(default=4, ge=1, le=64, description="Most windows, across all sources, per audio-model batch.")
+    gate: AudioGateSettings = Field(default_factory=AudioGateSettings, description="The default energy and voice gate.")
+    decision: AudioDecisionSettings = Field(
+        default_factory=AudioDecisionSettings, description="When a source raises a scream report."
+    )
+    evidence_bitrate: int = Field(
+        default=24000, ge=6000, le=128000, description="Bits per second of the Opus evidence clip."
+    )
+    microphones: list[MicrophoneConfig] = Field(default_factory=list, description="Standalone microphones.")
+
+    @field_validator("model")
+    @classmethod
+    def _resolve_local_dir(cls, value: str, info: ValidationInfo) -> str:
+        if not info.context:
+            return value
+        candidate = _resolve(value, info.context["base_dir"])
+        return str(candidate) if candidate.is_dir() else value
+
+    def gate_for(self, override: AudioGateSettings | None) -> AudioGateSettings:
+        return override or self.gate
+
+
 class ApiSettings(_Strict):
     base_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://", description="Root URL of the NaariKavach API.")
     path: str = Field(default="/api/ai/violence-detected/", pattern=r"^/", description="Path of the violence endpoint.")
+    scream_path: str = Field(default="/api/ai/scream-detected/", pattern=r"^/", description="Path of the scream endpoint.")
     timeout_s: float = Field(default=15.0, gt=0, description="Per-request timeout in seconds.")
 
     @property
@@ -234,6 +372,7 @@ class DetectorConfig(_Strict):
     api: ApiSettings = Field(default_factory=ApiSettings, description="Where events are reported.")
     publisher: PublisherSettings = Field(default_factory=PublisherSettings, description="Delivery, retries and the disk spool.")
     capture: CaptureSettings = Field(default_factory=CaptureSettings, description="Stream reconnection behaviour.")
+    audio: AudioSettings = Field(default_factory=AudioSettings, description="The audio model, gate, decision and microphones.")
     status_interval_s: float = Field(default=30.0, gt=0, description="Seconds between per-camera status lines in the log.")
 
     @model_validator(mode="before")
@@ -247,10 +386,11 @@ class DetectorConfig(_Strict):
     @model_validator(mode="after")
     def _check_unique_cameras(self) -> DetectorConfig:
         seen: set[str] = set()
-        for camera in self.cameras:
-            if camera.id in seen:
-                raise ValueError(f"camera id {camera.id!r} is used twice")
-            seen.add(camera.id)
+        for source in [*self.cameras, *self.audio.microphones]:
+            if source.id in seen:
+                kind = "camera" if isinstance(source, CameraConfig) else "microphone"
+                raise ValueError(f"{kind} id {source.id!r} is used twice")
+            seen.add(source.id)
         return self
 
 

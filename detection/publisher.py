@@ -49,6 +49,10 @@ class SpooledEvent:
     def image_files(self) -> list[Path]:
         return [self.path / name for name in self.data.get("images", [])]
 
+    def audio_file(self) -> tuple[Path, str] | None:
+        audio = self.data.get("audio")
+        return (self.path / audio["file"], audio["content_type"]) if audio else None
+
 
 class Spool:
     """A directory queue: pending/<sortable name>/ holds event.json and the JPEGs; names sort in arrival order."""
@@ -73,10 +77,16 @@ class Spool:
         for number, jpeg in enumerate(event.images, start=1):
             (staging / f"image-{number}.jpg").write_bytes(jpeg)
             images.append(f"image-{number}.jpg")
+        # A scream report also carries an audio clip and goes to its own endpoint.
+        audio = getattr(event, "audio", b"")
+        if audio:
+            (staging / event.audio_name).write_bytes(audio)
         data = {
             "camera_id": event.camera_id, "device_id": event.device_id, "beacon_id": event.beacon_id,
             "confidence_score": event.confidence_score, "description": event.description,
             "details": event.details, "images": images, "spooled_at": time.time(),
+            "path": getattr(event, "path", None),
+            "audio": {"file": event.audio_name, "content_type": event.audio_content_type} if audio else None,
         }
         (staging / "event.json").write_text(json.dumps(data), encoding="utf-8")
         # The rename is atomic, so the delivery thread sees either nothing or the whole event.
@@ -125,7 +135,10 @@ class Outcome:
 
 
 class HttpPublisher(Publisher):
-    """Multipart POSTs to /api/ai/violence-detected/ with the camera's device key; one event at a time, oldest first."""
+    """Multipart POSTs with the camera's device key, one event at a time, oldest first.
+
+    Violence events go to api.path; scream events name their own path and carry an audio clip.
+    """
 
     def __init__(
         self,
@@ -145,7 +158,10 @@ class HttpPublisher(Publisher):
 
     def send(self, event: ViolenceEvent) -> None:
         path = self.spool.put(event)
-        logger.info("camera %s: event spooled as %s (%d images)", event.camera_id, path.name, len(event.images))
+        logger.info(
+            "camera %s: event spooled as %s (%d images%s)", event.camera_id, path.name, len(event.images),
+            ", audio" if getattr(event, "audio", b"") else "",
+        )
         self._idle.clear()
         self._wake.set()
 
@@ -212,11 +228,15 @@ class HttpPublisher(Publisher):
         }
         try:
             files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in entry.image_files()]
+            if (audio := entry.audio_file()) is not None:
+                files.append(("audio", (audio[0].name, audio[0].read_bytes(), audio[1])))
         except OSError as exc:
             return Outcome("rejected", error=f"unreadable evidence in the spool: {exc}")
+        path = entry.data.get("path")
+        url = self.api.base_url.rstrip("/") + path if path else self.api.url
         try:
             response = self.session.post(
-                self.api.url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
+                url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
                 timeout=self.api.timeout_s,
             )
         except requests.RequestException as exc:

@@ -14,6 +14,7 @@ from incidents.models import (
     DeliveryAttempt,
     Device,
     Incident,
+    IncidentAudio,
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,
@@ -64,6 +65,16 @@ class ImageInline(ReadOnlyInline):
         return _download_link(image)
 
 
+class AudioInline(ReadOnlyInline):
+    model = IncidentAudio
+    fields = ("download", "content_type", "duration_s", "size_bytes", "sha256", "uploaded_at")
+
+    @admin.display(description="Clip")
+    def download(self, clip):
+        url = reverse("incident-audio-download", args=[clip.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, clip.audio.name)
+
+
 @admin.register(AIEvent)
 class AIEventAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "beacon", "device", "confidence_score", "threshold", "outcome", "received_at")
@@ -71,7 +82,7 @@ class AIEventAdmin(admin.ModelAdmin):
     search_fields = ("description", "beacon__beacon_id", "beacon__name", "device__device_id")
     readonly_fields = [f.name for f in AIEvent._meta.fields]
     date_hierarchy = "received_at"
-    inlines = [ImageInline]
+    inlines = [ImageInline, AudioInline]
 
     def has_add_permission(self, request):
         return False
@@ -93,7 +104,7 @@ class IncidentAdmin(ReadOnlyAdmin):
     list_filter = ("status", "priority", "kind", "beacon", "created_at")
     search_fields = ("id", "description", "beacon__beacon_id", "beacon__name", "assigned_to__username")
     date_hierarchy = "created_at"
-    inlines = [SignalInline, ImageInline, AuditInline]
+    inlines = [SignalInline, ImageInline, AudioInline, AuditInline]
     actions = [
         service_action("Acknowledge", lambda incident, actor: services.incident_acknowledge(
             incident_id=incident.pk, actor=actor)),

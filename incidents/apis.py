@@ -21,7 +21,16 @@ from common.errors import InvalidInput, NotFound
 from incidents import selectors, services
 from incidents.authentication import DeviceAuthentication
 from incidents.filters import AIEventFilter, IncidentFilter
-from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
+from incidents.models import (
+    AIEvent,
+    Beacon,
+    DetectionKind,
+    Incident,
+    IncidentAudio,
+    IncidentAuditEntry,
+    IncidentImage,
+    IncidentSignal,
+)
 from incidents.permissions import IsActiveDevice
 from incidents.storage import evidence_uses_signed_urls
 
@@ -42,6 +51,12 @@ def evidence_url(image: IncidentImage, request) -> str:
     if evidence_uses_signed_urls():
         return image.image.url
     return request.build_absolute_uri(reverse("incident-image-download", args=[image.pk]))
+
+
+def audio_url(clip: IncidentAudio, request) -> str:
+    if evidence_uses_signed_urls():
+        return clip.audio.url
+    return request.build_absolute_uri(reverse("incident-audio-download", args=[clip.pk]))
 
 
 # Fields and output serializers ------------------------------------------------------------------
@@ -93,6 +108,17 @@ class ImageOutput(serializers.ModelSerializer):
         return evidence_url(image, self.context["request"])
 
 
+class AudioOutput(serializers.ModelSerializer):
+    audio = serializers.SerializerMethodField()
+
+    class Meta:
+        model = IncidentAudio
+        fields = ("id", "audio", "uploaded_at", "description", "sha256", "content_type", "size_bytes", "duration_s")
+
+    def get_audio(self, clip) -> str:
+        return audio_url(clip, self.context["request"])
+
+
 class IncidentOutput(serializers.ModelSerializer):
     incident_id = serializers.UUIDField(source="id")
     beacon = BeaconOutput()
@@ -122,10 +148,11 @@ class SignalOutput(serializers.ModelSerializer):
 class IncidentDetailOutput(IncidentOutput):
     signals = SignalOutput(many=True)
     images = ImageOutput(many=True)
+    audio = AudioOutput(many=True, source="audio_clips")
     timeline = AuditEntryOutput(many=True, source="audit_trail")
 
     class Meta(IncidentOutput.Meta):
-        fields = IncidentOutput.Meta.fields + ("signals", "images", "timeline")
+        fields = IncidentOutput.Meta.fields + ("signals", "images", "audio", "timeline")
 
 
 class AIEventOutput(serializers.ModelSerializer):
@@ -133,18 +160,20 @@ class AIEventOutput(serializers.ModelSerializer):
     beacon = BeaconOutput()
     device_id = serializers.CharField(source="device.device_id", default=None)
     images = ImageOutput(many=True)
+    audio = AudioOutput(many=True, source="audio_clips")
 
     class Meta:
         model = AIEvent
         fields = ("id", "ai_event_id", "kind", "beacon", "device_id", "confidence_score", "threshold", "description",
-                  "details", "outcome", "incident_id", "received_at", "images")
+                  "details", "outcome", "incident_id", "received_at", "images", "audio")
 
 
 # Device reports ---------------------------------------------------------------------------------
 
 
 def _refuse_oversized(request) -> None:
-    limit = services.MAX_IMAGES_PER_REPORT * settings.EVIDENCE_MAX_BYTES + REQUEST_OVERHEAD_BYTES
+    # The images and one audio clip, each within the evidence limit.
+    limit = (services.MAX_IMAGES_PER_REPORT + 1) * settings.EVIDENCE_MAX_BYTES + REQUEST_OVERHEAD_BYTES
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -154,7 +183,7 @@ def _refuse_oversized(request) -> None:
 
 
 class _DetectionApi(APIView):
-    """A detection device reports what it saw or heard; JSON, or multipart with up to 3 images."""
+    """A detection device reports what it saw or heard; JSON, or multipart with up to 3 images and one audio clip."""
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsActiveDevice]
@@ -169,6 +198,7 @@ class _DetectionApi(APIView):
         device_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
         details = JSONObjectField(required=False)
         images = serializers.ListField(child=serializers.FileField(), required=False)
+        audio = serializers.FileField(required=False, help_text="One Ogg (Opus, Vorbis), WAV or FLAC clip, at most 60 s.")
 
     @extend_schema(
         request={"multipart/form-data": InputSerializer, "application/json": InputSerializer},
@@ -182,6 +212,7 @@ class _DetectionApi(APIView):
             "device_id": serializers.CharField(required=False), "images": ImageOutput(many=True, required=False),
             "message": serializers.CharField(required=False),
             "images_received": serializers.IntegerField(required=False),
+            "audio": AudioOutput(required=False),
         })},
     )
     def post(self, request):
@@ -193,8 +224,10 @@ class _DetectionApi(APIView):
         result = services.ai_detection_report(
             kind=self.kind, device=device, beacon_id=v["beacon_id"], confidence_score=v["confidence_score"],
             description=v["description"], details=v.get("details"), images=v.get("images", []),
-            device_id=v.get("device_id") or None,
+            audio=v.get("audio"), device_id=v.get("device_id") or None,
         )
+        # The seed's clients know no audio: the key appears only in answers to reports that sent a clip.
+        audio = {} if result.audio is None else {"audio": AudioOutput(result.audio, context={"request": request}).data}
         if result.incident is None:
             return Response({
                 "status": result.outcome,
@@ -202,6 +235,7 @@ class _DetectionApi(APIView):
                 "message": f"Confidence {_number(result.ai_event.confidence_score)} below threshold "
                            f"{_number(result.threshold)}",
                 "images_received": len(result.images),
+                **audio,
             }, status=status.HTTP_200_OK)
         incident = result.incident
         return Response({
@@ -215,6 +249,7 @@ class _DetectionApi(APIView):
             "incident_priority": incident.priority,
             "device_id": device.device_id,
             "images": ImageOutput(result.images, many=True, context={"request": request}).data,
+            **audio,
         }, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
 
@@ -273,6 +308,23 @@ class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.ai_event_list()
 
 
+def _evidence_download(field, content_type: str, name: str):
+    """Stream a private evidence file from local storage, or redirect to a signed URL; never cached by others."""
+    if evidence_uses_signed_urls():
+        response = HttpResponseRedirect(field.url)
+    else:
+        try:
+            handle = field.storage.open(field.name, "rb")
+        except FileNotFoundError:
+            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+        response = FileResponse(handle, content_type=content_type)
+        response["Content-Disposition"] = f'inline; filename="{name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+    # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 class ImageDownloadApi(APIView):
     """The evidence file itself, for responders only: streamed from local storage, or a redirect to a signed URL."""
 
@@ -284,19 +336,21 @@ class ImageDownloadApi(APIView):
         image = IncidentImage.objects.filter(pk=image_id).first()
         if image is None:
             raise NotFound("Image not found.")
-        if evidence_uses_signed_urls():
-            response = HttpResponseRedirect(image.image.url)
-        else:
-            try:
-                handle = image.image.storage.open(image.image.name, "rb")
-            except FileNotFoundError:
-                raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-            response = FileResponse(handle, content_type=image.content_type)
-            response["Content-Disposition"] = f'inline; filename="evidence-{image.pk}.{image.extension}"'
-            response["X-Content-Type-Options"] = "nosniff"
-        # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return _evidence_download(image.image, image.content_type, f"evidence-{image.pk}.{image.extension}")
+
+
+class AudioDownloadApi(APIView):
+    """An evidence sound clip, for responders only, served like images (the dashboard plays it)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "audio/*"): bytes, 302: None})
+    def get(self, request, audio_id: int):
+        clip = IncidentAudio.objects.filter(pk=audio_id).first()
+        if clip is None:
+            raise NotFound("Audio clip not found.")
+        return _evidence_download(clip.audio, clip.content_type, f"evidence-audio-{clip.pk}.{clip.extension}")
 
 
 # The response workflow --------------------------------------------------------------------------

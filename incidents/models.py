@@ -242,6 +242,35 @@ class IncidentImage(models.Model):
         return self.image.name.rsplit(".", 1)[-1]
 
 
+class IncidentAudio(models.Model):
+    """One evidence sound clip from a detection report, private like images, hashed from the bytes received."""
+
+    ai_event = models.ForeignKey(AIEvent, on_delete=models.CASCADE, related_name="audio_clips")
+    # Empty for a report below the threshold: the clip is kept for manual review only.
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="audio_clips"
+    )
+    audio = models.FileField(upload_to=evidence_upload_to, storage=evidence_storage, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    duration_s = models.FloatField()
+    sample_rate = models.PositiveIntegerField()
+    description = models.CharField(max_length=255, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+        verbose_name = "incident audio clip"
+
+    def __str__(self):
+        return self.audio.name
+
+    @property
+    def extension(self) -> str:
+        return self.audio.name.rsplit(".", 1)[-1]
+
+
 class IncidentAuditEntry(AuditEntry):
     """Who did what to an incident, and when. Written by services only; never edited."""
 

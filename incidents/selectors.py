@@ -16,6 +16,7 @@ def incident_detail(*, incident_id) -> Incident | None:
         .prefetch_related(
             Prefetch("signals", queryset=IncidentSignal.objects.select_related("device", "ai_event")),
             Prefetch("images", queryset=IncidentImage.objects.order_by("uploaded_at", "id")),
+            "audio_clips",
             "audit_trail",
         )
         .filter(pk=incident_id)
@@ -24,5 +25,8 @@ def incident_detail(*, incident_id) -> Incident | None:
 
 
 def ai_event_list() -> QuerySet[AIEvent]:
-    """Newest first, with images (incidents.filters.AIEventFilter narrows it)."""
-    return AIEvent.objects.select_related("beacon", "device").prefetch_related("images").order_by("-received_at", "-id")
+    """Newest first, with images and audio clips (incidents.filters.AIEventFilter narrows it)."""
+    return (
+        AIEvent.objects.select_related("beacon", "device").prefetch_related("images", "audio_clips")
+        .order_by("-received_at", "-id")
+    )

@@ -23,7 +23,7 @@ from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import position_errors
 from common.tokens import hash_secret
-from incidents.evidence import EvidenceImage, inspect_image
+from incidents.evidence import EvidenceAudio, EvidenceImage, inspect_audio, inspect_image
 from incidents.models import (
     AIEvent,
     AlertDelivery,
@@ -32,6 +32,7 @@ from incidents.models import (
     DetectionKind,
     Device,
     Incident,
+    IncidentAudio,
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,
@@ -138,6 +139,7 @@ class DetectionResult:
     incident: Incident | None = None
     signal: IncidentSignal | None = None
     images: list[IncidentImage] = field(default_factory=list)
+    audio: IncidentAudio | None = None
 
     @property
     def outcome(self) -> str:
@@ -195,7 +197,10 @@ def _active_beacon(beacon_id: str, *, lock: bool = False) -> Beacon:
     return beacon
 
 
-def _store_evidence(evidence: list[EvidenceImage]) -> list[tuple[str, EvidenceImage]]:
+Evidence = EvidenceImage | EvidenceAudio
+
+
+def _store_evidence(evidence: list[Evidence]) -> list[tuple[str, Evidence]]:
     storage = evidence_storage()
     stored = []
     try:
@@ -207,7 +212,7 @@ def _store_evidence(evidence: list[EvidenceImage]) -> list[tuple[str, EvidenceIm
     return stored
 
 
-def _discard_evidence(stored: list[tuple[str, EvidenceImage]]) -> None:
+def _discard_evidence(stored: list[tuple[str, Evidence]]) -> None:
     storage = evidence_storage()
     for name, _ in stored:
         try:
@@ -225,9 +230,12 @@ def ai_detection_report(
     description: str,
     details: dict | None = None,
     images: list | tuple = (),
+    audio=None,
     device_id: str | None = None,
 ) -> DetectionResult:
     """Record a detection; at or above the kind's threshold it opens an incident or joins a recent one.
+
+    `audio` is an optional sound clip (a scream detector's evidence), checked by decoding it like the images.
 
     Everything is checked before anything is written. Images are uploaded before the transaction,
     not inside it, so a slow upload never holds the beacon lock (or SQLite's one write lock);
@@ -243,6 +251,8 @@ def ai_detection_report(
         inspect_image(upload, number=number, max_bytes=settings.EVIDENCE_MAX_BYTES)
         for number, upload in enumerate(images, start=1)
     ]
+    if audio is not None:
+        evidence.append(inspect_audio(audio, max_bytes=settings.EVIDENCE_MAX_BYTES))
     _active_beacon(beacon_id)
     stored = _store_evidence(evidence)
     try:
@@ -258,7 +268,7 @@ def ai_detection_report(
 @transaction.atomic
 def _record_report(
     *, kind: str, device: Device, beacon_id: str, confidence_score: float, description: str, details: dict,
-    stored: list[tuple[str, EvidenceImage]],
+    stored: list[tuple[str, Evidence]],
 ) -> DetectionResult:
     # The beacon row lock (PostgreSQL) makes "look for a recent incident, else create one" a single step
     # per beacon: of two concurrent reports, the second waits here and then finds the first one's incident.
@@ -273,7 +283,8 @@ def _record_report(
     )
     if confidence_score < threshold:
         images = _attach_images(stored, ai_event=ai_event, incident=None, now=now)
-        return DetectionResult(ai_event=ai_event, threshold=threshold, images=images)
+        clip = _attach_audio(stored, ai_event=ai_event, incident=None, now=now)
+        return DetectionResult(ai_event=ai_event, threshold=threshold, images=images, audio=clip)
 
     window = timedelta(seconds=settings.INCIDENT_DEDUP_WINDOW_SECONDS)
     incident = (
@@ -300,8 +311,11 @@ def _record_report(
     ai_event.outcome = AIEvent.Outcome.INCIDENT_CREATED if created else AIEvent.Outcome.SIGNAL_ADDED
     ai_event.save(update_fields=["incident", "outcome"])
     images = _attach_images(stored, ai_event=ai_event, incident=incident, now=now)
+    clip = _attach_audio(stored, ai_event=ai_event, incident=incident, now=now)
 
     report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score, "images": len(images)}
+    if clip is not None:
+        report["audio"] = 1
     if created:
         IncidentAuditEntry.record(incident, action="created", actor=Actor(device=device), details=report)
         _publish(incident, event="incident_created", action="created", by=device.label, now=now)
@@ -311,12 +325,15 @@ def _record_report(
         IncidentAuditEntry.record(incident, action="signal_added", actor=Actor(device=device),
                                   from_status=incident.status, details=report)
         _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
-    return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal, images=images)
+    return DetectionResult(
+        ai_event=ai_event, threshold=threshold, incident=incident, signal=signal, images=images, audio=clip
+    )
 
 
 def _attach_images(
-    stored: list[tuple[str, EvidenceImage]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
+    stored: list[tuple[str, Evidence]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
 ) -> list[IncidentImage]:
+    stored = [(name, item) for name, item in stored if isinstance(item, EvidenceImage)]
     return [
         IncidentImage.objects.create(
             ai_event=ai_event, incident=incident, image=name, sha256=item.sha256, content_type=item.content_type,
@@ -325,6 +342,19 @@ def _attach_images(
         )
         for number, (name, item) in enumerate(stored, start=1)
     ]
+
+
+def _attach_audio(
+    stored: list[tuple[str, Evidence]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
+) -> IncidentAudio | None:
+    for name, item in stored:
+        if isinstance(item, EvidenceAudio):
+            return IncidentAudio.objects.create(
+                ai_event=ai_event, incident=incident, audio=name, sha256=item.sha256, content_type=item.content_type,
+                size_bytes=item.size, duration_s=item.duration_s, sample_rate=item.sample_rate, uploaded_at=now,
+                description=f"AI Detection Audio ({ai_event.kind.upper()})",
+            )
+    return None
 
 
 def _publish(incident: Incident, *, event: str, action: str, by: str, now: datetime, extra: dict | None = None) -> None:

@@ -9,7 +9,10 @@ from django.core.signals import setting_changed
 from django.utils import timezone
 from django.utils.functional import LazyObject, empty
 
-EXTENSION_BY_CONTENT_TYPE = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+EXTENSION_BY_CONTENT_TYPE = {
+    "image/jpeg": "jpg", "image/png": "png", "image/webp": "webp",
+    "audio/ogg": "ogg", "audio/wav": "wav", "audio/flac": "flac",
+}
 _SETTINGS = {"GS_BUCKET_NAME", "GS_PROJECT_ID", "GS_CREDENTIALS", "GS_CREDENTIALS_FILE", "GS_IAM_SIGN_BLOB",
              "MEDIA_ROOT", "EVIDENCE_URL_EXPIRY_SECONDS"}
 _GCS_SCOPES = ["https://www.googleapis.com/auth/devstorage.read_write"]

@@ -11,6 +11,8 @@ urlpatterns = [
     path("incidents/", apis.IncidentViewSet.as_view({"get": "list"}), name="incident-list"),
     path("incidents/images/<int:image_id>/download/", apis.ImageDownloadApi.as_view(),
          name="incident-image-download"),
+    path("incidents/audio/<int:audio_id>/download/", apis.AudioDownloadApi.as_view(),
+         name="incident-audio-download"),
     path("incidents/<uuid:incident_id>/", apis.IncidentDetailApi.as_view(), name="incident-detail"),
     path("incidents/<uuid:incident_id>/acknowledge/", apis.AcknowledgeIncidentApi.as_view(),
          name="incident-acknowledge"),

@@ -216,6 +216,7 @@ class RecordedRequest:
     headers: dict
     fields: dict
     images: list[bytes]
+    files: dict = field(default_factory=dict)  # other file parts by field name: (file name, content type, bytes)
 
 
 @dataclass
@@ -267,14 +268,16 @@ def _parse_multipart(path: str, headers: dict, body: bytes) -> RecordedRequest:
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    fields, images = {}, []
+    fields, images, files = {}, [], {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name == "images":
             images.append(part.get_payload(decode=True))
+        elif part.get_filename():
+            files[name] = (part.get_filename(), part.get_content_type(), part.get_payload(decode=True))
         else:
             fields[name] = part.get_payload(decode=True).decode()
-    return RecordedRequest(path, headers, fields, images)
+    return RecordedRequest(path, headers, fields, images, files)
 
 
 def save_person_detector_checkpoint(directory: Path, person_logit: float, box=(0.5, 0.5, 0.5, 0.5)) -> Path:

@@ -100,6 +100,13 @@ export function incidentDetail(incident, { api, units, act, close }) {
     api.blobUrl(image.image).then((src) => { img.src = src; }).catch(() => { img.alt = "Evidence could not be loaded"; });
     return h("figure", { style: "margin:0" }, img, h("figcaption", { class: "muted small" }, clock(image.uploaded_at)));
   });
+  const clips = (incident.audio || []).map((clip) => {
+    const player = h("audio", { controls: "", preload: "metadata", "data-audio-id": String(clip.id) });
+    // Like the images: the clip needs the officer's credential, so it is fetched and played from memory.
+    api.blobUrl(clip.audio).then((src) => { player.src = src; }).catch(() => { player.title = "Audio could not be loaded"; });
+    return h("figure", { style: "margin:0" }, player,
+      h("figcaption", { class: "muted small" }, `${clock(clip.uploaded_at)} · ${clip.duration_s.toFixed(1)} s`));
+  });
   return h("div", { "data-incident-id": id },
     header(`${incident.kind} at ${beacon.name || beacon.beacon_id}`, status.toLowerCase(), close),
     facts([
@@ -117,6 +124,7 @@ export function incidentDetail(incident, { api, units, act, close }) {
     open && resolveForm(true, (note) => act(`/api/incidents/${id}/resolve/`, { resolution_note: note })),
     h("h4", {}, "Evidence"),
     images.length ? h("div", { class: "evidence" }, images) : h("p", { class: "muted small" }, "No images."),
+    clips.length ? h("div", { class: "evidence-audio" }, clips) : null,
     ...section("Signals", (incident.signals || []).map((sig) =>
       h("li", {}, `${clock(sig.received_at)} · ${sig.signal_type.toLowerCase().replace(/_/g, " ")}${sig.confidence_score != null ? ` ${Math.round(sig.confidence_score * 100)}%` : ""}${sig.device_id ? ` · ${sig.device_id}` : ""}`)),
     "No signals."),

@@ -1,0 +1,1 @@
+"""The audio half of the worker: capture, gate, model, decision and evidence for scream reports."""

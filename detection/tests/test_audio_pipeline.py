@@ -1,0 +1,132 @@
+"""The worker with sound: a camera whose clip screams makes one scream report with its clip; a quiet one makes none."""
+
+import io
+import json
+import logging
+
+import av
+import numpy as np
+import pytest
+import yaml
+
+from detection.app import DetectorApp
+from detection.config import load_config
+from detection.tests.audio_factories import (
+    level,
+    save_ast_checkpoint,
+    scream,
+    silence,
+    speech_like,
+    timeline,
+    tiny_ast,
+    write_media,
+)
+from detection.tests.factories import (
+    gender_model,
+    save_gender_checkpoint,
+    save_violence_checkpoint,
+    timm_vit_state_dict,
+)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """An audio model that calls every window a scream (so the gate decides) and a violence model that never fires."""
+    root = tmp_path_factory.mktemp("models")
+    save_violence_checkpoint(root / "violence", timm_vit_state_dict(violence_bias=-6.0))
+    save_gender_checkpoint(root / "gender", gender_model())
+    save_ast_checkpoint(root / "ast", tiny_ast(scream_bias=6.0))
+    return root
+
+
+def write_config(tmp_path, models, cameras, **sections):
+    config = {
+        "cameras": cameras,
+        "models": {"violence": str(models / "violence"), "gender": str(models / "gender")},
+        "inference": {"batch_size": 4, "max_batch_wait_ms": 20, "threads": 2},
+        "publisher": {"spool_dir": "spool", "retry_initial_s": 0.05, "drain_timeout_s": 10},
+        "status_interval_s": 0.3,
+        **sections,
+    }
+    config.setdefault("audio", {})["model"] = str(models / "ast")
+    path = tmp_path / "detector.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def camera(name, media, **extra):
+    return {"id": name, "source": str(media), "device_id": f"DEV-{name}", "device_key": f"key-{name}",
+            "beacon_id": f"beacon-{name}", "analysis_fps": 2, "audio": {}, **extra}
+
+
+def decode(ogg: bytes) -> np.ndarray:
+    with av.open(io.BytesIO(ogg)) as container:
+        return np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
+
+
+def test_a_camera_clip_with_a_scream_makes_exactly_one_scream_report_with_the_clip(tmp_path, models, fake_api, caplog):
+    caplog.set_level(logging.INFO, logger="detection")
+    media = write_media(tmp_path / "yard.mp4", timeline(silence(3), scream(2), silence(5)), video_seconds=10)
+    config = load_config(write_config(tmp_path, models, [camera("yard", media)], api={"base_url": fake_api.url}))
+
+    assert DetectorApp(config).run() == 0
+
+    (request,) = fake_api.requests
+    assert request.path == "/api/ai/scream-detected/"
+    assert request.headers["Authorization"] == "Device key-yard"
+    assert request.fields["beacon_id"] == "beacon-yard" and request.fields["device_id"] == "DEV-yard"
+    assert float(request.fields["confidence_score"]) > 0.99
+    details = json.loads(request.fields["details"])
+    assert details["label"] == "Screaming" and details["class_scores"]["Screaming"] > 0.99
+    assert 3.0 <= details["window_end_s"] <= 6.5 and details["window_start_s"] < details["window_end_s"]
+    _, content_type, clip = request.files["audio"]
+    assert content_type == "audio/ogg" and clip[:4] == b"OggS"
+    assert level(decode(clip)) > -25  # the burst is in the evidence
+    assert request.images == []
+    status = [r.getMessage() for r in caplog.records if r.getMessage().startswith("audio yard: ")]
+    assert "reports 1" in status[-1] and "skipped by gate" in status[-1]
+
+
+def test_a_quiet_clip_makes_no_report_and_never_reaches_the_model(tmp_path, models, fake_api, caplog):
+    caplog.set_level(logging.INFO, logger="detection")
+    media = write_media(tmp_path / "hall.mp4", timeline(silence(4), speech_like(4, rms=0.003)), video_seconds=8)
+    config = load_config(write_config(tmp_path, models, [camera("hall", media)], api={"base_url": fake_api.url}))
+
+    assert DetectorApp(config).run() == 0
+
+    assert fake_api.requests == []
+    status = [r.getMessage() for r in caplog.records if r.getMessage().startswith("audio hall: ")]
+    assert "analysed 0 windows | skipped by gate 8" in status[-1]
+
+
+def test_a_camera_without_sound_is_reported_once_and_the_video_half_carries_on(tmp_path, models, fake_api, caplog):
+    caplog.set_level(logging.INFO, logger="detection")
+    media = write_media(tmp_path / "mute.mp4", None, video_seconds=4)
+    config = load_config(write_config(tmp_path, models, [camera("mute", media)], api={"base_url": fake_api.url}))
+
+    assert DetectorApp(config).run() == 0
+
+    assert len([r for r in caplog.records if "no audio track" in r.getMessage()]) == 1
+    video_status = [r.getMessage() for r in caplog.records if r.getMessage().startswith("camera mute: ")]
+    assert video_status[-1].startswith("camera mute: ended | analysed") and "(6 total) | skipped by motion gate 2" in video_status[-1]
+    audio_status = [r.getMessage() for r in caplog.records if r.getMessage().startswith("audio mute: ")]
+    assert audio_status[-1].startswith("audio mute: no_audio")
+
+
+def test_a_standalone_microphone_reports_with_its_own_device(tmp_path, models, fake_api):
+    quiet = write_media(tmp_path / "quiet.mp4", silence(4), video_seconds=4)
+    shouting = write_media(tmp_path / "mic.ogg", timeline(silence(2), scream(3), silence(3)), audio_codec="libopus",
+                           audio_rate=48000, channels=1)
+    microphone = {"id": "stairs-mic", "source": str(shouting), "device_id": "MIC-01", "device_key": "key-mic",
+                  "beacon_id": "stairwell"}
+    config = load_config(write_config(
+        tmp_path, models, [camera("quiet", quiet)], api={"base_url": fake_api.url},
+        audio={"microphones": [microphone]},
+    ))
+
+    assert DetectorApp(config).run() == 0
+
+    (request,) = fake_api.requests
+    assert request.headers["Authorization"] == "Device key-mic"
+    assert request.fields["beacon_id"] == "stairwell"
+    assert json.loads(request.fields["details"])["audio_source"] == "stairs-mic"
