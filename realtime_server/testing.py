@@ -171,7 +171,7 @@ class RecordingClient:
 
     def outbox_events(self) -> list[tuple[str, dict]]:
         """Events from the outbox (not control answers), in arrival order."""
-        control = {"connection_established", "room_joined", "error", "resync_required"}
+        control = {"connection_established", "room_joined", "rooms_joined", "error", "resync_required"}
         return [(e, d) for e, d in self.events if e not in control]
 
     async def settle(self, seconds: float = 0.5) -> None:
