@@ -9,6 +9,14 @@ class ThrottledTokenCreateView(TokenCreateView):
     throttle_classes = [SettingsScopedThrottle]
     throttle_scope = "auth"
 
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        # Djoser clients (the NaariKavach site) show `non_field_errors` from the top level of a failed login.
+        fields = response.data.get("fields") if isinstance(response.data, dict) else None
+        if isinstance(fields, dict) and "non_field_errors" in fields:
+            response.data["non_field_errors"] = fields["non_field_errors"]
+        return response
+
 
 class ThrottledUserViewSet(UserViewSet):
     """Registration is throttled; the other user endpoints need an account already."""

@@ -7,9 +7,18 @@ from accounts.models import User
 
 
 class CitizenCreateSerializer(UserCreateSerializer):
+    # Optional: checked when sent, as the NaariKavach app's sign-up sends it (Djoser's retype check).
+    re_password = serializers.CharField(write_only=True, required=False, style={"input_type": "password"})
+
     class Meta(UserCreateSerializer.Meta):
         model = User
-        fields = ("id", "username", "email", "password", "first_name", "last_name", "phone")
+        fields = ("id", "username", "email", "password", "re_password", "first_name", "last_name", "phone")
+
+    def validate(self, attrs):
+        re_password = attrs.pop("re_password", None)
+        if re_password is not None and re_password != attrs.get("password"):
+            raise serializers.ValidationError({"re_password": ["The two password fields didn't match."]})
+        return super().validate(attrs)
 
     def create(self, validated_data):
         # Whatever the body says, a self-registered account is a plain citizen.

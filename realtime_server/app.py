@@ -11,6 +11,7 @@ from django.db import connection
 from realtime_server import handlers, wakeup
 from realtime_server.db import close_db_connections, run_db
 from realtime_server.hub import Hub
+from realtime_server.origins import origin_allowed
 from realtime.services import outbox_prune
 
 logger = logging.getLogger(__name__)
@@ -27,10 +28,9 @@ class SocketIOTransport:
 
 def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
     """Build the ASGI app; the hub starts with the ASGI lifespan (uvicorn runs it), not at import."""
-    origins = settings.REALTIME_CORS_ORIGINS
     sio = socketio.AsyncServer(
         async_mode="asgi",
-        cors_allowed_origins="*" if origins == ["*"] else origins,
+        cors_allowed_origins=origin_allowed,
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
         async_handlers=True,
     )

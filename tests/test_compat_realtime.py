@@ -7,6 +7,7 @@ connects with the credential we require (a user token in `auth`); nothing else i
 """
 
 import pytest
+import socketio
 from asgiref.sync import sync_to_async
 
 from accounts.models import Unit
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def realtime_server(django_db_setup, django_db_blocker):
-    server = RealtimeServer().start()
+    # Their web dashboard runs on its own origin (vite, port 3000 in their README).
+    server = RealtimeServer(extra_env={"CORS_ALLOWED_ORIGINS": "http://localhost:3000"}).start()
     yield server
     server.stop()
 
@@ -116,3 +118,21 @@ async def test_the_police_apps_unit_room_gets_sos_points_with_sos_id_its_own_pos
     assert [(u.get("sos_id"), u["latitude"]) for u in updates] == [(sos["sos_id"], 12.99), (None, 12.5)]
     assert updates[1]["assigned_sos_id"] == sos["sos_id"]
     assert resolved["sos_id"] == sos["sos_id"]
+
+
+@pytest.mark.parametrize(("origin", "accepted"), [
+    ("http://localhost:3000", True),  # in CORS_ALLOWED_ORIGINS
+    ("http://127.0.0.1:8000", True),  # a page of the server's own host: our dashboard, served by the API
+    ("https://evil.example", False),
+])
+async def test_browsers_connect_only_from_allowed_origins(realtime, tokens, origin, accepted):
+    client = socketio.AsyncClient(reconnection=False)
+    try:
+        await client.connect(realtime.url, auth={"token": tokens["dispatcher"]}, headers={"Origin": origin},
+                             transports=["polling"], wait_timeout=10)
+        connected = client.connected
+    except socketio.exceptions.ConnectionError:
+        connected = False
+    finally:
+        await client.disconnect()
+    assert connected is accepted
