@@ -18,7 +18,7 @@ class NaariKavachSOSListApi(APIView):
 
     @extend_schema(responses=NaariKavachSOSOutput(many=True))
     def get(self, request):
-        return Response(NaariKavachSOSOutput(selectors.naarikavach_sos_window(), many=True).data)
+        return Response(NaariKavachSOSOutput(selectors.naarikavach_sos_window(), many=True, context={"request": request}).data)
 
 
 class NaariKavachGetAllSOSApi(NaariKavachSOSListApi):
@@ -26,7 +26,7 @@ class NaariKavachGetAllSOSApi(NaariKavachSOSListApi):
 
     @extend_schema(responses=NaariKavachSOSOutput(many=True))
     def get(self, request):
-        rows = NaariKavachSOSOutput(selectors.naarikavach_sos_window(), many=True).data
+        rows = NaariKavachSOSOutput(selectors.naarikavach_sos_window(), many=True, context={"request": request}).data
         return Response({"status": "success", "count": len(rows), "data": rows})
 
 
@@ -41,4 +41,4 @@ class NaariKavachSOSDetailApi(APIView):
         if sos is None:
             raise NotFound("SOS not found")
         require_owner_or_responder(actor_from_request(request), sos)
-        return Response(NaariKavachSOSOutput(sos).data)
+        return Response(NaariKavachSOSOutput(sos, context={"request": request}).data)

@@ -35,4 +35,5 @@ def _with_related(rows: QuerySet[SOS], *, trail_points: int | None) -> QuerySet[
     return rows.select_related("owner").prefetch_related(
         Prefetch("locations", queryset=points, to_attr="newest_points"),
         Prefetch("assignments", queryset=OfficerAssignment.objects.select_related("unit").order_by("assigned_at", "id")),
+        "images",
     )

@@ -4,6 +4,7 @@ user, location_updates, officer_assignments, images) alongside ours."""
 from rest_framework import serializers
 
 from sos.apis import SOSOutput
+from sos.image_apis import SOSImageOutput
 from sos.models import SOS
 
 
@@ -31,11 +32,12 @@ class NaariKavachSOSOutput(SOSOutput):
     user = serializers.IntegerField(source="owner_id", allow_null=True)
     location_updates = serializers.SerializerMethodField()
     officer_assignments = NaariKavachAssignmentOutput(source="assignments", many=True)
+    images = SOSImageOutput(many=True)
 
     class Meta(SOSOutput.Meta):
         fields = SOSOutput.Meta.fields + (
             "status_flag", "acknowledged_flag", "unit_number_dispatched", "user", "location_updates",
-            "officer_assignments",
+            "officer_assignments", "images",
         )
 
     def get_status_flag(self, sos: SOS) -> int:

@@ -226,7 +226,7 @@ OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
 REALTIME_PRUNE_INTERVAL = env_float("REALTIME_PRUNE_INTERVAL", 600)
 # Browser origins other than our own pages that may call the API and the realtime server (for example a
 # NaariKavach web dashboard hosted elsewhere): "https://console.example.org,http://localhost:3000".
-# Empty by default. The realtime server also admits pages of its own host (the dashboard, on the API's port).
+# Empty by default. The realtime server also admits pages from ALLOWED_HOSTS (ours, on any port).
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
 # The NaariKavach-shaped SOS list (compat/): every open SOS, plus the closed ones of this window.
 COMPAT_CLOSED_WINDOW_HOURS = env_int("COMPAT_CLOSED_WINDOW_HOURS", 24)

@@ -122,7 +122,7 @@ async def test_the_police_apps_unit_room_gets_sos_points_with_sos_id_its_own_pos
 
 @pytest.mark.parametrize(("origin", "accepted"), [
     ("http://localhost:3000", True),  # in CORS_ALLOWED_ORIGINS
-    ("http://127.0.0.1:8000", True),  # a page of the server's own host: our dashboard, served by the API
+    ("http://127.0.0.1:8000", True),  # a host the API serves (ALLOWED_HOSTS): our own dashboard
     ("https://evil.example", False),
 ])
 async def test_browsers_connect_only_from_allowed_origins(realtime, tokens, origin, accepted):

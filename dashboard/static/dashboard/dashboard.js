@@ -156,7 +156,7 @@ async function renderDetail() {
   }
   try {
     const content = selected.kind === "sos"
-      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { units: [...state.units.values()], act, close: () => select(null) })
+      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) })
       : incidentDetail(await api.get(`/api/incidents/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) });
     // Another row may have been selected while this one loaded.
     if (state.selected !== selected) return;
