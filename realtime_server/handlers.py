@@ -10,17 +10,21 @@ import asyncio
 import socketio
 
 from realtime_server import compat, joins
+from realtime_server.capacity import Capacity
 from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
 from realtime_server.db import run_db
 from realtime_server.hub import Hub, JoinPlan
 from realtime_server.joins import JoinRefused
 
 
-def register(sio: socketio.AsyncServer, hub: Hub) -> None:
+def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
     greetings: set[asyncio.Task] = set()
 
     @sio.event
     async def connect(sid, environ, auth=None):
+        if not capacity.admit(len(hub.clients)):
+            raise socketio.exceptions.ConnectionRefusedError(
+                "The realtime server is at capacity; try again shortly (or another server).")
         try:
             actor = await run_db(authenticate, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))

@@ -110,6 +110,7 @@ async def test_the_police_apps_unit_room_gets_sos_points_with_sos_id_its_own_pos
     await police_app.join("join_officer_room", {"unit_number": "UNIT-A"})
     await api.add_location(sos["sos_id"], 12.99, sos_token=sos["access_token"])
     await police_app.emit("officer_location_update", {"unit_id": "UNIT-A", "latitude": 12.5, "longitude": 77.5})
+    await police_app.next("unit_location_update", kind="unit")  # recorded while the SOS is still open
     await api.resolve(sos["sos_id"], token=tokens["dispatcher"])
     resolved = await police_app.next("sos_resolved")
 
