@@ -25,7 +25,7 @@ class UnitLocationInline(admin.TabularInline):
 
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
-    list_display = ("unit_number", "name", "status", "last_seen_at", "last_latitude", "last_longitude")
-    list_filter = ("status",)
+    list_display = ("unit_number", "name", "status", "is_adhoc", "last_seen_at", "last_latitude", "last_longitude")
+    list_filter = ("status", "is_adhoc")
     search_fields = ("unit_number", "name")
     inlines = [UnitLocationInline]

@@ -24,6 +24,8 @@ class Unit(models.Model):
     last_longitude = models.FloatField(null=True, blank=True)
     last_accuracy_m = models.FloatField(null=True, blank=True)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Created by a dispatcher's assignment to a unit number nobody had registered (see sos_assign).
+    is_adhoc = models.BooleanField("ad hoc", default=False, help_text="Created by an assignment; complete or merge it.")
 
     class Meta:
         ordering = ["unit_number"]

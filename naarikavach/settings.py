@@ -28,8 +28,10 @@ INSTALLED_APPS = [
     "djoser",
     "django_filters",
     "drf_spectacular",
+    "corsheaders",
     "naarikavach",
     "accounts",
+    "compat",
     "sos",
     "incidents",
     "realtime",
@@ -43,6 +45,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves the dashboard's own static files in production too (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that may answer: a preflight is answered here, never refused for lack of a token.
+    "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -224,7 +228,17 @@ OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
 EVENT_SCHEMA_STRICT = env_bool("EVENT_SCHEMA_STRICT", False)
 # How often the realtime server deletes outbox events older than the retention (0: never; see prune_outbox).
 REALTIME_PRUNE_INTERVAL = env_float("REALTIME_PRUNE_INTERVAL", 600)
-REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")
+# Browser origins other than our own pages that may call the API and the realtime server (for example a
+# NaariKavach web dashboard hosted elsewhere): "https://console.example.org,http://localhost:3000".
+# Empty by default. The realtime server also admits pages from ALLOWED_HOSTS (ours, on any port).
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
+# The NaariKavach-shaped SOS list (compat/): every open SOS, plus the closed ones of this window.
+COMPAT_CLOSED_WINDOW_HOURS = env_int("COMPAT_CLOSED_WINDOW_HOURS", 24)
+COMPAT_CLOSED_LIMIT = env_int("COMPAT_CLOSED_LIMIT", 200)
+COMPAT_LIST_TRAIL_POINTS = 20  # newest points per SOS in the list; the detail has the whole trail
+CORS_ALLOW_HEADERS = (
+    "accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with", "x-sos-token",
+)
 
 # Web pages (dashboard/): where browsers reach the realtime server (empty: same host, REALTIME_PORT)
 # and the map tiles (empty: no tile layer, for closed networks; markers and lists still work).

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.apis import ThrottledTokenCreateView, ThrottledUserViewSet
 from common.api.exceptions import json_not_found, json_server_error
+from compat import urls as compat_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,6 +18,9 @@ urlpatterns = [
     path("api/", include("sos.urls")),
     path("api/", include("incidents.urls")),
     path("api/", include("console.urls")),
+    # The seeds' clients (docs/compatibility.md): ResQ's AI routes, and the NaariKavach apps' base URL.
+    path("api/", include(compat_urls.ai_aliases)),
+    path("naarikavach/", include(compat_urls.naarikavach_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("dashboard.urls")),

@@ -35,7 +35,6 @@ class EventType:
 
 _POINT = {"latitude": NUMBER, "longitude": NUMBER, "accuracy_m": OPTIONAL_NUMBER, "timestamp": str}
 _SOS_POINT = {"sos_id": int, "room_id": str, **_POINT}
-_TRACKED = {"kind": str, "unit_number": OPTIONAL_STR, "sos_id": (int, NoneType), **_POINT}
 _INCIDENT = {
     "incident_id": str, "kind": str, "status": str, "priority": str, "description": str, "beacon": dict,
     "first_signal_at": str, "last_signal_at": str, "signal_count": int, "assigned_to": OPTIONAL_STR,
@@ -55,21 +54,31 @@ EVENTS: dict[str, EventType] = {
     ),
     "unit_location_update": EventType(
         rooms="the unit room",
-        fields={"sos_id": (int, NoneType), **_POINT},
-        optional={"room_id": str, "kind": str, "unit_number": str},
-        doc="a point of an SOS the unit is assigned to (with `room_id`), or the unit's own position "
-            "(with `kind: \"unit\"` and `unit_number`)",
+        fields=_POINT,
+        optional={"sos_id": int, "room_id": str, "kind": str, "unit_number": str, "assigned_sos_id": (int, NoneType)},
+        doc="a point of an SOS the unit is assigned to (`sos_id`, `room_id`), or the unit's own position "
+            "(`kind: \"unit\"`, `unit_number`, `assigned_sos_id`; never `sos_id`)",
     ),
     "location_tracking_update": EventType(
-        rooms="`location_tracking_channel`", fields=_TRACKED,
-        doc="every SOS point (`kind: \"sos\"`) and unit position (`kind: \"unit\"`)",
+        rooms="`location_tracking_channel`", fields={"kind": str, "unit_number": OPTIONAL_STR, **_POINT},
+        optional={"sos_id": int, "assigned_sos_id": (int, NoneType)},
+        doc="every SOS point (`kind: \"sos\"`, `sos_id`) and unit position (`kind: \"unit\"`, `assigned_sos_id`)",
+    ),
+    "unit_loc": EventType(
+        rooms="`officer_tracking_channel`",
+        fields={"unit_id": str, "latitude": NUMBER, "longitude": NUMBER, "timestamp": str},
+        doc="a unit's position as the NaariKavach dashboard reads it (`unit_id` is the unit number)",
     ),
     "sos_updated": EventType(
         rooms="`sos_channel`, the SOS room, its units",
         fields={"sos_id": int, "room_id": str, "status": str, "action": str, "by": str, "timestamp": str},
-        optional={"officer_name": str, "unit_number": str, "note": str},
+        optional={"officer_name": str, "unit_number": str, "note": str, "images": int},
         doc="`action`: `acknowledged`, `assigned` (with `officer_name`, `unit_number`), `resolved`, `cancelled` "
-            "(with `note` when given)",
+            "(with `note` when given), `images_added` (with `images`, how many)",
+    ),
+    "sos_resolved": EventType(
+        rooms="as `sos_updated`", fields={"sos_id": int, "room_id": str},
+        doc="right after the `sos_updated` of a resolve (the NaariKavach police app's event)",
     ),
     "incident_created": EventType(
         rooms="`incidents_channel`", fields=_INCIDENT, doc="a camera or beacon report opened an incident",

@@ -3,6 +3,8 @@
 SOS_CHANNEL = "sos_channel"
 LOCATION_TRACKING_CHANNEL = "location_tracking_channel"
 INCIDENTS_CHANNEL = "incidents_channel"
+# Unit positions as `unit_loc`, for clients of the NaariKavach contract ("Track All Units").
+OFFICER_TRACKING_CHANNEL = "officer_tracking_channel"
 
 
 def sos_room(room_id) -> str:

@@ -5,12 +5,17 @@ import json
 import logging
 
 import socketio
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
+from socketio import packet as sio_packet
 from django.conf import settings
 from django.db import connection
 
 from realtime_server import handlers, wakeup
 from realtime_server.db import close_db_connections, run_db
+from realtime_server.capacity import Capacity, raise_open_files_limit
 from realtime_server.hub import Hub
+from realtime_server.origins import origin_allowed
 from realtime.services import outbox_prune
 
 logger = logging.getLogger(__name__)
@@ -21,21 +26,39 @@ class SocketIOTransport:
         self.sio = sio
 
     async def send(self, event: str, message: dict, to: list[str]) -> None:
-        # One emit to many sids encodes the packet once; each sid gets it once even if listed in several rooms.
-        await self.sio.emit(event, message, to=to)
+        """Encode the message once, then queue it for each client in turn.
+
+        `sio.emit(to=[...])` encodes once too, but creates one task per recipient and waits for them all:
+        at thousands of clients that is most of an event's cost. An Engine.IO client's outgoing queue is
+        unbounded, so queueing never waits; each client's own writer sends it.
+        """
+        encoded = sio_packet.Packet(sio_packet.EVENT, namespace="/", data=[event, message]).encode()
+        packets = [eio_packet.Packet(eio_packet.MESSAGE, part)
+                   for part in (encoded if isinstance(encoded, list) else [encoded])]
+        manager, eio = self.sio.manager, self.sio.eio
+        for sid in to:
+            eio_sid = manager.eio_sid_from_sid(sid, "/")
+            if eio_sid is None:
+                continue
+            for pkt in packets:
+                try:
+                    await eio.send_packet(eio_sid, pkt)
+                except eio_exceptions.SocketIsClosedError:
+                    break  # it left meanwhile; its disconnect handler removes it from the hub
 
 
 def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
     """Build the ASGI app; the hub starts with the ASGI lifespan (uvicorn runs it), not at import."""
-    origins = settings.REALTIME_CORS_ORIGINS
     sio = socketio.AsyncServer(
         async_mode="asgi",
-        cors_allowed_origins="*" if origins == ["*"] else origins,
+        cors_allowed_origins=origin_allowed,
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
         async_handlers=True,
     )
     hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL)
-    handlers.register(sio, hub)
+    soft, hard = raise_open_files_limit()
+    capacity = Capacity(limit=soft)
+    handlers.register(sio, hub, capacity)
     prune_every = settings.REALTIME_PRUNE_INTERVAL if prune_interval is None else prune_interval
     background: list[asyncio.Task] = []
     closers = []
@@ -52,6 +75,8 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         if prune_every > 0:
             background.append(asyncio.create_task(_prune_forever(prune_every), name="realtime-prune"))
         logger.info("Realtime server delivering from event %s (%s)", hub.cursor, connection.vendor)
+        logger.warning("Realtime capacity: %s clients (open-files limit %s, hard limit %s; %s kept for the "
+                       "database, logs and health checks)", capacity.clients, soft, hard, capacity.reserve)
 
     async def shutdown():
         for task in background:
@@ -61,7 +86,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
             close()
         await close_db_connections()
 
-    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub), on_startup=startup, on_shutdown=shutdown)
+    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity), on_startup=startup, on_shutdown=shutdown)
     app.hub, app.sio = hub, sio
     return app
 
@@ -77,14 +102,15 @@ async def _prune_forever(interval: float) -> None:
             logger.exception("Pruning the outbox failed")
 
 
-def _health_app(hub: Hub):
+def _health_app(hub: Hub, capacity: Capacity):
     """GET /healthz: the server is up and reading the outbox (for load balancers, tests and the benchmark)."""
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         found = scope["path"] == "/healthz"
-        body = json.dumps({"status": "ok", **hub.stats()} if found else {"detail": "Not found"}).encode()
+        body = json.dumps({"status": "ok", **hub.stats(), **capacity.stats()} if found
+                          else {"detail": "Not found"}).encode()
         await send({"type": "http.response.start", "status": 200 if found else 404,
                     "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body})

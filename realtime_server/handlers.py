@@ -1,27 +1,36 @@
-"""The Socket.IO events clients may send: connect (with `auth`), the joins of the NaariKavach contract, nothing else."""
+"""The Socket.IO events clients may send: connect (with `auth`), the joins, and the compatibility events.
+
+`join {rooms: [...], last_event_id?}` joins several rooms in one ordered stream; the single-room
+`join_*` events of the NaariKavach contract are joins of one room each. The other events the seeds'
+clients send (positions, SOS creation over the socket) are in `realtime_server/compat.py`.
+"""
 
 import asyncio
 
 import socketio
 
-from realtime_server import joins
-from realtime_server.joins import JoinRefused
+from realtime_server import compat, joins
+from realtime_server.capacity import Capacity
 from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
 from realtime_server.db import run_db
-from realtime_server.hub import Hub
+from realtime_server.hub import Hub, JoinPlan
+from realtime_server.joins import JoinRefused
 
 
-def register(sio: socketio.AsyncServer, hub: Hub) -> None:
+def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
     greetings: set[asyncio.Task] = set()
 
     @sio.event
     async def connect(sid, environ, auth=None):
+        if not capacity.admit(len(hub.clients)):
+            raise socketio.exceptions.ConnectionRefusedError(
+                "The realtime server is at capacity; try again shortly (or another server).")
         try:
             actor = await run_db(authenticate, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))
         except (AuthenticationFailed, ValueError) as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
-        hub.add_client(sid, actor, last_event_id)
+        hub.add_client(sid, actor, last_event_id, compat.credentials_from(auth, environ))
         # Sent once the connection is accepted: a message sent from inside this handler would reach
         # the client before the acceptance itself.
         task = asyncio.create_task(_greet(sid, actor.label))
@@ -40,45 +49,62 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         hub.remove_client(sid)
 
     @sio.event
-    async def join_sos_room(sid, data=None):
-        await _join(sid, data, lambda actor, payload: run_db(joins.sos_room_target, actor, payload),
-                    lambda target: f"Joined SOS room {target.reply['room_id']}")
+    async def join(sid, data=None):
+        """`join {rooms: [{type: ...}, ...], last_event_id?}`: one hold, one answer, one stream in id order."""
 
-    @sio.event
-    async def join_officer_room(sid, data=None):
-        await _join(sid, data, lambda actor, payload: run_db(joins.unit_room_target, actor, payload),
-                    lambda target: f"Joined unit room {target.reply['unit_number']}")
+        async def resolve(actor):
+            payload = _payload(data)
+            specs = payload.get("rooms")
+            if not isinstance(specs, list) or not specs:
+                raise JoinRefused("rooms must be a non-empty list of {type: ...} objects.")
+            if len(specs) > joins.MAX_ROOMS_PER_JOIN:
+                raise JoinRefused(f"At most {joins.MAX_ROOMS_PER_JOIN} rooms per join.")
+            allowed, refused = [], []
+            for spec in specs:
+                try:
+                    target = await run_db(joins.target_for, actor, spec)
+                except JoinRefused as exc:
+                    refused.append({**joins.describe(spec), "message": str(exc)})
+                    continue
+                if target.room not in {t.room for t, _ in allowed}:
+                    allowed.append((target, joins.joined_message(target)))
+            return JoinPlan(rooms=allowed, refused=refused, last_event_id=_resume_point(sid, payload), combined=True)
 
-    def _channel_handler(channel):
-        async def join_channel(sid, data=None):
-            async def allow(actor, payload):
-                return joins.channel_target(actor, channel)
+        await hub.join(sid, resolve)
 
-            await _join(sid, data, allow, lambda target: f"Joined {channel}")
+    def _single_join(kind: str):
+        async def join_one(sid, data=None):
+            async def resolve(actor):
+                payload = _payload(data)
+                target = await run_db(joins.target_for, actor, {**payload, "type": kind})
+                return JoinPlan(rooms=[(target, joins.joined_message(target))], last_event_id=_resume_point(sid, payload))
 
-        return join_channel
+            await hub.join(sid, resolve)
 
-    # join_sos_channel, join_location_tracking_channel, join_incidents_channel.
-    for channel in joins.CHANNELS:
-        sio.on(f"join_{channel}", _channel_handler(channel))
+        return join_one
+
+    # The NaariKavach contract's joins, one room each (join_officer_update is its "Track All Units").
+    for event, kind in joins.SINGLE_ROOM_JOINS.items():
+        sio.on(event, _single_join(kind))
+
+    compat.register(sio, hub)
 
     @sio.on("*")
     async def anything_else(event, sid, *args):
         # Only the platform's services publish events; a client sending one (new_sos, sos_updated...) changes nothing.
         await hub.send_control(sid, "error", {"message": f"Unknown event {event!r}: clients cannot send it."})
 
-    async def _join(sid, data, allow, describe):
-        async def resolve(actor):
-            if data is not None and not isinstance(data, dict):
-                raise JoinRefused("The join payload must be an object.")
-            payload = data or {}
-            try:
-                last_event_id = parse_last_event_id(payload.get("last_event_id"))
-            except ValueError as exc:
-                raise JoinRefused(str(exc)) from None
-            target = await allow(actor, payload)
-            if last_event_id is None:
-                last_event_id = hub.clients[sid].auth_last_event_id
-            return target, last_event_id, describe(target)
+    def _payload(data) -> dict:
+        if data is not None and not isinstance(data, dict):
+            raise JoinRefused("The join payload must be an object.")
+        return data or {}
 
-        await hub.join(sid, resolve)
+    def _resume_point(sid, payload) -> int | None:
+        try:
+            last_event_id = parse_last_event_id(payload.get("last_event_id"))
+        except ValueError as exc:
+            raise JoinRefused(str(exc)) from None
+        if last_event_id is None:
+            client = hub.clients.get(sid)
+            last_event_id = client.auth_last_event_id if client is not None else None
+        return last_event_id

@@ -11,9 +11,13 @@ cursor (for an SOS room: at the snapshot its trail was read in).
 The race between a replay query and the live loop is closed by *holding* the client: from the moment
 its first join begins until its last queued join completes, the loop does not send to the client but
 buffers every event for it. The replayed rows and the buffer are then merged, deduplicated by id and
-sent in id order. Joins sent together right after connecting (the documented pattern) are one hold,
-so the client sees one stream in increasing id order, in which the highest `event_id` seen is always
-a safe point to resume from.
+sent in id order.
+
+One join may name several rooms (the `join {rooms: [...]}` message): they are joined in one hold, so
+the client sees one stream in increasing id order, in which the highest `event_id` seen is always a
+safe point to resume from. Single-room joins sent one after another are separate messages, each run
+as its own task: whether the second arrives before the first has ended its hold is a matter of timing,
+so a client that needs several rooms in one ordered stream must ask for them in one message.
 """
 
 import asyncio
@@ -21,7 +25,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from realtime import selectors
 from realtime_server.joins import JoinRefused, JoinTarget
@@ -33,8 +37,16 @@ from realtime_server.db import run_db
 logger = logging.getLogger(__name__)
 
 
-# What a join's permission check answers: the target, the resume point to replay from, the room_joined message.
-AllowedJoin = tuple[JoinTarget, int | None, str]
+@dataclass(frozen=True)
+class JoinPlan:
+    """What a join's permission checks allowed: the rooms (each with its `room_joined` message), what they
+    refused (answered, never joined), and the resume point to replay from."""
+
+    rooms: list[tuple[JoinTarget, str]]
+    refused: list[dict] = field(default_factory=list)
+    last_event_id: int | None = None
+    # True for the multi-room `join` message: one `rooms_joined` answer instead of room_joined/error per room.
+    combined: bool = False
 
 
 class Transport(Protocol):
@@ -50,7 +62,7 @@ class Hold:
     floor: int  # no resume point may be above this while the hold lasts (see Client.resume_point)
     pending: dict[int, StoredEvent] = field(default_factory=dict)  # replayed and buffered events, by id
     trails: list[StoredEvent] = field(default_factory=list)
-    resyncs: list[dict] = field(default_factory=list)
+    resync: dict | None = None  # one resync_required per hold, however many of its rooms could not replay
 
     def sent_before(self, event: StoredEvent) -> bool:
         return event.id <= self.pos and any(event.id > self.rooms[r] for r in event.rooms if r in self.rooms)
@@ -61,11 +73,13 @@ class Client:
     sid: str
     actor: Actor
     auth_last_event_id: int | None = None
+    credentials: Any = None  # realtime_server.compat.SocketCredentials: signs the REST calls it makes through us
     rooms: dict[str, int] = field(default_factory=dict)  # joined room -> start: owed its events with id > start
     joining: set[str] = field(default_factory=set)  # rooms whose join is in progress
     pos: int = 0  # the highest event id sent to this client
     queued_joins: int = 0
     hold: Hold | None = None
+    resynced_from: set[int] = field(default_factory=set)  # resume points already answered with resync_required
     join_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     connected: bool = True
 
@@ -178,8 +192,8 @@ class Hub:
 
     # Clients ---------------------------------------------------------------------------------------
 
-    def add_client(self, sid: str, actor: Actor, last_event_id: int | None) -> Client:
-        client = Client(sid=sid, actor=actor, auth_last_event_id=last_event_id)
+    def add_client(self, sid: str, actor: Actor, last_event_id: int | None, credentials: Any = None) -> Client:
+        client = Client(sid=sid, actor=actor, auth_last_event_id=last_event_id, credentials=credentials)
         self.clients[sid] = client
         return client
 
@@ -204,32 +218,55 @@ class Hub:
 
     # Joins -----------------------------------------------------------------------------------------
 
-    async def join(self, sid: str, resolve: Callable[[Actor], Awaitable[AllowedJoin]]) -> None:
-        """Join what `resolve` allows (target, resume point, message), replaying or sending the SOS trail first.
+    async def join(self, sid: str, resolve: Callable[[Actor], Awaitable[JoinPlan]]) -> None:
+        """Join the rooms `resolve` allows, in one hold: replay or trail first, then one stream in id order.
 
-        `resolve` checks the join against the client's actor and raises JoinRefused (answered `error`).
+        `resolve` checks the join against the client's actor: it lists the rooms allowed and refused, or
+        raises JoinRefused when the whole message is unusable (answered `error`).
         """
         client = self.clients.get(sid)
         if client is None:
             return
-        # Counted before anything is awaited (the permission check included), so that of several joins sent
-        # together, the first to finish knows that others follow it and does not end the hold.
+        # Counted before anything is awaited (the permission check included), so that of several joins
+        # running at once, the first to finish knows that others follow it and does not end the hold.
         client.queued_joins += 1
         try:
             try:
-                target, last_event_id, message = await resolve(client.actor)
+                plan = await resolve(client.actor)
             except JoinRefused as exc:
                 await self.send_control(sid, "error", {"message": str(exc)})
                 return
             async with client.join_lock:
-                await self._join(client, target, last_event_id, message)
+                await self._join_rooms(client, plan)
         finally:
             async with self.lock:
                 client.queued_joins -= 1
                 if client.queued_joins == 0 and client.hold is not None and client.connected:
                     await self._flush(client)
 
-    async def _join(self, client: Client, target: JoinTarget, last_event_id: int | None, message: str) -> None:
+    async def _join_rooms(self, client: Client, plan: JoinPlan) -> None:
+        joined, refused = [], list(plan.refused)
+        for target, message in plan.rooms:
+            failure = await self._join_room(client, target, plan.last_event_id)
+            if failure is None:
+                joined.append({**target.reply, "message": message})
+            else:
+                refused.append({**target.reply, "message": failure})
+        async with self.lock:
+            if not client.connected:
+                return
+            # The hold's floor: everything owed up to it was sent, whatever the rooms joined in it start from.
+            event_id = client.hold.floor if client.hold is not None else client.resume_point(self.cursor)
+            if plan.combined:
+                answers = [("rooms_joined", {"joined": joined, "refused": refused, "event_id": event_id})]
+            else:
+                answers = [("room_joined", {**reply, "event_id": event_id}) for reply in joined]
+                answers += [("error", {"message": r["message"], "event_id": event_id}) for r in refused]
+            for name, answer in answers:
+                await self.transport.send(name, answer, [client.sid])
+
+    async def _join_room(self, client: Client, target: JoinTarget, last_event_id: int | None) -> str | None:
+        """Join one room inside the client's hold; returns why it failed, or None."""
         room = target.room
         async with self.lock:
             if client.hold is None:
@@ -238,7 +275,7 @@ class Hub:
                     floor = min(floor, client.auth_last_event_id)
                 client.hold = Hold(rooms=dict(client.rooms), pos=client.pos, floor=floor)
             snapshot = self.cursor
-            rejoin = room in client.rooms
+            rejoin = room in client.rooms or room in client.joining
             if not rejoin:
                 if last_event_id is not None:
                     client.hold.floor = min(client.hold.floor, last_event_id)
@@ -252,11 +289,10 @@ class Hub:
             logger.exception("Join of %s failed", room)
             async with self.lock:
                 self._abandon(client, room)
-            await self.send_control(client.sid, "error", {"message": f"Could not join {room} now; try again."})
-            return
+            return f"Could not join {room} now; try again."
         async with self.lock:
             if not client.connected:
-                return
+                return None
             if not rejoin:
                 client.joining.discard(room)
                 client.rooms[room] = start
@@ -265,10 +301,11 @@ class Hub:
                     client.hold.pending[event.id] = event
                 if trail is not None:
                     client.hold.trails.append(trail)
-            if resync is not None:
-                client.hold.resyncs.append(resync)
-            reply = {**target.reply, "message": message, "event_id": client.hold.floor}
-            await self.transport.send("room_joined", reply, [client.sid])
+            if resync is not None and last_event_id not in client.resynced_from:
+                # Once per resume point: every room of a resume that cannot be replayed says the same thing.
+                client.resynced_from.add(last_event_id)
+                client.hold.resync = client.hold.resync or resync
+        return None
 
     def _abandon(self, client: Client, room: str) -> None:
         client.joining.discard(room)
@@ -304,8 +341,9 @@ class Hub:
             id=trail.as_of_event_id,
             name="location_history",
             rooms=frozenset({target.room}),
-            message={"sos_id": trail.sos_id, "room_id": trail.room_id, "locations": trail.points,
-                     "event_id": trail.as_of_event_id},
+            # No top-level sos_id: clients of the NaariKavach contract treat a location_history carrying one
+            # as a single live point. The trail is the `updates` list, as that contract named it.
+            message={"room_id": trail.room_id, "updates": trail.points, "event_id": trail.as_of_event_id},
         )
         return trail.as_of_event_id, [], trail_event, resync
 
@@ -335,8 +373,8 @@ class Hub:
             client.pos = max(client.pos, event.id)
         # After the flush, so that its event_id is a point the client has everything up to: a client that
         # refetches over REST replaces its resume point with it (its old one is stale, or from elsewhere).
-        for resync in hold.resyncs:
-            await self.transport.send("resync_required", {**resync, "event_id": self.cursor}, [client.sid])
+        if hold.resync is not None:
+            await self.transport.send("resync_required", {**hold.resync, "event_id": self.cursor}, [client.sid])
 
     # Introspection ---------------------------------------------------------------------------------
 

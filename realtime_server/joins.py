@@ -24,13 +24,55 @@ CHANNELS = {
     "sos_channel": rooms.SOS_CHANNEL,
     "location_tracking_channel": rooms.LOCATION_TRACKING_CHANNEL,
     "incidents_channel": rooms.INCIDENTS_CHANNEL,
+    "officer_tracking_channel": rooms.OFFICER_TRACKING_CHANNEL,
 }
+
+# The single-room join events and the room type each one joins.
+SINGLE_ROOM_JOINS = {
+    "join_sos_room": "sos",
+    "join_officer_room": "unit",
+    "join_sos_channel": "sos_channel",
+    "join_location_tracking_channel": "location_tracking_channel",
+    "join_incidents_channel": "incidents_channel",
+    "join_officer_update": "officer_tracking_channel",
+}
+
+MAX_ROOMS_PER_JOIN = 20
+
+
+def target_for(actor: Actor, spec) -> JoinTarget:
+    """The room one `{type: ...}` entry of a join names, if `actor` may join it."""
+    if not isinstance(spec, dict):
+        raise JoinRefused("Each room must be an object with a type.")
+    kind = spec.get("type")
+    if kind == "sos":
+        return sos_room_target(actor, spec)
+    if kind == "unit":
+        return unit_room_target(actor, spec)
+    if kind in CHANNELS:
+        return channel_target(actor, kind)
+    raise JoinRefused(f"Unknown room type {kind!r}; use sos, unit or one of {', '.join(CHANNELS)}.")
+
+
+def describe(spec) -> dict:
+    """The fields that name a room in a join's answer (what the client asked for, as it asked)."""
+    if not isinstance(spec, dict):
+        return {"type": None}
+    return {key: spec[key] for key in ("type", "room_id", "unit_number") if key in spec and spec[key] is not None}
+
+
+def joined_message(target: JoinTarget) -> str:
+    if "room_id" in target.reply:
+        return f"Joined SOS room {target.reply['room_id']}"
+    if "unit_number" in target.reply:
+        return f"Joined unit room {target.reply['unit_number']}"
+    return f"Joined {target.reply['channel']}"
 
 
 def channel_target(actor: Actor, channel: str) -> JoinTarget:
     if not actor.is_responder:
         raise JoinRefused(f"Only officers and dispatchers may join {channel}.")
-    return JoinTarget(room=CHANNELS[channel], reply={"channel": CHANNELS[channel]})
+    return JoinTarget(room=CHANNELS[channel], reply={"type": channel, "channel": CHANNELS[channel]})
 
 
 def unit_room_target(actor: Actor, data: dict) -> JoinTarget:
@@ -44,7 +86,7 @@ def unit_room_target(actor: Actor, data: dict) -> JoinTarget:
         raise JoinRefused("Officers may only join their own unit's room.")
     if not Unit.objects.filter(unit_number=unit_number).exists():
         raise JoinRefused(f"Unknown unit {unit_number!r}.")
-    return JoinTarget(room=rooms.unit_room(unit_number), reply={"unit_number": unit_number})
+    return JoinTarget(room=rooms.unit_room(unit_number), reply={"type": "unit", "unit_number": unit_number})
 
 
 def sos_room_target(actor: Actor, data: dict) -> JoinTarget:
@@ -60,4 +102,4 @@ def sos_room_target(actor: Actor, data: dict) -> JoinTarget:
         raise JoinRefused("You may only join the room of your own SOS.")
     if sos is None:
         raise JoinRefused("Unknown SOS room.")
-    return JoinTarget(room=rooms.sos_room(room_id), reply={"room_id": room_id}, sos_id=sos["id"])
+    return JoinTarget(room=rooms.sos_room(room_id), reply={"type": "sos", "room_id": room_id}, sos_id=sos["id"])

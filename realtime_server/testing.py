@@ -3,6 +3,7 @@
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -39,7 +40,8 @@ def database_env() -> dict:
 class RealtimeServer:
     """`run_socketio.sh` in a child process; start, kill and restart it like an operator (or a crash) would."""
 
-    def __init__(self, *, poll_interval: float = 30.0, prune_interval: float = 0, extra_env: dict | None = None):
+    def __init__(self, *, poll_interval: float = 30.0, prune_interval: float = 0, extra_env: dict | None = None,
+                 open_files_limit: int | None = None):
         self.port = free_port()
         self.nudge_addr = f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}"
         self.env = {
@@ -51,6 +53,7 @@ class RealtimeServer:
             "LOG_LEVEL": "WARNING",
             **(extra_env or {}),
         }
+        self.open_files_limit = open_files_limit  # soft and hard, as a small machine or container would set it
         self.process: subprocess.Popen | None = None
         self.log_path = Path(tempfile.gettempdir()) / f"naarikavach-realtime-{os.getpid()}-{self.port}.log"
 
@@ -63,6 +66,7 @@ class RealtimeServer:
         self.process = subprocess.Popen(
             [str(REPO / "run_socketio.sh"), "--port", str(self.port), "--log-level", "warning"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=self._limit_open_files if self.open_files_limit else None,
         )
         log.close()
         deadline = time.monotonic() + timeout
@@ -77,6 +81,9 @@ class RealtimeServer:
         tail = self.log_tail()
         self.stop()
         raise RuntimeError(f"realtime server did not start in {timeout}s: {tail}")
+
+    def _limit_open_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files_limit, self.open_files_limit))
 
     def health(self) -> dict:
         with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
@@ -171,7 +178,7 @@ class RecordingClient:
 
     def outbox_events(self) -> list[tuple[str, dict]]:
         """Events from the outbox (not control answers), in arrival order."""
-        control = {"connection_established", "room_joined", "error", "resync_required"}
+        control = {"connection_established", "room_joined", "rooms_joined", "error", "resync_required"}
         return [(e, d) for e, d in self.events if e not in control]
 
     async def settle(self, seconds: float = 0.5) -> None:

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from common.admin import AUDIT_FIELDS, ReadOnlyAdmin, ReadOnlyInline, service_action
 from sos import services
-from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry, SOSImage
 
 
 class LocationInline(ReadOnlyInline):
@@ -15,6 +15,15 @@ class LocationInline(ReadOnlyInline):
 class AssignmentInline(ReadOnlyInline):
     model = OfficerAssignment
     fields = ("officer_name", "unit", "assigned_by", "assigned_at")
+
+
+class ImageInline(ReadOnlyInline):
+    model = SOSImage
+    fields = ("file_name", "content_type", "size_bytes", "width", "height", "sha256", "description", "uploaded_at")
+
+    @admin.display(description="File")
+    def file_name(self, photo):
+        return photo.image.name  # no link: photos are opened through the API, which checks who asks
 
 
 class AuditInline(ReadOnlyInline):
@@ -28,7 +37,7 @@ class SOSAdmin(ReadOnlyAdmin):
     list_filter = ("status", "sos_type", "created_at")
     search_fields = ("name", "phone", "room_id", "owner__username")
     date_hierarchy = "created_at"
-    inlines = [AssignmentInline, AuditInline, LocationInline]
+    inlines = [AssignmentInline, AuditInline, ImageInline, LocationInline]
     actions = [
         service_action("Acknowledge", lambda sos, actor: services.sos_acknowledge(sos_id=sos.pk, actor=actor)),
         service_action("Resolve", lambda sos, actor: services.sos_resolve(

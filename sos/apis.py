@@ -16,6 +16,7 @@ from common.errors import NotFound
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
 from sos import selectors, services
 from sos.filters import SOSFilter
+from sos.image_apis import SOSImageOutput
 from sos.models import SOS, OfficerAssignment
 from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
 
@@ -64,9 +65,10 @@ class SOSDetailOutput(SOSOutput):
     locations = LocationOutput(many=True)
     assignments = AssignmentOutput(many=True)
     audit_trail = AuditEntryOutput(many=True)
+    images = SOSImageOutput(many=True)  # the citizen's photos (download URLs need the same credentials)
 
     class Meta(SOSOutput.Meta):
-        fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail")
+        fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail", "images")
 
 
 # Writes -----------------------------------------------------------------------------------------
@@ -255,7 +257,7 @@ class SOSDetailApi(APIView):
         if sos is None:
             raise NotFound("SOS not found")
         require_owner_or_responder(actor_from_request(request), sos)
-        return Response(SOSDetailOutput(sos).data)
+        return Response(SOSDetailOutput(sos, context={"request": request}).data)
 
 
 class UnitOutput(serializers.ModelSerializer):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from common.audit import AuditEntry
 from common.tokens import hash_secret
+from incidents.storage import EXTENSION_BY_CONTENT_TYPE, evidence_storage
 
 
 class SOS(models.Model):
@@ -92,6 +93,38 @@ class OfficerAssignment(models.Model):
 
     class Meta:
         ordering = ["assigned_at", "id"]
+
+
+def sos_image_upload_to(instance, filename: str) -> str:
+    """sos/YYYY/MM/DD/<uuid>.<ext>: unguessable, and nothing of the citizen's file name."""
+    return f"sos/{timezone.now():%Y/%m/%d}/{uuid.uuid4()}.{EXTENSION_BY_CONTENT_TYPE[instance.content_type]}"
+
+
+class SOSImage(models.Model):
+    """A photo the person who raised an SOS attached to it: private, like incident evidence."""
+
+    sos_request = models.ForeignKey(SOS, on_delete=models.CASCADE, related_name="images")
+    image = models.FileField(upload_to=sos_image_upload_to, storage=evidence_storage, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    class Meta:
+        verbose_name = "SOS photo"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.image.name
+
+    @property
+    def extension(self) -> str:
+        return self.image.name.rsplit(".", 1)[-1]
 
 
 class SOSAuditEntry(AuditEntry):

@@ -6,6 +6,7 @@ publishes its realtime events through `realtime.events` (`publish`, `publish_man
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -209,10 +210,7 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
     sos = _lock_open_sos(sos_id, actor=actor)
     if not officer_name.strip():
         raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
-    try:
-        unit = Unit.objects.select_for_update().get(unit_number=unit_number)
-    except Unit.DoesNotExist:
-        raise InvalidInput("Unknown unit.", fields={"unit_number": [f"No unit {unit_number!r}."]}) from None
+    unit = _unit_for_assignment(unit_number.strip(), actor=actor)
     from_status = sos.status
     assignment = OfficerAssignment.objects.create(
         sos_request=sos, officer_name=officer_name.strip(), unit=unit, assigned_by=actor.db_user
@@ -225,6 +223,25 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
     _audit(sos, action="assigned", actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action="assigned", actor=actor, extra=details)
     return assignment
+
+
+def _unit_for_assignment(unit_number: str, *, actor: Actor) -> Unit:
+    """The unit named, locked; a dispatcher naming one we do not know creates it, flagged ad hoc."""
+    try:
+        return Unit.objects.select_for_update().get(unit_number=unit_number)
+    except Unit.DoesNotExist:
+        pass
+    if actor.is_officer:
+        raise InvalidInput("Unknown unit.", fields={"unit_number": [f"No unit {unit_number!r}."]})
+    # Dispatchers of the NaariKavach dashboard type free-text unit numbers (UNIT001, Unit-123): a genuine
+    # dispatch is never refused for it. The unit is flagged for an admin to complete or merge.
+    unit = Unit(unit_number=unit_number, name="Ad hoc (created by an assignment)", is_adhoc=True)
+    try:
+        unit.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        raise InvalidInput("Invalid unit number.", fields={"unit_number": exc.message_dict.get("unit_number", [])})
+    unit.save()
+    return Unit.objects.select_for_update().get(pk=unit.pk)
 
 
 def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") -> SOS:
@@ -241,6 +258,11 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
     details = {"note": note} if note else {}
     _audit(sos, action=action, actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action=action, actor=actor, extra=details)
+    if status == SOS.Status.RESOLVED:
+        # The NaariKavach police app drops a resolved SOS from its map on `sos_resolved`.
+        units = [rooms.unit_room(number) for number in _assigned_unit_numbers(sos)]
+        publish(event="sos_resolved", rooms=[rooms.SOS_CHANNEL, rooms.sos_room(sos.room_id), *units],
+                payload={"sos_id": sos.pk, "room_id": str(sos.room_id)})
     return sos
 
 
@@ -264,7 +286,8 @@ def unit_location_update(
     *, unit_number: str, latitude: float, longitude: float, actor: Actor,
     accuracy_m: float | None = None, recorded_at: datetime | None = None,
 ) -> UnitLocation:
-    """Record a unit's position (an officer of that unit) and stream it to its room and the tracking channel."""
+    """Record a unit's position (an officer of that unit, or a dispatcher) and stream it to its room and the
+    tracking channels."""
     validate_position(latitude, longitude, accuracy_m)
     now = timezone.now()
     recorded_at = recorded_at or now
@@ -272,8 +295,8 @@ def unit_location_update(
         unit = Unit.objects.select_for_update().get(unit_number=unit_number)
     except Unit.DoesNotExist:
         raise NotFound("Unit not found") from None
-    if not (actor.is_officer and actor.unit_id == unit.pk):
-        raise Forbidden("Only officers of this unit may report its position.")
+    if not (actor.is_responder and (not actor.is_officer or actor.unit_id == unit.pk)):
+        raise Forbidden("Only officers of this unit, or a dispatcher, may report its position.")
     location = UnitLocation.objects.create(
         unit=unit, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
         recorded_at=recorded_at, reported_by=actor.db_user,
@@ -289,12 +312,21 @@ def unit_location_update(
     payload = {
         "kind": "unit",
         "unit_number": unit.unit_number,
-        "sos_id": current,
+        # Not `sos_id`: this is the unit's position, and clients (the NaariKavach police app) read a
+        # `unit_location_update` with an `sos_id` as that SOS's position.
+        "assigned_sos_id": current,
         "latitude": latitude,
         "longitude": longitude,
         "accuracy_m": accuracy_m,
         "timestamp": recorded_at.isoformat(),
     }
-    publish(event="unit_location_update", rooms=[rooms.unit_room(unit.unit_number)], payload=payload)
-    publish(event="location_tracking_update", rooms=[rooms.LOCATION_TRACKING_CHANNEL], payload=payload)
+    publish_many([
+        Event(event="unit_location_update", rooms=[rooms.unit_room(unit.unit_number)], payload=payload),
+        Event(event="location_tracking_update", rooms=[rooms.LOCATION_TRACKING_CHANNEL], payload=payload),
+        # The NaariKavach dashboard's "Track All Units" (join_officer_update) listens for unit_loc.
+        Event(event="unit_loc", rooms=[rooms.OFFICER_TRACKING_CHANNEL], payload={
+            "unit_id": unit.unit_number, "latitude": latitude, "longitude": longitude,
+            "timestamp": recorded_at.isoformat(),
+        }),
+    ])
     return location

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sos import apis
+from sos import apis, image_apis
 
 urlpatterns = [
     path("create-sos/", apis.SOSCreateApi.as_view(), name="sos-create"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("sos/", apis.SOSViewSet.as_view({"get": "list"}), name="sos-list"),
     path("sos/<int:sos_id>/", apis.SOSDetailApi.as_view(), name="sos-detail"),
     path("sos/<int:sos_id>/acknowledge/", apis.AcknowledgeSOSApi.as_view(), name="sos-acknowledge"),
+    path("upload-sos-images/", image_apis.UploadSOSImagesApi.as_view(), name="sos-images-upload"),
+    path("get-sos-images/<int:sos_id>/", image_apis.GetSOSImagesApi.as_view(), name="sos-images"),
+    path("sos-images/<int:image_id>/download/", image_apis.SOSImageDownloadApi.as_view(), name="sos-image-download"),
     path("units/", apis.UnitViewSet.as_view({"get": "list"}), name="unit-list"),
     path("units/<str:unit_number>/location/", apis.UnitLocationApi.as_view(), name="unit-location"),
 ]

@@ -74,9 +74,8 @@ async def test_a_client_that_drops_gets_everything_it_missed_in_its_rooms_once_i
         await api.add_location(second["sos_id"], 13.2 + i / 10, sos_token=second["access_token"])
     await api.acknowledge(sos["sos_id"], token=tokens["dispatcher"])
     back = await connect({"token": tokens["dispatcher"], "last_event_id": last_seen})
-    # Both joins at once, as a client does on connect: the server answers with one stream in id order.
-    await back.emit("join_sos_channel", {})
-    await back.emit("join_location_tracking_channel", {})
+    # Both rooms in one join, as the guide says: the server answers with one stream in id order.
+    await back.emit("join", {"rooms": [{"type": "sos_channel"}, {"type": "location_tracking_channel"}]})
     await api.add_location(second["sos_id"], 14.0, sos_token=second["access_token"])
     await back.next("location_tracking_update", latitude=14.0)
     await back.settle(0.3)

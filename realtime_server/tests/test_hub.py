@@ -16,7 +16,7 @@ from realtime import rooms
 from realtime.models import OutboxEvent
 from realtime_server.joins import JoinRefused, JoinTarget
 from realtime_server.db import close_db_connections
-from realtime_server.hub import Hub
+from realtime_server.hub import Hub, JoinPlan
 from realtime.services import outbox_prune
 from realtime_server.testing import is_strictly_increasing
 from sos import services
@@ -41,18 +41,20 @@ class RecordingTransport:
             self.sent[sid].append((event, message))
 
     def events(self, sid, *names):
-        control = {"connection_established", "room_joined", "error", "resync_required"}
+        control = {"connection_established", "room_joined", "rooms_joined", "error", "resync_required"}
         return [(e, m) for e, m in self.sent[sid] if (e in names if names else e not in control)]
 
     def ids(self, sid, *names):
         return [m["event_id"] for _, m in self.events(sid, *names)]
 
 
-def given(target: JoinTarget, last_event_id: int | None):
-    """A join the permission check allowed, resuming from `last_event_id`."""
+def given(target: JoinTarget | list[JoinTarget], last_event_id: int | None):
+    """A join the permission checks allowed (one room, or several in one message), resuming from `last_event_id`."""
+    targets = target if isinstance(target, list) else [target]
 
     async def resolve(principal):
-        return target, last_event_id, "joined"
+        return JoinPlan(rooms=[(t, "joined") for t in targets], last_event_id=last_event_id,
+                        combined=isinstance(target, list))
 
     return resolve
 
@@ -199,7 +201,7 @@ async def test_a_join_with_a_slow_permission_check_still_joins_the_same_stream(h
 
     async def slow_check(principal):
         await asyncio.sleep(0.2)  # a database lookup, slower than the whole channel join beside it
-        return sos_room, seen, "joined"
+        return JoinPlan(rooms=[(sos_room, "joined")], last_event_id=seen)
 
     await asyncio.gather(hub.join("c1", slow_check), hub.join("c1", given(SOS_CHANNEL, seen)))
 
@@ -248,7 +250,7 @@ async def test_an_sos_room_join_sends_the_trail_then_each_new_point_once(hub):
     await hub.catch_up()
 
     history = [m for _, m in hub.transport.events("c1", "location_history")]
-    assert [p["latitude"] for p in history[0]["locations"]] == [12.97, 12.99, 13.01]
+    assert [p["latitude"] for p in history[0]["updates"]] == [12.97, 12.99, 13.01]
     assert [p["latitude"] for p in history[1:]] == [13.02]
     assert is_strictly_increasing(hub.transport.ids("c1"))
 
@@ -340,3 +342,63 @@ async def test_a_later_join_replays_only_what_other_rooms_have_not_delivered(hub
     await hub.join("c1", given(JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk), seen))
 
     assert [e for e, _ in hub.transport.events("c1")] == ["sos_updated", "location_history"]
+
+
+async def test_a_multi_room_join_is_one_stream_in_id_order_whatever_the_loop_delivers_between_its_rooms(hub):
+    sos = await raise_sos("first")
+    seen = await newest_id()
+    for i in range(3):
+        await add_point(sos, 12.9 + i / 100)  # to the tracking channel (and the SOS room)
+        await raise_sos(f"missed {i}")  # to sos_channel
+    await hub.catch_up()
+    hub.add_client("c1", DISPATCHER, seen)
+
+    async def meanwhile():
+        # After the first room's snapshot, before its replay is read: newer events in both rooms go live.
+        await add_point(sos, 13.5)
+        await raise_sos("during")
+        await hub.catch_up()
+
+    hub.between = meanwhile
+    await hub.join("c1", given([SOS_CHANNEL, TRACKING], seen))
+    await add_point(sos, 13.6)
+    await hub.catch_up()
+
+    expected = sorted(set(await ids_in(rooms.SOS_CHANNEL, seen))
+                      | set(await ids_in(rooms.LOCATION_TRACKING_CHANNEL, seen)))
+    assert hub.transport.ids("c1") == expected
+    (answer,) = [m for _, m in hub.transport.events("c1", "rooms_joined")]
+    assert [r["channel"] for r in answer["joined"]] == [rooms.SOS_CHANNEL, rooms.LOCATION_TRACKING_CHANNEL]
+    assert answer["refused"] == []
+
+
+async def test_single_room_joins_that_arrive_one_after_another_are_two_streams(hub):
+    """What the multi-room join is for: each single join ends its own hold, so a later room's replay of
+    older events arrives after newer ones (the highest event_id seen is then not a safe resume point)."""
+    sos = await raise_sos("first")
+    seen = await newest_id()
+    for i in range(2):
+        await add_point(sos, 12.9 + i / 100)
+        await raise_sos(f"missed {i}")
+    await hub.catch_up()
+    hub.add_client("c1", DISPATCHER, seen)
+
+    await hub.join("c1", given(SOS_CHANNEL, seen))
+    await hub.join("c1", given(TRACKING, seen))
+
+    assert not is_strictly_increasing(hub.transport.ids("c1"))
+
+
+async def test_a_resume_that_cannot_be_replayed_gets_one_resync_required_for_all_its_rooms(hub):
+    seen = await newest_id()
+    for i in range(3):
+        await raise_sos(f"old {i}")
+    await sync_to_async(outbox_prune)(retention_hours=0)
+    await hub.catch_up()
+    hub.add_client("c1", DISPATCHER, seen)
+    incidents = JoinTarget(room=rooms.INCIDENTS_CHANNEL, reply={"channel": rooms.INCIDENTS_CHANNEL})
+    await hub.join("c1", given([SOS_CHANNEL, TRACKING, incidents], seen))
+    # The same resume point again, in the single-room joins of the older contract.
+    await hub.join("c1", given(SOS_CHANNEL, seen))
+
+    assert len(hub.transport.events("c1", "resync_required")) == 1

@@ -99,7 +99,6 @@ def test_the_detail_shows_trail_assignments_and_audit_trail(dispatcher):
     raised = raise_sos()
     client = client_for(dispatcher)
     client.post(f"/api/sos/{raised.sos.pk}/acknowledge/")
-    client.post("/api/assign-officer/", {"sos_request": raised.sos.pk, "officer_name": "Rao", "unit_number": "UNIT-B"})
     from accounts.services import unit_get_or_create
 
     unit_get_or_create(unit_number="UNIT-B")
@@ -206,9 +205,9 @@ def test_a_location_for_an_unknown_sos_is_404(dispatcher):
     assert (response.status_code, response.json()["error"]) == (404, "SOS not found")
 
 
-def test_assigning_an_unknown_unit_is_a_400_on_that_field(dispatcher):
+def test_an_officer_assigning_an_unknown_unit_gets_a_400_on_that_field(officer_a):
     raised = raise_sos()
-    response = client_for(dispatcher).post("/api/assign-officer/", {"sos_request": raised.sos.pk, "officer_name": "Rao",
+    response = client_for(officer_a).post("/api/assign-officer/", {"sos_request": raised.sos.pk, "officer_name": "Rao",
                                                                    "unit_number": "GHOST-9"})
     assert response.status_code == 400
     assert set(response.json()["fields"]) == {"unit_number"}
@@ -281,3 +280,14 @@ def test_a_database_that_is_busy_answers_503_to_retry_and_keeps_nothing(anon):
     assert response.status_code == 503
     assert (response.json()["code"], response["Retry-After"]) == ("busy", "2")
     assert LocationUpdate.objects.count() == before
+
+
+def test_a_dispatcher_assigning_a_free_text_unit_gets_it_created_ad_hoc(dispatcher):
+    raised = raise_sos()
+    # What the NaariKavach dashboard sends (its Dashboard.jsx handleAssignOfficer body).
+    response = client_for(dispatcher).post("/api/assign-officer/", {"sos_request": raised.sos.pk, "officer_name": "Officer Smith",
+                                                                   "unit_number": "UNIT001"})
+    assert response.status_code == 201
+    assert response.json()["officer"]["unit_number"] == "UNIT001"
+    units = client_for(dispatcher).get("/api/units/").json()["results"]
+    assert [u["status"] for u in units if u["unit_number"] == "UNIT001"] == ["dispatched"]

@@ -72,7 +72,7 @@ MATRIX = {
     "list":            [401, 200, 401, 200, 200, 200, 200, 200],
     "detail":          [401, 403, 200, 200, 200, 200, 200, 200],
     "units":           [401, 403, 401, 403, 200, 200, 200, 200],
-    "unit_a_location": [401, 403, 401, 403, 201, 403, 403, 403],
+    "unit_a_location": [401, 403, 401, 403, 201, 403, 201, 201],
 }
 
 CASES = [(endpoint, persona, expected) for endpoint, row in MATRIX.items() for persona, expected in zip(PERSONAS, row)]

@@ -166,14 +166,15 @@ def test_an_invalid_position_is_refused_before_anything_is_written():
     assert (LocationUpdate.objects.count(), OutboxEvent.objects.count()) == before
 
 
-def test_assigning_to_an_unknown_unit_changes_nothing(dispatcher):
+def test_an_officer_assigning_to_an_unknown_unit_changes_nothing(officer_a):
     raised = raise_sos()
     with pytest.raises(InvalidInput):
         services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="NOPE",
-                            actor=Actor(user=dispatcher))
+                            actor=Actor(user=officer_a))
     raised.sos.refresh_from_db()
     assert raised.sos.status == SOS.Status.ACTIVE
     assert not events("sos_updated")
+    assert not Unit.objects.filter(unit_number="NOPE").exists()
 
 
 def test_an_unknown_sos_is_not_found(dispatcher):
@@ -190,5 +191,54 @@ def test_a_unit_position_goes_to_its_room_and_the_tracking_channel(officer_a):
     officer_a.unit.refresh_from_db()
     assert (officer_a.unit.last_latitude, officer_a.unit.last_longitude) == (12.95, 77.58)
     [tracking] = events("location_tracking_update")
-    assert (tracking.payload["kind"], tracking.payload["unit_number"], tracking.payload["sos_id"]) == (
+    assert (tracking.payload["kind"], tracking.payload["unit_number"], tracking.payload["assigned_sos_id"]) == (
         "unit", "UNIT-A", raised.sos.pk)
+    # Its own position never carries the SOS's id as if it were the SOS's point (the NaariKavach police
+    # app stores every unit_location_update under its sos_id).
+    [unit_update] = [e for e in events("unit_location_update") if e.payload.get("kind") == "unit"]
+    assert "sos_id" not in unit_update.payload
+    [unit_loc] = events("unit_loc")
+    assert unit_loc.rooms == ["officer_tracking_channel"]
+    assert (unit_loc.payload["unit_id"], unit_loc.payload["latitude"], unit_loc.payload["longitude"]) == (
+        "UNIT-A", 12.95, 77.58)
+
+
+def test_a_dispatcher_may_report_a_units_position_but_an_officer_of_another_unit_may_not(unit_a, officer_b, dispatcher):
+    services.unit_location_update(unit_number="UNIT-A", latitude=12.9, longitude=77.5, actor=Actor(user=dispatcher))
+    with pytest.raises(Forbidden):
+        services.unit_location_update(unit_number="UNIT-A", latitude=12.9, longitude=77.5, actor=Actor(user=officer_b))
+    assert Unit.objects.get(unit_number="UNIT-A").last_latitude == 12.9
+
+
+def test_resolving_publishes_sos_resolved_beside_sos_updated(dispatcher):
+    raised = raise_sos()
+    services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=Actor(user=dispatcher))
+    services.sos_resolve(sos_id=raised.sos.pk, actor=Actor(user=dispatcher))
+    [resolved] = events("sos_resolved")
+    assert resolved.payload == {"sos_id": raised.sos.pk, "room_id": str(raised.sos.room_id)}
+    assert set(resolved.rooms) == {SOS_CHANNEL, sos_room(raised.sos.room_id), unit_room("UNIT-A")}
+    assert resolved.pk == events("sos_updated")[-1].pk + 1
+
+
+def test_cancelling_publishes_no_sos_resolved():
+    raised = raise_sos()
+    services.sos_cancel(sos_id=raised.sos.pk, actor=Actor(sos_token_hash=hash_secret(raised.token)))
+    assert events("sos_resolved") == []
+
+
+@pytest.mark.parametrize("unit_number", ["UNIT001", "Unit-123"])  # what the NaariKavach dashboard and tests send
+def test_a_dispatcher_assigning_an_unknown_unit_creates_it_flagged_ad_hoc(unit_a, dispatcher, unit_number):
+    raised = raise_sos()
+    assignment = services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number=unit_number,
+                                     actor=Actor(user=dispatcher))
+    unit = Unit.objects.get(unit_number=unit_number)
+    assert (assignment.unit, unit.is_adhoc, unit.status) == (unit, True, Unit.Status.DISPATCHED)
+    assert not Unit.objects.get(unit_number="UNIT-A").is_adhoc
+
+
+def test_an_unknown_unit_number_that_is_not_a_unit_number_is_refused(dispatcher):
+    raised = raise_sos()
+    with pytest.raises(InvalidInput) as refused:
+        services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="unit 1; drop", actor=Actor(user=dispatcher))
+    assert "unit_number" in refused.value.fields
+    assert not Unit.objects.filter(unit_number__startswith="unit 1").exists()

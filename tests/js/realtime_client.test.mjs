@@ -60,13 +60,15 @@ async function main() {
   const remember = (message) => {
     if (Number.isInteger(message?.event_id)) lastEventId = Math.max(lastEventId ?? 0, message.event_id);
   };
-  for (const event of ["connection_established", "room_joined", "new_sos", "resync_required"]) {
+  for (const event of ["connection_established", "rooms_joined", "new_sos", "resync_required"]) {
     dashboard.on(event, remember);
   }
   dashboard.on("new_sos", (message) => newSos.push(message));
-  dashboard.on("connect", () => dashboard.emit("join_sos_channel", {}));
-  const joined = await next(dashboard, "room_joined");
-  assert.equal(joined.channel, "sos_channel");
+  // Every room in one join: one answer, then one stream in id order.
+  dashboard.on("connect", () => dashboard.emit("join", { rooms: [{ type: "sos_channel" }, { type: "incidents_channel" }] }));
+  const joined = await next(dashboard, "rooms_joined");
+  assert.deepEqual(joined.joined.map((room) => room.channel), ["sos_channel", "incidents_channel"]);
+  assert.deepEqual(joined.refused, []);
 
   const live = await raiseSos("js live");
   await until(() => newSos.some((m) => m.sos_id === live.sos_id), "the live new_sos");
@@ -101,8 +103,8 @@ async function main() {
   owner.emit("join_sos_room", { room_id: live.room_id });
   assert.equal((await next(owner, "room_joined")).room_id, live.room_id);
   const trail = await next(owner, "location_history");
-  assert.equal(trail.locations.length, 1);
-  results.trailPoints = trail.locations.length;
+  assert.equal(trail.sos_id, undefined);
+  results.trailPoints = trail.updates.length;
 }
 
 try {

@@ -5,7 +5,7 @@ import { beep, enableSound, soundBlocked } from "./alarm.js";
 import { ago, h } from "./dom.js";
 import { incidentDetail, sosDetail } from "./detail.js";
 import { createMapView } from "./map-view.js";
-import { connectRealtime } from "./realtime.js";
+import { connectRealtime, joinRooms } from "./realtime.js";
 
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const api = apiClient({ Authorization: `Token ${config.token}` });
@@ -157,7 +157,7 @@ async function renderDetail() {
   }
   try {
     const content = selected.kind === "sos"
-      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { units: [...state.units.values()], act, close: () => select(null) })
+      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) })
       : incidentDetail(await api.get(`/api/incidents/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) });
     // Another row may have been selected while this one loaded.
     if (state.selected !== selected) return;
@@ -346,8 +346,8 @@ $("alert-dismiss").addEventListener("click", () => {
 document.addEventListener("keydown", (e) => e.key === "Escape" && select(null));
 setInterval(renderLists, 30000); // keep the "raised 3m ago" texts honest
 
-const JOINS = ["join_sos_channel", "join_location_tracking_channel", "join_incidents_channel"];
-let joinsAwaited = 0;
+const ROOMS = [{ type: "sos_channel" }, { type: "location_tracking_channel" }, { type: "incidents_channel" }];
+let joinAwaited = false;
 let snapshotAfterJoins = false;
 
 const realtime = connectRealtime({
@@ -357,13 +357,13 @@ const realtime = connectRealtime({
     // Without a resume point the server starts us at "now": the REST snapshot is taken after the joins,
     // so no change can fall between the two. With one, the server replays what we missed instead.
     snapshotAfterJoins = resumeFrom === null;
-    joinsAwaited = JOINS.length;
-    for (const join of JOINS) socket.emit(join, {});
+    joinAwaited = true;
+    joinRooms(socket, ROOMS);
   },
   onEvent(event, data) {
-    if ((event === "room_joined" || event === "error") && joinsAwaited > 0) {
-      joinsAwaited -= 1;
-      if (joinsAwaited === 0 && snapshotAfterJoins) {
+    if ((event === "rooms_joined" || event === "error") && joinAwaited) {
+      joinAwaited = false;
+      if (snapshotAfterJoins) {
         snapshotAfterJoins = false;
         snapshot();
       }

@@ -64,7 +64,17 @@ function resolveForm(noteRequired, onResolve) {
   }, note, h("button", { type: "submit" }, "Resolve"));
 }
 
-export function sosDetail(sos, { units, act, close }) {
+function sosPhotos(sos, api) {
+  // Private files: fetched with the dashboard's token, shown from a blob URL.
+  return (sos.images || []).map((photo) => {
+    const img = h("img", { alt: photo.description || `Photo of SOS ${sos.id}`, "data-photo-id": String(photo.id) });
+    api.blobUrl(photo.image).then((src) => { img.src = src; }).catch(() => { img.alt = "Photo could not be loaded"; });
+    return h("figure", { style: "margin:0" }, img,
+      h("figcaption", { class: "muted small" }, `${photo.description ? `${photo.description} · ` : ""}${clock(photo.uploaded_at)}`));
+  });
+}
+
+export function sosDetail(sos, { api, units, act, close }) {
   const open = sos.is_open;
   const trail = [...sos.locations].sort((a, b) => new Date(b.recorded_at) - new Date(a.recorded_at));
   return h("div", { "data-sos-id": String(sos.id) },
@@ -82,6 +92,8 @@ export function sosDetail(sos, { units, act, close }) {
     open && resolveForm(false, (note) => act(`/api/resolve-sos/${sos.id}/`, { note })),
     ...section("Assignments", sos.assignments.map((a) =>
       h("li", { class: "assignment" }, `${a.officer_name} · unit ${a.unit_number} · ${clock(a.assigned_at)}`)), "No unit assigned yet."),
+    h("h4", {}, "Photos"),
+    (sos.images || []).length ? h("div", { class: "evidence" }, sosPhotos(sos, api)) : h("p", { class: "muted small" }, "No photos."),
     ...section("Trail", trail.slice(0, 20).map((p) =>
       h("li", {}, `${clock(p.recorded_at)} · ${p.latitude.toFixed(5)}, ${p.longitude.toFixed(5)}${p.accuracy_m ? ` ±${Math.round(p.accuracy_m)} m` : ""}`)),
     "No points."),

@@ -3,7 +3,7 @@
 import { io } from "socket.io-client";
 
 // Answers to this client rather than events from the outbox: their `event_id` is a resume point, not an event.
-const CONTROL = new Set(["connection_established", "room_joined", "error", "resync_required"]);
+const CONTROL = new Set(["connection_established", "room_joined", "rooms_joined", "error", "resync_required"]);
 
 export function realtimeUrl(config) {
   return config.url || `${location.protocol}//${location.hostname}:${config.port}`;
@@ -64,4 +64,11 @@ export function connectRealtime({ config, credentials, onConnect, onEvent, onSta
       return lastEventId;
     },
   };
+}
+
+// Join every room a page needs in one message, so the server sends one stream in id order, in which the
+// highest event_id seen is always a safe resume point. `rooms`: [{type: "sos_channel"}, {type: "sos", room_id},
+// {type: "unit", unit_number}, ...]. The server answers once, with `rooms_joined {joined, refused, event_id}`.
+export function joinRooms(socket, rooms) {
+  socket.emit("join", { rooms });
 }

@@ -1,0 +1,68 @@
+"""How many clients one realtime process can hold: one open file per connection, under the open-files limit.
+
+At the limit the kernel refuses `accept()`: new clients time out, `/healthz` stops answering and nothing
+says why. So the server stops admitting Socket.IO clients a margin below it (the margin keeps files for
+the database, logs and health checks), answers the refused ones with a clear `connect_error`, and warns
+as it nears the limit.
+"""
+
+import logging
+import os
+import resource
+import time
+
+logger = logging.getLogger(__name__)
+
+WARN_AT = 0.9  # of the capacity
+
+
+def raise_open_files_limit() -> tuple[int, int]:
+    """Raise the soft open-files limit to the hard one (as far as this process may); returns (soft, hard)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError) as exc:
+            logger.warning("Could not raise the open-files limit from %s to %s: %s", soft, target, exc)
+    return soft, hard
+
+
+def open_files() -> int:
+    """Files this process has open (Linux); elsewhere None-safe: 0, and only the client count is used."""
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return 0
+
+
+class Capacity:
+    """Admits clients while open files stay below `limit - reserve`."""
+
+    def __init__(self, *, limit: int, reserve: int | None = None):
+        self.limit = limit
+        self.reserve = reserve if reserve is not None else max(100, limit // 20)
+        self.clients = max(self.limit - self.reserve, 0)
+        self._warned_at: dict[str, float] = {}
+
+    def admit(self, connected: int) -> bool:
+        """Whether one more client fits; `connected` is the number of clients now."""
+        in_use = max(open_files(), connected)
+        if in_use >= self.clients:
+            self._warn("full", f"Refusing new clients: {in_use} files open, capacity {self.clients} "
+                       f"(open-files limit {self.limit}); raise the limit or add a process.")
+            return False
+        if in_use >= WARN_AT * self.clients:
+            self._warn("near", f"Nearing capacity: {in_use} files open of {self.clients} "
+                       f"(open-files limit {self.limit}).")
+        return True
+
+    def _warn(self, kind: str, message: str) -> None:
+        now = time.monotonic()
+        if now - self._warned_at.get(kind, -10.0) >= 10:  # each at most every 10 s: a full server is asked constantly
+            self._warned_at[kind] = now
+            logger.warning(message)
+
+    def stats(self) -> dict:
+        return {"capacity": self.clients, "open_files": open_files(), "open_files_limit": self.limit}
