@@ -2,7 +2,10 @@
 
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Unit, User
 from common.errors import Conflict, InvalidInput
@@ -36,3 +39,45 @@ def staff_create(
         is_superuser=role == User.Role.ADMIN,
     )
     return user, password
+
+
+@transaction.atomic
+def citizen_register(
+    *, username: str, password: str, email: str = "", first_name: str = "", last_name: str = "", phone: str = ""
+) -> User:
+    """Self-registration: always a plain citizen, with a password Django's validators accept."""
+    candidate = User(username=username, email=email, first_name=first_name, last_name=last_name, phone=phone)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as error:
+        raise InvalidInput("Invalid input: password: " + error.messages[0], fields={"password": error.messages}) from None
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput("A user with that username already exists.",
+                           fields={"username": ["A user with that username already exists."]})
+    return User.objects.create_user(
+        username=username, password=password, email=email, first_name=first_name, last_name=last_name,
+        phone=phone, role=User.Role.CITIZEN,
+    )
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, **fields) -> User:
+    """Change one's own contact details; the role, unit and username are not the owner's to change."""
+    allowed = {"email", "first_name", "last_name", "phone"}
+    for name, value in fields.items():
+        if name in allowed:
+            setattr(user, name, value)
+    changed = [name for name in fields if name in allowed]
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def token_issue(*, user: User) -> str:
+    """A token for one sign-in."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def token_revoke(*, user: User, token) -> None:
+    Token.objects.filter(user=user).delete()

@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.models import Token
 
-from common.api.throttling import SettingsScopedThrottle
+from rest_framework.exceptions import Throttled
 from common.actors import is_responder
 
 
@@ -36,13 +36,13 @@ class ResponderLoginView(auth_views.LoginView):
     template_name = "dashboard/login.html"
     redirect_authenticated_user = True
     next_page = reverse_lazy("dashboard:index")
-    # The same budget as the API's sign-in: this form is another door for guessing passwords.
-    throttle_scope = "auth"
-
     def post(self, request, *args, **kwargs):
-        if not SettingsScopedThrottle().allow_request(request, self):
+        # The password check counts against the client's sign-in budget (accounts/backends.py), the
+        # same budget as the API's sign-in: this form is another door for guessing passwords.
+        try:
+            return super().post(request, *args, **kwargs)
+        except Throttled:
             return self.render_to_response(self.get_context_data(throttled=True), status=429)
-        return super().post(request, *args, **kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_responder(request.user):

@@ -25,7 +25,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
-    "djoser",
     "django_filters",
     "drf_spectacular",
     "naarikavach",
@@ -48,7 +47,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.api.middleware.ThrottledAsJsonMiddleware",
 ]
+
+# Every password check (API, admin, dashboard sign-in) is counted per client address (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.RateLimitedModelBackend"]
 
 ROOT_URLCONF = "naarikavach.urls"
 WSGI_APPLICATION = "naarikavach.wsgi.application"
@@ -101,6 +104,24 @@ else:
             "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(LOCAL_DIR / f"test_db_{os.getpid()}.sqlite3"))},
         }
     }
+
+# Rate counters (common/ratelimit.py) are shared by every process: Redis when REDIS_URL is set, else a
+# table of the database (created by `migrate`, naarikavach/migrations/0001_cache_table.py).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "naarikavach_cache",
+            # Culling drops entries regardless of age: keep it far away, or an attacker's many keys
+            # would evict (and so reset) the counters that hold them back.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+# How many proxies in front of the API append to X-Forwarded-For; 0: the header is never trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -189,6 +210,7 @@ THROTTLE_RATES = {
     "sos_create": env_str("THROTTLE_SOS_CREATE", "20/hour"),
     "sos_location": env_str("THROTTLE_SOS_LOCATION", "600/min"),
     "auth": env_str("THROTTLE_AUTH", "30/min"),
+    "register": env_str("THROTTLE_REGISTER", "20/hour"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -197,20 +219,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-}
-
-DJOSER = {
-    "LOGIN_FIELD": "username",
-    "HIDE_USERS": True,
-    "SERIALIZERS": {
-        "user_create": "accounts.serializers.CitizenCreateSerializer",
-        "user": "accounts.serializers.UserSerializer",
-        "current_user": "accounts.serializers.UserSerializer",
-    },
-    "PERMISSIONS": {
-        "user_list": ["rest_framework.permissions.IsAdminUser"],
-        "user_delete": ["rest_framework.permissions.IsAdminUser"],
-    },
 }
 
 # Realtime delivery (see realtime/ and socketio_testing_guide.md).

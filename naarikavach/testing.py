@@ -23,7 +23,7 @@ def make_unit(unit_number: str):
 
 
 def client_for(user: User | None = None, *, sos_token: str | None = None) -> APIClient:
-    """An API client authenticated the way real clients are: with a Djoser token, or an SOS token."""
+    """An API client authenticated the way real clients are: with an API token, or an SOS token."""
     client = APIClient()
     headers = {}
     if user is not None:

@@ -1,19 +1,15 @@
-"""Top-level routes: admin, auth (Djoser), the API, its schema and docs, and the web pages."""
+"""Top-level routes: admin, auth, the API, its schema and docs, and the web pages."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.apis import ThrottledTokenCreateView, ThrottledUserViewSet
 from common.api.exceptions import json_not_found, json_server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Sign-in and registration are open to anyone, so they are throttled; the rest is Djoser's own.
-    path("auth/token/login/", ThrottledTokenCreateView.as_view(), name="auth-login"),
-    path("auth/users/", ThrottledUserViewSet.as_view({"get": "list", "post": "create"}), name="auth-user-list"),
-    path("auth/", include("djoser.urls")),
-    path("auth/", include("djoser.urls.authtoken")),
+    # Sign-in, sign-out, registration and `me`; no other account flow is exposed.
+    path("auth/", include("accounts.urls")),
     path("api/", include("sos.urls")),
     path("api/", include("incidents.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
