@@ -1,6 +1,5 @@
 """Thin DRF views for incidents: device reports, the responders' lists, detail and workflow, evidence downloads."""
 
-import json
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
@@ -9,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +16,7 @@ from incidents import selectors, services
 from incidents.authentication import DeviceAuthentication
 from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
 from common.actors import Actor
+from common.api import parsers as safe_json
 from common.api.permissions import IsResponder
 from incidents.permissions import IsActiveDevice
 from incidents.storage import evidence_uses_signed_urls
@@ -62,9 +62,9 @@ class JSONObjectField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
-            except ValueError:
-                self.fail("invalid")
+                data = safe_json.loads(data)
+            except ValueError as error:
+                raise serializers.ValidationError(f"Must be a JSON object, or a string holding one: {error}") from None
         if not isinstance(data, dict):
             self.fail("invalid")
         return data
@@ -163,7 +163,7 @@ class _DetectionApi(APIView):
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsActiveDevice]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [safe_json.SafeJSONParser, MultiPartParser, FormParser]
     kind = ""
 
     @extend_schema_serializer(component_name="DetectionReport")

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.api.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the dashboard's own static files in production too (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -201,6 +202,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "common.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -238,11 +244,25 @@ MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap con
 MAP_DEFAULT_CENTER = [float(part) for part in env_list("MAP_DEFAULT_CENTER", "12.9716,77.5946")]
 MAP_DEFAULT_ZOOM = env_int("MAP_DEFAULT_ZOOM", 12)
 
+# LOG_FORMAT=json: one JSON object per line, for log collectors. Refusals that are the client's fault
+# (a Host header not in ALLOWED_HOSTS) are logged as one line, without Django's traceback.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "common.logging.JsonFormatter"} if LOG_FORMAT == "json" else {"format": _LINE},
+        "one_line": {"()": "common.logging.OneLineJsonFormatter"} if LOG_FORMAT == "json"
+        else {"()": "common.logging.OneLineFormatter", "format": _LINE},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_one_line": {"class": "logging.StreamHandler", "formatter": "one_line"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security": {"handlers": ["console_one_line"], "level": "INFO", "propagate": False},
+    },
 }

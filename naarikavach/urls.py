@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from common.api.exceptions import json_not_found, json_server_error
+from common.api.exceptions import json_bad_request, json_not_found, json_permission_denied, json_server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,5 +17,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
 ]
 
+handler400 = json_bad_request
+handler403 = json_permission_denied
 handler404 = json_not_found
 handler500 = json_server_error
