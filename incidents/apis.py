@@ -187,6 +187,11 @@ class _DetectionApi(APIView):
             "device_id": serializers.CharField(required=False), "images": ImageOutput(many=True, required=False),
             "message": serializers.CharField(required=False),
             "images_received": serializers.IntegerField(required=False),
+            "images_not_stored": inline_serializer("EvidenceNotStored", {
+                "number": serializers.IntegerField(help_text="1 for the report's first image"),
+                "reason": serializers.CharField(help_text="e.g. 'disk full'"),
+            }, many=True, required=False),
+            "evidence_message": serializers.CharField(required=False),
         })},
     )
     def post(self, request):
@@ -200,8 +205,12 @@ class _DetectionApi(APIView):
             description=v["description"], details=v.get("details"), images=v.get("images", []),
             device_id=v.get("device_id") or None,
         )
+        evidence = {}
+        if result.evidence_failures:
+            evidence = {"images_not_stored": [failure.as_dict() for failure in result.evidence_failures],
+                        "evidence_message": services.evidence_failure_message(result.evidence_failures)}
         if result.incident is None:
-            return Response({
+            return Response({**evidence,
                 "status": result.outcome,
                 "ai_event_id": result.ai_event.pk,
                 "message": f"Confidence {_number(result.ai_event.confidence_score)} below threshold "
@@ -209,7 +218,7 @@ class _DetectionApi(APIView):
                 "images_received": len(result.images),
             }, status=status.HTTP_200_OK)
         incident = result.incident
-        return Response({
+        return Response({**evidence,
             "status": result.outcome,
             "ai_event_id": result.ai_event.pk,
             "incident_id": str(incident.pk),

@@ -5,6 +5,8 @@ inside their transaction. Alerts to the outside world are only written here, as 
 rows in the same transaction; `manage.py send_alerts` sends them.
 """
 
+import dataclasses
+import errno
 import json
 import logging
 import secrets
@@ -138,6 +140,7 @@ class DetectionResult:
     incident: Incident | None = None
     signal: IncidentSignal | None = None
     images: list[IncidentImage] = field(default_factory=list)
+    evidence_failures: list = field(default_factory=list)
 
     @property
     def outcome(self) -> str:
@@ -195,25 +198,52 @@ def _active_beacon(beacon_id: str, *, lock: bool = False) -> Beacon:
     return beacon
 
 
-def _store_evidence(evidence: list[EvidenceImage]) -> list[tuple[str, EvidenceImage]]:
-    storage = evidence_storage()
-    stored = []
-    try:
-        for item in evidence:
-            stored.append((storage.save(evidence_path(item.content_type), ContentFile(item.data)), item))
-    except BaseException:
-        _discard_evidence(stored)
-        raise
-    return stored
+@dataclass(frozen=True)
+class EvidenceFailure:
+    """An image of a report that could not be stored, and why, in words an operator understands."""
+
+    number: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "reason": self.reason}
 
 
-def _discard_evidence(stored: list[tuple[str, EvidenceImage]]) -> None:
+_REASON_BY_ERRNO = {errno.ENOSPC: "disk full", errno.EDQUOT: "storage quota exceeded",
+                    errno.EROFS: "storage is read-only", errno.EACCES: "storage refused access",
+                    errno.EPERM: "storage refused access", errno.EIO: "storage input/output error"}
+
+
+def _failure_reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.errno in _REASON_BY_ERRNO:
+        return _REASON_BY_ERRNO[error.errno]
+    return "storage unavailable"
+
+
+def _store_evidence(evidence: list[EvidenceImage]) -> tuple[list[tuple[int, str, EvidenceImage]], list[EvidenceFailure]]:
+    """Save each image; one that fails (full or read-only disk, storage down) is reported, not raised,
+    and whatever part of it was written is deleted again."""
     storage = evidence_storage()
-    for name, _ in stored:
+    stored, failures = [], []
+    for number, item in enumerate(evidence, start=1):
+        name = evidence_path(item.content_type)
         try:
-            storage.delete(name)
+            stored.append((number, storage.save(name, ContentFile(item.data)), item))
+        except Exception as error:
+            logger.warning("Evidence image %s could not be stored (%s): %s", number, _failure_reason(error), error)
+            failures.append(EvidenceFailure(number=number, reason=_failure_reason(error)))
+            _discard_evidence([name])
+    return stored, failures
+
+
+def _discard_evidence(names: list[str]) -> None:
+    storage = evidence_storage()
+    for name in names:
+        try:
+            if storage.exists(name):
+                storage.delete(name)
         except Exception:  # pragma: no cover - the original error matters more than a cleanup failure
-            logger.exception("Could not delete evidence %s after a failed report", name)
+            logger.exception("Could not delete evidence %s", name)
 
 
 def ai_detection_report(
@@ -229,9 +259,10 @@ def ai_detection_report(
 ) -> DetectionResult:
     """Record a detection; at or above the kind's threshold it opens an incident or joins a recent one.
 
-    Everything is checked before anything is written. Images are uploaded before the transaction,
-    not inside it, so a slow upload never holds the beacon lock (or SQLite's one write lock);
-    if the transaction then fails, the uploads are deleted again.
+    Everything is checked before anything is written. The incident and its alerts are committed first;
+    the images are stored afterwards, outside that transaction, so that neither a slow upload holds the
+    beacon lock nor a full or read-only evidence disk costs an alert. Images that could not be stored
+    are named in the result and on the incident's audit trail.
     """
     details = {} if details is None else details
     _validate_report(
@@ -244,21 +275,28 @@ def ai_detection_report(
         for number, upload in enumerate(images, start=1)
     ]
     _active_beacon(beacon_id)
-    stored = _store_evidence(evidence)
+    result = _record_report(
+        kind=kind, device=device, beacon_id=beacon_id, confidence_score=float(confidence_score),
+        description=description.strip(), details=details,
+    )
+    if not evidence:
+        return result
+    stored, failures = _store_evidence(evidence)
     try:
-        return _record_report(
-            kind=kind, device=device, beacon_id=beacon_id, confidence_score=float(confidence_score),
-            description=description.strip(), details=details, stored=stored,
-        )
-    except BaseException:
-        _discard_evidence(stored)
-        raise
+        images = _attach_images(stored, ai_event=result.ai_event, incident=result.incident, failures=failures)
+    except Exception:
+        # The report and its alerts are in; only the evidence rows are not. Say so, leave no orphan file.
+        logger.exception("Evidence of AI event %s could not be recorded", result.ai_event.pk)
+        _discard_evidence([name for _, name, _ in stored])
+        failures = sorted(failures + [EvidenceFailure(number=n, reason="could not be recorded") for n, _, _ in stored],
+                          key=lambda failure: failure.number)
+        images = []
+    return dataclasses.replace(result, images=images, evidence_failures=failures)
 
 
 @transaction.atomic
 def _record_report(
     *, kind: str, device: Device, beacon_id: str, confidence_score: float, description: str, details: dict,
-    stored: list[tuple[str, EvidenceImage]],
 ) -> DetectionResult:
     # The beacon row lock (PostgreSQL) makes "look for a recent incident, else create one" a single step
     # per beacon: of two concurrent reports, the second waits here and then finds the first one's incident.
@@ -272,8 +310,7 @@ def _record_report(
         description=description, details=details, outcome=AIEvent.Outcome.LOGGED_ONLY, received_at=now,
     )
     if confidence_score < threshold:
-        images = _attach_images(stored, ai_event=ai_event, incident=None, now=now)
-        return DetectionResult(ai_event=ai_event, threshold=threshold, images=images)
+        return DetectionResult(ai_event=ai_event, threshold=threshold)
 
     window = timedelta(seconds=settings.INCIDENT_DEDUP_WINDOW_SECONDS)
     incident = (
@@ -299,9 +336,8 @@ def _record_report(
     ai_event.incident = incident
     ai_event.outcome = AIEvent.Outcome.INCIDENT_CREATED if created else AIEvent.Outcome.SIGNAL_ADDED
     ai_event.save(update_fields=["incident", "outcome"])
-    images = _attach_images(stored, ai_event=ai_event, incident=incident, now=now)
 
-    report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score, "images": len(images)}
+    report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score}
     if created:
         IncidentAuditEntry.record(incident, action="created", actor=Actor(device=device), details=report)
         _publish(incident, event="incident_created", action="created", by=device.label, now=now)
@@ -311,20 +347,37 @@ def _record_report(
         IncidentAuditEntry.record(incident, action="signal_added", actor=Actor(device=device),
                                   from_status=incident.status, details=report)
         _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
-    return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal, images=images)
+    return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal)
 
 
+@transaction.atomic
 def _attach_images(
-    stored: list[tuple[str, EvidenceImage]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
+    stored: list[tuple[int, str, EvidenceImage]], *, ai_event: AIEvent, incident: Incident | None,
+    failures: list[EvidenceFailure],
 ) -> list[IncidentImage]:
-    return [
+    now = timezone.now()
+    images = [
         IncidentImage.objects.create(
             ai_event=ai_event, incident=incident, image=name, sha256=item.sha256, content_type=item.content_type,
             size_bytes=item.size, width=item.width, height=item.height, uploaded_at=now,
             description=f"AI Detection Image {number} ({ai_event.kind.upper()})",
         )
-        for number, (name, item) in enumerate(stored, start=1)
+        for number, name, item in stored
     ]
+    if failures and incident is not None:
+        IncidentAuditEntry.record(
+            incident, action="evidence_not_stored", actor=Actor(device=ai_event.device),
+            details={"message": evidence_failure_message(failures), "ai_event_id": ai_event.pk,
+                     "images": [failure.as_dict() for failure in failures]},
+        )
+    return images
+
+
+def evidence_failure_message(failures: list[EvidenceFailure]) -> str:
+    """'2 images could not be stored: disk full' (the reasons of all of them, once each)."""
+    reasons = ", ".join(dict.fromkeys(failure.reason for failure in failures))
+    noun = "image" if len(failures) == 1 else "images"
+    return f"{len(failures)} {noun} could not be stored: {reasons}"
 
 
 def _publish(incident: Incident, *, event: str, action: str, by: str, now: datetime, extra: dict | None = None) -> None:
