@@ -9,6 +9,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,8 @@ class Spool:
             "camera_id": event.camera_id, "device_id": event.device_id, "beacon_id": event.beacon_id,
             "confidence_score": event.confidence_score, "description": event.description,
             "details": event.details, "images": images, "spooled_at": time.time(),
+            # Sent with every attempt: a report the API stored but never answered is not stored twice.
+            "idempotency_key": uuid.uuid4().hex,
         }
         (staging / "event.json").write_text(json.dumps(data), encoding="utf-8")
         # The rename is atomic, so the delivery thread sees either nothing or the whole event.
@@ -214,9 +217,12 @@ class HttpPublisher(Publisher):
             files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in entry.image_files()]
         except OSError as exc:
             return Outcome("rejected", error=f"unreadable evidence in the spool: {exc}")
+        headers = {"Authorization": f"Device {key}"}
+        if entry.data.get("idempotency_key"):
+            headers["Idempotency-Key"] = entry.data["idempotency_key"]
         try:
             response = self.session.post(
-                self.api.url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
+                self.api.url, headers=headers, data=fields, files=files or None,
                 timeout=self.api.timeout_s,
             )
         except requests.RequestException as exc:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -176,6 +176,11 @@ class _DetectionApi(APIView):
         images = serializers.ListField(child=serializers.FileField(), required=False)
 
     @extend_schema(
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+            description="The device's own id for this report. A report re-sent with a key this device has used "
+                        "is answered with the original result (header Idempotent-Replayed: true), not stored again.",
+        )],
         request={"multipart/form-data": InputSerializer, "application/json": InputSerializer},
         responses={200: inline_serializer("DetectionReported", {
             "status": serializers.CharField(), "ai_event_id": serializers.IntegerField(),
@@ -204,11 +209,13 @@ class _DetectionApi(APIView):
             kind=self.kind, device=device, beacon_id=v["beacon_id"], confidence_score=v["confidence_score"],
             description=v["description"], details=v.get("details"), images=v.get("images", []),
             device_id=v.get("device_id") or None,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
         evidence = {}
         if result.evidence_failures:
             evidence = {"images_not_stored": [failure.as_dict() for failure in result.evidence_failures],
                         "evidence_message": services.evidence_failure_message(result.evidence_failures)}
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
         if result.incident is None:
             return Response({**evidence,
                 "status": result.outcome,
@@ -216,7 +223,7 @@ class _DetectionApi(APIView):
                 "message": f"Confidence {_number(result.ai_event.confidence_score)} below threshold "
                            f"{_number(result.threshold)}",
                 "images_received": len(result.images),
-            }, status=status.HTTP_200_OK)
+            }, status=status.HTTP_200_OK, headers=headers)
         incident = result.incident
         return Response({**evidence,
             "status": result.outcome,
@@ -229,7 +236,7 @@ class _DetectionApi(APIView):
             "incident_priority": incident.priority,
             "device_id": device.device_id,
             "images": ImageOutput(result.images, many=True, context={"request": request}).data,
-        }, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        }, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK, headers=headers)
 
 
 class ViolenceDetectedApi(_DetectionApi):

@@ -9,6 +9,7 @@ import dataclasses
 import errno
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -141,6 +142,7 @@ class DetectionResult:
     signal: IncidentSignal | None = None
     images: list[IncidentImage] = field(default_factory=list)
     evidence_failures: list = field(default_factory=list)
+    replayed: bool = False  # The answer to a report re-sent with an idempotency key already used.
 
     @property
     def outcome(self) -> str:
@@ -151,8 +153,14 @@ class DetectionResult:
         return self.outcome == AIEvent.Outcome.INCIDENT_CREATED
 
 
-def _validate_report(*, kind: str, confidence_score: float, description: str, details: dict, image_count: int) -> None:
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _validate_report(*, kind: str, confidence_score: float, description: str, details: dict, image_count: int,
+                     idempotency_key: str | None = None) -> None:
     fields = {}
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        fields["idempotency_key"] = ["1 to 64 letters, digits, '.', '_', ':' or '-'."]
     if kind not in DetectionKind.values:
         fields["kind"] = [f"Use one of {', '.join(DetectionKind.values)}."]
     if isinstance(confidence_score, bool) or not isinstance(confidence_score, (int, float)) or not (
@@ -256,6 +264,7 @@ def ai_detection_report(
     details: dict | None = None,
     images: list | tuple = (),
     device_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> DetectionResult:
     """Record a detection; at or above the kind's threshold it opens an incident or joins a recent one.
 
@@ -263,23 +272,37 @@ def ai_detection_report(
     the images are stored afterwards, outside that transaction, so that neither a slow upload holds the
     beacon lock nor a full or read-only evidence disk costs an alert. Images that could not be stored
     are named in the result and on the incident's audit trail.
+
+    A report carrying an `idempotency_key` this device has used before is not stored again: the
+    result is the original one (`replayed`), so a worker that re-sends after a crash opens no second
+    incident and raises no second round of alerts.
     """
     details = {} if details is None else details
     _validate_report(
         kind=kind, confidence_score=confidence_score, description=description, details=details,
-        image_count=len(images),
+        image_count=len(images), idempotency_key=idempotency_key,
     )
     _check_reporter(device=device, beacon_id=beacon_id, device_id=device_id)
+    original = _earlier_report(device=device, idempotency_key=idempotency_key)
+    if original is not None:
+        return original
     evidence = [
         inspect_image(upload, number=number, max_bytes=settings.EVIDENCE_MAX_BYTES)
         for number, upload in enumerate(images, start=1)
     ]
     _active_beacon(beacon_id)
-    result = _record_report(
-        kind=kind, device=device, beacon_id=beacon_id, confidence_score=float(confidence_score),
-        description=description.strip(), details=details,
-    )
-    if not evidence:
+    try:
+        result = _record_report(
+            kind=kind, device=device, beacon_id=beacon_id, confidence_score=float(confidence_score),
+            description=description.strip(), details=details, idempotency_key=idempotency_key,
+        )
+    except IntegrityError:
+        # The same key arrived twice at once and the other request committed first: answer with its result.
+        original = _earlier_report(device=device, idempotency_key=idempotency_key)
+        if original is None:
+            raise
+        return original
+    if result.replayed or not evidence:
         return result
     stored, failures = _store_evidence(evidence)
     try:
@@ -294,20 +317,42 @@ def ai_detection_report(
     return dataclasses.replace(result, images=images, evidence_failures=failures)
 
 
+def _earlier_report(*, device: Device, idempotency_key: str | None) -> DetectionResult | None:
+    """The result of this device's report with this key, as it was first answered; None if there was none."""
+    if not idempotency_key:
+        return None
+    ai_event = (
+        AIEvent.objects.select_related("incident__beacon", "incident__assigned_to", "beacon")
+        .filter(device=device, idempotency_key=idempotency_key).first()
+    )
+    if ai_event is None:
+        return None
+    return DetectionResult(
+        ai_event=ai_event, threshold=ai_event.threshold, incident=ai_event.incident,
+        signal=IncidentSignal.objects.filter(ai_event=ai_event).first(), images=list(ai_event.images.order_by("pk")), replayed=True,
+    )
+
+
 @transaction.atomic
 def _record_report(
     *, kind: str, device: Device, beacon_id: str, confidence_score: float, description: str, details: dict,
+    idempotency_key: str | None = None,
 ) -> DetectionResult:
     # The beacon row lock (PostgreSQL) makes "look for a recent incident, else create one" a single step
     # per beacon: of two concurrent reports, the second waits here and then finds the first one's incident.
     # SQLite ignores the lock but needs none: BEGIN IMMEDIATE admits one writing transaction at a time.
     beacon = _active_beacon(beacon_id, lock=True)
+    # Under the beacon lock, so that of two copies of one report the second sees the first.
+    original = _earlier_report(device=device, idempotency_key=idempotency_key)
+    if original is not None:
+        return original
     now = timezone.now()
     threshold = float(settings.INCIDENT_THRESHOLDS[kind])
     Device.objects.filter(pk=device.pk).update(last_seen_at=now)
     ai_event = AIEvent.objects.create(
         kind=kind, beacon=beacon, device=device, confidence_score=confidence_score, threshold=threshold,
         description=description, details=details, outcome=AIEvent.Outcome.LOGGED_ONLY, received_at=now,
+        idempotency_key=idempotency_key or None,
     )
     if confidence_score < threshold:
         return DetectionResult(ai_event=ai_event, threshold=threshold)
