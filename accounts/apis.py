@@ -4,7 +4,7 @@ Every password check goes through `authenticate()`, whose backend counts it agai
 budget (accounts.backends); registration, the one anonymous create, has its own throttle.
 """
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, logout
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
+from accounts.models import AuthToken
 from accounts.serializers import UserSerializer
 from common.api.throttling import SettingsScopedThrottle
 from common.errors import InvalidInput
@@ -43,7 +44,10 @@ class LogoutApi(APIView):
 
     @extend_schema(operation_id="auth_logout", request=None, responses={204: None})
     def post(self, request):
-        services.token_revoke(user=request.user, token=request.auth)
+        if isinstance(request.auth, AuthToken):
+            services.token_revoke(token=request.auth)
+        else:
+            logout(request._request)  # A dashboard session.
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

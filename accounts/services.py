@@ -1,14 +1,19 @@
 """State changes for accounts: creating staff accounts and units."""
 
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
-from accounts.models import Unit, User
+from django.conf import settings
+
+from accounts.models import AuthToken, Unit, User
+from common.actors import is_responder
 from common.errors import Conflict, InvalidInput
+from common.tokens import hash_secret, new_secret
 
 
 def unit_get_or_create(*, unit_number: str, name: str = "") -> Unit:
@@ -73,11 +78,34 @@ def user_update_profile(*, user: User, **fields) -> User:
     return user
 
 
+def token_lifetime(user: User) -> timedelta:
+    """Staff (responders, admins) sign in for a shift; citizens for longer. Both from settings."""
+    staff = is_responder(user) or user.is_staff or user.is_superuser
+    hours = settings.STAFF_TOKEN_TTL_HOURS if staff else settings.TOKEN_TTL_HOURS
+    return timedelta(hours=hours)
+
+
+@transaction.atomic
 def token_issue(*, user: User) -> str:
-    """A token for one sign-in."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return token.key
+    """A new token for one sign-in; returns its key, of which only the hash is kept."""
+    key = new_secret()
+    now = timezone.now()
+    AuthToken.objects.create(digest=hash_secret(key), user=user, expires_at=now + token_lifetime(user))
+    # Expired tokens of this user are of no use to anyone: drop them as new ones are made.
+    AuthToken.objects.filter(user=user, expires_at__lte=now).delete()
+    return key
 
 
-def token_revoke(*, user: User, token) -> None:
-    Token.objects.filter(user=user).delete()
+@transaction.atomic
+def token_revoke(*, token: AuthToken) -> None:
+    """Sign out this one token; the realtime server disconnects its sockets within seconds."""
+    AuthToken.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """An account that may no longer act: every token is dropped, every socket closes within seconds."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    AuthToken.objects.filter(user=user).delete()
+    return user

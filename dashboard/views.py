@@ -6,10 +6,16 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from rest_framework.authtoken.models import Token
 
 from rest_framework.exceptions import Throttled
+from accounts import services as account_services
+from accounts.models import AuthToken
 from common.actors import is_responder
+from common.tokens import hash_secret
+
+# The dashboard page's API token is a token of its own, kept by id in the session (never its key):
+# a new one each time the page loads (its key is not stored to hand out again), the previous one revoked.
+SESSION_TOKEN_ID = "dashboard_token_id"
 
 
 def _refuse(request, user):
@@ -60,6 +66,23 @@ class ResponderLoginView(auth_views.LoginView):
 class ResponderLogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("dashboard:login")
 
+    def post(self, request, *args, **kwargs):
+        _revoke_page_token(request)
+        return super().post(request, *args, **kwargs)
+
+
+def _revoke_page_token(request) -> None:
+    token = AuthToken.objects.filter(pk=request.session.get(SESSION_TOKEN_ID), user=request.user).first()
+    if token is not None:
+        account_services.token_revoke(token=token)
+
+
+def _page_token(request) -> str:
+    _revoke_page_token(request)
+    key = account_services.token_issue(user=request.user)
+    request.session[SESSION_TOKEN_ID] = AuthToken.objects.get(digest=hash_secret(key)).pk
+    return key
+
 
 @never_cache
 @login_required
@@ -67,9 +90,8 @@ def dashboard(request):
     if not is_responder(request.user):
         return _refuse(request, request.user)
     # The same token the API and the realtime server accept: the page's script speaks the public API.
-    token, _ = Token.objects.get_or_create(user=request.user)
     config = {
-        "token": token.key,
+        "token": _page_token(request),
         "user": {
             "username": request.user.username,
             "role": request.user.role,

@@ -7,11 +7,12 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import HashedTokenAuthentication
 from incidents import selectors, services
 from incidents.authentication import DeviceAuthentication
 from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
@@ -23,7 +24,7 @@ from incidents.storage import evidence_uses_signed_urls
 from common.errors import InvalidInput, NotFound
 
 # Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
-RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
+RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
 # Room for the largest allowed images plus the form fields, refused before anything is read or spooled.
 REQUEST_OVERHEAD_BYTES = 1024 * 1024
 

@@ -10,6 +10,10 @@ from naarikavach.env import env_bool, env_float, env_int, env_list, env_str, sec
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Machine-local state that must never be committed: generated secrets, the SQLite database, evidence.
 LOCAL_DIR = Path(env_str("NAARIKAVACH_LOCAL_DIR", str(BASE_DIR / ".local")))
+# Owner only: it holds the secret key, the SQLite database (phone numbers) and evidence.
+LOCAL_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if LOCAL_DIR.stat().st_mode & 0o077 and LOCAL_DIR.stat().st_uid == os.getuid():
+    LOCAL_DIR.chmod(0o700)
 
 SECRET_KEY = secret_from_env_or_file("DJANGO_SECRET_KEY", LOCAL_DIR / "secret_key")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -24,7 +28,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -83,7 +86,6 @@ if DATABASE_URL:
         "NAME": env_str("TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
     }
 else:
-    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             # Django's SQLite backend, with the writers of one process taking turns on a lock of the
@@ -122,6 +124,11 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 1_000_000},
         }
     }
+# API tokens (accounts.models.AuthToken): hashed, one per sign-in, expiring. Staff sign in for a shift.
+TOKEN_TTL_HOURS = env_float("TOKEN_TTL_HOURS", 24 * 30)
+STAFF_TOKEN_TTL_HOURS = env_float("STAFF_TOKEN_TTL_HOURS", 12)
+# How often the realtime server re-checks its signed-in sockets' tokens (sign-out, expiry, deactivation).
+REALTIME_SESSION_CHECK_SECONDS = env_float("REALTIME_SESSION_CHECK_SECONDS", 2)
 # How many proxies in front of the API append to X-Forwarded-For; 0: the header is never trusted.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
@@ -195,7 +202,7 @@ LOGIN_URL = "/dashboard/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,22 +6,26 @@ import socketio
 
 from realtime_server import joins
 from realtime_server.joins import JoinRefused
-from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
+from realtime_server.auth import AuthenticationFailed, authenticate_session, parse_last_event_id
 from realtime_server.db import run_db
 from realtime_server.hub import Hub
+from realtime_server.sessions import SessionGuard
 
 
-def register(sio: socketio.AsyncServer, hub: Hub) -> None:
+def register(sio: socketio.AsyncServer, hub: Hub, guard: SessionGuard | None = None) -> None:
     greetings: set[asyncio.Task] = set()
 
     @sio.event
     async def connect(sid, environ, auth=None):
         try:
-            actor = await run_db(authenticate, auth)
+            session = await run_db(authenticate_session, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))
         except (AuthenticationFailed, ValueError) as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+        actor = session.actor
         hub.add_client(sid, actor, last_event_id)
+        if guard is not None:
+            guard.watch(sid, session.token_digest)
         # Sent once the connection is accepted: a message sent from inside this handler would reach
         # the client before the acceptance itself.
         task = asyncio.create_task(_greet(sid, actor.label))
@@ -38,6 +42,8 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
     @sio.event
     async def disconnect(sid, reason=None):
         hub.remove_client(sid)
+        if guard is not None:
+            guard.forget(sid)
 
     @sio.event
     async def join_sos_room(sid, data=None):

@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from rest_framework.authtoken.models import Token
+from naarikavach.testing import api_token
 
 from incidents import services as incident_services
 from naarikavach.wsgi import application
@@ -40,8 +40,8 @@ def callers(citizen, dispatcher):
     raise_sos(owner=citizen)
     return {
         "anonymous": {},
-        "citizen": {"Authorization": f"Token {Token.objects.get_or_create(user=citizen)[0].key}"},
-        "dispatcher": {"Authorization": f"Token {Token.objects.get_or_create(user=dispatcher)[0].key}"},
+        "citizen": {"Authorization": f"Token {api_token(citizen)}"},
+        "dispatcher": {"Authorization": f"Token {api_token(dispatcher)}"},
         "device": {"Authorization": f"Device {device_key}"},
     }
 
