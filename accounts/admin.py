@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Unit, UnitLocation, User
+from accounts.models import AuthToken, Unit, UnitLocation, User
 
 
 @admin.register(User)
@@ -29,3 +29,21 @@ class UnitAdmin(admin.ModelAdmin):
     list_filter = ("status", "is_adhoc")
     search_fields = ("unit_number", "name")
     inlines = [UnitLocationInline]
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    """Who is signed in, until when. Deleting a token signs that sign-in out (its sockets close too);
+    keys are never shown: only their hashes are stored."""
+
+    list_display = ("user", "created_at", "expires_at")
+    list_filter = ("created_at", "expires_at")
+    search_fields = ("user__username",)
+    readonly_fields = ("user", "created_at", "expires_at")
+    exclude = ("digest",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

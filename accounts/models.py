@@ -68,3 +68,24 @@ class User(AbstractUser):
     def is_responder(self) -> bool:
         """Officers, dispatchers and admins act on alerts; citizens and anonymous callers do not."""
         return is_responder(self)
+
+
+class AuthToken(models.Model):
+    """One sign-in: only the SHA-256 of its key is stored, and it stops working at `expires_at`.
+
+    Each sign-in gets its own token, so signing out on one device leaves the others signed in.
+    """
+
+    digest = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the key; the key is never stored.")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="auth_tokens")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"token of {self.user} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at <= now

@@ -1,11 +1,19 @@
 """State changes for accounts: creating staff accounts and units."""
 
 import secrets
+from datetime import timedelta
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.models import Unit, User
+from django.conf import settings
+
+from accounts.models import AuthToken, Unit, User
+from common.actors import is_responder
 from common.errors import Conflict, InvalidInput
+from common.tokens import hash_secret, new_secret
 
 
 def unit_get_or_create(*, unit_number: str, name: str = "") -> Unit:
@@ -36,3 +44,68 @@ def staff_create(
         is_superuser=role == User.Role.ADMIN,
     )
     return user, password
+
+
+@transaction.atomic
+def citizen_register(
+    *, username: str, password: str, email: str = "", first_name: str = "", last_name: str = "", phone: str = ""
+) -> User:
+    """Self-registration: always a plain citizen, with a password Django's validators accept."""
+    candidate = User(username=username, email=email, first_name=first_name, last_name=last_name, phone=phone)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as error:
+        raise InvalidInput("Invalid input: password: " + error.messages[0], fields={"password": error.messages}) from None
+    if User.objects.filter(username=username).exists():
+        raise InvalidInput("A user with that username already exists.",
+                           fields={"username": ["A user with that username already exists."]})
+    return User.objects.create_user(
+        username=username, password=password, email=email, first_name=first_name, last_name=last_name,
+        phone=phone, role=User.Role.CITIZEN,
+    )
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, **fields) -> User:
+    """Change one's own contact details; the role, unit and username are not the owner's to change."""
+    allowed = {"email", "first_name", "last_name", "phone"}
+    for name, value in fields.items():
+        if name in allowed:
+            setattr(user, name, value)
+    changed = [name for name in fields if name in allowed]
+    if changed:
+        user.save(update_fields=changed)
+    return user
+
+
+def token_lifetime(user: User) -> timedelta:
+    """Staff (responders, admins) sign in for a shift; citizens for longer. Both from settings."""
+    staff = is_responder(user) or user.is_staff or user.is_superuser
+    hours = settings.STAFF_TOKEN_TTL_HOURS if staff else settings.TOKEN_TTL_HOURS
+    return timedelta(hours=hours)
+
+
+@transaction.atomic
+def token_issue(*, user: User) -> str:
+    """A new token for one sign-in; returns its key, of which only the hash is kept."""
+    key = new_secret()
+    now = timezone.now()
+    AuthToken.objects.create(digest=hash_secret(key), user=user, expires_at=now + token_lifetime(user))
+    # Expired tokens of this user are of no use to anyone: drop them as new ones are made.
+    AuthToken.objects.filter(user=user, expires_at__lte=now).delete()
+    return key
+
+
+@transaction.atomic
+def token_revoke(*, token: AuthToken) -> None:
+    """Sign out this one token; the realtime server disconnects its sockets within seconds."""
+    AuthToken.objects.filter(pk=token.pk).delete()
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    """An account that may no longer act: every token is dropped, every socket closes within seconds."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    AuthToken.objects.filter(user=user).delete()
+    return user

@@ -109,7 +109,7 @@ def prepare_data(sos_count: int) -> dict:
     django.setup()
     from django.core.management import call_command
     from django.db import connections
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_issue
 
     from accounts.models import User
     from sos import services
@@ -120,7 +120,7 @@ def prepare_data(sos_count: int) -> dict:
     for i in range(sos_count):
         sos, token = services.sos_create(name=f"bench room {i}", sos_type=0, latitude=12.9, longitude=77.6)
         alerts.append({"sos_id": sos.pk, "room_id": str(sos.room_id), "access_token": token})
-    data = {"token": Token.objects.get_or_create(user=dispatcher)[0].key, "alerts": alerts}
+    data = {"token": token_issue(user=dispatcher), "alerts": alerts}
     connections.close_all()
     return data
 

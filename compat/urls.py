@@ -8,7 +8,6 @@ of theirs is our own view unchanged. See docs/compatibility.md.
 
 from django.urls import include, path
 
-from accounts.apis import ThrottledTokenCreateView, ThrottledUserViewSet
 from compat import apis
 from incidents import apis as incident_apis
 
@@ -23,8 +22,6 @@ naarikavach_urlpatterns = [
     path("api/get-all-sos/", apis.NaariKavachGetAllSOSApi.as_view(), name="naarikavach-get-all-sos"),
     path("api/", include(("sos.urls", "sos"), namespace="naarikavach-sos")),
     path("api/", include(ai_aliases)),
-    path("auth/token/login/", ThrottledTokenCreateView.as_view(), name="naarikavach-auth-login"),
-    path("auth/users/", ThrottledUserViewSet.as_view({"get": "list", "post": "create"}), name="naarikavach-auth-user-list"),
-    path("auth/", include(("djoser.urls", "djoser"), namespace="naarikavach-djoser")),
-    path("auth/", include(("djoser.urls.authtoken", "djoser-token"), namespace="naarikavach-djoser-token")),
+    # Sign-in, sign-out, registration and `me`: our account routes, which keep Djoser's paths and shapes.
+    path("auth/", include(("accounts.urls", "accounts"), namespace="naarikavach-auth")),
 ]

@@ -6,12 +6,18 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from rest_framework.authtoken.models import Token
 
-from common.api.throttling import SettingsScopedThrottle
+from rest_framework.exceptions import Throttled
+from accounts import services as account_services
+from accounts.models import AuthToken
 from common.actors import is_responder
 from incidents.models import Incident
 from sos.models import SOS
+from common.tokens import hash_secret
+
+# The dashboard page's API token is a token of its own, kept by id in the session (never its key):
+# a new one each time the page loads (its key is not stored to hand out again), the previous one revoked.
+SESSION_TOKEN_ID = "dashboard_token_id"
 
 
 def _refuse(request, user):
@@ -43,13 +49,13 @@ class ResponderLoginView(auth_views.LoginView):
     template_name = "dashboard/login.html"
     redirect_authenticated_user = True
     next_page = reverse_lazy("dashboard:index")
-    # The same budget as the API's sign-in: this form is another door for guessing passwords.
-    throttle_scope = "auth"
-
     def post(self, request, *args, **kwargs):
-        if not SettingsScopedThrottle().allow_request(request, self):
+        # The password check counts against the client's sign-in budget (accounts/backends.py), the
+        # same budget as the API's sign-in: this form is another door for guessing passwords.
+        try:
+            return super().post(request, *args, **kwargs)
+        except Throttled:
             return self.render_to_response(self.get_context_data(throttled=True), status=429)
-        return super().post(request, *args, **kwargs)
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not is_responder(request.user):
@@ -67,6 +73,23 @@ class ResponderLoginView(auth_views.LoginView):
 class ResponderLogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("dashboard:login")
 
+    def post(self, request, *args, **kwargs):
+        _revoke_page_token(request)
+        return super().post(request, *args, **kwargs)
+
+
+def _revoke_page_token(request) -> None:
+    token = AuthToken.objects.filter(pk=request.session.get(SESSION_TOKEN_ID), user=request.user).first()
+    if token is not None:
+        account_services.token_revoke(token=token)
+
+
+def _page_token(request) -> str:
+    _revoke_page_token(request)
+    key = account_services.token_issue(user=request.user)
+    request.session[SESSION_TOKEN_ID] = AuthToken.objects.get(digest=hash_secret(key)).pk
+    return key
+
 
 @never_cache
 @login_required
@@ -74,9 +97,8 @@ def dashboard(request):
     if not is_responder(request.user):
         return _refuse(request, request.user)
     # The same token the API and the realtime server accept: the page's script speaks the public API.
-    token, _ = Token.objects.get_or_create(user=request.user)
     config = {
-        "token": token.key,
+        "token": _page_token(request),
         "user": {
             "username": request.user.username,
             "role": request.user.role,

@@ -9,6 +9,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,8 @@ class Spool:
             "details": event.details, "images": images, "spooled_at": time.time(),
             "path": getattr(event, "path", None),
             "audio": {"file": event.audio_name, "content_type": event.audio_content_type} if audio else None,
+            # Sent with every attempt: a report the API stored but never answered is not stored twice.
+            "idempotency_key": uuid.uuid4().hex,
         }
         (staging / "event.json").write_text(json.dumps(data), encoding="utf-8")
         # The rename is atomic, so the delivery thread sees either nothing or the whole event.
@@ -234,9 +237,12 @@ class HttpPublisher(Publisher):
             return Outcome("rejected", error=f"unreadable evidence in the spool: {exc}")
         path = entry.data.get("path")
         url = self.api.base_url.rstrip("/") + path if path else self.api.url
+        headers = {"Authorization": f"Device {key}"}
+        if entry.data.get("idempotency_key"):
+            headers["Idempotency-Key"] = entry.data["idempotency_key"]
         try:
             response = self.session.post(
-                url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
+                url, headers=headers, data=fields, files=files or None,
                 timeout=self.api.timeout_s,
             )
         except requests.RequestException as exc:

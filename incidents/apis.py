@@ -1,20 +1,21 @@
 """Thin DRF views for incidents: device reports, the responders' lists, detail and workflow, evidence downloads."""
 
-import json
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import HashedTokenAuthentication
 from common.actors import Actor
+from common.api import parsers as safe_json
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
 from common.errors import InvalidInput, NotFound
@@ -35,7 +36,7 @@ from incidents.permissions import IsActiveDevice
 from incidents.storage import evidence_uses_signed_urls
 
 # Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
-RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
+RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
 # Room for the largest allowed images plus the form fields, refused before anything is read or spooled.
 REQUEST_OVERHEAD_BYTES = 1024 * 1024
 
@@ -80,9 +81,9 @@ class JSONObjectField(serializers.Field):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
-            except ValueError:
-                self.fail("invalid")
+                data = safe_json.loads(data)
+            except ValueError as error:
+                raise serializers.ValidationError(f"Must be a JSON object, or a string holding one: {error}") from None
         if not isinstance(data, dict):
             self.fail("invalid")
         return data
@@ -187,7 +188,7 @@ class _DetectionApi(APIView):
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsActiveDevice]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [safe_json.SafeJSONParser, MultiPartParser, FormParser]
     kind = ""
 
     @extend_schema_serializer(component_name="DetectionReport")
@@ -201,6 +202,11 @@ class _DetectionApi(APIView):
         audio = serializers.FileField(required=False, help_text="One Ogg (Opus, Vorbis), WAV or FLAC clip, at most 60 s.")
 
     @extend_schema(
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER, required=False, pattern=r"^[A-Za-z0-9._:-]{1,64}$",
+            description="The device's own id for this report. A report re-sent with a key this device has used "
+                        "is answered with the original result (header Idempotent-Replayed: true), not stored again.",
+        )],
         request={"multipart/form-data": InputSerializer, "application/json": InputSerializer},
         responses={200: inline_serializer("DetectionReported", {
             "status": serializers.CharField(), "ai_event_id": serializers.IntegerField(),
@@ -213,6 +219,11 @@ class _DetectionApi(APIView):
             "message": serializers.CharField(required=False),
             "images_received": serializers.IntegerField(required=False),
             "audio": AudioOutput(required=False),
+            "images_not_stored": inline_serializer("EvidenceNotStored", {
+                "number": serializers.IntegerField(help_text="1 for the report's first image"),
+                "reason": serializers.CharField(help_text="e.g. 'disk full'"),
+            }, many=True, required=False),
+            "evidence_message": serializers.CharField(required=False),
         })},
     )
     def post(self, request):
@@ -225,20 +236,26 @@ class _DetectionApi(APIView):
             kind=self.kind, device=device, beacon_id=v["beacon_id"], confidence_score=v["confidence_score"],
             description=v["description"], details=v.get("details"), images=v.get("images", []),
             audio=v.get("audio"), device_id=v.get("device_id") or None,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
         # The seed's clients know no audio: the key appears only in answers to reports that sent a clip.
         audio = {} if result.audio is None else {"audio": AudioOutput(result.audio, context={"request": request}).data}
+        evidence = {}
+        if result.evidence_failures:
+            evidence = {"images_not_stored": [failure.as_dict() for failure in result.evidence_failures],
+                        "evidence_message": services.evidence_failure_message(result.evidence_failures)}
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
         if result.incident is None:
-            return Response({
+            return Response({**evidence,
                 "status": result.outcome,
                 "ai_event_id": result.ai_event.pk,
                 "message": f"Confidence {_number(result.ai_event.confidence_score)} below threshold "
                            f"{_number(result.threshold)}",
                 "images_received": len(result.images),
                 **audio,
-            }, status=status.HTTP_200_OK)
+            }, status=status.HTTP_200_OK, headers=headers)
         incident = result.incident
-        return Response({
+        return Response({**evidence,
             "status": result.outcome,
             "ai_event_id": result.ai_event.pk,
             "incident_id": str(incident.pk),
@@ -250,7 +267,7 @@ class _DetectionApi(APIView):
             "device_id": device.device_id,
             "images": ImageOutput(result.images, many=True, context={"request": request}).data,
             **audio,
-        }, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        }, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK, headers=headers)
 
 
 class ViolenceDetectedApi(_DetectionApi):

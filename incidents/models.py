@@ -109,10 +109,20 @@ class AIEvent(models.Model):
         "Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="ai_events"
     )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True,
+        help_text="The device's own id for this report: a report re-sent with it is answered, not stored again.",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
         verbose_name = "AI event"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device", "idempotency_key"], condition=models.Q(idempotency_key__isnull=False),
+                name="aievent_unique_device_idempotency_key",
+            )
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.kind} {self.confidence_score:.2f} @ {self.beacon_id}"

@@ -5,8 +5,11 @@ inside their transaction. Alerts to the outside world are only written here, as 
 rows in the same transaction; `manage.py send_alerts` sends them.
 """
 
+import dataclasses
+import errno
 import json
 import logging
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +17,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -25,6 +28,7 @@ from common.geo import position_errors
 from common.tokens import hash_secret
 from incidents.evidence import EvidenceAudio, EvidenceImage, inspect_audio, inspect_image
 from incidents.models import (
+    IncidentAudio,
     AIEvent,
     AlertDelivery,
     Beacon,
@@ -32,7 +36,6 @@ from incidents.models import (
     DetectionKind,
     Device,
     Incident,
-    IncidentAudio,
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,
@@ -140,6 +143,8 @@ class DetectionResult:
     signal: IncidentSignal | None = None
     images: list[IncidentImage] = field(default_factory=list)
     audio: IncidentAudio | None = None
+    evidence_failures: list = field(default_factory=list)
+    replayed: bool = False  # The answer to a report re-sent with an idempotency key already used.
 
     @property
     def outcome(self) -> str:
@@ -150,8 +155,14 @@ class DetectionResult:
         return self.outcome == AIEvent.Outcome.INCIDENT_CREATED
 
 
-def _validate_report(*, kind: str, confidence_score: float, description: str, details: dict, image_count: int) -> None:
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _validate_report(*, kind: str, confidence_score: float, description: str, details: dict, image_count: int,
+                     idempotency_key: str | None = None) -> None:
     fields = {}
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
+        fields["idempotency_key"] = ["1 to 64 letters, digits, '.', '_', ':' or '-'."]
     if kind not in DetectionKind.values:
         fields["kind"] = [f"Use one of {', '.join(DetectionKind.values)}."]
     if isinstance(confidence_score, bool) or not isinstance(confidence_score, (int, float)) or not (
@@ -197,28 +208,55 @@ def _active_beacon(beacon_id: str, *, lock: bool = False) -> Beacon:
     return beacon
 
 
+@dataclass(frozen=True)
+class EvidenceFailure:
+    """An image of a report that could not be stored, and why, in words an operator understands."""
+
+    number: int
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"number": self.number, "reason": self.reason}
+
+
+_REASON_BY_ERRNO = {errno.ENOSPC: "disk full", errno.EDQUOT: "storage quota exceeded",
+                    errno.EROFS: "storage is read-only", errno.EACCES: "storage refused access",
+                    errno.EPERM: "storage refused access", errno.EIO: "storage input/output error"}
+
+
+def _failure_reason(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.errno in _REASON_BY_ERRNO:
+        return _REASON_BY_ERRNO[error.errno]
+    return "storage unavailable"
+
+
 Evidence = EvidenceImage | EvidenceAudio
 
 
-def _store_evidence(evidence: list[Evidence]) -> list[tuple[str, Evidence]]:
+def _store_evidence(evidence: list[Evidence]) -> tuple[list[tuple[int, str, Evidence]], list[EvidenceFailure]]:
+    """Save each file (images, then a sound clip); one that fails (full or read-only disk, storage down) is reported, not raised,
+    and whatever part of it was written is deleted again."""
     storage = evidence_storage()
-    stored = []
-    try:
-        for item in evidence:
-            stored.append((storage.save(evidence_path(item.content_type), ContentFile(item.data)), item))
-    except BaseException:
-        _discard_evidence(stored)
-        raise
-    return stored
-
-
-def _discard_evidence(stored: list[tuple[str, Evidence]]) -> None:
-    storage = evidence_storage()
-    for name, _ in stored:
+    stored, failures = [], []
+    for number, item in enumerate(evidence, start=1):
+        name = evidence_path(item.content_type)
         try:
-            storage.delete(name)
+            stored.append((number, storage.save(name, ContentFile(item.data)), item))
+        except Exception as error:
+            logger.warning("Evidence image %s could not be stored (%s): %s", number, _failure_reason(error), error)
+            failures.append(EvidenceFailure(number=number, reason=_failure_reason(error)))
+            _discard_evidence([name])
+    return stored, failures
+
+
+def _discard_evidence(names: list[str]) -> None:
+    storage = evidence_storage()
+    for name in names:
+        try:
+            if storage.exists(name):
+                storage.delete(name)
         except Exception:  # pragma: no cover - the original error matters more than a cleanup failure
-            logger.exception("Could not delete evidence %s after a failed report", name)
+            logger.exception("Could not delete evidence %s", name)
 
 
 def ai_detection_report(
@@ -232,21 +270,29 @@ def ai_detection_report(
     images: list | tuple = (),
     audio=None,
     device_id: str | None = None,
+    idempotency_key: str | None = None,
 ) -> DetectionResult:
     """Record a detection; at or above the kind's threshold it opens an incident or joins a recent one.
 
-    `audio` is an optional sound clip (a scream detector's evidence), checked by decoding it like the images.
+    Everything is checked before anything is written. The incident and its alerts are committed first;
+    the images are stored afterwards, outside that transaction, so that neither a slow upload holds the
+    beacon lock nor a full or read-only evidence disk costs an alert. Images that could not be stored
+    are named in the result and on the incident's audit trail. `audio` is an optional sound clip (a scream
+    detector's evidence), checked by decoding it like the images and stored after them.
 
-    Everything is checked before anything is written. Images are uploaded before the transaction,
-    not inside it, so a slow upload never holds the beacon lock (or SQLite's one write lock);
-    if the transaction then fails, the uploads are deleted again.
+    A report carrying an `idempotency_key` this device has used before is not stored again: the
+    result is the original one (`replayed`), so a worker that re-sends after a crash opens no second
+    incident and raises no second round of alerts.
     """
     details = {} if details is None else details
     _validate_report(
         kind=kind, confidence_score=confidence_score, description=description, details=details,
-        image_count=len(images),
+        image_count=len(images), idempotency_key=idempotency_key,
     )
     _check_reporter(device=device, beacon_id=beacon_id, device_id=device_id)
+    original = _earlier_report(device=device, idempotency_key=idempotency_key)
+    if original is not None:
+        return original
     evidence = [
         inspect_image(upload, number=number, max_bytes=settings.EVIDENCE_MAX_BYTES)
         for number, upload in enumerate(images, start=1)
@@ -254,37 +300,72 @@ def ai_detection_report(
     if audio is not None:
         evidence.append(inspect_audio(audio, max_bytes=settings.EVIDENCE_MAX_BYTES))
     _active_beacon(beacon_id)
-    stored = _store_evidence(evidence)
     try:
-        return _record_report(
+        result = _record_report(
             kind=kind, device=device, beacon_id=beacon_id, confidence_score=float(confidence_score),
-            description=description.strip(), details=details, stored=stored,
+            description=description.strip(), details=details, idempotency_key=idempotency_key,
         )
-    except BaseException:
-        _discard_evidence(stored)
-        raise
+    except IntegrityError:
+        # The same key arrived twice at once and the other request committed first: answer with its result.
+        original = _earlier_report(device=device, idempotency_key=idempotency_key)
+        if original is None:
+            raise
+        return original
+    if result.replayed or not evidence:
+        return result
+    stored, failures = _store_evidence(evidence)
+    try:
+        images, clip = _attach_evidence(stored, ai_event=result.ai_event, incident=result.incident, failures=failures)
+    except Exception:
+        # The report and its alerts are in; only the evidence rows are not. Say so, leave no orphan file.
+        logger.exception("Evidence of AI event %s could not be recorded", result.ai_event.pk)
+        _discard_evidence([name for _, name, _ in stored])
+        failures = sorted(failures + [EvidenceFailure(number=n, reason="could not be recorded") for n, _, _ in stored],
+                          key=lambda failure: failure.number)
+        images, clip = [], None
+    return dataclasses.replace(result, images=images, audio=clip, evidence_failures=failures)
+
+
+def _earlier_report(*, device: Device, idempotency_key: str | None) -> DetectionResult | None:
+    """The result of this device's report with this key, as it was first answered; None if there was none."""
+    if not idempotency_key:
+        return None
+    ai_event = (
+        AIEvent.objects.select_related("incident__beacon", "incident__assigned_to", "beacon")
+        .filter(device=device, idempotency_key=idempotency_key).first()
+    )
+    if ai_event is None:
+        return None
+    return DetectionResult(
+        ai_event=ai_event, threshold=ai_event.threshold, incident=ai_event.incident,
+        signal=IncidentSignal.objects.filter(ai_event=ai_event).first(), images=list(ai_event.images.order_by("pk")),
+        audio=ai_event.audio_clips.order_by("pk").first(), replayed=True,
+    )
 
 
 @transaction.atomic
 def _record_report(
     *, kind: str, device: Device, beacon_id: str, confidence_score: float, description: str, details: dict,
-    stored: list[tuple[str, Evidence]],
+    idempotency_key: str | None = None,
 ) -> DetectionResult:
     # The beacon row lock (PostgreSQL) makes "look for a recent incident, else create one" a single step
     # per beacon: of two concurrent reports, the second waits here and then finds the first one's incident.
     # SQLite ignores the lock but needs none: BEGIN IMMEDIATE admits one writing transaction at a time.
     beacon = _active_beacon(beacon_id, lock=True)
+    # Under the beacon lock, so that of two copies of one report the second sees the first.
+    original = _earlier_report(device=device, idempotency_key=idempotency_key)
+    if original is not None:
+        return original
     now = timezone.now()
     threshold = float(settings.INCIDENT_THRESHOLDS[kind])
     Device.objects.filter(pk=device.pk).update(last_seen_at=now)
     ai_event = AIEvent.objects.create(
         kind=kind, beacon=beacon, device=device, confidence_score=confidence_score, threshold=threshold,
         description=description, details=details, outcome=AIEvent.Outcome.LOGGED_ONLY, received_at=now,
+        idempotency_key=idempotency_key or None,
     )
     if confidence_score < threshold:
-        images = _attach_images(stored, ai_event=ai_event, incident=None, now=now)
-        clip = _attach_audio(stored, ai_event=ai_event, incident=None, now=now)
-        return DetectionResult(ai_event=ai_event, threshold=threshold, images=images, audio=clip)
+        return DetectionResult(ai_event=ai_event, threshold=threshold)
 
     window = timedelta(seconds=settings.INCIDENT_DEDUP_WINDOW_SECONDS)
     incident = (
@@ -310,12 +391,8 @@ def _record_report(
     ai_event.incident = incident
     ai_event.outcome = AIEvent.Outcome.INCIDENT_CREATED if created else AIEvent.Outcome.SIGNAL_ADDED
     ai_event.save(update_fields=["incident", "outcome"])
-    images = _attach_images(stored, ai_event=ai_event, incident=incident, now=now)
-    clip = _attach_audio(stored, ai_event=ai_event, incident=incident, now=now)
 
-    report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score, "images": len(images)}
-    if clip is not None:
-        report["audio"] = 1
+    report = {"ai_event_id": ai_event.pk, "confidence_score": confidence_score}
     if created:
         IncidentAuditEntry.record(incident, action="created", actor=Actor(device=device), details=report)
         _publish(incident, event="incident_created", action="created", by=device.label, now=now)
@@ -325,36 +402,45 @@ def _record_report(
         IncidentAuditEntry.record(incident, action="signal_added", actor=Actor(device=device),
                                   from_status=incident.status, details=report)
         _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
-    return DetectionResult(
-        ai_event=ai_event, threshold=threshold, incident=incident, signal=signal, images=images, audio=clip
-    )
+    return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal)
 
 
-def _attach_images(
-    stored: list[tuple[str, Evidence]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
-) -> list[IncidentImage]:
-    stored = [(name, item) for name, item in stored if isinstance(item, EvidenceImage)]
-    return [
+@transaction.atomic
+def _attach_evidence(
+    stored: list[tuple[int, str, Evidence]], *, ai_event: AIEvent, incident: Incident | None,
+    failures: list[EvidenceFailure],
+) -> tuple[list[IncidentImage], IncidentAudio | None]:
+    now = timezone.now()
+    images = [
         IncidentImage.objects.create(
             ai_event=ai_event, incident=incident, image=name, sha256=item.sha256, content_type=item.content_type,
             size_bytes=item.size, width=item.width, height=item.height, uploaded_at=now,
             description=f"AI Detection Image {number} ({ai_event.kind.upper()})",
         )
-        for number, (name, item) in enumerate(stored, start=1)
+        for number, name, item in stored if isinstance(item, EvidenceImage)
     ]
+    clip = next((
+        IncidentAudio.objects.create(
+            ai_event=ai_event, incident=incident, audio=name, sha256=item.sha256, content_type=item.content_type,
+            size_bytes=item.size, duration_s=item.duration_s, sample_rate=item.sample_rate, uploaded_at=now,
+            description=f"AI Detection Audio ({ai_event.kind.upper()})",
+        )
+        for _, name, item in stored if isinstance(item, EvidenceAudio)
+    ), None)
+    if failures and incident is not None:
+        IncidentAuditEntry.record(
+            incident, action="evidence_not_stored", actor=Actor(device=ai_event.device),
+            details={"message": evidence_failure_message(failures), "ai_event_id": ai_event.pk,
+                     "images": [failure.as_dict() for failure in failures]},
+        )
+    return images, clip
 
 
-def _attach_audio(
-    stored: list[tuple[str, Evidence]], *, ai_event: AIEvent, incident: Incident | None, now: datetime
-) -> IncidentAudio | None:
-    for name, item in stored:
-        if isinstance(item, EvidenceAudio):
-            return IncidentAudio.objects.create(
-                ai_event=ai_event, incident=incident, audio=name, sha256=item.sha256, content_type=item.content_type,
-                size_bytes=item.size, duration_s=item.duration_s, sample_rate=item.sample_rate, uploaded_at=now,
-                description=f"AI Detection Audio ({ai_event.kind.upper()})",
-            )
-    return None
+def evidence_failure_message(failures: list[EvidenceFailure]) -> str:
+    """'2 images could not be stored: disk full' (the reasons of all of them, once each)."""
+    reasons = ", ".join(dict.fromkeys(failure.reason for failure in failures))
+    noun = "image" if len(failures) == 1 else "images"
+    return f"{len(failures)} {noun} could not be stored: {reasons}"
 
 
 def _publish(incident: Incident, *, event: str, action: str, by: str, now: datetime, extra: dict | None = None) -> None:

@@ -10,6 +10,10 @@ from naarikavach.env import env_bool, env_float, env_int, env_list, env_str, sec
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Machine-local state that must never be committed: generated secrets, the SQLite database, evidence.
 LOCAL_DIR = Path(env_str("NAARIKAVACH_LOCAL_DIR", str(BASE_DIR / ".local")))
+# Owner only: it holds the secret key, the SQLite database (phone numbers) and evidence.
+LOCAL_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+if LOCAL_DIR.stat().st_mode & 0o077 and LOCAL_DIR.stat().st_uid == os.getuid():
+    LOCAL_DIR.chmod(0o700)
 
 SECRET_KEY = secret_from_env_or_file("DJANGO_SECRET_KEY", LOCAL_DIR / "secret_key")
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -24,11 +28,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
-    "djoser",
     "django_filters",
     "drf_spectacular",
     "corsheaders",
+    "drf_spectacular_sidecar",
     "naarikavach",
     "accounts",
     "compat",
@@ -42,6 +45,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.api.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the dashboard's own static files in production too (no separate web server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -53,7 +57,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "common.api.middleware.ThrottledAsJsonMiddleware",
 ]
+
+# Every password check (API, admin, dashboard sign-in) is counted per client address (accounts/backends.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.RateLimitedModelBackend"]
 
 ROOT_URLCONF = "naarikavach.urls"
 WSGI_APPLICATION = "naarikavach.wsgi.application"
@@ -83,7 +91,6 @@ if DATABASE_URL:
         "NAME": env_str("TEST_DB_NAME", f"test_{DATABASES['default']['NAME']}_{os.getpid()}")
     }
 else:
-    LOCAL_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             # Django's SQLite backend, with the writers of one process taking turns on a lock of the
@@ -106,6 +113,29 @@ else:
             "TEST": {"NAME": env_str("SQLITE_TEST_PATH", str(LOCAL_DIR / f"test_db_{os.getpid()}.sqlite3"))},
         }
     }
+
+# Rate counters (common/ratelimit.py) are shared by every process: Redis when REDIS_URL is set, else a
+# table of the database (created by `migrate`, naarikavach/migrations/0001_cache_table.py).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "naarikavach_cache",
+            # Culling drops entries regardless of age: keep it far away, or an attacker's many keys
+            # would evict (and so reset) the counters that hold them back.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        }
+    }
+# API tokens (accounts.models.AuthToken): hashed, one per sign-in, expiring. Staff sign in for a shift.
+TOKEN_TTL_HOURS = env_float("TOKEN_TTL_HOURS", 24 * 30)
+STAFF_TOKEN_TTL_HOURS = env_float("STAFF_TOKEN_TTL_HOURS", 12)
+# How often the realtime server re-checks its signed-in sockets' tokens (sign-out, expiry, deactivation).
+REALTIME_SESSION_CHECK_SECONDS = env_float("REALTIME_SESSION_CHECK_SECONDS", 2)
+# How many proxies in front of the API append to X-Forwarded-For; 0: the header is never trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -177,7 +207,7 @@ LOGIN_URL = "/dashboard/login/"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -185,7 +215,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 25,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "common.api.exceptions.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "common.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "common.api.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -194,6 +229,7 @@ THROTTLE_RATES = {
     "sos_create": env_str("THROTTLE_SOS_CREATE", "20/hour"),
     "sos_location": env_str("THROTTLE_SOS_LOCATION", "600/min"),
     "auth": env_str("THROTTLE_AUTH", "30/min"),
+    "register": env_str("THROTTLE_REGISTER", "20/hour"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -202,20 +238,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
-}
-
-DJOSER = {
-    "LOGIN_FIELD": "username",
-    "HIDE_USERS": True,
-    "SERIALIZERS": {
-        "user_create": "accounts.serializers.CitizenCreateSerializer",
-        "user": "accounts.serializers.UserSerializer",
-        "current_user": "accounts.serializers.UserSerializer",
+    "ENUM_NAME_OVERRIDES": {
+        "SOSStatusEnum": "sos.models.SOS.Status",
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "UnitStatusEnum": "accounts.models.Unit.Status",
     },
-    "PERMISSIONS": {
-        "user_list": ["rest_framework.permissions.IsAdminUser"],
-        "user_delete": ["rest_framework.permissions.IsAdminUser"],
-    },
+    # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, works on closed networks.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PREPROCESSING_HOOKS": ["compat.schema.exclude_compat_routes"],
 }
 
 # Realtime delivery (see realtime/ and socketio_testing_guide.md).
@@ -248,11 +280,25 @@ MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap con
 MAP_DEFAULT_CENTER = [float(part) for part in env_list("MAP_DEFAULT_CENTER", "12.9716,77.5946")]
 MAP_DEFAULT_ZOOM = env_int("MAP_DEFAULT_ZOOM", 12)
 
+# LOG_FORMAT=json: one JSON object per line, for log collectors. Refusals that are the client's fault
+# (a Host header not in ALLOWED_HOSTS) are logged as one line, without Django's traceback.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+_LINE = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "common.logging.JsonFormatter"} if LOG_FORMAT == "json" else {"format": _LINE},
+        "one_line": {"()": "common.logging.OneLineJsonFormatter"} if LOG_FORMAT == "json"
+        else {"()": "common.logging.OneLineFormatter", "format": _LINE},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console_one_line": {"class": "logging.StreamHandler", "formatter": "one_line"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security": {"handlers": ["console_one_line"], "level": "INFO", "propagate": False},
+    },
 }

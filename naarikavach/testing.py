@@ -1,10 +1,9 @@
 """Test support shared by every app: the named personas and API clients signed in as them."""
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.services import staff_create, unit_get_or_create
+from accounts.services import staff_create, token_issue, unit_get_or_create
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -22,13 +21,17 @@ def make_unit(unit_number: str):
     return unit_get_or_create(unit_number=unit_number)
 
 
+def api_token(user: User) -> str:
+    """A fresh API token for `user`, as signing in gives one (only its hash is stored)."""
+    return token_issue(user=user)
+
+
 def client_for(user: User | None = None, *, sos_token: str | None = None) -> APIClient:
-    """An API client authenticated the way real clients are: with a Djoser token, or an SOS token."""
+    """An API client authenticated the way real clients are: with an API token, or an SOS token."""
     client = APIClient()
     headers = {}
     if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        headers["HTTP_AUTHORIZATION"] = f"Token {token.key}"
+        headers["HTTP_AUTHORIZATION"] = f"Token {api_token(user)}"
     if sos_token is not None:
         headers["HTTP_X_SOS_TOKEN"] = sos_token
     client.credentials(**headers)

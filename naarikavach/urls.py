@@ -1,20 +1,16 @@
-"""Top-level routes: admin, auth (Djoser), the API, its schema and docs, and the web pages."""
+"""Top-level routes: admin, auth, the API, its schema and docs, and the web pages."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.apis import ThrottledTokenCreateView, ThrottledUserViewSet
-from common.api.exceptions import json_not_found, json_server_error
+from common.api.exceptions import json_bad_request, json_not_found, json_permission_denied, json_server_error
 from compat import urls as compat_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Sign-in and registration are open to anyone, so they are throttled; the rest is Djoser's own.
-    path("auth/token/login/", ThrottledTokenCreateView.as_view(), name="auth-login"),
-    path("auth/users/", ThrottledUserViewSet.as_view({"get": "list", "post": "create"}), name="auth-user-list"),
-    path("auth/", include("djoser.urls")),
-    path("auth/", include("djoser.urls.authtoken")),
+    # Sign-in, sign-out, registration and `me`; no other account flow is exposed.
+    path("auth/", include("accounts.urls")),
     path("api/", include("sos.urls")),
     path("api/", include("incidents.urls")),
     path("api/", include("console.urls")),
@@ -26,5 +22,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
 ]
 
+handler400 = json_bad_request
+handler403 = json_permission_denied
 handler404 = json_not_found
 handler500 = json_server_error

@@ -16,6 +16,7 @@ from realtime_server.db import close_db_connections, run_db
 from realtime_server.capacity import Capacity, raise_open_files_limit
 from realtime_server.hub import Hub
 from realtime_server.origins import origin_allowed
+from realtime_server.sessions import SessionGuard
 from realtime.services import outbox_prune
 
 logger = logging.getLogger(__name__)
@@ -58,7 +59,8 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
     hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL)
     soft, hard = raise_open_files_limit()
     capacity = Capacity(limit=soft)
-    handlers.register(sio, hub, capacity)
+    guard = SessionGuard(sio.disconnect, interval=settings.REALTIME_SESSION_CHECK_SECONDS)
+    handlers.register(sio, hub, capacity, guard)
     prune_every = settings.REALTIME_PRUNE_INTERVAL if prune_interval is None else prune_interval
     background: list[asyncio.Task] = []
     closers = []
@@ -72,6 +74,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
             udp = await wakeup.listen_udp(settings.REALTIME_NUDGE_ADDR, hub.nudge)
             if udp is not None:
                 closers.append(udp.close)
+        background.append(asyncio.create_task(guard.run(), name="realtime-sessions"))
         if prune_every > 0:
             background.append(asyncio.create_task(_prune_forever(prune_every), name="realtime-prune"))
         logger.info("Realtime server delivering from event %s (%s)", hub.cursor, connection.vendor)
@@ -87,7 +90,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         await close_db_connections()
 
     app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity), on_startup=startup, on_shutdown=shutdown)
-    app.hub, app.sio = hub, sio
+    app.hub, app.sio, app.guard = hub, sio, guard
     return app
 
 

@@ -1,31 +1,61 @@
-"""Who is connecting: a signed-in user (DRF token) or the holder of one SOS's access token."""
+"""Who is connecting: a signed-in user (API token) or the holder of one SOS's access token."""
 
-from rest_framework.authtoken.models import Token
+from dataclasses import dataclass
 
+from django.utils import timezone
+
+from accounts.selectors import token_user
 from common.actors import Actor
 from common.tokens import hash_secret
 from sos.selectors import sos_token_hash_exists
+
+MAX_CREDENTIAL_LENGTH = 256
 
 
 class AuthenticationFailed(Exception):
     """The connect `auth` payload names nobody; its message goes back to the client."""
 
 
-def authenticate(auth) -> Actor:
+@dataclass(frozen=True)
+class Session:
+    """A connection's actor, and the digest of the API token it came with (re-checked while it is open)."""
+
+    actor: Actor
+    token_digest: str | None = None
+
+
+def _credential(auth: dict, name: str) -> str | None:
+    value = auth.get(name)
+    if not value:
+        return None
+    value = str(value)
+    # A NUL cannot be in any token (PostgreSQL cannot even compare it), and no token is this long.
+    if "\x00" in value or len(value) > MAX_CREDENTIAL_LENGTH:
+        raise AuthenticationFailed("Invalid token." if name == "token" else "Invalid SOS token.")
+    return value
+
+
+def authenticate_session(auth) -> Session:
     """Resolve the `auth` payload of a Socket.IO connect: {"token": ...} and/or {"sos_token": ...}."""
     if not isinstance(auth, dict) or not (auth.get("token") or auth.get("sos_token")):
         raise AuthenticationFailed('Authentication required: connect with auth {"token": ...} or {"sos_token": ...}.')
-    user, sos_token_hash = None, None
-    if auth.get("token"):
-        token = Token.objects.select_related("user__unit").filter(key=str(auth["token"])).first()
-        if token is None or not token.user.is_active:
+    user, sos_token_hash, token_digest = None, None, None
+    key = _credential(auth, "token")
+    if key:
+        token = token_user(key=key, now=timezone.now())
+        if token is None:
             raise AuthenticationFailed("Invalid token.")
-        user = token.user
-    if auth.get("sos_token"):
-        sos_token_hash = hash_secret(str(auth["sos_token"]))
+        user, token_digest = token.user, token.digest
+    sos_token = _credential(auth, "sos_token")
+    if sos_token:
+        sos_token_hash = hash_secret(sos_token)
         if not sos_token_hash_exists(sos_token_hash):
             raise AuthenticationFailed("Invalid SOS token.")
-    return Actor(user=user, sos_token_hash=sos_token_hash)
+    return Session(actor=Actor(user=user, sos_token_hash=sos_token_hash), token_digest=token_digest)
+
+
+def authenticate(auth) -> Actor:
+    return authenticate_session(auth).actor
 
 
 def parse_last_event_id(value) -> int | None:

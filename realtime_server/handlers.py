@@ -10,14 +10,15 @@ import asyncio
 import socketio
 
 from realtime_server import compat, joins
+from realtime_server.auth import AuthenticationFailed, authenticate_session, parse_last_event_id
 from realtime_server.capacity import Capacity
-from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
 from realtime_server.db import run_db
 from realtime_server.hub import Hub, JoinPlan
 from realtime_server.joins import JoinRefused
+from realtime_server.sessions import SessionGuard
 
 
-def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
+def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: SessionGuard | None = None) -> None:
     greetings: set[asyncio.Task] = set()
 
     @sio.event
@@ -26,11 +27,14 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
             raise socketio.exceptions.ConnectionRefusedError(
                 "The realtime server is at capacity; try again shortly (or another server).")
         try:
-            actor = await run_db(authenticate, auth)
+            session = await run_db(authenticate_session, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))
         except (AuthenticationFailed, ValueError) as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
+        actor = session.actor
         hub.add_client(sid, actor, last_event_id, compat.credentials_from(auth, environ))
+        if guard is not None:
+            guard.watch(sid, session.token_digest)
         # Sent once the connection is accepted: a message sent from inside this handler would reach
         # the client before the acceptance itself.
         task = asyncio.create_task(_greet(sid, actor.label))
@@ -47,6 +51,8 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
     @sio.event
     async def disconnect(sid, reason=None):
         hub.remove_client(sid)
+        if guard is not None:
+            guard.forget(sid)
 
     @sio.event
     async def join(sid, data=None):

@@ -17,7 +17,8 @@ import pytest
 import socketio
 from asgiref.sync import sync_to_async
 from django.db import connection, connections
-from rest_framework.authtoken.models import Token
+
+from naarikavach.testing import api_token
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -285,4 +286,4 @@ def tokens(citizen, other_citizen, officer_a, officer_b, dispatcher, admin_user)
     """API tokens of the personas, by persona name."""
     users = {"citizen": citizen, "other_citizen": other_citizen, "officer_a": officer_a, "officer_b": officer_b,
              "dispatcher": dispatcher, "admin": admin_user}
-    return {name: Token.objects.get_or_create(user=user)[0].key for name, user in users.items()}
+    return {name: api_token(user) for name, user in users.items()}

@@ -172,7 +172,7 @@ class _SOSStateChangeApi(APIView):
     def change(self, *, sos_id: int, actor, note: str) -> SOS:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    @extend_schema(responses={200: inline_serializer("SOSChanged", {
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("SOSChanged", {
         "status": serializers.CharField(), "sos": SOSOutput()})})
     def post(self, request, sos_id: int):
         data = self.InputSerializer(data=request.data)

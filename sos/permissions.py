@@ -43,5 +43,7 @@ def require_responder(actor: Actor) -> None:
 class HasUserOrSOSToken(BasePermission):
     """Lets the request in when it carries any credential; the service checks it against the SOS."""
 
+    accepts_sos_token = True  # The API schema declares the X-SOS-Token scheme for these views.
+
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated) or bool(sos_token_from(request))

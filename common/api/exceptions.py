@@ -4,7 +4,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import OperationalError
+from django.db import DataError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -47,6 +47,12 @@ def exception_handler(exc, context):
         logger.warning("Database unavailable on %s: %s", context["request"].path, exc)
         return Response(error_body("The server is busy; nothing was changed. Retry shortly.", "busy"),
                         status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "2"})
+    if isinstance(exc, DataError):
+        # A value the database cannot hold (text with NUL, a number out of range) that no validator
+        # caught: the client's input, so 400; the transaction rolled back, nothing changed.
+        logger.warning("Value refused by the database on %s: %s", context["request"].path, exc)
+        return Response(error_body("Invalid input: a value cannot be stored.", "invalid"),
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     elif isinstance(exc, Http404):
@@ -79,3 +85,13 @@ def json_not_found(request, exception=None):
 def json_server_error(request):
     logger.error("Unhandled error on %s", request.path)
     return JsonResponse(error_body("Internal server error.", "server_error"), status=500)
+
+
+def json_bad_request(request, exception=None):
+    """Django's own 400s (a Host header not in ALLOWED_HOSTS, a malformed body) in the API's shape."""
+    return JsonResponse(error_body("Bad request.", "bad_request"), status=status.HTTP_400_BAD_REQUEST)
+
+
+def json_permission_denied(request, exception=None):
+    return JsonResponse(error_body("You do not have permission to perform this action.", "permission_denied"),
+                        status=status.HTTP_403_FORBIDDEN)

@@ -137,3 +137,27 @@ def test_an_event_whose_evidence_vanished_from_the_spool_is_rejected_and_deliver
     assert [r.fields["description"] for r in fake_api.requests] == ["fight 2"]
     reason = json.loads((tmp_path / "rejected" / broken.name / "rejection.json").read_text())
     assert "unreadable evidence" in reason["error"]
+
+
+def test_every_attempt_at_one_event_carries_the_same_idempotency_key_kept_in_its_spool_entry(fake_api, tmp_path):
+    fake_api.statuses = [503, 503]
+    worker = publisher(fake_api.url, tmp_path)
+    worker.start()
+    worker.send(event(1))
+    assert worker.drain(10)
+    worker.send(event(2))
+    assert worker.drain(10)
+    worker.stop()
+    keys = [request.headers["Idempotency-Key"] for request in fake_api.requests]
+    assert len(keys) == 4 and keys[0] == keys[1] == keys[2] != keys[3]
+    assert all(len(key) == 32 for key in keys)
+
+
+def test_a_spooled_event_keeps_its_idempotency_key_across_a_restart(fake_api, tmp_path):
+    path = Spool(tmp_path).put(event(1))
+    spooled_key = json.loads((path / "event.json").read_text())["idempotency_key"]
+    worker = publisher(fake_api.url, tmp_path)
+    worker.start()
+    assert worker.drain(10)
+    worker.stop()
+    assert fake_api.requests[0].headers["Idempotency-Key"] == spooled_key

@@ -76,6 +76,24 @@ class WriterLock:
                 time.sleep(FILE_LOCK_RETRY_SECONDS)
 
 
+def _private_file(path: str) -> None:
+    """Create `path` as mode 0600, or make an existing file of ours 0600.
+
+    An existing database is never opened here: closing any descriptor of a file drops every POSIX
+    lock this process holds on it, which would silently release the locks of SQLite's own connections.
+    """
+    try:
+        if not os.path.exists(path):
+            try:
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass
+        if os.stat(path).st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # Not ours to change (a read-only or foreign file): SQLite itself reports what matters.
+
+
 _locks: dict[str, WriterLock] = {}
 _locks_guard = threading.Lock()
 
@@ -97,6 +115,13 @@ class DatabaseCreation(creation.DatabaseCreation):
 class DatabaseWrapper(base.DatabaseWrapper):
     creation_class = DatabaseCreation
     _held_writer_lock: WriterLock | None = None  # while this connection is in a write transaction
+
+    def get_new_connection(self, conn_params):
+        # The database holds phone numbers and token hashes: readable by its owner only. SQLite gives
+        # its -wal and -shm files the database file's permissions.
+        if not self.is_in_memory_db():
+            _private_file(str(self.settings_dict["NAME"]))
+        return super().get_new_connection(conn_params)
 
     def _start_transaction_under_autocommit(self):
         if self.transaction_mode not in ("IMMEDIATE", "EXCLUSIVE"):

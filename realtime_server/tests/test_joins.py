@@ -1,7 +1,7 @@
 """Who may connect, and which rooms each connection may join."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from naarikavach.testing import api_token
 
 from realtime_server.joins import JoinRefused, channel_target, sos_room_target, unit_room_target
 from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
@@ -15,7 +15,7 @@ def owned_sos(citizen):
 
 
 def actor_of(user):
-    return authenticate({"token": Token.objects.get_or_create(user=user)[0].key})
+    return authenticate({"token": api_token(user)})
 
 
 def test_a_connect_without_credentials_is_refused_with_what_to_send(db):
@@ -25,11 +25,12 @@ def test_a_connect_without_credentials_is_refused_with_what_to_send(db):
 
 
 def test_an_unknown_or_deactivated_token_is_refused(citizen):
-    key = Token.objects.create(user=citizen).key
+    key = api_token(citizen)
     citizen.is_active = False
     citizen.save()
 
-    for auth in ({"token": "nope"}, {"token": key}, {"sos_token": "nope"}):
+    for auth in ({"token": "nope"}, {"token": key}, {"sos_token": "nope"}, {"token": "ab\x00cd"},
+                 {"sos_token": "ab\x00cd"}, {"token": "x" * 100_000}):
         with pytest.raises(AuthenticationFailed, match="Invalid"):
             authenticate(auth)
 

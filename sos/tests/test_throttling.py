@@ -43,7 +43,7 @@ def test_guessing_passwords_is_throttled(anon, settings, officer_a):
 
 
 def test_mass_registration_is_throttled(anon, settings):
-    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "auth": "1/min"}
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "register": "1/min"}
     first = anon.post("/auth/users/", {"username": "one", "password": "a-long-unusual-passphrase"})
     second = anon.post("/auth/users/", {"username": "two", "password": "a-long-unusual-passphrase"})
     assert (first.status_code, second.status_code) == (201, 429)

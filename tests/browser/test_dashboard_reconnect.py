@@ -2,7 +2,7 @@
 
 import httpx
 import pytest
-from rest_framework.authtoken.models import Token
+from naarikavach.testing import api_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,7 @@ def test_the_dashboard_resumes_after_a_realtime_restart_without_a_reload(
     assert dashboard.get_attribute("#connection", "data-state") == "offline"
 
     # Meanwhile: one alert is acknowledged and a new one is raised.
-    token = Token.objects.get(user=dispatcher).key
+    token = api_token(dispatcher)
     acknowledged = httpx.post(f"{live_server.url}/api/sos/{before}/acknowledge/",
                               headers={"Authorization": f"Token {token}"}, timeout=10)
     assert acknowledged.status_code == 200, acknowledged.text
