@@ -60,6 +60,20 @@ class SOS(models.Model):
     def token_matches(self, token: str | None) -> bool:
         return bool(token) and hash_secret(token) == self.access_token_hash
 
+    def alert_payload(self) -> dict:
+        """What email and webhook alerts about this SOS carry: never its token, phone or trail."""
+        return {
+            "sos_id": self.pk,
+            "room_id": str(self.room_id),
+            "name": self.name,
+            "sos_type": self.sos_type,
+            "status": self.status,
+            "latitude": self.last_latitude,
+            "longitude": self.last_longitude,
+            "accuracy_m": self.accuracy_m,
+            "created_at": self.created_at.isoformat(),
+        }
+
 
 class LocationUpdate(models.Model):
     sos_request = models.ForeignKey(SOS, on_delete=models.CASCADE, related_name="locations")

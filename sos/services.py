@@ -14,6 +14,7 @@ from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import validate_position
 from common.tokens import hash_secret, new_secret
+from incidents.services import alert_deliveries_queue
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
@@ -65,6 +66,12 @@ def _assigned_unit_numbers(sos: SOS) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(_ASSIGNED_UNIT_NUMBERS_SQL, [sos.pk])
         return [number for (number,) in cursor.fetchall()]
+
+
+def _queue_alerts(sos: SOS, *, event: str, raised: bool = False) -> None:
+    """Email and webhook alerts: a raised SOS goes to the configured recipients, a status change only to
+    the targets that subscribe to it."""
+    alert_deliveries_queue(event=event, sos=sos, payload=sos.alert_payload(), targets=None if raised else [])
 
 
 def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | None = None) -> None:
@@ -133,6 +140,7 @@ def sos_create(
             "created_at": sos.created_at.isoformat(),
         },
     )
+    _queue_alerts(sos, event="sos_created", raised=True)
     return sos, access_token
 
 
@@ -200,6 +208,7 @@ def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
     sos.save(update_fields=["status", "updated_at"])
     _audit(sos, action="acknowledged", actor=actor, from_status=SOS.Status.ACTIVE)
     _publish_sos_updated(sos, action="acknowledged", actor=actor)
+    _queue_alerts(sos, event="sos_acknowledged")
     return sos
 
 
@@ -224,6 +233,7 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
     details = {"officer_name": assignment.officer_name, "unit_number": unit.unit_number}
     _audit(sos, action="assigned", actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action="assigned", actor=actor, extra=details)
+    _queue_alerts(sos, event="sos_assigned")
     return assignment
 
 
@@ -241,6 +251,7 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
     details = {"note": note} if note else {}
     _audit(sos, action=action, actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action=action, actor=actor, extra=details)
+    _queue_alerts(sos, event=f"sos_{action}")
     return sos
 
 
