@@ -424,20 +424,18 @@ def incident_resolve(*, incident_id, actor: Actor, resolution_note: str) -> Inci
 
 def alert_deliveries_queue(
     *, event: str, payload: dict, incident: Incident | None = None, sos=None,
-    targets: list[tuple[str, str]] | None = None, now: datetime | None = None,
+    targets: list[tuple[str, ...]] | None = None, now: datetime | None = None,
 ) -> list[AlertDelivery]:
     """Write one alert row per target for `event` about an incident or an SOS, in the caller's transaction.
 
-    The targets are those given, or else the settings' recipients for a raising event; in both cases
-    every active AlertTarget subscribed to `event` is added (once per channel and address).
+    The targets are those given as (channel, address[, format]), or else the settings' recipients for a
+    raising event; in both cases every active AlertTarget subscribed to `event` is added (once per
+    channel and address).
     """
     now = now or timezone.now()
     if targets is None:
-        targets = []
-        if event in AlertTarget.RAISED_EVENTS:
-            targets += [(AlertDelivery.Channel.EMAIL, address) for address in settings.ALERT_EMAIL_RECIPIENTS]
-            targets += [(AlertDelivery.Channel.WEBHOOK, url) for url in settings.ALERT_WEBHOOK_URLS]
-    chosen = {(channel, target): AlertTarget.Format.JSON for channel, target in targets}
+        targets = configured_alert_targets() if event in AlertTarget.RAISED_EVENTS else []
+    chosen = {(channel, target): (fmt[0] if fmt else AlertTarget.Format.JSON) for channel, target, *fmt in targets}
     for subscriber in AlertTarget.objects.filter(is_active=True):
         if subscriber.subscribes_to(event):
             chosen[(subscriber.channel, subscriber.target)] = subscriber.format
@@ -446,6 +444,13 @@ def alert_deliveries_queue(
                       payload=payload, next_attempt_at=now, created_at=now)
         for (channel, target), fmt in chosen.items()
     )
+
+
+def configured_alert_targets() -> list[tuple[str, str]]:
+    """The recipients in settings: told of every alert raised (ALERT_EMAIL_RECIPIENTS, ALERT_WEBHOOK_URLS)."""
+    return [(AlertDelivery.Channel.EMAIL, address) for address in settings.ALERT_EMAIL_RECIPIENTS] + [
+        (AlertDelivery.Channel.WEBHOOK, url) for url in settings.ALERT_WEBHOOK_URLS
+    ]
 
 
 def alert_deliveries_claim(

@@ -1,0 +1,143 @@
+"""Reads for escalation: how long an alert has been in its status, which steps are due, the board of open alerts."""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Case, F, Max, Min, OuterRef, Subquery, When
+from django.db.models.functions import Coalesce
+
+from incidents.models import Incident, IncidentAuditEntry
+from response.models import Escalation, EscalationPolicy, EscalationStep
+from sos.models import SOS, SOSAuditEntry
+
+SOS_KIND = {SOS.Type.EMERGENCY: "emergency", SOS.Type.ALERT: "alert"}
+
+
+@dataclass(frozen=True)
+class DueStep:
+    step: EscalationStep
+    sos_id: int | None = None
+    incident_id: object = None
+
+
+def _entered_status(audit_model, subject_field: str):
+    """When the alert first entered its current status, from its audit trail (the one record of its changes)."""
+    return Subquery(
+        audit_model.objects.filter(**{subject_field: OuterRef("pk"), "to_status": OuterRef("status")})
+        .order_by().values(subject_field).annotate(first=Min("created_at")).values("first")[:1]
+    )
+
+
+def _status_since(audit_model, subject_field: str, initial_status: str):
+    # An alert is in its first status from the moment it was created; later ones from their audit entry.
+    return Case(
+        When(status=initial_status, then=F("created_at")),
+        default=Coalesce(_entered_status(audit_model, subject_field), "created_at"),
+    )
+
+
+def sos_with_status_since():
+    return SOS.objects.annotate(status_since=_status_since(SOSAuditEntry, "sos_request", SOS.Status.ACTIVE))
+
+
+def incidents_with_status_since():
+    return Incident.objects.annotate(
+        status_since=_status_since(IncidentAuditEntry, "incident", Incident.Status.CREATED)
+    )
+
+
+def status_since(subject: SOS | Incident) -> datetime:
+    rows = sos_with_status_since() if isinstance(subject, SOS) else incidents_with_status_since()
+    return rows.filter(pk=subject.pk).values_list("status_since", flat=True).get()
+
+
+def current_level(subject: SOS | Incident) -> int:
+    owner = {"sos": subject} if isinstance(subject, SOS) else {"incident": subject}
+    return Escalation.objects.filter(**owner).aggregate(level=Max("level"))["level"] or 0
+
+
+def active_steps() -> dict[tuple[str, str, str], list[EscalationStep]]:
+    """Steps of active policies by (source, kind, priority), soonest first."""
+    steps = defaultdict(list)
+    for step in EscalationStep.objects.filter(is_active=True, policy__is_active=True).select_related("policy"):
+        policy = step.policy
+        steps[(policy.source, policy.kind, policy.priority)].append(step)
+    for ladder in steps.values():
+        ladder.sort(key=lambda step: (step.after_seconds, step.level))
+    return steps
+
+
+def _ladder(steps, source: str, kind: str, priority: str = "") -> list[EscalationStep]:
+    return steps.get((source, kind, priority)) or steps.get((source, kind, ""), [])
+
+
+def due_steps(*, now: datetime) -> list[DueStep]:
+    """Every (alert, step) pair whose time has come and that has not fired, oldest deadline first."""
+    steps = active_steps()
+    if not steps:
+        return []
+    due = []
+    sos_statuses = {step.in_status for (source, *_), ladder in steps.items() if source == "sos" for step in ladder}
+    sos_rows = list(sos_with_status_since().filter(status__in=sos_statuses)
+                    .values_list("pk", "sos_type", "status", "status_since"))
+    fired = set(Escalation.objects.filter(sos_id__in=[row[0] for row in sos_rows]).values_list("sos_id", "key"))
+    for pk, sos_type, status, since in sos_rows:
+        for step in _ladder(steps, "sos", SOS_KIND.get(sos_type, "")):
+            deadline = since + timedelta(seconds=step.after_seconds)
+            if step.in_status == status and deadline <= now and (pk, step.key) not in fired:
+                due.append((deadline, DueStep(step=step, sos_id=pk)))
+    incident_statuses = {step.in_status for (source, *_), ladder in steps.items() if source == "incident"
+                         for step in ladder}
+    incident_rows = list(incidents_with_status_since().filter(status__in=incident_statuses)
+                         .values_list("pk", "kind", "priority", "status", "status_since"))
+    fired = set(Escalation.objects.filter(incident_id__in=[row[0] for row in incident_rows])
+                .values_list("incident_id", "key"))
+    for pk, kind, priority, status, since in incident_rows:
+        for step in _ladder(steps, "incident", kind, priority):
+            deadline = since + timedelta(seconds=step.after_seconds)
+            if step.in_status == status and deadline <= now and (pk, step.key) not in fired:
+                due.append((deadline, DueStep(step=step, incident_id=pk)))
+    due.sort(key=lambda pair: pair[0])
+    return [item for _, item in due]
+
+
+def policy_for(*, source: str, kind: str, priority: str = "") -> EscalationPolicy | None:
+    """The active policy for a kind of alert: an incident's exact priority first, then any priority."""
+    policies = EscalationPolicy.objects.filter(source=source, kind=kind, is_active=True, priority__in=[priority, ""])
+    return sorted(policies, key=lambda policy: policy.priority == "")[0] if policies else None
+
+
+def _levels(field: str, ids: list) -> dict:
+    """The highest escalation of each alert: {id: (level, label)}."""
+    levels = {}
+    rows = (Escalation.objects.filter(**{f"{field}__in": ids}).select_related("step")
+            .order_by(field, "level", "fired_at"))
+    for escalation in rows:
+        label = escalation.step.label if escalation.step else escalation.reason
+        levels[getattr(escalation, f"{field}_id")] = (escalation.level, label)
+    return levels
+
+
+def escalation_board() -> dict:
+    """Every open alert with its escalation level and when it entered its status (dashboards count from it)."""
+    sos_rows = list(sos_with_status_since().filter(status__in=SOS.OPEN_STATUSES)
+                    .values("pk", "status", "sos_type", "status_since"))
+    incident_rows = list(incidents_with_status_since().filter(status__in=Incident.OPEN_STATUSES)
+                         .values("pk", "status", "kind", "priority", "status_since"))
+    sos_levels = _levels("sos", [row["pk"] for row in sos_rows])
+    incident_levels = _levels("incident", [row["pk"] for row in incident_rows])
+
+    def entry(row, levels, id_field):
+        level, label = levels.get(row["pk"], (0, ""))
+        return {id_field: row["pk"], "status": row["status"], "status_since": row["status_since"], "level": level,
+                "label": label}
+
+    def order(entries):
+        # Escalated alerts first, then the longest waiting.
+        return sorted(entries, key=lambda item: (-item["level"], item["status_since"]))
+
+    return {
+        "sos": order(entry(row, sos_levels, "sos_id") for row in sos_rows),
+        "incidents": order(entry(row, incident_levels, "incident_id") for row in incident_rows),
+    }
