@@ -387,6 +387,8 @@ def incident_assign(*, incident_id, officer_username: str, actor: Actor, note: s
     officer = User.objects.filter(username=officer_username, role=User.Role.OFFICER, is_active=True).first()
     if officer is None:
         raise InvalidInput("Unknown officer.", fields={"officer": [f"No active officer {officer_username!r}."]})
+    if officer.unit_id and officer.unit.status == officer.unit.Status.OFF_DUTY:
+        raise Conflict(f"{officer.username}'s unit {officer.unit.unit_number} is off duty.", code="unit_off_duty")
     incident = _lock_open_incident(incident_id)
     if incident.assigned_to_id == officer.pk:
         raise Conflict(f"Incident is already assigned to {officer.username}.", code="already_assigned")

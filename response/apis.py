@@ -1,12 +1,18 @@
-"""Thin DRF views for response: the escalation board."""
+"""Thin DRF views for response: the escalation board, unit status, nearest units."""
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Unit
+from common.actors import Actor
 from common.api.permissions import IsResponder
-from response import selectors
+from common.errors import Conflict, NotFound
+from incidents.models import Incident
+from response import selectors, services
+from sos.models import SOS
 
 
 class BoardRow(serializers.Serializer):
@@ -29,3 +35,76 @@ class EscalationBoardApi(APIView):
     @extend_schema(responses={200: OutputSerializer})
     def get(self, request):
         return Response(self.OutputSerializer(selectors.escalation_board()).data)
+
+
+# Units ------------------------------------------------------------------------------------------
+
+
+class UnitStatusApi(APIView):
+    """An officer sets their unit's status (en_route, on_scene, available, off_duty); a dispatcher may
+    set any unit's, overriding the lifecycle. On scene also moves the unit's SOS and incidents on."""
+
+    permission_classes = [IsResponder]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Unit.Status.choices)
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("UnitStatus", {
+        "unit_number": serializers.CharField(), "status": serializers.CharField()})})
+    def post(self, request, unit_number):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        unit = services.unit_status_report(unit_number=unit_number, status=data.validated_data["status"],
+                                           actor=Actor.for_user(request.user))
+        return Response({"unit_number": unit.unit_number, "status": unit.status})
+
+
+class NearbyUnitOutput(serializers.Serializer):
+    unit_number = serializers.CharField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    last_seen_at = serializers.DateTimeField()
+    distance_km = serializers.FloatField()
+    eta_minutes = serializers.FloatField(help_text="Straight line at UNIT_ETA_SPEED_KMH: a rough guide.")
+    officers = serializers.ListField(child=serializers.CharField(), help_text="The unit's roster (usernames).")
+
+
+class NearestUnitsApi(APIView):
+    """Units nearest an alert, available first, ignoring positions older than UNIT_POSITION_MAX_AGE_SECONDS."""
+
+    permission_classes = [IsResponder]
+
+    class QuerySerializer(serializers.Serializer):
+        limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
+
+    def position(self, **kwargs) -> tuple[float, float]:
+        raise NotImplementedError
+
+    @extend_schema(parameters=[QuerySerializer], responses={200: NearbyUnitOutput(many=True)})
+    def get(self, request, **kwargs):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        latitude, longitude = self.position(**kwargs)
+        units = selectors.units_nearest(latitude=latitude, longitude=longitude, now=timezone.now(),
+                                        limit=query.validated_data["limit"])
+        return Response(NearbyUnitOutput(units, many=True).data)
+
+
+class SOSNearestUnitsApi(NearestUnitsApi):
+    def position(self, *, sos_id):
+        sos = SOS.objects.filter(pk=sos_id).only("last_latitude", "last_longitude").first()
+        if sos is None:
+            raise NotFound("SOS not found")
+        return sos.last_latitude, sos.last_longitude
+
+
+class IncidentNearestUnitsApi(NearestUnitsApi):
+    def position(self, *, incident_id):
+        incident = Incident.objects.select_related("beacon").filter(pk=incident_id).first()
+        if incident is None:
+            raise NotFound("Incident not found.")
+        if incident.beacon.latitude is None:
+            raise Conflict("This incident's beacon has no position.", code="no_position")
+        return incident.beacon.latitude, incident.beacon.longitude

@@ -141,3 +141,50 @@ def escalation_board() -> dict:
         "sos": order(entry(row, sos_levels, "sos_id") for row in sos_rows),
         "incidents": order(entry(row, incident_levels, "incident_id") for row in incident_rows),
     }
+
+
+# Nearest units ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearbyUnit:
+    unit_number: str
+    name: str
+    status: str
+    latitude: float
+    longitude: float
+    last_seen_at: datetime
+    distance_km: float
+    eta_minutes: float
+    officers: list[str]
+
+
+def units_nearest(*, latitude: float, longitude: float, now: datetime, limit: int = 5,
+                  speed_kmh: float | None = None, max_age_seconds: int | None = None) -> list[NearbyUnit]:
+    """Units on duty by straight-line distance with a rough ETA, available ones first; a unit whose last
+    position is older than `max_age_seconds` (UNIT_POSITION_MAX_AGE_SECONDS) is left out: where it is now is
+    anybody's guess."""
+    from django.conf import settings
+
+    from accounts.models import Unit, User
+    from common.geo import distance_km
+
+    speed = speed_kmh or settings.UNIT_ETA_SPEED_KMH
+    max_age = timedelta(seconds=max_age_seconds if max_age_seconds is not None
+                        else settings.UNIT_POSITION_MAX_AGE_SECONDS)
+    units = (Unit.objects.exclude(status=Unit.Status.OFF_DUTY)
+             .filter(last_latitude__isnull=False, last_longitude__isnull=False, last_seen_at__gte=now - max_age))
+    rosters = defaultdict(list)
+    for unit_id, username in (User.objects.filter(role=User.Role.OFFICER, is_active=True, unit__in=units)
+                              .order_by("username").values_list("unit_id", "username")):
+        rosters[unit_id].append(username)
+    nearby = []
+    for unit in units:
+        km = distance_km(latitude, longitude, unit.last_latitude, unit.last_longitude)
+        nearby.append(NearbyUnit(
+            unit_number=unit.unit_number, name=unit.name, status=unit.status, latitude=unit.last_latitude,
+            longitude=unit.last_longitude, last_seen_at=unit.last_seen_at, distance_km=round(km, 3),
+            eta_minutes=round(km / speed * 60, 1), officers=rosters[unit.pk],
+        ))
+    nearby.sort(key=lambda item: (item.status != Unit.Status.AVAILABLE, item.distance_km, item.unit_number))
+    return nearby[:limit]

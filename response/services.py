@@ -1,4 +1,6 @@
-"""Escalation: steps fired by the scheduler from the database, and raises fed in from outside (duress, check-ins).
+"""Escalation, and unit status reported from the field.
+
+Escalation: steps fired by the scheduler from the database, and raises fed in from outside (duress, check-ins).
 
 `escalation_tick(now=...)` finds every step that is due (alert still in the step's status for at
 least its seconds, step not yet fired for that alert) and fires each in its own transaction with
@@ -18,15 +20,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import User
-from common.errors import InvalidInput, NotFound
+from accounts.models import Unit, User
+from accounts.services import unit_status_change
+from common.errors import Forbidden, InvalidInput, NotFound
 from incidents.models import AlertDelivery, AlertTarget, Incident, IncidentAuditEntry
-from incidents.services import alert_deliveries_queue, configured_alert_targets
+from incidents.services import alert_deliveries_queue, configured_alert_targets, incident_start
 from realtime import rooms
 from realtime.events import publish
 from response import selectors
 from response.models import Escalation, EscalationStep
 from sos.models import SOS, SOSAuditEntry
+from sos.services import sos_on_scene
 
 logger = logging.getLogger(__name__)
 
@@ -220,3 +224,33 @@ def _step_targets(step: EscalationStep) -> list[tuple[str, ...]]:
         targets.append((AlertDelivery.Channel.WEBHOOK, step.webhook_url))
     return targets
 
+
+
+# Unit status from the field -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def unit_status_report(*, unit_number: str, status: str, actor) -> Unit:
+    """An officer of the unit reports its status (en route, on scene, available, off duty), or a dispatcher
+    sets it, overriding the lifecycle where needed. On scene moves the unit's dispatched SOS to on scene
+    and starts the incidents assigned to its officers."""
+    unit = Unit.objects.select_for_update().filter(unit_number=unit_number).first()
+    if unit is None:
+        raise NotFound("Unit not found")
+    own_officer = actor.is_officer and actor.unit_id == unit.pk
+    dispatcher = actor.user is not None and actor.user.role in {User.Role.DISPATCHER, User.Role.ADMIN}
+    if not (own_officer or dispatcher):
+        raise Forbidden("Only officers of this unit and dispatchers may set its status.")
+    if status not in Unit.Status.values:
+        raise InvalidInput("Invalid unit status.", fields={"status": [f"Use one of {', '.join(Unit.Status.values)}."]})
+    override = dispatcher and not own_officer and status != unit.status and not unit.may_become(status)
+    unit_status_change(unit=unit, status=status, actor=actor, reason="override" if override else "reported",
+                       override=override)
+    if status == Unit.Status.ON_SCENE:
+        for sos_id in (SOS.objects.filter(assignments__unit=unit, status=SOS.Status.DISPATCHED)
+                       .values_list("pk", flat=True).distinct()):
+            sos_on_scene(sos_id=sos_id, actor=actor, unit_number=unit.unit_number)
+        for incident_id in Incident.objects.filter(assigned_to__unit=unit, status=Incident.Status.ASSIGNED).values_list(
+                "pk", flat=True):
+            incident_start(incident_id=incident_id, actor=actor, note=f"Unit {unit.unit_number} on scene")
+    return unit

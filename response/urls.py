@@ -6,4 +6,8 @@ from response import apis
 
 urlpatterns = [
     path("escalations/", apis.EscalationBoardApi.as_view(), name="escalation-board"),
+    path("units/<str:unit_number>/status/", apis.UnitStatusApi.as_view(), name="unit-status"),
+    path("sos/<int:sos_id>/nearest-units/", apis.SOSNearestUnitsApi.as_view(), name="sos-nearest-units"),
+    path("incidents/<uuid:incident_id>/nearest-units/", apis.IncidentNearestUnitsApi.as_view(),
+         name="incident-nearest-units"),
 ]

@@ -19,10 +19,11 @@ class SOS(models.Model):
         ACTIVE = "active", "Active"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         DISPATCHED = "dispatched", "Dispatched"
+        ON_SCENE = "on_scene", "On scene"
         RESOLVED = "resolved", "Resolved"
         CANCELLED = "cancelled", "Cancelled"
 
-    OPEN_STATUSES = (Status.ACTIVE, Status.ACKNOWLEDGED, Status.DISPATCHED)
+    OPEN_STATUSES = (Status.ACTIVE, Status.ACKNOWLEDGED, Status.DISPATCHED, Status.ON_SCENE)
 
     room_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)

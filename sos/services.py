@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLocation, User
+from accounts.services import unit_status_change
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import validate_position
@@ -222,14 +223,18 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
         unit = Unit.objects.select_for_update().get(unit_number=unit_number)
     except Unit.DoesNotExist:
         raise InvalidInput("Unknown unit.", fields={"unit_number": [f"No unit {unit_number!r}."]}) from None
+    if unit.status == Unit.Status.OFF_DUTY:
+        raise Conflict(f"Unit {unit.unit_number} is off duty.", code="unit_off_duty")
     from_status = sos.status
     assignment = OfficerAssignment.objects.create(
         sos_request=sos, officer_name=officer_name.strip(), unit=unit, assigned_by=actor.db_user
     )
-    sos.status = SOS.Status.DISPATCHED
+    # Handing an SOS already on scene to another unit keeps it on scene.
+    if sos.status != SOS.Status.ON_SCENE:
+        sos.status = SOS.Status.DISPATCHED
     sos.save(update_fields=["status", "updated_at"])
-    unit.status = Unit.Status.DISPATCHED
-    unit.save(update_fields=["status"])
+    if unit.status == Unit.Status.AVAILABLE:  # a busy unit keeps what it is doing
+        unit_status_change(unit=unit, status=Unit.Status.DISPATCHED, actor=actor, reason="assigned")
     details = {"officer_name": assignment.officer_name, "unit_number": unit.unit_number}
     _audit(sos, action="assigned", actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action="assigned", actor=actor, extra=details)
@@ -243,15 +248,30 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
     sos.closed_at = timezone.now()
     sos.save(update_fields=["status", "closed_at", "updated_at"])
     # Units dispatched only to this SOS are free again.
-    for unit in Unit.objects.filter(assignments__sos_request=sos).distinct():
+    for unit in Unit.objects.select_for_update().filter(assignments__sos_request=sos).distinct():
         still_busy = unit.assignments.filter(sos_request__status__in=SOS.OPEN_STATUSES).exists()
-        if not still_busy and unit.status == Unit.Status.DISPATCHED:
-            unit.status = Unit.Status.AVAILABLE
-            unit.save(update_fields=["status"])
+        if not still_busy and unit.status in Unit.BUSY_STATUSES:
+            unit_status_change(unit=unit, status=Unit.Status.AVAILABLE, actor=actor, reason=f"sos_{action}")
     details = {"note": note} if note else {}
     _audit(sos, action=action, actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action=action, actor=actor, extra=details)
     _queue_alerts(sos, event=f"sos_{action}")
+    return sos
+
+
+@transaction.atomic
+def sos_on_scene(*, sos_id: int, actor: Actor, unit_number: str = "") -> SOS:
+    """A unit has arrived: the SOS moves from dispatched to on scene (responders)."""
+    sos = _lock_open_sos(sos_id, actor=actor)
+    if sos.status != SOS.Status.DISPATCHED:
+        raise Conflict(f"Only a dispatched SOS can have a unit on scene; this one is {sos.status}.",
+                       code="not_dispatched")
+    sos.status = SOS.Status.ON_SCENE
+    sos.save(update_fields=["status", "updated_at"])
+    details = {"unit_number": unit_number} if unit_number else {}
+    _audit(sos, action="on_scene", actor=actor, from_status=SOS.Status.DISPATCHED, details=details)
+    _publish_sos_updated(sos, action="on_scene", actor=actor, extra=details)
+    _queue_alerts(sos, event="sos_on_scene")
     return sos
 
 

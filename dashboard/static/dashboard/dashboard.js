@@ -11,8 +11,8 @@ const config = JSON.parse(document.getElementById("dashboard-config").textConten
 const api = apiClient({ Authorization: `Token ${config.token}` });
 const $ = (id) => document.getElementById(id);
 
-const OPEN_SOS = ["active", "acknowledged", "dispatched"];
-const SOS_URGENCY = { active: 0, acknowledged: 1, dispatched: 2 };
+const OPEN_SOS = ["active", "acknowledged", "dispatched", "on_scene"];
+const SOS_URGENCY = { active: 0, acknowledged: 1, dispatched: 2, on_scene: 3 };
 const OPEN_INCIDENTS = ["CREATED", "ACKNOWLEDGED", "ASSIGNED", "IN_PROGRESS"];
 const PRIORITY_URGENCY = { Critical: 0, High: 1, Medium: 2, Low: 3 };
 const INCIDENT_URGENCY = { CREATED: 0, ACKNOWLEDGED: 1, ASSIGNED: 2, IN_PROGRESS: 2 };
