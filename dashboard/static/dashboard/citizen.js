@@ -8,7 +8,7 @@ const STORAGE_KEY = "naarikavach.sos";
 const COUNTDOWN_SECONDS = 3;
 // The API accepts far more, but a point every few seconds is plenty for a map and spares the battery.
 const MIN_POINT_INTERVAL_MS = 4000;
-const OPEN = new Set(["active", "acknowledged", "dispatched"]);
+const OPEN = new Set(["active", "acknowledged", "dispatched", "on_scene"]);
 
 const $ = (id) => document.getElementById(id);
 const page = document.querySelector("main.citizen");
@@ -196,6 +196,7 @@ const STATUS_TEXT = {
   active: "Sent. Waiting for the police to respond.",
   acknowledged: "The police have seen your SOS.",
   dispatched: "Help is on the way.",
+  on_scene: "The police have arrived.",
   resolved: "The police have closed your SOS. Stay safe.",
   cancelled: "You cancelled your SOS.",
 };
