@@ -1,13 +1,17 @@
 """Thin DRF views for response: the escalation board, unit status, nearest units."""
 
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
-from common.actors import Actor
+from common.actors import Actor, is_responder
 from common.api.permissions import IsResponder
 from common.errors import Conflict, NotFound
 from incidents.models import Incident
@@ -108,3 +112,69 @@ class IncidentNearestUnitsApi(NearestUnitsApi):
         if incident.beacon.latitude is None:
             raise Conflict("This incident's beacon has no position.", code="no_position")
         return incident.beacon.latitude, incident.beacon.longitude
+
+
+# Reports ----------------------------------------------------------------------------------------
+
+
+class IsDispatchSupervisor(BasePermission):
+    message = "Only dispatchers and admins may read reports."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return is_responder(user) and (user.role in {"dispatcher", "admin"} or user.is_superuser)
+
+
+def _moment(value: str, *, end: bool) -> datetime:
+    """A date (a whole day in TIME_ZONE; `end`: up to the end of that day) or an ISO 8601 date-time."""
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        moment = datetime.fromisoformat(value)
+        return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start + timedelta(days=1) if end else start
+
+
+class ResponseTimesApi(APIView):
+    """Response times of the alerts raised in a period: p50/p90 and the share within target, by source and kind."""
+
+    permission_classes = [IsDispatchSupervisor]
+    MAX_DAYS = 366
+
+    class QuerySerializer(serializers.Serializer):
+        # `from` is a Python keyword: the field is renamed below.
+        from_ = serializers.CharField(required=False, help_text="A date (YYYY-MM-DD) or date-time; default today.")
+        to = serializers.CharField(required=False, help_text="A date (inclusive) or date-time (exclusive).")
+
+        def get_fields(self):
+            fields = super().get_fields()
+            fields["from"] = fields.pop("from_")
+            return fields
+
+        def validate(self, data):
+            today = timezone.localdate().isoformat()
+            try:
+                start = _moment(data.get("from") or today, end=False)
+                end = _moment(data.get("to") or data.get("from") or today, end=True)
+            except ValueError:
+                raise serializers.ValidationError({"from": ["Use YYYY-MM-DD or an ISO 8601 date-time."]}) from None
+            if end <= start:
+                raise serializers.ValidationError({"to": ["Must be after 'from'."]})
+            if end - start > timedelta(days=ResponseTimesApi.MAX_DAYS):
+                raise serializers.ValidationError({"to": [f"At most {ResponseTimesApi.MAX_DAYS} days at once."]})
+            return {"start": start, "end": end}
+
+    @extend_schema(parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str)],
+                   responses={200: inline_serializer("ResponseTimes", {
+                       "from": serializers.DateTimeField(), "to": serializers.DateTimeField(),
+                       "targets": serializers.DictField(), "overall": serializers.DictField(),
+                       "by_source": serializers.DictField(), "by_kind": serializers.DictField()})})
+    def get(self, request):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        targets = {"acknowledge": settings.RESPONSE_TARGET_ACKNOWLEDGE_SECONDS,
+                   "on_scene": settings.RESPONSE_TARGET_ON_SCENE_SECONDS}
+        report = selectors.response_time_report(start=query.validated_data["start"], end=query.validated_data["end"],
+                                                targets=targets)
+        return Response(report)

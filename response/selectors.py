@@ -188,3 +188,99 @@ def units_nearest(*, latitude: float, longitude: float, now: datetime, limit: in
         ))
     nearby.sort(key=lambda item: (item.status != Unit.Status.AVAILABLE, item.distance_km, item.unit_number))
     return nearby[:limit]
+
+
+# Response times ---------------------------------------------------------------------------------
+
+# The milestones of a response, and the audit actions that reach each (the first one counts): being
+# assigned a unit acknowledges an alert too.
+MILESTONES = ("acknowledge", "dispatch", "on_scene", "resolve")
+SOS_MILESTONE_ACTIONS = {"acknowledge": {"acknowledged", "assigned"}, "dispatch": {"assigned"},
+                         "on_scene": {"on_scene"}, "resolve": {"resolved"}}
+INCIDENT_MILESTONE_ACTIONS = {"acknowledge": {"acknowledged", "assigned"}, "dispatch": {"assigned"},
+                              "on_scene": {"started"}, "resolve": {"resolved"}}
+
+
+@dataclass(frozen=True)
+class AlertResponse:
+    """One alert's response: seconds from raised to each milestone (None: not reached)."""
+
+    source: str  # citizen | camera
+    kind: str  # sos_emergency | sos_alert | violence | scream
+    alert_id: str
+    raised_at: datetime
+    seconds: dict
+
+
+def _response(source, kind, alert_id, raised_at, trail, actions_by_milestone) -> AlertResponse:
+    seconds = {}
+    for milestone, actions in actions_by_milestone.items():
+        reached = [at for action, at in trail if action in actions]
+        seconds[milestone] = (min(reached) - raised_at).total_seconds() if reached else None
+    return AlertResponse(source=source, kind=kind, alert_id=alert_id, raised_at=raised_at, seconds=seconds)
+
+
+def alert_responses(*, start: datetime, end: datetime) -> list[AlertResponse]:
+    """Every SOS and incident raised in [start, end) with its response times, from the audit trails."""
+    responses = []
+    sos_rows = {pk: (sos_type, created) for pk, sos_type, created in
+                SOS.objects.filter(created_at__gte=start, created_at__lt=end).values_list("pk", "sos_type",
+                                                                                           "created_at")}
+    trails = defaultdict(list)
+    for sos_id, action, at in SOSAuditEntry.objects.filter(sos_request_id__in=sos_rows).values_list(
+            "sos_request_id", "action", "created_at"):
+        trails[sos_id].append((action, at))
+    for pk, (sos_type, created) in sos_rows.items():
+        responses.append(_response("citizen", f"sos_{SOS_KIND.get(sos_type, 'emergency')}", str(pk), created,
+                                   trails[pk], SOS_MILESTONE_ACTIONS))
+    incident_rows = {pk: (kind, created) for pk, kind, created in
+                     Incident.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+                         "pk", "kind", "created_at")}
+    trails = defaultdict(list)
+    for incident_id, action, at in IncidentAuditEntry.objects.filter(incident_id__in=incident_rows).values_list(
+            "incident_id", "action", "created_at"):
+        trails[incident_id].append((action, at))
+    for pk, (kind, created) in incident_rows.items():
+        responses.append(_response("camera", kind, str(pk), created, trails[pk], INCIDENT_MILESTONE_ACTIONS))
+    responses.sort(key=lambda response: response.raised_at)
+    return responses
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with at least p% of the values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * p // 100))  # ceil(n * p / 100)
+    return ordered[int(rank) - 1]
+
+
+def _summary(responses: list[AlertResponse], targets: dict[str, float]) -> dict:
+    summary = {"alerts": len(responses)}
+    for milestone in MILESTONES:
+        values = [r.seconds[milestone] for r in responses if r.seconds[milestone] is not None]
+        target = targets.get(milestone)
+        within = None
+        if target is not None and responses:
+            # Of all alerts, not only those that got there: one never acknowledged is not within any target.
+            within = round(sum(1 for v in values if v <= target) / len(responses), 4)
+        summary[milestone] = {"count": len(values), "p50": percentile(values, 50), "p90": percentile(values, 90),
+                              "within_target": within}
+    return summary
+
+
+def response_time_report(*, start: datetime, end: datetime, targets: dict[str, float]) -> dict:
+    """p50/p90 of each milestone and the share within its target, overall and split by source and by kind."""
+    responses = alert_responses(start=start, end=end)
+    by_source, by_kind = defaultdict(list), defaultdict(list)
+    for response in responses:
+        by_source[response.source].append(response)
+        by_kind[response.kind].append(response)
+    return {
+        "from": start,
+        "to": end,
+        "targets": {f"{milestone}_seconds": seconds for milestone, seconds in targets.items()},
+        "overall": _summary(responses, targets),
+        "by_source": {source: _summary(items, targets) for source, items in sorted(by_source.items())},
+        "by_kind": {kind: _summary(items, targets) for kind, items in sorted(by_kind.items())},
+    }

@@ -10,4 +10,5 @@ urlpatterns = [
     path("sos/<int:sos_id>/nearest-units/", apis.SOSNearestUnitsApi.as_view(), name="sos-nearest-units"),
     path("incidents/<uuid:incident_id>/nearest-units/", apis.IncidentNearestUnitsApi.as_view(),
          name="incident-nearest-units"),
+    path("reports/response-times/", apis.ResponseTimesApi.as_view(), name="report-response-times"),
 ]
