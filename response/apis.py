@@ -3,14 +3,19 @@
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
+from common import cap
 from common.actors import Actor, is_responder
 from common.api.permissions import IsResponder
 from common.errors import Conflict, NotFound
@@ -178,3 +183,94 @@ class ResponseTimesApi(APIView):
         report = selectors.response_time_report(start=query.validated_data["start"], end=query.validated_data["end"],
                                                 targets=targets)
         return Response(report)
+
+
+# CAP and the responders' feed -------------------------------------------------------------------
+
+CAP_CONTENT_TYPE = "application/cap+xml"
+
+
+class XMLApiView(APIView):
+    """Answers with its own XML; whatever the client accepts (application/cap+xml, Atom), an error is JSON."""
+
+    permission_classes = [IsResponder]
+
+    def perform_content_negotiation(self, request, force=False):
+        return JSONRenderer(), JSONRenderer.media_type
+
+
+def _sos_cap(sos: SOS, request) -> bytes:
+    event = "sos_created" if sos.is_open else f"sos_{sos.status}"
+    payload = {**sos.alert_payload(), "escalation_level": selectors.current_level(sos)}
+    sent = sos.created_at if sos.is_open else (sos.closed_at or sos.updated_at)
+    return cap.alert_xml("sos", payload, event=event, sent=sent,
+                         web=request.build_absolute_uri(reverse("sos-detail", args=[sos.pk])))
+
+
+def _incident_cap(incident: Incident, request) -> bytes:
+    event = "incident_created" if incident.is_open else "incident_resolved"
+    sent = incident.created_at if incident.is_open else (incident.resolved_at or incident.updated_at)
+    return cap.alert_xml("incident", incident.event_payload(), event=event, sent=sent,
+                         web=request.build_absolute_uri(reverse("incident-detail", args=[incident.pk])))
+
+
+class SOSCapApi(XMLApiView):
+    """One SOS as an OASIS CAP 1.2 alert (an Alert while open, a Cancel once closed); responders only."""
+
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, CAP_CONTENT_TYPE): str})
+    def get(self, request, sos_id):
+        sos = SOS.objects.filter(pk=sos_id).first()
+        if sos is None:
+            raise NotFound("SOS not found")
+        return HttpResponse(_sos_cap(sos, request), content_type=CAP_CONTENT_TYPE)
+
+
+class IncidentCapApi(XMLApiView):
+    """One incident as an OASIS CAP 1.2 alert; responders only."""
+
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, CAP_CONTENT_TYPE): str})
+    def get(self, request, incident_id):
+        incident = Incident.objects.select_related("beacon", "assigned_to").filter(pk=incident_id).first()
+        if incident is None:
+            raise NotFound("Incident not found.")
+        return HttpResponse(_incident_cap(incident, request), content_type=CAP_CONTENT_TYPE)
+
+
+class OpenAlertsFeedApi(XMLApiView):
+    """An Atom feed of every open SOS and incident, newest first, each linking to its CAP alert; responders only."""
+
+    permission_classes = [IsResponder]
+    MAX_ENTRIES = 500
+
+    @extend_schema(responses={(200, "application/atom+xml"): str})
+    def get(self, request):
+        feed = Atom1Feed(title="NaariKavach open alerts", link=request.build_absolute_uri("/dashboard/"),
+                         description="Open citizen SOS alerts and camera incidents.", language="en",
+                         feed_url=request.build_absolute_uri())
+        entries = []
+        for sos in SOS.objects.filter(status__in=SOS.OPEN_STATUSES).order_by("-created_at")[: self.MAX_ENTRIES]:
+            kind = "emergency" if sos.sos_type == SOS.Type.EMERGENCY else "alert"
+            entries.append((sos.created_at, {
+                "title": f"SOS {kind} #{sos.pk} from {sos.name} ({sos.status})",
+                "link": request.build_absolute_uri(reverse("sos-cap", args=[sos.pk])),
+                "unique_id": f"urn:naarikavach:sos:{sos.pk}",
+                "description": f"Status {sos.status}; at {sos.last_latitude:.5f}, {sos.last_longitude:.5f}.",
+                "pubdate": sos.created_at, "updateddate": sos.updated_at,
+            }))
+        incidents = (Incident.objects.filter(status__in=Incident.OPEN_STATUSES).select_related("beacon")
+                     .order_by("-created_at")[: self.MAX_ENTRIES])
+        for incident in incidents:
+            entries.append((incident.created_at, {
+                "title": f"{incident.priority} {incident.kind} at {incident.beacon.name} ({incident.status})",
+                "link": request.build_absolute_uri(reverse("incident-cap", args=[incident.pk])),
+                "unique_id": f"urn:naarikavach:incident:{incident.pk}",
+                "description": incident.description or f"{incident.kind} detected",
+                "pubdate": incident.created_at, "updateddate": incident.updated_at,
+            }))
+        for _, item in sorted(entries, key=lambda pair: pair[0], reverse=True):
+            feed.add_item(**item)
+        return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")

@@ -10,5 +10,8 @@ urlpatterns = [
     path("sos/<int:sos_id>/nearest-units/", apis.SOSNearestUnitsApi.as_view(), name="sos-nearest-units"),
     path("incidents/<uuid:incident_id>/nearest-units/", apis.IncidentNearestUnitsApi.as_view(),
          name="incident-nearest-units"),
+    path("sos/<int:sos_id>/cap.xml", apis.SOSCapApi.as_view(), name="sos-cap"),
+    path("incidents/<uuid:incident_id>/cap.xml", apis.IncidentCapApi.as_view(), name="incident-cap"),
+    path("feeds/open-alerts.atom", apis.OpenAlertsFeedApi.as_view(), name="open-alerts-feed"),
     path("reports/response-times/", apis.ResponseTimesApi.as_view(), name="report-response-times"),
 ]
