@@ -179,6 +179,8 @@ UNIT_POSITION_MAX_AGE_SECONDS = env_int("UNIT_POSITION_MAX_AGE_SECONDS", 30 * 60
 # Response-time targets for the report: the share of alerts acknowledged / on scene within these.
 RESPONSE_TARGET_ACKNOWLEDGE_SECONDS = env_int("RESPONSE_TARGET_ACKNOWLEDGE_SECONDS", 60)
 RESPONSE_TARGET_ON_SCENE_SECONDS = env_int("RESPONSE_TARGET_ON_SCENE_SECONDS", 15 * 60)
+# The `sender` of CAP 1.2 alerts (GET …/cap.xml, CAP webhooks): no spaces, commas or '<', '&'.
+CAP_SENDER = env_str("CAP_SENDER", "naarikavach@localhost")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
