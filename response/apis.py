@@ -49,14 +49,18 @@ class EscalationBoardApi(APIView):
 # Units ------------------------------------------------------------------------------------------
 
 
+class UnitStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Unit.Status.choices)
+
+
 class UnitStatusApi(APIView):
     """An officer sets their unit's status (en_route, on_scene, available, off_duty); a dispatcher may
     set any unit's, overriding the lifecycle. On scene also moves the unit's SOS and incidents on."""
 
     permission_classes = [IsResponder]
-
-    class InputSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=Unit.Status.choices)
+    # A module-level class: its name is this operation's schema component (a nested "InputSerializer"
+    # would collide with the other views' "Input").
+    InputSerializer = UnitStatusInputSerializer
 
     @extend_schema(request=InputSerializer, responses={200: inline_serializer("UnitStatus", {
         "unit_number": serializers.CharField(), "status": serializers.CharField()})})
@@ -274,3 +278,16 @@ class OpenAlertsFeedApi(XMLApiView):
         for _, item in sorted(entries, key=lambda pair: pair[0], reverse=True):
             feed.add_item(**item)
         return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")
+
+
+class AlertDeliveriesReportApi(APIView):
+    """The alert outbox in numbers: pending, delivered, dead (with the targets that have dead deliveries)."""
+
+    permission_classes = [IsDispatchSupervisor]
+
+    @extend_schema(responses={200: inline_serializer("AlertDeliveryCounts", {
+        "pending": serializers.IntegerField(), "delivered": serializers.IntegerField(),
+        "dead": serializers.IntegerField(), "oldest_pending_since": serializers.DateTimeField(allow_null=True),
+        "dead_by_target": serializers.ListField(child=serializers.DictField())})})
+    def get(self, request):
+        return Response(selectors.alert_delivery_counts())

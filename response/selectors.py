@@ -284,3 +284,25 @@ def response_time_report(*, start: datetime, end: datetime, targets: dict[str, f
         "by_source": {source: _summary(items, targets) for source, items in sorted(by_source.items())},
         "by_kind": {kind: _summary(items, targets) for kind, items in sorted(by_kind.items())},
     }
+
+
+# Alert delivery metrics -------------------------------------------------------------------------
+
+
+def alert_delivery_counts() -> dict:
+    """How the alert outbox stands: pending, delivered and dead deliveries, the oldest pending one, and the
+    targets with dead deliveries (the ones somebody must look at)."""
+    from django.db.models import Count
+
+    from incidents.models import AlertDelivery
+
+    pending = AlertDelivery.objects.filter(delivered_at__isnull=True, dead_at__isnull=True)
+    dead = AlertDelivery.objects.filter(dead_at__isnull=False, delivered_at__isnull=True)
+    return {
+        "pending": pending.count(),
+        "delivered": AlertDelivery.objects.filter(delivered_at__isnull=False).count(),
+        "dead": dead.count(),
+        "oldest_pending_since": pending.order_by("created_at").values_list("created_at", flat=True).first(),
+        "dead_by_target": list(dead.values("channel", "target").annotate(count=Count("id"))
+                               .order_by("-count", "target")),
+    }

@@ -13,5 +13,6 @@ urlpatterns = [
     path("sos/<int:sos_id>/cap.xml", apis.SOSCapApi.as_view(), name="sos-cap"),
     path("incidents/<uuid:incident_id>/cap.xml", apis.IncidentCapApi.as_view(), name="incident-cap"),
     path("feeds/open-alerts.atom", apis.OpenAlertsFeedApi.as_view(), name="open-alerts-feed"),
+    path("reports/alert-deliveries/", apis.AlertDeliveriesReportApi.as_view(), name="report-alert-deliveries"),
     path("reports/response-times/", apis.ResponseTimesApi.as_view(), name="report-response-times"),
 ]

@@ -178,7 +178,7 @@ def test_webhooks_verify_with_the_standard_webhooks_library_under_the_new_and_th
 
 
 def test_a_target_that_keeps_failing_is_dead_after_the_last_attempt_and_an_admin_can_retry_it(
-    settings, signing, device_client, beacon, admin_user
+    settings, signing, device_client, beacon, admin_user, client_for
 ):
     settings.ALERT_MAX_ATTEMPTS = 3
     receiver = WebhookReceiver(failures=3).start()
@@ -192,6 +192,7 @@ def test_a_target_that_keeps_failing_is_dead_after_the_last_attempt_and_an_admin
         delivery.refresh_from_db()
         dead = (delivery.dead_at is not None, delivery.attempts, delivery.delivered_at, len(receiver.requests))
 
+        metrics_when_dead = client_for(admin_user).get(reverse("report-alert-deliveries")).json()
         admin = Client()
         admin.force_login(admin_user)
         changelist = reverse("admin:incidents_alertdelivery_changelist")
@@ -203,6 +204,8 @@ def test_a_target_that_keeps_failing_is_dead_after_the_last_attempt_and_an_admin
 
     delivery.refresh_from_db()
     assert dead == (True, 3, None, 3)
+    assert metrics_when_dead["dead"] == 1 and metrics_when_dead["dead_by_target"] == [
+        {"channel": "webhook", "target": receiver.url + "/hook", "count": 1}]
     assert "HTTP 500: receiver is down" in shown
     assert "HTTP 500" in AlertDelivery.objects.get().attempt_log.get(number=3).error
     assert delivery.delivered_at is not None and delivery.dead_at is None and len(receiver.requests) == 4
