@@ -248,7 +248,8 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
     sos.closed_at = timezone.now()
     sos.save(update_fields=["status", "closed_at", "updated_at"])
     # Units dispatched only to this SOS are free again.
-    for unit in Unit.objects.select_for_update().filter(assignments__sos_request=sos).distinct():
+    unit_ids = OfficerAssignment.objects.filter(sos_request=sos).values("unit_id")
+    for unit in Unit.objects.select_for_update().filter(pk__in=unit_ids).order_by("pk"):
         still_busy = unit.assignments.filter(sos_request__status__in=SOS.OPEN_STATUSES).exists()
         if not still_busy and unit.status in Unit.BUSY_STATUSES:
             unit_status_change(unit=unit, status=Unit.Status.AVAILABLE, actor=actor, reason=f"sos_{action}")
