@@ -155,6 +155,7 @@ class ResponseTimesApi(APIView):
         # `from` is a Python keyword: the field is renamed below.
         from_ = serializers.CharField(required=False, help_text="A date (YYYY-MM-DD) or date-time; default today.")
         to = serializers.CharField(required=False, help_text="A date (inclusive) or date-time (exclusive).")
+        alerts = serializers.BooleanField(required=False, default=False, help_text="Also list each alert's times.")
 
         def get_fields(self):
             fields = super().get_fields()
@@ -172,9 +173,10 @@ class ResponseTimesApi(APIView):
                 raise serializers.ValidationError({"to": ["Must be after 'from'."]})
             if end - start > timedelta(days=ResponseTimesApi.MAX_DAYS):
                 raise serializers.ValidationError({"to": [f"At most {ResponseTimesApi.MAX_DAYS} days at once."]})
-            return {"start": start, "end": end}
+            return {"start": start, "end": end, "alerts": data.get("alerts", False)}
 
-    @extend_schema(parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str)],
+    @extend_schema(parameters=[OpenApiParameter("from", str), OpenApiParameter("to", str),
+                               OpenApiParameter("alerts", bool)],
                    responses={200: inline_serializer("ResponseTimes", {
                        "from": serializers.DateTimeField(), "to": serializers.DateTimeField(),
                        "targets": serializers.DictField(), "overall": serializers.DictField(),
@@ -184,8 +186,9 @@ class ResponseTimesApi(APIView):
         query.is_valid(raise_exception=True)
         targets = {"acknowledge": settings.RESPONSE_TARGET_ACKNOWLEDGE_SECONDS,
                    "on_scene": settings.RESPONSE_TARGET_ON_SCENE_SECONDS}
-        report = selectors.response_time_report(start=query.validated_data["start"], end=query.validated_data["end"],
-                                                targets=targets)
+        v = query.validated_data
+        report = selectors.response_time_report(start=v["start"], end=v["end"], targets=targets,
+                                                per_alert=v["alerts"])
         return Response(report)
 
 

@@ -242,7 +242,7 @@ def alert_responses(*, start: datetime, end: datetime) -> list[AlertResponse]:
         trails[incident_id].append((action, at))
     for pk, (kind, created) in incident_rows.items():
         responses.append(_response("camera", kind, str(pk), created, trails[pk], INCIDENT_MILESTONE_ACTIONS))
-    responses.sort(key=lambda response: response.raised_at)
+    responses.sort(key=lambda response: (response.raised_at, response.source, response.alert_id))
     return responses
 
 
@@ -269,8 +269,10 @@ def _summary(responses: list[AlertResponse], targets: dict[str, float]) -> dict:
     return summary
 
 
-def response_time_report(*, start: datetime, end: datetime, targets: dict[str, float]) -> dict:
-    """p50/p90 of each milestone and the share within its target, overall and split by source and by kind."""
+def response_time_report(*, start: datetime, end: datetime, targets: dict[str, float],
+                         per_alert: bool = False) -> dict:
+    """p50/p90 of each milestone and the share within its target, overall and split by source and by kind;
+    with `per_alert`, each alert's own times too."""
     responses = alert_responses(start=start, end=end)
     by_source, by_kind = defaultdict(list), defaultdict(list)
     for response in responses:
@@ -283,6 +285,9 @@ def response_time_report(*, start: datetime, end: datetime, targets: dict[str, f
         "overall": _summary(responses, targets),
         "by_source": {source: _summary(items, targets) for source, items in sorted(by_source.items())},
         "by_kind": {kind: _summary(items, targets) for kind, items in sorted(by_kind.items())},
+        **({"alerts": [{"source": r.source, "kind": r.kind, "alert_id": r.alert_id, "raised_at": r.raised_at,
+                        **{f"{milestone}_seconds": r.seconds[milestone] for milestone in MILESTONES}}
+                       for r in responses]} if per_alert else {}),
     }
 
 

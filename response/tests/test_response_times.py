@@ -77,3 +77,14 @@ def test_the_report_is_for_dispatch_supervisors_and_refuses_bad_periods(db, clie
     assert staff.get(url, {"from": "2024-01-01", "to": "2026-01-01"}).status_code == 400
     empty = staff.get(url, {"from": "2026-11-20T00:00:00+00:00", "to": "2026-11-20T01:00:00+00:00"})
     assert empty.status_code == 200 and empty.json()["overall"]["alerts"] == 0
+
+
+def test_the_report_can_list_each_alerts_own_times(day_of_alerts, client_for, dispatcher):
+    report = client_for(dispatcher).get(reverse("report-response-times"),
+                                        {"from": "2026-11-20", "alerts": "true"}).json()
+
+    emergencies = [a for a in report["alerts"] if a["kind"] == "sos_emergency"]
+    assert sorted((a["acknowledge_seconds"], a["dispatch_seconds"], a["on_scene_seconds"], a["resolve_seconds"])
+                  for a in emergencies) == [(10.0, 70.0, 400.0, 1000.0), (50.0, 100.0, 1000.0, 2000.0),
+                                      (90.0, 90.0, None, None)]
+    assert len(report["alerts"]) == 6
