@@ -251,7 +251,7 @@ class Sender:
     def _finish(self, delivery_id: int) -> None:
         with self._lock:
             self._in_flight.pop(delivery_id, None)
-        self._changed.set()
+        self.wake()
 
     def _task(self, delivery: AlertDelivery) -> None:
         try:
@@ -291,8 +291,12 @@ class Sender:
         with self._lock:
             return len(self._in_flight)
 
+    def wake(self) -> None:
+        """End a `wait` now (a send finished, or the process is stopping)."""
+        self._changed.set()
+
     def wait(self, timeout: float) -> None:
-        """Until a send finishes or `timeout` passes."""
+        """Until a send finishes, `wake()` is called or `timeout` passes."""
         self._changed.wait(timeout)
         self._changed.clear()
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             interval = options["interval"] if options["interval"] is not None else settings.ALERT_POLL_SECONDS
             stop = threading.Event()
             for signum in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(signum, lambda *_: stop.set())
+                signal.signal(signum, lambda *_: (stop.set(), sender.wake()))
             self.stdout.write(f"Sending alerts (polling every {interval:g}s when idle); Ctrl-C to stop.")
             while not stop.is_set():
                 sender.step(interval)

@@ -30,11 +30,18 @@ class Command(BaseCommand):
         tick = options["tick"] if options["tick"] is not None else settings.ESCALATION_TICK_SECONDS
         interval = options["interval"] if options["interval"] is not None else settings.ALERT_POLL_SECONDS
         stop = threading.Event()
+        sender = None if options["no_alerts"] else Sender()
+
+        def on_signal(*_):
+            stop.set()
+            if sender is not None:
+                sender.wake()
+
         for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+            signal.signal(signum, on_signal)
         sender_thread = None
-        if not options["no_alerts"]:
-            sender_thread = threading.Thread(target=self._send, args=(stop, interval), name="alert-sender")
+        if sender is not None:
+            sender_thread = threading.Thread(target=self._send, args=(sender, stop, interval), name="alert-sender")
             sender_thread.start()
         self.stdout.write(f"Escalating every {tick:g}s{'' if options['no_alerts'] else ' and sending alerts'}; "
                           "Ctrl-C to stop.")
@@ -54,10 +61,11 @@ class Command(BaseCommand):
             stop.set()
             if sender_thread is not None:
                 sender_thread.join()
+        self.stdout.write("Stopped.")
+        self.stdout.flush()
 
     @staticmethod
-    def _send(stop: threading.Event, interval: float) -> None:
-        sender = Sender()
+    def _send(sender: Sender, stop: threading.Event, interval: float) -> None:
         try:
             while not stop.is_set():
                 try:
