@@ -2,6 +2,7 @@
 
 import pytest
 
+from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401
 from response.models import EscalationPolicy, EscalationStep
 
 

@@ -8,7 +8,6 @@ from django.urls import reverse
 from common.actors import Actor
 from common.cap import NS, cap_problems
 from incidents import services as incident_services
-from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401
 from sos import services as sos_services
 from sos.tests.conftest import raise_sos
 

@@ -10,10 +10,8 @@ from django.db import connection
 from django.urls import reverse
 
 from common.actors import Actor
-
 from incidents import services as incident_services
 from incidents.models import AlertDelivery, AlertTarget, Incident
-from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401
 from realtime.models import OutboxEvent
 from response import services
 from response.models import Escalation, EscalationPolicy

@@ -7,7 +7,6 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import Incident, IncidentAuditEntry
-from incidents.tests.fixtures import _private_evidence_dir, beacon  # noqa: F401
 from sos.models import SOS, SOSAuditEntry
 from sos.tests.conftest import raise_sos
 

@@ -7,7 +7,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Unit, UnitStatusChange
-from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401
 from naarikavach import testing
 from realtime.models import OutboxEvent
 from sos.models import SOS
@@ -35,7 +34,8 @@ def test_an_officer_walks_the_unit_through_its_lifecycle_and_the_sos_follows(cli
 
     unit_a.refresh_from_db()
     assert on_scene == SOS.Status.ON_SCENE and unit_a.status == Unit.Status.AVAILABLE
-    assert list(UnitStatusChange.objects.filter(unit=unit_a).values_list("from_status", "to_status", "actor_label")) == [
+    changes = UnitStatusChange.objects.filter(unit=unit_a).values_list("from_status", "to_status", "actor_label")
+    assert list(changes) == [
         ("available", "dispatched", "dispatcher:dispatch"), ("dispatched", "en_route", "officer:officer_a"),
         ("en_route", "on_scene", "officer:officer_a"), ("on_scene", "available", "dispatcher:dispatch"),
     ]
