@@ -50,6 +50,8 @@ def test_an_sos_left_alone_escalates_at_30_and_120_seconds_once_each(sos_ladder,
     assert [(e["sos_id"], e["level"], e["label"], e["seconds_in_status"]) for e in events] == [
         (sos.pk, 1, "30 s", 30), (sos.pk, 2, "2 min", 120),
     ]
+    # For the police only: never to the citizen's own SOS room.
+    assert {tuple(e.rooms) for e in OutboxEvent.objects.filter(event="sos_escalated")} == {("sos_channel",)}
     assert list(sos.audit_trail.filter(action="escalated").values_list("details__level", "actor_label")) == [
         (1, "system:escalation"), (2, "system:escalation"),
     ]
