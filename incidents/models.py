@@ -293,6 +293,14 @@ class AlertTarget(models.Model):
     def subscribes_to(self, event: str) -> bool:
         return self.is_active and event in self.events
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.events, list) or not all(event in self.EVENTS for event in self.events):
+            raise ValidationError({"events": f"A list of event names, any of: {', '.join(self.EVENTS)}."})
+        if self.format == self.Format.CAP and self.channel != self.Channel.WEBHOOK:
+            raise ValidationError({"format": "Only webhooks can take CAP XML."})
+
 
 class AlertDelivery(models.Model):
     """One alert to send to one target: an outbox row, delivered by `manage.py send_alerts` (or run_worker).

@@ -237,3 +237,13 @@ def test_an_sos_is_alerted_by_email_and_status_changes_go_to_subscribers_only(
     for request in receiver.requests:
         assert request["headers"]["Content-Type"] == "application/cap+xml"
         assert cap_problems(request["body"]) == []
+
+
+def test_an_alert_target_names_only_known_events(db):
+    from django.core.exceptions import ValidationError
+
+    target = AlertTarget(name="Typo", channel="webhook", target="https://cad.example.org/", events=["sos_createdd"])
+    with pytest.raises(ValidationError):
+        target.full_clean()
+    target.events = ["sos_created", "sos_resolved"]
+    target.full_clean()
