@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the whole platform in the foreground: API (:8000), realtime server (:8001) and the alert sender.
+# Run the whole platform in the foreground: API (:8000), realtime server (:8001) and the background worker
+# (escalation scheduler and alert sender, `manage.py run_worker`).
 # Ctrl-C stops all three; if any one of them dies, the others are stopped too.
 set -u
 cd "$(dirname "$0")"
@@ -12,7 +13,7 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 ./run_socketio.sh & pids+=($!)
-"$PYTHON" manage.py send_alerts & pids+=($!)
+"$PYTHON" manage.py run_worker & pids+=($!)
 ./run_server.sh & pids+=($!)
 
 echo "NaariKavach is starting: API and dashboard http://127.0.0.1:${API_PORT:-8000}/dashboard/ ," \

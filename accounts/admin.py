@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import AuthToken, Unit, UnitLocation, User
+from accounts.models import AuthToken, Unit, UnitLocation, UnitStatusChange, User
 
 
 @admin.register(User)
@@ -23,12 +23,23 @@ class UnitLocationInline(admin.TabularInline):
     can_delete = False
 
 
+class UnitStatusChangeInline(admin.TabularInline):
+    model = UnitStatusChange
+    extra = 0
+    max_num = 0
+    readonly_fields = ("from_status", "to_status", "actor_label", "reason", "overridden", "created_at")
+    fields = readonly_fields
+    can_delete = False
+
+
 @admin.register(Unit)
 class UnitAdmin(admin.ModelAdmin):
     list_display = ("unit_number", "name", "status", "is_adhoc", "last_seen_at", "last_latitude", "last_longitude")
     list_filter = ("status", "is_adhoc")
     search_fields = ("unit_number", "name")
-    inlines = [UnitLocationInline]
+    # The status changes through accounts.services.unit_status_change only (officers, dispatchers, assignments).
+    readonly_fields = ("status", "last_latitude", "last_longitude", "last_accuracy_m", "last_seen_at")
+    inlines = [UnitLocationInline, UnitStatusChangeInline]
 
 
 @admin.register(AuthToken)

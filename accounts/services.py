@@ -1,4 +1,4 @@
-"""State changes for accounts: creating staff accounts and units."""
+"""State changes for accounts: creating staff accounts and units, and every change of a unit's status."""
 
 import secrets
 from datetime import timedelta
@@ -10,10 +10,12 @@ from django.utils import timezone
 
 from django.conf import settings
 
-from accounts.models import AuthToken, Unit, User
+from accounts.models import AuthToken, Unit, UnitStatusChange, User
 from common.actors import is_responder
-from common.errors import Conflict, InvalidInput
+from common.errors import Conflict, Forbidden, InvalidInput
 from common.tokens import hash_secret, new_secret
+from realtime import rooms
+from realtime.events import publish
 
 
 def unit_get_or_create(*, unit_number: str, name: str = "") -> Unit:
@@ -109,3 +111,30 @@ def user_deactivate(*, user: User) -> User:
     user.save(update_fields=["is_active"])
     AuthToken.objects.filter(user=user).delete()
     return user
+
+
+def unit_status_change(*, unit: Unit, status: str, actor, reason: str = "", override: bool = False) -> Unit:
+    """The one writer of `Unit.status`: checks the lifecycle, records the change and publishes it.
+
+    `unit` must be locked by the caller (select_for_update). Officers of the unit follow the lifecycle;
+    `override=True` (a dispatcher or admin) may set any status. Setting the current status changes nothing.
+    """
+    if status not in Unit.Status.values:
+        raise InvalidInput("Invalid unit status.", fields={"status": [f"Use one of {', '.join(Unit.Status.values)}."]})
+    if status == unit.status:
+        return unit
+    if override and not (actor.user is not None and actor.user.role in {User.Role.DISPATCHER, User.Role.ADMIN}):
+        raise Forbidden("Only dispatchers may override a unit's status.")
+    if not override and not unit.may_become(status):
+        raise Conflict(f"A unit that is {unit.status} cannot become {status}; a dispatcher may override.",
+                       code="invalid_unit_transition")
+    from_status, now = unit.status, timezone.now()
+    unit.status = status
+    unit.save(update_fields=["status"])
+    UnitStatusChange.objects.create(unit=unit, from_status=from_status, to_status=status, actor=actor.db_user,
+                                    actor_label=actor.label, reason=reason, overridden=override, created_at=now)
+    publish(event="unit_status_changed", rooms=[rooms.unit_room(unit.unit_number), rooms.SOS_CHANNEL,
+                                                rooms.INCIDENTS_CHANNEL],
+            payload={"unit_number": unit.unit_number, "status": status, "from_status": from_status,
+                     "reason": reason, "by": actor.label, "overridden": override, "timestamp": now.isoformat()})
+    return unit

@@ -10,6 +10,7 @@ from incidents import services
 from incidents.models import (
     AIEvent,
     AlertDelivery,
+    AlertTarget,
     Beacon,
     DeliveryAttempt,
     Device,
@@ -124,14 +125,54 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
+class DeliveryStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", "Pending"), ("delivered", "Delivered"), ("dead", "Dead")]
+
+    def queryset(self, request, queryset):
+        return {
+            "pending": queryset.filter(delivered_at__isnull=True, dead_at__isnull=True),
+            "delivered": queryset.filter(delivered_at__isnull=False),
+            "dead": queryset.filter(dead_at__isnull=False),
+        }.get(self.value(), queryset)
+
+
 @admin.register(AlertDelivery)
 class AlertDeliveryAdmin(admin.ModelAdmin):
-    list_display = ("id", "channel", "target", "incident", "attempts", "next_attempt_at", "delivered_at")
-    list_filter = ("channel", ("delivered_at", admin.EmptyFieldListFilter), "created_at")
-    search_fields = ("target", "incident__id", "last_error")
-    readonly_fields = ("incident", "event", "channel", "target", "payload", "attempts", "claimed_until",
-                       "last_error", "delivered_at", "created_at")
+    list_display = ("id", "event", "channel", "target", "incident", "sos", "attempts", "state", "last_error_short",
+                    "next_attempt_at")
+    list_filter = (DeliveryStateFilter, "channel", "event", "created_at")
+    search_fields = ("target", "incident__id", "sos__id", "last_error")
+    readonly_fields = ("incident", "sos", "event", "channel", "target", "format", "payload", "attempts",
+                       "claimed_until", "claimed_by", "last_error", "delivered_at", "dead_at", "created_at")
     inlines = [AttemptInline]
+    actions = ["retry"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="State")
+    def state(self, delivery):
+        return "delivered" if delivery.delivered_at else "DEAD" if delivery.dead_at else "pending"
+
+    @admin.display(description="Last error")
+    def last_error_short(self, delivery):
+        return delivery.last_error[:120]
+
+    @admin.action(description="Retry the selected alerts now")
+    def retry(self, request, queryset):
+        retried = 0
+        for delivery in queryset.filter(delivered_at__isnull=True):
+            services.alert_delivery_retry(delivery_id=delivery.pk)
+            retried += 1
+        messages.info(request, f"{retried} alert(s) queued again.")
+
+
+@admin.register(AlertTarget)
+class AlertTargetAdmin(admin.ModelAdmin):
+    list_display = ("name", "channel", "target", "format", "events", "is_supervisor", "is_active")
+    list_filter = ("channel", "format", "is_supervisor", "is_active")
+    search_fields = ("name", "target")

@@ -292,33 +292,108 @@ class IncidentAuditEntry(AuditEntry):
         verbose_name_plural = "incident audit trail"
 
 
-class AlertDelivery(models.Model):
-    """One alert to send to one target: an outbox row, delivered by `manage.py send_alerts`."""
+class AlertTarget(models.Model):
+    """A recipient of alerts chosen in admin: an address or URL and the events it subscribes to.
+
+    The targets in settings (ALERT_EMAIL_RECIPIENTS, ALERT_WEBHOOK_URLS) receive the raising events
+    (`RAISED_EVENTS`); a target here receives exactly the events it lists, status changes included.
+    """
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
         WEBHOOK = "webhook", "Webhook"
 
-    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="alert_deliveries")
+    class Format(models.TextChoices):
+        JSON = "json", "JSON"
+        CAP = "cap", "CAP 1.2 XML"
+
+    # Every event an alert can be sent for; the first group are the ones that ask for action.
+    RAISED_EVENTS = ("incident_created", "incident_escalated", "sos_created", "sos_escalated",
+                     "sos_cancelled_under_duress")
+    STATUS_EVENTS = ("sos_acknowledged", "sos_assigned", "sos_on_scene", "sos_resolved", "sos_cancelled",
+                     "incident_acknowledged", "incident_assigned", "incident_started", "incident_resolved")
+    EVENTS = RAISED_EVENTS + STATUS_EVENTS
+
+    name = models.CharField(max_length=100)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    target = models.CharField(max_length=500, help_text="An email address or a webhook URL.")
+    events = models.JSONField(default=list, blank=True, help_text=f"Event names, any of: {', '.join(EVENTS)}.")
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.JSON,
+                              help_text="Webhooks only: the body as JSON or as a CAP 1.2 alert.")
+    is_supervisor = models.BooleanField(default=False, help_text="Told when an escalation step notifies supervisors.")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.channel} → {self.target})"
+
+    def subscribes_to(self, event: str) -> bool:
+        return self.is_active and event in self.events
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.events, list) or not all(event in self.EVENTS for event in self.events):
+            raise ValidationError({"events": f"A list of event names, any of: {', '.join(self.EVENTS)}."})
+        if self.format == self.Format.CAP and self.channel != self.Channel.WEBHOOK:
+            raise ValidationError({"format": "Only webhooks can take CAP XML."})
+
+
+class AlertDelivery(models.Model):
+    """One alert to send to one target: an outbox row, delivered by `manage.py send_alerts` (or run_worker).
+
+    It is about an incident or an SOS (exactly one of the two).
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    Format = AlertTarget.Format
+
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="alert_deliveries"
+    )
+    sos = models.ForeignKey("sos.SOS", null=True, blank=True, on_delete=models.CASCADE, related_name="alert_deliveries")
     event = models.CharField(max_length=32, default="incident_created")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     target = models.CharField(max_length=500, help_text="An email address or a webhook URL.")
-    payload = models.JSONField(default=dict, help_text="The incident as it was when the alert was raised.")
+    format = models.CharField(max_length=8, choices=Format.choices, default=Format.JSON)
+    payload = models.JSONField(default=dict, help_text="The alert as it was when it was raised.")
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    # A sender holds a row until this time; a sender that died mid-send gives it up when it passes.
+    # A sender holds a row until this time and renews it while it sends; a sender that died gives it
+    # up when the (short) lease passes.
     claimed_until = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # Given up after ALERT_MAX_ATTEMPTS failures; an admin action can queue it again.
+    dead_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["delivered_at", "next_attempt_at"])]
         verbose_name_plural = "alert deliveries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(incident__isnull=False, sos__isnull=True)
+                | models.Q(incident__isnull=True, sos__isnull=False),
+                name="alert_delivery_incident_xor_sos",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.channel} → {self.target} ({'delivered' if self.delivered_at else 'pending'})"
+        state = "delivered" if self.delivered_at else "dead" if self.dead_at else "pending"
+        return f"{self.channel} → {self.target} ({state})"
+
+    @property
+    def subject_key(self) -> str:
+        """"incident" or "sos": the key the alert's JSON body carries its payload under."""
+        return "incident" if self.incident_id else "sos"
 
     @staticmethod
     def backoff(attempts: int, *, base_seconds: float, max_seconds: float) -> timedelta:

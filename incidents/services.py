@@ -31,6 +31,7 @@ from incidents.models import (
     IncidentAudio,
     AIEvent,
     AlertDelivery,
+    AlertTarget,
     Beacon,
     DeliveryAttempt,
     DetectionKind,
@@ -449,14 +450,7 @@ def _publish(incident: Incident, *, event: str, action: str, by: str, now: datet
 
 
 def _queue_alerts(incident: Incident, *, now: datetime) -> None:
-    payload = incident.event_payload()
-    targets = [(AlertDelivery.Channel.EMAIL, address) for address in settings.ALERT_EMAIL_RECIPIENTS]
-    targets += [(AlertDelivery.Channel.WEBHOOK, url) for url in settings.ALERT_WEBHOOK_URLS]
-    AlertDelivery.objects.bulk_create(
-        AlertDelivery(incident=incident, event="incident_created", channel=channel, target=target, payload=payload,
-                      next_attempt_at=now, created_at=now)
-        for channel, target in targets
-    )
+    alert_deliveries_queue(event="incident_created", incident=incident, payload=incident.event_payload(), now=now)
 
 
 # The response workflow --------------------------------------------------------------------------
@@ -488,6 +482,9 @@ def _change(incident: Incident, *, to_status: str, action: str, actor: Actor, st
     incident.save(update_fields=update_fields)
     IncidentAuditEntry.record(incident, action=action, actor=actor, from_status=from_status, details=details)
     _publish(incident, event="incident_updated", action=action, by=actor.label, now=now, extra=details)
+    # Only targets that subscribe to this status change get it (targets=[]: none from settings).
+    alert_deliveries_queue(event=f"incident_{action}", incident=incident, payload=incident.event_payload(),
+                           targets=[], now=now)
     return incident
 
 
@@ -506,6 +503,8 @@ def incident_assign(*, incident_id, officer_username: str, actor: Actor, note: s
     officer = User.objects.filter(username=officer_username, role=User.Role.OFFICER, is_active=True).first()
     if officer is None:
         raise InvalidInput("Unknown officer.", fields={"officer": [f"No active officer {officer_username!r}."]})
+    if officer.unit_id and officer.unit.status == officer.unit.Status.OFF_DUTY:
+        raise Conflict(f"{officer.username}'s unit {officer.unit.unit_number} is off duty.", code="unit_off_duty")
     incident = _lock_open_incident(incident_id)
     if incident.assigned_to_id == officer.pk:
         raise Conflict(f"Incident is already assigned to {officer.username}.", code="already_assigned")
@@ -541,22 +540,79 @@ def incident_resolve(*, incident_id, actor: Actor, resolution_note: str) -> Inci
 # Alert deliveries -------------------------------------------------------------------------------
 
 
-def alert_deliveries_claim(*, limit: int, lease: timedelta, now: datetime | None = None) -> list[AlertDelivery]:
-    """Take up to `limit` due deliveries for this sender, each until `now + lease`.
+def alert_deliveries_queue(
+    *, event: str, payload: dict, incident: Incident | None = None, sos=None,
+    targets: list[tuple[str, ...]] | None = None, now: datetime | None = None,
+) -> list[AlertDelivery]:
+    """Write one alert row per target for `event` about an incident or an SOS, in the caller's transaction.
+
+    The targets are those given as (channel, address[, format]), or else the settings' recipients for a
+    raising event; in both cases every active AlertTarget subscribed to `event` is added (once per
+    channel and address).
+    """
+    now = now or timezone.now()
+    if targets is None:
+        targets = configured_alert_targets() if event in AlertTarget.RAISED_EVENTS else []
+    chosen = {(channel, target): (fmt[0] if fmt else AlertTarget.Format.JSON) for channel, target, *fmt in targets}
+    for subscriber in AlertTarget.objects.filter(is_active=True):
+        if subscriber.subscribes_to(event):
+            chosen[(subscriber.channel, subscriber.target)] = subscriber.format
+    return AlertDelivery.objects.bulk_create(
+        AlertDelivery(incident=incident, sos=sos, event=event, channel=channel, target=target, format=fmt,
+                      payload=payload, next_attempt_at=now, created_at=now)
+        for (channel, target), fmt in chosen.items()
+    )
+
+
+def configured_alert_targets() -> list[tuple[str, str]]:
+    """The recipients in settings: told of every alert raised (ALERT_EMAIL_RECIPIENTS, ALERT_WEBHOOK_URLS)."""
+    return [(AlertDelivery.Channel.EMAIL, address) for address in settings.ALERT_EMAIL_RECIPIENTS] + [
+        (AlertDelivery.Channel.WEBHOOK, url) for url in settings.ALERT_WEBHOOK_URLS
+    ]
+
+
+def alert_deliveries_claim(
+    *, limit: int, lease: timedelta, sender: str = "", due_by: datetime | None = None,
+    now: datetime | None = None, exclude_targets: frozenset[str] = frozenset(),
+) -> list[AlertDelivery]:
+    """Take up to `limit` deliveries due by `due_by` for this sender, each until the time of its claim + lease.
 
     Each claim is a conditional UPDATE that succeeds only while the row is unclaimed (or its lease
     has run out): of two senders racing for a row, exactly one updates it, so no row is sent twice.
+    The lease is measured from each claim (never from when the caller's round began), and rows for
+    `exclude_targets` (targets this sender is still busy with) are left for later.
     """
-    now = now or timezone.now()
-    claimable = Q(delivered_at__isnull=True) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    due_by = due_by or now or timezone.now()
     candidates = list(
-        AlertDelivery.objects.filter(claimable, next_attempt_at__lte=now)
-        .order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit]
+        AlertDelivery.objects.filter(delivered_at__isnull=True, dead_at__isnull=True, next_attempt_at__lte=due_by)
+        .exclude(target__in=exclude_targets)
+        .order_by("next_attempt_at", "id").values_list("pk", "target")[: limit * 4]
     )
-    claimed = [
-        pk for pk in candidates if AlertDelivery.objects.filter(claimable, pk=pk).update(claimed_until=now + lease)
-    ]
-    return list(AlertDelivery.objects.filter(pk__in=claimed).select_related("incident__beacon").order_by("id"))
+    claimed, targets = [], set()
+    for pk, target in candidates:
+        if len(claimed) >= limit:
+            break
+        if target in targets:  # one row per target at a time: the next waits for this one's answer
+            continue
+        claimed_at = now or timezone.now()
+        claimable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=claimed_at)
+        if AlertDelivery.objects.filter(claimable, pk=pk, delivered_at__isnull=True, dead_at__isnull=True).update(
+            claimed_until=claimed_at + lease, claimed_by=sender
+        ):
+            claimed.append(pk)
+            targets.add(target)
+    return list(
+        AlertDelivery.objects.filter(pk__in=claimed).select_related("incident__beacon", "sos").order_by("id")
+    )
+
+
+def alert_deliveries_renew(*, sender: str, ids: list[int], lease: timedelta) -> int:
+    """Extend this sender's claims on the rows it is still sending: a live sender keeps them, a dead one loses them."""
+    if not ids:
+        return 0
+    return AlertDelivery.objects.filter(pk__in=ids, claimed_by=sender, delivered_at__isnull=True).update(
+        claimed_until=timezone.now() + lease
+    )
 
 
 @transaction.atomic
@@ -564,7 +620,8 @@ def alert_delivery_record_attempt(
     *, delivery_id: int, succeeded: bool, started_at: datetime, duration_ms: int, status_code: int | None = None,
     error: str = "",
 ) -> AlertDelivery:
-    """Log one try; a failure is tried again later, waiting twice as long each time (up to a cap)."""
+    """Log one try; a failure is tried again later, waiting twice as long each time (up to a cap),
+    until ALERT_MAX_ATTEMPTS tries have failed: then the delivery is dead."""
     delivery = AlertDelivery.objects.select_for_update().get(pk=delivery_id)
     delivery.attempts += 1
     DeliveryAttempt.objects.create(
@@ -581,6 +638,27 @@ def alert_delivery_record_attempt(
             delivery.attempts, base_seconds=settings.ALERT_RETRY_BASE_SECONDS,
             max_seconds=settings.ALERT_RETRY_MAX_SECONDS,
         )
+        if delivery.attempts >= settings.ALERT_MAX_ATTEMPTS:
+            delivery.dead_at = now
+            logger.error("Alert %s to %s is dead after %s attempts: %s", delivery.pk, delivery.target,
+                         delivery.attempts, delivery.last_error)
     delivery.claimed_until = None
-    delivery.save(update_fields=["attempts", "delivered_at", "last_error", "next_attempt_at", "claimed_until"])
+    delivery.claimed_by = ""
+    delivery.save(update_fields=["attempts", "delivered_at", "dead_at", "last_error", "next_attempt_at",
+                                 "claimed_until", "claimed_by"])
+    return delivery
+
+
+@transaction.atomic
+def alert_delivery_retry(*, delivery_id: int) -> AlertDelivery:
+    """Queue a dead (or waiting) delivery for an attempt now; its attempt count starts again."""
+    delivery = AlertDelivery.objects.select_for_update().filter(pk=delivery_id).first()
+    if delivery is None:
+        raise NotFound("Alert delivery not found.")
+    if delivery.delivered_at is not None:
+        raise Conflict("This alert has been delivered already.", code="already_delivered")
+    delivery.dead_at = None
+    delivery.attempts = 0
+    delivery.next_attempt_at = timezone.now()
+    delivery.save(update_fields=["dead_at", "attempts", "next_attempt_at"])
     return delivery

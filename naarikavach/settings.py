@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "compat",
     "sos",
     "incidents",
+    "response",
     "realtime",
     "realtime_server",
     "console",
@@ -193,6 +194,28 @@ ALERT_WEBHOOK_TIMEOUT_SECONDS = env_float("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
 ALERT_RETRY_BASE_SECONDS = env_float("ALERT_RETRY_BASE_SECONDS", 30)
 ALERT_RETRY_MAX_SECONDS = env_float("ALERT_RETRY_MAX_SECONDS", 3600)
 ALERT_POLL_SECONDS = env_float("ALERT_POLL_SECONDS", 2)
+# Standard Webhooks signing: ALERT_WEBHOOK_SECRET signs (a "whsec_<base64>" secret, or any text used as
+# the key's bytes); while receivers move to a new secret, the old ones listed here sign too.
+ALERT_WEBHOOK_PREVIOUS_SECRETS = env_list("ALERT_WEBHOOK_PREVIOUS_SECRETS", "")
+# A delivery that failed this many times is dead: shown in admin with its last error, retried only by hand.
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 12)
+# A sender renews its claims while it sends; a sender that died gives its rows up this soon.
+ALERT_CLAIM_LEASE_SECONDS = env_float("ALERT_CLAIM_LEASE_SECONDS", 10)
+# Alerts in flight at once per sender (one per target at a time): a slow target never delays another.
+ALERT_SENDER_WORKERS = env_int("ALERT_SENDER_WORKERS", 8)
+# Escalation (response/, docs/response.md): the scheduler in `manage.py run_worker` looks this often.
+ESCALATION_TICK_SECONDS = env_float("ESCALATION_TICK_SECONDS", 0.25)
+# Who "notify supervisors" tells, besides the AlertTargets marked as supervisors.
+ESCALATION_SUPERVISOR_EMAILS = env_list("ESCALATION_SUPERVISOR_EMAILS", "")
+ESCALATION_SUPERVISOR_WEBHOOKS = env_list("ESCALATION_SUPERVISOR_WEBHOOKS", "")
+# Nearest units: rough ETA speed, and how old a unit's position may be before it is ignored.
+UNIT_ETA_SPEED_KMH = env_float("UNIT_ETA_SPEED_KMH", 30)
+UNIT_POSITION_MAX_AGE_SECONDS = env_int("UNIT_POSITION_MAX_AGE_SECONDS", 30 * 60)
+# Response-time targets for the report: the share of alerts acknowledged / on scene within these.
+RESPONSE_TARGET_ACKNOWLEDGE_SECONDS = env_int("RESPONSE_TARGET_ACKNOWLEDGE_SECONDS", 60)
+RESPONSE_TARGET_ON_SCENE_SECONDS = env_int("RESPONSE_TARGET_ON_SCENE_SECONDS", 15 * 60)
+# The `sender` of CAP 1.2 alerts (GET …/cap.xml, CAP webhooks): no spaces, commas or '<', '&'.
+CAP_SENDER = env_str("CAP_SENDER", "naarikavach@localhost")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

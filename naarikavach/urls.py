@@ -17,6 +17,7 @@ urlpatterns = [
     # The seeds' clients (docs/compatibility.md): ResQ's AI routes, and the NaariKavach apps' base URL.
     path("api/", include(compat_urls.ai_aliases)),
     path("naarikavach/", include(compat_urls.naarikavach_urlpatterns)),
+    path("api/", include("response.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("dashboard.urls")),

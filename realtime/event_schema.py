@@ -35,10 +35,14 @@ class EventType:
 
 _POINT = {"latitude": NUMBER, "longitude": NUMBER, "accuracy_m": OPTIONAL_NUMBER, "timestamp": str}
 _SOS_POINT = {"sos_id": int, "room_id": str, **_POINT}
-_INCIDENT = {
+_INCIDENT_FIELDS = {
     "incident_id": str, "kind": str, "status": str, "priority": str, "description": str, "beacon": dict,
     "first_signal_at": str, "last_signal_at": str, "signal_count": int, "assigned_to": OPTIONAL_STR,
-    "action": str, "by": str, "timestamp": str,
+}
+_INCIDENT = {**_INCIDENT_FIELDS, "action": str, "by": str, "timestamp": str}
+_ESCALATED = {
+    "level": int, "label": str, "reason": str, "actions": list, "realert": bool, "status_since": str,
+    "seconds_in_status": int, "timestamp": str,
 }
 _INCIDENT_DETAILS = {"note": str, "officer": str, "unit_number": OPTIONAL_STR, "resolution_note": str}
 
@@ -73,12 +77,24 @@ EVENTS: dict[str, EventType] = {
         rooms="`sos_channel`, the SOS room, its units",
         fields={"sos_id": int, "room_id": str, "status": str, "action": str, "by": str, "timestamp": str},
         optional={"officer_name": str, "unit_number": str, "note": str, "images": int},
-        doc="`action`: `acknowledged`, `assigned` (with `officer_name`, `unit_number`), `resolved`, `cancelled` "
-            "(with `note` when given), `images_added` (with `images`, how many)",
+        doc="`action`: `acknowledged`, `assigned` (with `officer_name`, `unit_number`), `on_scene` (with "
+            "`unit_number` when given), `resolved`, `cancelled` (with `note` when given), `images_added` "
+            "(with `images`, how many)",
     ),
     "sos_resolved": EventType(
         rooms="as `sos_updated`", fields={"sos_id": int, "room_id": str},
         doc="right after the `sos_updated` of a resolve (the NaariKavach police app's event)",
+    ),
+    "sos_escalated": EventType(
+        rooms="`sos_channel`",
+        fields={"sos_id": int, "room_id": str, "status": str, "sos_type": int, **_ESCALATED},
+        doc="an SOS waited too long in its status (response/): re-alert, louder",
+    ),
+    "unit_status_changed": EventType(
+        rooms="the unit room, `sos_channel`, `incidents_channel`",
+        fields={"unit_number": str, "status": str, "from_status": str, "reason": str, "by": str,
+                "overridden": bool, "timestamp": str},
+        doc="a unit's status (available, dispatched, en_route, on_scene, off_duty) changed",
     ),
     "incident_created": EventType(
         rooms="`incidents_channel`", fields=_INCIDENT, doc="a camera or beacon report opened an incident",
@@ -86,6 +102,10 @@ EVENTS: dict[str, EventType] = {
     "incident_updated": EventType(
         rooms="`incidents_channel`", fields=_INCIDENT, optional=_INCIDENT_DETAILS,
         doc="`action`: `signal_added`, `acknowledged`, `assigned`, `started`, `resolved`",
+    ),
+    "incident_escalated": EventType(
+        rooms="`incidents_channel`", fields={**_INCIDENT_FIELDS, **_ESCALATED},
+        doc="an incident waited too long in its status (response/)",
     ),
 }
 

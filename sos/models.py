@@ -20,10 +20,11 @@ class SOS(models.Model):
         ACTIVE = "active", "Active"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"
         DISPATCHED = "dispatched", "Dispatched"
+        ON_SCENE = "on_scene", "On scene"
         RESOLVED = "resolved", "Resolved"
         CANCELLED = "cancelled", "Cancelled"
 
-    OPEN_STATUSES = (Status.ACTIVE, Status.ACKNOWLEDGED, Status.DISPATCHED)
+    OPEN_STATUSES = (Status.ACTIVE, Status.ACKNOWLEDGED, Status.DISPATCHED, Status.ON_SCENE)
 
     room_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=120)
@@ -60,6 +61,20 @@ class SOS(models.Model):
 
     def token_matches(self, token: str | None) -> bool:
         return bool(token) and hash_secret(token) == self.access_token_hash
+
+    def alert_payload(self) -> dict:
+        """What email and webhook alerts about this SOS carry: never its token, phone or trail."""
+        return {
+            "sos_id": self.pk,
+            "room_id": str(self.room_id),
+            "name": self.name,
+            "sos_type": self.sos_type,
+            "status": self.status,
+            "latitude": self.last_latitude,
+            "longitude": self.last_longitude,
+            "accuracy_m": self.accuracy_m,
+            "created_at": self.created_at.isoformat(),
+        }
 
 
 class LocationUpdate(models.Model):

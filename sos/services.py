@@ -11,10 +11,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLocation, User
+from accounts.services import unit_status_change
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import validate_position
 from common.tokens import hash_secret, new_secret
+from incidents.services import alert_deliveries_queue
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
@@ -66,6 +68,12 @@ def _assigned_unit_numbers(sos: SOS) -> list[str]:
     with connection.cursor() as cursor:
         cursor.execute(_ASSIGNED_UNIT_NUMBERS_SQL, [sos.pk])
         return [number for (number,) in cursor.fetchall()]
+
+
+def _queue_alerts(sos: SOS, *, event: str, raised: bool = False) -> None:
+    """Email and webhook alerts: a raised SOS goes to the configured recipients, a status change only to
+    the targets that subscribe to it."""
+    alert_deliveries_queue(event=event, sos=sos, payload=sos.alert_payload(), targets=None if raised else [])
 
 
 def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | None = None) -> None:
@@ -134,6 +142,7 @@ def sos_create(
             "created_at": sos.created_at.isoformat(),
         },
     )
+    _queue_alerts(sos, event="sos_created", raised=True)
     return sos, access_token
 
 
@@ -201,6 +210,7 @@ def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
     sos.save(update_fields=["status", "updated_at"])
     _audit(sos, action="acknowledged", actor=actor, from_status=SOS.Status.ACTIVE)
     _publish_sos_updated(sos, action="acknowledged", actor=actor)
+    _queue_alerts(sos, event="sos_acknowledged")
     return sos
 
 
@@ -211,17 +221,22 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
     if not officer_name.strip():
         raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
     unit = _unit_for_assignment(unit_number.strip(), actor=actor)
+    if unit.status == Unit.Status.OFF_DUTY:
+        raise Conflict(f"Unit {unit.unit_number} is off duty.", code="unit_off_duty")
     from_status = sos.status
     assignment = OfficerAssignment.objects.create(
         sos_request=sos, officer_name=officer_name.strip(), unit=unit, assigned_by=actor.db_user
     )
-    sos.status = SOS.Status.DISPATCHED
+    # Handing an SOS already on scene to another unit keeps it on scene.
+    if sos.status != SOS.Status.ON_SCENE:
+        sos.status = SOS.Status.DISPATCHED
     sos.save(update_fields=["status", "updated_at"])
-    unit.status = Unit.Status.DISPATCHED
-    unit.save(update_fields=["status"])
+    if unit.status == Unit.Status.AVAILABLE:  # a busy unit keeps what it is doing
+        unit_status_change(unit=unit, status=Unit.Status.DISPATCHED, actor=actor, reason="assigned")
     details = {"officer_name": assignment.officer_name, "unit_number": unit.unit_number}
     _audit(sos, action="assigned", actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action="assigned", actor=actor, extra=details)
+    _queue_alerts(sos, event="sos_assigned")
     return assignment
 
 
@@ -250,11 +265,11 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
     sos.closed_at = timezone.now()
     sos.save(update_fields=["status", "closed_at", "updated_at"])
     # Units dispatched only to this SOS are free again.
-    for unit in Unit.objects.filter(assignments__sos_request=sos).distinct():
+    unit_ids = OfficerAssignment.objects.filter(sos_request=sos).values("unit_id")
+    for unit in Unit.objects.select_for_update().filter(pk__in=unit_ids).order_by("pk"):
         still_busy = unit.assignments.filter(sos_request__status__in=SOS.OPEN_STATUSES).exists()
-        if not still_busy and unit.status == Unit.Status.DISPATCHED:
-            unit.status = Unit.Status.AVAILABLE
-            unit.save(update_fields=["status"])
+        if not still_busy and unit.status in Unit.BUSY_STATUSES:
+            unit_status_change(unit=unit, status=Unit.Status.AVAILABLE, actor=actor, reason=f"sos_{action}")
     details = {"note": note} if note else {}
     _audit(sos, action=action, actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action=action, actor=actor, extra=details)
@@ -263,6 +278,23 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
         units = [rooms.unit_room(number) for number in _assigned_unit_numbers(sos)]
         publish(event="sos_resolved", rooms=[rooms.SOS_CHANNEL, rooms.sos_room(sos.room_id), *units],
                 payload={"sos_id": sos.pk, "room_id": str(sos.room_id)})
+    _queue_alerts(sos, event=f"sos_{action}")
+    return sos
+
+
+@transaction.atomic
+def sos_on_scene(*, sos_id: int, actor: Actor, unit_number: str = "") -> SOS:
+    """A unit has arrived: the SOS moves from dispatched to on scene (responders)."""
+    sos = _lock_open_sos(sos_id, actor=actor)
+    if sos.status != SOS.Status.DISPATCHED:
+        raise Conflict(f"Only a dispatched SOS can have a unit on scene; this one is {sos.status}.",
+                       code="not_dispatched")
+    sos.status = SOS.Status.ON_SCENE
+    sos.save(update_fields=["status", "updated_at"])
+    details = {"unit_number": unit_number} if unit_number else {}
+    _audit(sos, action="on_scene", actor=actor, from_status=SOS.Status.DISPATCHED, details=details)
+    _publish_sos_updated(sos, action="on_scene", actor=actor, extra=details)
+    _queue_alerts(sos, event="sos_on_scene")
     return sos
 
 

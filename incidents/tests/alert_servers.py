@@ -39,11 +39,17 @@ class SMTPInbox:
 
 
 class WebhookReceiver:
-    """An HTTP server that answers 500 to the first `failures` requests, then 204; it records them all."""
+    """An HTTP server that answers 500 to the first `failures` requests, then 204; it records them all.
 
-    def __init__(self, *, failures: int = 0, delay: float = 0.0):
+    With a `gate` (a threading.Event), each request is held until the gate opens: a target that hangs.
+    `arrived` counts requests as they come in, before they are answered.
+    """
+
+    def __init__(self, *, failures: int = 0, delay: float = 0.0, gate: threading.Event | None = None):
         self.failures = failures
         self.delay = delay
+        self.gate = gate
+        self.arrived = 0
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         receiver = self
@@ -51,6 +57,10 @@ class WebhookReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with receiver._lock:
+                    receiver.arrived += 1
+                if receiver.gate is not None:
+                    receiver.gate.wait(60)
                 time.sleep(receiver.delay)
                 with receiver._lock:
                     receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
@@ -72,5 +82,7 @@ class WebhookReceiver:
         return self
 
     def stop(self) -> None:
+        if self.gate is not None:
+            self.gate.set()
         self._server.shutdown()
         self._server.server_close()

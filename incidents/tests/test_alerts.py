@@ -18,6 +18,9 @@ from incidents.models import AlertDelivery
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver, free_port
 from incidents.tests.factories import image_bytes, report, upload
 
+# The sender sends from worker threads with their own database connections: they must see committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
 VIOLENCE = reverse("ai-violence-detected")
 SECRET = "test-webhook-secret"
 
@@ -185,7 +188,6 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(recipients,
 
 
 @pytest.mark.parametrize("webhook", [{"delay": 0.2}], indirect=True)
-@pytest.mark.django_db(transaction=True)
 def test_two_senders_at_once_never_send_the_same_alert(settings, webhook, device_client, beacon):
     settings.ALERT_WEBHOOK_URLS = [f"{webhook.url}/hook/{n}" for n in range(6)]
     post_report(device_client, beacon)

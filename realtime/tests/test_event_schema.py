@@ -3,8 +3,11 @@
 import re
 from pathlib import Path
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
 from common.actors import Actor
 from incidents import services as incident_services
@@ -13,11 +16,13 @@ from realtime import event_schema
 from realtime.event_schema import EventSchemaError, validate
 from realtime.events import publish
 from realtime.models import OutboxEvent
+from response.services import escalation_tick
 from sos import services as sos_services
 from sos.tests.conftest import raise_sos
 
 REPO = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "sos", "incidents", "realtime", "common")
+APPS = ("accounts", "sos", "incidents", "realtime", "common", "response", "contacts", "compat", "console", "privacy",
+        "cameras")
 SOS_UPDATED = {"sos_id": 1, "room_id": "r", "status": "acknowledged", "action": "acknowledged", "by": "x",
                "timestamp": "2026-12-01T10:00:00+00:00"}
 
@@ -27,7 +32,8 @@ def published_names_in_source() -> set[str]:
     for app in APPS:
         for path in (REPO / app).rglob("*.py"):
             if "tests" not in path.parts and "migrations" not in path.parts:
-                names |= set(re.findall(r'\bevent="([a-z_]+)"', path.read_text()))
+                # publish(event="...") and Event(event="...") for publish_many (alert rows use event= too).
+                names |= set(re.findall(r'(?:publish|Event)\(\s*event="([a-z_]+)"', path.read_text()))
     return names
 
 
@@ -87,6 +93,11 @@ def test_driving_every_service_publishes_every_declared_event_and_each_matches(d
     incident_services.incident_assign(incident_id=incident_id, officer_username=officer_a.username, actor=dispatching)
     incident_services.incident_start(incident_id=incident_id, actor=Actor(user=officer_a))
     incident_services.incident_resolve(incident_id=incident_id, actor=Actor(user=officer_a), resolution_note="Done")
+    waiting = raise_sos()  # nobody acknowledges it, nor the next incident: both escalate
+    incident_services.ai_detection_report(
+        kind="violence", device=device, beacon_id=beacon.beacon_id, confidence_score=0.95, description="again")
+    escalation_tick(now=timezone.now() + timedelta(hours=1))
+    assert waiting.sos.escalations.exists()
 
     published = list(OutboxEvent.objects.order_by("id"))
     for event in published:

@@ -196,6 +196,7 @@ const STATUS_TEXT = {
   active: "Sent. Waiting for the police to respond.",
   acknowledged: "The police have seen your SOS.",
   dispatched: "Help is on the way.",
+  on_scene: "The police have arrived.",
   resolved: "The police have closed your SOS. Stay safe.",
   cancelled: "You cancelled your SOS.",
 };

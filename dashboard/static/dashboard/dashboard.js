@@ -2,7 +2,7 @@
 
 import { apiClient } from "./api.js";
 import { beep, enableSound, soundBlocked } from "./alarm.js";
-import { ago, h } from "./dom.js";
+import { ago, elapsed, h } from "./dom.js";
 import { incidentDetail, sosDetail } from "./detail.js";
 import { createMapView } from "./map-view.js";
 import { connectRealtime, joinRooms } from "./realtime.js";
@@ -63,10 +63,11 @@ async function loadAll() {
     failures.push(`${label}: ${error.message}`);
     return null;
   });
-  const [sosList, units, incidents] = await Promise.all([
+  const [sosList, units, incidents, board] = await Promise.all([
     fetchList("SOS alerts", "/api/sos/", { status: OPEN_SOS.join(",") }),
     fetchList("units", "/api/units/"),
     fetchList("incidents", "/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
+    api.get("/api/escalations/").catch(() => null),
   ]);
   showError(failures.length ? `Could not load ${failures.join("; ")}` : "");
   if (sosList) await loadSOS(sosList);
@@ -75,7 +76,18 @@ async function loadAll() {
     state.incidents = new Map(incidents.map((i) => [i.id, incidentFromApi(i)]));
   }
   if (units) state.units = new Map(units.map((u) => [u.unit_number, u]));
+  if (board) applyBoard(board);
   renderAll();
+}
+
+// Escalation levels and time in status (docs/response.md), from the board and then from events.
+function applyBoard(board) {
+  for (const row of board.sos) Object.assign(state.sos.get(row.sos_id) || {}, escalationOf(row));
+  for (const row of board.incidents) Object.assign(state.incidents.get(row.incident_id) || {}, escalationOf(row));
+}
+
+function escalationOf(row) {
+  return { level: row.level, level_label: row.label, status_since: row.status_since };
 }
 
 async function loadSOS(sosList) {
@@ -94,16 +106,28 @@ function renderAll() {
   renderLists();
 }
 
-function row(kind, id, { dotClass, title, badge, badgeClass, sub }) {
+function row(kind, id, { dotClass, title, badge, badgeClass, sub, item }) {
   const key = `${kind}:${id}`;
   const selected = state.selected && `${state.selected.kind}:${state.selected.id}` === key;
+  const level = item?.level || 0;
   return h("li", {
-    class: [selected && "selected", state.fresh.has(key) && "fresh"].filter(Boolean).join(" ") || null,
-    dataset: { kind, id: String(id) }, tabindex: 0,
+    class: [selected && "selected", state.fresh.has(key) && "fresh", level && `escalated escalation-${Math.min(level, 3)}`]
+      .filter(Boolean).join(" ") || null,
+    dataset: { kind, id: String(id), level: String(level) }, tabindex: 0,
     onclick: () => select(kind, id),
     onkeydown: (e) => e.key === "Enter" && select(kind, id),
   }, h("span", { class: `dot ${dotClass}` }), h("span", { class: "title" }, title),
-  h("span", { class: `badge ${badgeClass}` }, badge), h("span", { class: "sub" }, sub));
+  level ? h("span", { class: `badge level level-${Math.min(level, 3)}`, title: item.level_label || "" }, `L${level}`) : null,
+  h("span", { class: `badge ${badgeClass}` }, badge), h("span", { class: "sub" }, sub,
+    item?.status_since ? [" · ", h("span", { class: "in-status", dataset: { since: item.status_since } },
+      `${elapsed(item.status_since)} in status`)] : null));
+}
+
+// Time in status counts live without redrawing the lists (a redraw under the pointer loses clicks).
+function tickTimes() {
+  for (const el of document.querySelectorAll(".in-status[data-since]")) {
+    el.textContent = `${elapsed(el.dataset.since)} in status`;
+  }
 }
 
 function fill(listId, countId, items, emptyText) {
@@ -112,22 +136,23 @@ function fill(listId, countId, items, emptyText) {
 }
 
 function byUrgency(rank) {
-  // Most urgent first; among equals the one waiting longest.
-  return (a, b) => rank(a) - rank(b) || new Date(a.created_at) - new Date(b.created_at);
+  // Escalated first, then most urgent; among equals the one waiting longest.
+  return (a, b) => (b.level || 0) - (a.level || 0) || rank(a) - rank(b)
+    || new Date(a.created_at) - new Date(b.created_at);
 }
 
 function renderLists() {
   const sos = [...state.sos.values()].sort(byUrgency((s) => SOS_URGENCY[s.status] * 2 + (s.sos_type ?? 0)));
   fill("sos-list", "sos-count", sos.map((s) => row("sos", s.id, {
     dotClass: `status-${s.status}`, title: `#${s.id} ${s.name}`, badge: s.status, badgeClass: `status-${s.status}`,
-    sub: `${s.sos_type === 1 ? "Alert" : "Emergency"} · raised ${ago(s.created_at)}`,
+    sub: `${s.sos_type === 1 ? "Alert" : "Emergency"} · raised ${ago(s.created_at)}`, item: s,
   })), "No open SOS alerts.");
 
   const incidents = [...state.incidents.values()]
     .sort(byUrgency((i) => INCIDENT_URGENCY[i.status] * 4 + (PRIORITY_URGENCY[i.priority] ?? 3)));
   fill("incident-list", "incident-count", incidents.map((i) => row("incident", i.id, {
     dotClass: "kind-incident", title: i.label, badge: i.priority, badgeClass: `priority-${i.priority.toLowerCase()}`,
-    sub: `${i.status.toLowerCase().replace("_", " ")} · ${i.signal_count} signal${i.signal_count === 1 ? "" : "s"} · ${ago(i.created_at)}`,
+    sub: `${i.status.toLowerCase().replace("_", " ")} · ${i.signal_count} signal${i.signal_count === 1 ? "" : "s"} · ${ago(i.created_at)}`, item: i,
   })), "No open incidents.");
 
   const units = [...state.units.values()];
@@ -278,7 +303,8 @@ const handlers = {
   },
   sos_updated(data) {
     const sos = state.sos.get(data.sos_id);
-    if (sos) applySOSChange({ ...sos, status: data.status });
+    const since = sos && sos.status !== data.status ? data.timestamp : sos?.status_since;
+    if (sos) applySOSChange({ ...sos, status: data.status, status_since: since });
     // Units change status with assignments and closures; the API knows which units are free again.
     if (["assigned", "resolved", "cancelled"].includes(data.action)) refreshUnits();
     if (isSelected("sos", data.sos_id)) renderDetail();
@@ -296,9 +322,27 @@ const handlers = {
     applyIncidentChange(incident);
     announce("incident", incident.id, `New incident: ${incident.label} (${incident.priority})`);
   },
+  // Escalation: the row climbs to the top with its level, and the alarm sounds again at every level.
+  sos_escalated(data) {
+    const sos = state.sos.get(data.sos_id);
+    if (!sos) return;
+    applySOSChange({ ...sos, level: Math.max(sos.level || 0, data.level), level_label: data.label,
+      status_since: data.status_since });
+    if (data.realert) announce("sos", data.sos_id, `ESCALATED L${data.level}: SOS #${data.sos_id} ${data.label || ""}`);
+  },
+  incident_escalated(data) {
+    const incident = incidentFromApi(data);
+    const known = state.incidents.get(incident.id);
+    if (!known) return;
+    applyIncidentChange({ ...known, ...incident, level: Math.max(known.level || 0, data.level),
+      level_label: data.label, status_since: data.status_since });
+    if (data.realert) announce("incident", incident.id, `ESCALATED L${data.level}: ${known.label} ${data.label || ""}`);
+  },
   incident_updated(data) {
     const incident = incidentFromApi(data);
-    applyIncidentChange({ ...state.incidents.get(incident.id), ...incident });
+    const known = state.incidents.get(incident.id);
+    const since = known && known.status !== incident.status ? data.timestamp : known?.status_since;
+    applyIncidentChange({ ...known, ...incident, status_since: since });
     if (isSelected("incident", incident.id)) renderDetail();
   },
   resync_required: () => snapshot(),
@@ -345,6 +389,7 @@ $("alert-dismiss").addEventListener("click", () => {
 });
 document.addEventListener("keydown", (e) => e.key === "Escape" && select(null));
 setInterval(renderLists, 30000); // keep the "raised 3m ago" texts honest
+setInterval(tickTimes, 1000);
 
 const ROOMS = [{ type: "sos_channel" }, { type: "location_tracking_channel" }, { type: "incidents_channel" }];
 let joinAwaited = false;

@@ -27,3 +27,13 @@ export function ago(iso) {
 export function clock(iso) {
   return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
 }
+
+// How long since `iso`, to the second under an hour ("4m 05s") and to the minute above ("1h 07m").
+export function elapsed(iso) {
+  if (!iso) return "";
+  const total = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
+  const [hours, minutes, seconds] = [Math.floor(total / 3600), Math.floor(total / 60) % 60, total % 60];
+  const pad = (n) => String(n).padStart(2, "0");
+  if (hours) return `${hours}h ${pad(minutes)}m`;
+  return minutes ? `${minutes}m ${pad(seconds)}s` : `${seconds}s`;
+}

@@ -1,0 +1,79 @@
+"""The platform's background worker: the escalation scheduler and the alert sender in one process."""
+
+import logging
+import signal
+import threading
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+
+from incidents.alerts import Sender
+from response.services import escalation_tick
+
+logger = logging.getLogger(__name__)
+
+
+class Command(BaseCommand):
+    help = ("Run the escalation scheduler and the alert sender until stopped. Any number may run at once: "
+            "each escalation step fires once per alert and each alert is sent once.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--tick", type=float, default=None,
+                            help="Seconds between escalation checks (default: ESCALATION_TICK_SECONDS).")
+        parser.add_argument("--interval", type=float, default=None,
+                            help="Seconds between alert polls when idle (default: ALERT_POLL_SECONDS).")
+        parser.add_argument("--no-alerts", action="store_true", help="Escalate only; send no alerts.")
+
+    def handle(self, *args, **options):
+        tick = options["tick"] if options["tick"] is not None else settings.ESCALATION_TICK_SECONDS
+        interval = options["interval"] if options["interval"] is not None else settings.ALERT_POLL_SECONDS
+        stop = threading.Event()
+        sender = None if options["no_alerts"] else Sender()
+
+        def on_signal(*_):
+            stop.set()
+            if sender is not None:
+                sender.wake()
+
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, on_signal)
+        sender_thread = None
+        if sender is not None:
+            sender_thread = threading.Thread(target=self._send, args=(sender, stop, interval), name="alert-sender")
+            sender_thread.start()
+        self.stdout.write(f"Escalating every {tick:g}s{'' if options['no_alerts'] else ' and sending alerts'}; "
+                          "Ctrl-C to stop.")
+        self.stdout.flush()
+        try:
+            while not stop.is_set():
+                started = time.monotonic()
+                close_old_connections()
+                try:
+                    for escalation in escalation_tick():
+                        logger.info("Escalated %s", escalation)
+                except Exception:  # the database may be away for a moment: keep going
+                    logger.exception("Escalation tick failed; trying again")
+                    connection.close()
+                stop.wait(max(0.0, tick - (time.monotonic() - started)))
+        finally:
+            stop.set()
+            if sender_thread is not None:
+                sender_thread.join()
+        self.stdout.write("Stopped.")
+        self.stdout.flush()
+
+    @staticmethod
+    def _send(sender: Sender, stop: threading.Event, interval: float) -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    sender.step(interval)
+                except Exception:
+                    logger.exception("Alert sending failed; trying again")
+                    connection.close()
+                    stop.wait(interval)
+        finally:
+            sender.close()
+            connection.close()
