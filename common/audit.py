@@ -25,9 +25,15 @@ class AuditEntry(models.Model):
         ordering = ["created_at", "id"]
 
     @classmethod
+    def append(cls, entry: "AuditEntry") -> "AuditEntry":
+        """Add a prepared entry to its trail."""
+        entry.save(force_insert=True)
+        return entry
+
+    @classmethod
     def record(cls, subject, *, action: str, actor, from_status: str = "", details: dict | None = None):
         """Add an entry for `subject` (its current status is the entry's to_status); `actor` is a common.actors.Actor."""
-        return cls.objects.create(
+        return cls.append(cls(
             **{cls.subject_field: subject},
             action=action,
             from_status=from_status,
@@ -35,4 +41,4 @@ class AuditEntry(models.Model):
             actor=actor.db_user,
             actor_label=actor.label,
             details=details or {},
-        )
+        ))

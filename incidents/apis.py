@@ -3,7 +3,6 @@
 import json
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
@@ -21,6 +20,9 @@ from common.api.permissions import IsResponder
 from incidents.permissions import IsActiveDevice
 from incidents.storage import evidence_uses_signed_urls
 from common.errors import InvalidInput, NotFound
+from privacy import services as privacy_services
+from privacy.addresses import client_address
+from privacy.apis import delivery_response, view_audit_for_supervisor
 
 # Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
 RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
@@ -291,7 +293,11 @@ class IncidentDetailApi(APIView):
         incident = selectors.incident_detail(incident_id=incident_id)
         if incident is None:
             raise NotFound("Incident not found.")
-        return Response(IncidentDetailOutput(incident, context={"request": request}).data)
+        data = IncidentDetailOutput(incident, context={"request": request}).data
+        view_audit = view_audit_for_supervisor(request, subject_kind="incident", subject_id=incident.pk)
+        if view_audit is not None:
+            data["view_audit"] = view_audit
+        return Response(data)
 
 
 class AIEventListFilter(serializers.Serializer):
@@ -326,29 +332,17 @@ class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class ImageDownloadApi(APIView):
-    """The evidence file itself, for responders only: streamed from local storage, or a redirect to a signed URL."""
+    """The evidence image as responders see it, streamed or as a redirect to a signed URL; each look audited."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
 
     @extend_schema(responses={(200, "image/*"): bytes, 302: None})
     def get(self, request, image_id: int):
-        image = IncidentImage.objects.filter(pk=image_id).first()
-        if image is None:
-            raise NotFound("Image not found.")
-        if evidence_uses_signed_urls():
-            response = HttpResponseRedirect(image.image.url)
-        else:
-            try:
-                handle = image.image.storage.open(image.image.name, "rb")
-            except FileNotFoundError:
-                raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-            response = FileResponse(handle, content_type=image.content_type)
-            response["Content-Disposition"] = f'inline; filename="evidence-{image.pk}.{image.extension}"'
-            response["X-Content-Type-Options"] = "nosniff"
-        # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
-        response["Cache-Control"] = "private, no-store"
-        return response
+        delivery = privacy_services.evidence_view(
+            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
+        )
+        return delivery_response(delivery)
 
 
 # The response workflow --------------------------------------------------------------------------

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "realtime_server",
     "detection",
     "dashboard",
+    "privacy",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,66 @@
+"""Thin DRF views of the privacy app, and the pieces the incident and SOS views borrow from it."""
+
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.views import APIView
+
+from common.actors import Actor
+from common.api.permissions import IsResponder
+from privacy import selectors, services
+from privacy.addresses import client_address
+from privacy.models import ViewAuditEntry
+from privacy.permissions import is_supervisor
+
+RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
+
+
+class ViewAuditOutput(serializers.ModelSerializer):
+    by = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = ViewAuditEntry
+        fields = ("action", "by", "created_at", "subject_kind", "subject_id", "image_id", "delivery", "ip_address",
+                  "reason")
+
+
+def view_audit_for_supervisor(request, *, subject_kind: str, subject_id) -> list | None:
+    """The view audit of a subject for a supervisor's detail page; None (left out) for anyone else."""
+    if not is_supervisor(request.user):
+        return None
+    return ViewAuditOutput(selectors.view_audit_for(subject_kind=subject_kind, subject_id=subject_id), many=True).data
+
+
+def delivery_response(delivery: services.EvidenceDelivery):
+    """A redirect to a signed URL, or the file streamed; never kept in a shared cache."""
+    if delivery.url:
+        response = HttpResponseRedirect(delivery.url)
+    else:
+        response = FileResponse(delivery.handle, content_type=delivery.content_type)
+        response["Content-Disposition"] = f'inline; filename="{delivery.filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+    # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class UnredactedImageApi(APIView):
+    """The original evidence image, faces unblurred: for holders of the permission, who must say why (audited)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema_serializer(component_name="UnredactedEvidenceRequest")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={(200, "image/*"): bytes, 302: None})
+    def post(self, request, image_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        delivery = services.evidence_view_unredacted(
+            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request),
+            reason=data.validated_data["reason"],
+        )
+        return delivery_response(delivery)

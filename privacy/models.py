@@ -1,0 +1,50 @@
+"""The view audit, blurred derivatives of evidence, legal holds, retention runs and citizens' data requests."""
+
+from django.db import models
+
+from common.audit import AuditEntry
+
+
+class ViewAuditEntry(AuditEntry):
+    """One look at guarded data: an evidence image, an SOS trail, a bundle or a citizen's export.
+
+    Written by privacy.services only, never edited; `action` says what was seen, the subject whose it was.
+    """
+
+    class Action(models.TextChoices):
+        EVIDENCE_VIEW = "evidence_view", "Evidence image (faces blurred)"
+        EVIDENCE_UNREDACTED = "evidence_unredacted", "Evidence image, unredacted"
+        SOS_TRAIL_READ = "sos_trail_read", "SOS trail read"
+        BUNDLE_EXPORT = "bundle_export", "Evidence bundle exported"
+        CITIZEN_EXPORT = "citizen_export", "Citizen's own data exported"
+
+    class Subject(models.TextChoices):
+        SOS = "sos", "SOS"
+        INCIDENT = "incident", "Incident"
+        AI_EVENT = "ai_event", "AI report"
+        CITIZEN = "citizen", "Citizen"
+
+    class Delivery(models.TextChoices):
+        FILE = "file", "File streamed"
+        SIGNED_URL = "signed_url", "Signed URL handed out"
+        JSON = "json", "JSON"
+        ZIP = "zip", "Zip bundle"
+
+    # Plain values, not foreign keys: the record of a look outlives what was looked at (retention).
+    subject_kind = models.CharField(max_length=16, choices=Subject.choices)
+    subject_id = models.CharField(max_length=64)
+    image_id = models.BigIntegerField(null=True, blank=True)
+    delivery = models.CharField(max_length=16, choices=Delivery.choices)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why, for unredacted views and exports.")
+
+    class Meta(AuditEntry.Meta):
+        verbose_name = "view audit entry"
+        verbose_name_plural = "view audit"
+        indexes = [models.Index(fields=["subject_kind", "subject_id", "created_at"])]
+        permissions = [
+            ("view_unredacted_evidence", "Can view unredacted evidence, giving a reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.actor_label} {self.action} {self.subject_kind}:{self.subject_id}"

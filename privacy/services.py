@@ -1,0 +1,137 @@
+"""State changes of the privacy app: recording each look at guarded data, and handing evidence out."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+
+from common.actors import Actor
+from common.errors import Forbidden, InvalidInput, NotFound
+from incidents.models import IncidentImage
+from incidents.storage import evidence_uses_signed_urls
+from privacy.models import ViewAuditEntry
+from privacy.permissions import may_view_unredacted
+
+MAX_REASON_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class EvidenceDelivery:
+    """What a download view answers with: a signed URL to redirect to (GCS), or an open file to stream."""
+
+    url: str | None = None
+    handle: Any = None
+    content_type: str = ""
+    filename: str = ""
+
+
+def view_record(
+    *,
+    actor: Actor,
+    action: str,
+    subject_kind: str,
+    subject_id,
+    delivery: str,
+    ip_address: str | None = None,
+    image_id: int | None = None,
+    reason: str = "",
+    details: dict | None = None,
+) -> ViewAuditEntry:
+    """Record one look at guarded data: who, when, what, from which address and (if given) why."""
+    return ViewAuditEntry.append(
+        ViewAuditEntry(
+            action=action,
+            actor=actor.db_user,
+            actor_label=actor.label,
+            subject_kind=subject_kind,
+            subject_id=str(subject_id),
+            image_id=image_id,
+            delivery=delivery,
+            ip_address=ip_address,
+            reason=reason,
+            details=details or {},
+        )
+    )
+
+
+def image_subject(image: IncidentImage) -> tuple[str, str]:
+    """The subject whose trail a look at `image` goes into: its incident, or the report it came with."""
+    if image.incident_id:
+        return ViewAuditEntry.Subject.INCIDENT, str(image.incident_id)
+    return ViewAuditEntry.Subject.AI_EVENT, str(image.ai_event_id)
+
+
+def _clean_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("A reason is required.", fields={"reason": ["Say why you need this."]})
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidInput("Reason too long.", fields={"reason": [f"At most {MAX_REASON_CHARS} characters."]})
+    return reason
+
+
+def _image_for(actor: Actor, image_id: int) -> IncidentImage:
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may see evidence.")
+    image = IncidentImage.objects.filter(pk=image_id).first()
+    if image is None:
+        raise NotFound("Image not found.")
+    return image
+
+
+def _open(storage, name: str, *, content_type: str, filename: str) -> EvidenceDelivery:
+    if evidence_uses_signed_urls():
+        return EvidenceDelivery(url=storage.url(name), content_type=content_type, filename=filename)
+    try:
+        handle = storage.open(name, "rb")
+    except FileNotFoundError:
+        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+    return EvidenceDelivery(handle=handle, content_type=content_type, filename=filename)
+
+
+def _deliver_and_record(delivery: EvidenceDelivery, **record) -> EvidenceDelivery:
+    """Record the look; a look that cannot be recorded is not handed out."""
+    try:
+        with transaction.atomic():
+            view_record(delivery=ViewAuditEntry.Delivery.SIGNED_URL if delivery.url else ViewAuditEntry.Delivery.FILE,
+                        **record)
+    except BaseException:
+        if delivery.handle is not None:
+            delivery.handle.close()
+        raise
+    return delivery
+
+
+def evidence_view(*, image_id: int, actor: Actor, ip_address: str | None) -> EvidenceDelivery:
+    """A responder's look at an evidence image, as responders see it; audited."""
+    image = _image_for(actor, image_id)
+    kind, subject_id = image_subject(image)
+    delivery = _open(image.image.storage, image.image.name, content_type=image.content_type,
+                     filename=f"evidence-{image.pk}.{image.extension}")
+    return _deliver_and_record(
+        delivery, actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=kind, subject_id=subject_id,
+        ip_address=ip_address, image_id=image.pk,
+    )
+
+
+def evidence_view_unredacted(*, image_id: int, actor: Actor, ip_address: str | None, reason: str) -> EvidenceDelivery:
+    """The original image, for holders of the unredacted-evidence permission who say why; audited with the reason."""
+    image = _image_for(actor, image_id)
+    if not may_view_unredacted(actor):
+        raise Forbidden("You may not view unredacted evidence.")
+    reason = _clean_reason(reason)
+    kind, subject_id = image_subject(image)
+    delivery = _open(image.image.storage, image.image.name, content_type=image.content_type,
+                     filename=f"evidence-{image.pk}-original.{image.extension}")
+    return _deliver_and_record(
+        delivery, actor=actor, action=ViewAuditEntry.Action.EVIDENCE_UNREDACTED, subject_kind=kind,
+        subject_id=subject_id, ip_address=ip_address, image_id=image.pk, reason=reason,
+    )
+
+
+def sos_trail_read_record(*, sos_id: int, actor: Actor, ip_address: str | None) -> ViewAuditEntry:
+    """An SOS's trail was read (detail API): by whom, from where."""
+    with transaction.atomic():
+        return view_record(actor=actor, action=ViewAuditEntry.Action.SOS_TRAIL_READ,
+                           subject_kind=ViewAuditEntry.Subject.SOS, subject_id=sos_id,
+                           delivery=ViewAuditEntry.Delivery.JSON, ip_address=ip_address)

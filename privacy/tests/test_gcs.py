@@ -1,0 +1,48 @@
+"""The privacy features against the GCS emulator: audited signed URLs, their lifetime, purges in the bucket."""
+
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import pytest
+from django.urls import reverse
+
+from incidents.tests.test_evidence_gcs import bucket, emulator, gcs_settings, signing_key  # noqa: F401
+from naarikavach.testing import client_for
+from privacy.models import ViewAuditEntry
+from privacy.tests.helpers import grant_unredacted, incident_with_image
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def evidence(gcs_settings, device, beacon):
+    return incident_with_image(device, beacon)
+
+
+def test_a_signed_url_handed_out_records_exactly_one_entry(evidence, officer_a):
+    incident, image = evidence
+
+    response = client_for(officer_a).get(reverse("incident-image-download", args=[image.pk]))
+
+    assert response.status_code == 302
+    [entry] = ViewAuditEntry.objects.all()
+    assert (entry.action, entry.delivery, entry.subject_id, entry.image_id) == (
+        "evidence_view", "signed_url", str(incident.pk), image.pk)
+    assert httpx.get(response["Location"]).status_code == 200
+
+
+def test_an_unredacted_signed_url_records_one_entry_with_the_reason(evidence, officer_a):
+    _, image = evidence
+    grant_unredacted(officer_a)
+
+    response = client_for(officer_a).post(reverse("privacy-image-unredacted", args=[image.pk]),
+                                          {"reason": "Court order 17/2026"})
+
+    assert response.status_code == 302
+    assert httpx.get(response["Location"]).content == image.image.storage.open(image.image.name).read()
+    [entry] = ViewAuditEntry.objects.all()
+    assert (entry.action, entry.delivery, entry.reason) == ("evidence_unredacted", "signed_url", "Court order 17/2026")
+
+
+def _expiry(url: str) -> int:
+    return int(dict(parse_qsl(urlsplit(url).query))["X-Goog-Expires"])

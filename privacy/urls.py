@@ -1,0 +1,10 @@
+"""Privacy routes under /api/privacy/: unredacted evidence, bundles, legal holds, a citizen's own data."""
+
+from django.urls import path
+
+from privacy import apis
+
+urlpatterns = [
+    path("evidence/images/<int:image_id>/unredacted/", apis.UnredactedImageApi.as_view(),
+         name="privacy-image-unredacted"),
+]
