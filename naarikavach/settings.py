@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "naarikavach",
+    "common",
     "accounts",
     "sos",
     "incidents",

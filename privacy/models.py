@@ -38,6 +38,8 @@ class ViewAuditEntry(AuditEntry):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     reason = models.TextField(blank=True, help_text="Why, for unredacted views and exports.")
 
+    extra_hashed_fields = ("subject_kind", "subject_id", "image_id", "delivery", "ip_address", "reason")
+
     class Meta(AuditEntry.Meta):
         verbose_name = "view audit entry"
         verbose_name_plural = "view audit"
@@ -45,6 +47,9 @@ class ViewAuditEntry(AuditEntry):
         permissions = [
             ("view_unredacted_evidence", "Can view unredacted evidence, giving a reason"),
         ]
+
+    def chain_key(self) -> str:
+        return f"{self._meta.label_lower}:{self.subject_kind}:{self.subject_id}"
 
     def __str__(self):
         return f"{self.actor_label} {self.action} {self.subject_kind}:{self.subject_id}"
