@@ -18,7 +18,6 @@ from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentA
 from common.actors import Actor
 from common.api.permissions import IsResponder
 from incidents.permissions import IsActiveDevice
-from incidents.storage import evidence_uses_signed_urls
 from common.errors import InvalidInput, NotFound
 from privacy import services as privacy_services
 from privacy.addresses import client_address
@@ -37,9 +36,7 @@ def _number(value: float) -> str:
 
 
 def evidence_url(image: IncidentImage, request) -> str:
-    """A signed URL that expires (GCS), or the authenticated download view (local storage)."""
-    if evidence_uses_signed_urls():
-        return image.image.url
+    """The authenticated download view: faces blurred, each look audited (then a signed URL on GCS)."""
     return request.build_absolute_uri(reverse("incident-image-download", args=[image.pk]))
 
 

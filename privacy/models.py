@@ -1,8 +1,10 @@
 """The view audit, blurred derivatives of evidence, legal holds, retention runs and citizens' data requests."""
 
 from django.db import models
+from django.utils import timezone
 
 from common.audit import AuditEntry
+from incidents.storage import evidence_storage
 
 
 class ViewAuditEntry(AuditEntry):
@@ -53,3 +55,18 @@ class ViewAuditEntry(AuditEntry):
 
     def __str__(self):
         return f"{self.actor_label} {self.action} {self.subject_kind}:{self.subject_id}"
+
+
+class RedactedImage(models.Model):
+    """The cached derivative of one evidence image with faces blurred, as responders are shown it."""
+
+    image = models.OneToOneField("incidents.IncidentImage", on_delete=models.CASCADE, related_name="redacted")
+    file = models.FileField(storage=evidence_storage, max_length=255)
+    faces_found = models.PositiveIntegerField()
+    detector = models.CharField(max_length=64, help_text="The detector version that made it; others are remade.")
+    sha256 = models.CharField(max_length=64)
+    size_bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.file.name

@@ -3,13 +3,17 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+import hashlib
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
 
 from common.actors import Actor
 from common.errors import Forbidden, InvalidInput, NotFound
 from incidents.models import IncidentImage
 from incidents.storage import evidence_uses_signed_urls
-from privacy.models import ViewAuditEntry
+from privacy import redaction
+from privacy.models import RedactedImage, ViewAuditEntry
 from privacy.permissions import may_view_unredacted
 
 MAX_REASON_CHARS = 1000
@@ -102,15 +106,65 @@ def _deliver_and_record(delivery: EvidenceDelivery, **record) -> EvidenceDeliver
     return delivery
 
 
+def _read_original(image: IncidentImage) -> bytes:
+    try:
+        with image.image.storage.open(image.image.name, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+    except Exception as error:
+        if type(error).__name__ == "NotFound":  # google.api_core.exceptions.NotFound, from GCS
+            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+        raise
+
+
+def redacted_derivative_path(image: IncidentImage) -> str:
+    return f"redacted/{image.image.name.rsplit('.', 1)[0]}.png"
+
+
+def redacted_derivative(image: IncidentImage, *, rebuild: bool = False) -> RedactedImage:
+    """The image with faces blurred, made once and cached beside the original (which is never changed)."""
+    existing = RedactedImage.objects.filter(image=image).first()
+    if existing is not None and existing.detector == redaction.DETECTOR_VERSION and not rebuild:
+        return existing
+    redacted = redaction.blur_faces(_read_original(image))
+    storage = image.image.storage
+    name = storage.save(redacted_derivative_path(image), ContentFile(redacted.data))
+    try:
+        with transaction.atomic():
+            if existing is not None:
+                RedactedImage.objects.filter(pk=existing.pk).delete()
+            derivative = RedactedImage.objects.create(
+                image=image, file=name, faces_found=len(redacted.faces), detector=redaction.DETECTOR_VERSION,
+                sha256=hashlib.sha256(redacted.data).hexdigest(), size_bytes=len(redacted.data),
+            )
+    except IntegrityError:
+        # Another request made it at the same moment: keep theirs.
+        storage.delete(name)
+        return RedactedImage.objects.get(image=image)
+    if existing is not None and existing.file.name != name:
+        storage.delete(existing.file.name)
+    return derivative
+
+
+def _open_redacted(image: IncidentImage) -> EvidenceDelivery:
+    derivative = redacted_derivative(image)
+    filename = f"evidence-{image.pk}.png"
+    try:
+        return _open(image.image.storage, derivative.file.name, content_type="image/png", filename=filename)
+    except NotFound:
+        # The cached file went missing (a cleaned cache): make it again from the original.
+        derivative = redacted_derivative(image, rebuild=True)
+        return _open(image.image.storage, derivative.file.name, content_type="image/png", filename=filename)
+
+
 def evidence_view(*, image_id: int, actor: Actor, ip_address: str | None) -> EvidenceDelivery:
-    """A responder's look at an evidence image, as responders see it; audited."""
+    """A responder's look at an evidence image, faces blurred; audited."""
     image = _image_for(actor, image_id)
     kind, subject_id = image_subject(image)
-    delivery = _open(image.image.storage, image.image.name, content_type=image.content_type,
-                     filename=f"evidence-{image.pk}.{image.extension}")
     return _deliver_and_record(
-        delivery, actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=kind, subject_id=subject_id,
-        ip_address=ip_address, image_id=image.pk,
+        _open_redacted(image), actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=kind,
+        subject_id=subject_id, ip_address=ip_address, image_id=image.pk,
     )
 
 

@@ -29,3 +29,42 @@ def grant_unredacted(user):
     for cache in ("_perm_cache", "_user_perm_cache"):
         user.__dict__.pop(cache, None)
     return user
+
+
+def drawn_face(size: int = 200) -> "np.ndarray":
+    """A drawn frontal face (BGR): skin oval, hair, brows, eyes, nose and mouth, softened like a camera would.
+
+    Haar cascades respond to the light-dark patterns of a face (eyes and brows darker than cheeks and the
+    bridge of the nose, a dark mouth line), so a drawing with those contrasts is found as reliably as a
+    photograph; the tests check that it is found before relying on it.
+    """
+    import cv2
+    import numpy as np
+
+    img = np.full((size, size, 3), 90, np.uint8)
+    c = size // 2
+    cv2.ellipse(img, (c, c), (int(size * 0.28), int(size * 0.36)), 0, 0, 360, (150, 170, 200), -1)
+    cv2.ellipse(img, (c, int(c - size * 0.25)), (int(size * 0.29), int(size * 0.14)), 0, 180, 360, (30, 30, 40), -1)
+    eye_y, eye_dx = int(c - size * 0.07), int(size * 0.11)
+    for side in (-1, 1):
+        cv2.ellipse(img, (c + side * eye_dx, eye_y - int(size * 0.06)), (int(size * 0.07), int(size * 0.015)),
+                    0, 0, 360, (40, 40, 50), -1)
+        cv2.ellipse(img, (c + side * eye_dx, eye_y), (int(size * 0.06), int(size * 0.03)), 0, 0, 360, (60, 60, 70), -1)
+        cv2.circle(img, (c + side * eye_dx, eye_y), int(size * 0.02), (20, 20, 20), -1)
+    cv2.line(img, (c, eye_y + int(size * 0.02)), (c, c + int(size * 0.08)), (120, 140, 170), 3)
+    cv2.ellipse(img, (c, c + int(size * 0.09)), (int(size * 0.04), int(size * 0.015)), 0, 0, 360, (100, 110, 140), -1)
+    cv2.ellipse(img, (c, c + int(size * 0.18)), (int(size * 0.09), int(size * 0.025)), 0, 0, 360, (70, 70, 150), -1)
+    return cv2.GaussianBlur(img, (0, 0), size / 150)
+
+
+def scene_with_face(*, face_at=(300, 100), face_size=200, shape=(480, 640)) -> tuple[bytes, tuple]:
+    """A JPEG of a noisy street-like scene with one face; returns it and the face's square (x, y, size)."""
+    import cv2
+    import numpy as np
+
+    scene = np.random.default_rng(7).integers(0, 255, (*shape, 3), dtype=np.uint8)
+    x, y = face_at
+    scene[y:y + face_size, x:x + face_size] = drawn_face(face_size)
+    ok, encoded = cv2.imencode(".jpg", scene, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    assert ok
+    return encoded.tobytes(), (x, y, face_size)

@@ -1,0 +1,110 @@
+"""Responders see evidence with faces blurred: a derivative made on the server, cached; the original untouched."""
+
+import hashlib
+
+import cv2
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from incidents.tests.factories import image_bytes
+from naarikavach.testing import client_for
+from privacy import redaction
+from privacy.models import RedactedImage
+from privacy.tests.helpers import grant_unredacted, incident_with_image, scene_with_face
+
+# A face's pixels vary by thousands (grey levels squared); blurred, by a few dozen at most.
+BLURRED_VARIANCE = 150
+
+
+def decode(data: bytes) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+def download(user, image) -> bytes:
+    response = client_for(user).get(reverse("incident-image-download", args=[image.pk]))
+    assert response.status_code == 200, response
+    assert response["Content-Type"] == "image/png"
+    return b"".join(response.streaming_content)
+
+
+@pytest.fixture
+def face_evidence(device, beacon):
+    data, face = scene_with_face()
+    _, image = incident_with_image(device, beacon, data)
+    return image, data, face
+
+
+def test_the_test_face_is_one_the_detector_finds():
+    data, (x, y, size) = scene_with_face()
+
+    faces = redaction.detect_faces(decode(data))
+
+    assert any(fx < x + size / 2 < fx + fw and fy < y + size / 2 < fy + fh for fx, fy, fw, fh in faces)
+
+
+def test_the_face_is_blurred_in_what_responders_see_and_the_rest_is_unchanged(face_evidence, officer_a):
+    image, original_bytes, (x, y, size) = face_evidence
+    original = decode(original_bytes)
+
+    shown = decode(download(officer_a, image))
+
+    face = (slice(y + size // 4, y + 3 * size // 4), slice(x + size // 4, x + 3 * size // 4))
+    assert original[face].var() > 1000
+    assert shown[face].var() < BLURRED_VARIANCE
+    # Far from the face (outside the box grown by its margin) not one pixel differs.
+    untouched = np.ones(original.shape[:2], bool)
+    untouched[max(0, y - size):y + 2 * size, max(0, x - size):x + 2 * size] = False
+    assert np.array_equal(shown[untouched], original[untouched])
+    assert redaction.detect_faces(shown) == []
+
+
+def test_the_original_is_kept_intact(face_evidence, officer_a):
+    image, original_bytes, _ = face_evidence
+
+    download(officer_a, image)
+
+    stored = image.image.storage.open(image.image.name).read()
+    assert stored == original_bytes
+    assert hashlib.sha256(stored).hexdigest() == image.sha256
+
+
+def test_the_derivative_is_made_once_and_then_served_from_the_cache(face_evidence, officer_a, monkeypatch):
+    image, _, _ = face_evidence
+    first = download(officer_a, image)
+
+    def fail(data):
+        raise AssertionError("the derivative was made again")
+
+    monkeypatch.setattr(redaction, "blur_faces", fail)
+
+    assert download(officer_a, image) == first
+    derivative = RedactedImage.objects.get(image=image)
+    assert derivative.faces_found >= 1
+    assert derivative.sha256 == hashlib.sha256(first).hexdigest()
+
+
+def test_a_missing_cached_derivative_is_made_again(face_evidence, officer_a):
+    image, _, _ = face_evidence
+    first = download(officer_a, image)
+    derivative = RedactedImage.objects.get(image=image)
+    derivative.file.storage.delete(derivative.file.name)
+
+    assert download(officer_a, image) == first
+
+
+def test_an_image_without_faces_is_shown_pixel_for_pixel(device, beacon, officer_a):
+    data = image_bytes("PNG", size=(64, 48), color=(10, 200, 30))
+    _, image = incident_with_image(device, beacon, data)
+
+    assert np.array_equal(decode(download(officer_a, image)), decode(data))
+
+
+def test_the_unredacted_original_shows_the_face(face_evidence, admin_user, officer_a):
+    image, original_bytes, _ = face_evidence
+    grant_unredacted(officer_a)
+
+    response = client_for(officer_a).post(reverse("privacy-image-unredacted", args=[image.pk]),
+                                          {"reason": "Identify the attacker"})
+
+    assert b"".join(response.streaming_content) == original_bytes
