@@ -152,6 +152,10 @@ GS_PROJECT_ID = env_str("GS_PROJECT_ID", "") or None
 GS_CREDENTIALS_FILE = env_str("GS_CREDENTIALS_FILE", "")
 GS_IAM_SIGN_BLOB = env_bool("GS_IAM_SIGN_BLOB", False)
 EVIDENCE_URL_EXPIRY_SECONDS = env_int("EVIDENCE_URL_EXPIRY_SECONDS", 300)
+# Privacy (docs/privacy.md): the key that signs evidence bundles (made on first use, like the secret key).
+EVIDENCE_SIGNING_KEY_FILE = Path(env_str("EVIDENCE_SIGNING_KEY_FILE", str(LOCAL_DIR / "evidence_signing_key.pem")))
+# Proxies whose X-Forwarded-For the view audit believes (the address a look came from).
+PRIVACY_TRUSTED_PROXIES = env_list("PRIVACY_TRUSTED_PROXIES", "")
 # Alerts for new incidents, sent by `python manage.py send_alerts` (never inside the request).
 ALERT_EMAIL_RECIPIENTS = env_list("ALERT_EMAIL_RECIPIENTS", "")
 ALERT_WEBHOOK_URLS = env_list("ALERT_WEBHOOK_URLS", "")

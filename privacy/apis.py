@@ -64,3 +64,36 @@ class UnredactedImageApi(APIView):
             reason=data.validated_data["reason"],
         )
         return delivery_response(delivery)
+
+
+class _BundleApi(APIView):
+    """The signed evidence bundle (zip) of one subject, for supervisors who say why; the export is audited."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+    subject_kind = ""
+
+    @extend_schema_serializer(component_name="EvidenceBundleRequest")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={(200, "application/zip"): bytes})
+    def post(self, request, subject_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        bundle = services.evidence_bundle_export(
+            subject_kind=self.subject_kind, subject_id=subject_id, actor=Actor.for_user(request.user),
+            ip_address=client_address(request), reason=data.validated_data["reason"],
+        )
+        response = FileResponse(bundle, content_type="application/zip", as_attachment=True,
+                                filename=f"evidence-{self.subject_kind}-{subject_id}.zip")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class IncidentBundleApi(_BundleApi):
+    subject_kind = "incident"
+
+
+class SOSBundleApi(_BundleApi):
+    subject_kind = "sos"

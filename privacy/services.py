@@ -12,9 +12,11 @@ from common.actors import Actor
 from common.errors import Forbidden, InvalidInput, NotFound
 from incidents.models import IncidentImage
 from incidents.storage import evidence_uses_signed_urls
-from privacy import redaction
+from incidents.models import Incident
+from privacy import custody, redaction
 from privacy.models import RedactedImage, ViewAuditEntry
-from privacy.permissions import may_view_unredacted
+from privacy.permissions import is_supervisor, may_view_unredacted
+from sos.models import SOS
 
 MAX_REASON_CHARS = 1000
 
@@ -189,3 +191,31 @@ def sos_trail_read_record(*, sos_id: int, actor: Actor, ip_address: str | None) 
         return view_record(actor=actor, action=ViewAuditEntry.Action.SOS_TRAIL_READ,
                            subject_kind=ViewAuditEntry.Subject.SOS, subject_id=sos_id,
                            delivery=ViewAuditEntry.Delivery.JSON, ip_address=ip_address)
+
+
+def _require_supervisor(actor: Actor, what: str) -> None:
+    if not is_supervisor(actor.user):
+        raise Forbidden(f"Only dispatchers and admins may {what}.")
+
+
+def _subject(subject_kind: str, subject_id):
+    model = {"incident": Incident, "sos": SOS}[subject_kind]
+    subject = model.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise NotFound(f"{'Incident' if subject_kind == 'incident' else 'SOS'} not found.")
+    return subject
+
+
+def evidence_bundle_export(*, subject_kind: str, subject_id, actor: Actor, ip_address: str | None, reason: str):
+    """The signed evidence bundle of an incident or SOS (an open file), for a supervisor who says why; audited.
+
+    The export is recorded first, so that the bundle's own manifest lists it among the looks at the subject.
+    """
+    _require_supervisor(actor, "export evidence bundles")
+    reason = _clean_reason(reason)
+    subject = _subject(subject_kind, subject_id)
+    with transaction.atomic():
+        view_record(actor=actor, action=ViewAuditEntry.Action.BUNDLE_EXPORT, subject_kind=subject_kind,
+                    subject_id=subject.pk, delivery=ViewAuditEntry.Delivery.ZIP, ip_address=ip_address,
+                    reason=reason)
+    return custody.build_bundle(subject_kind=subject_kind, subject=subject, generated_by=actor.label, reason=reason)
