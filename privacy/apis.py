@@ -2,7 +2,8 @@
 
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
-from rest_framework import serializers
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.views import APIView
 
@@ -10,8 +11,8 @@ from common.actors import Actor
 from common.api.permissions import IsResponder
 from privacy import selectors, services
 from privacy.addresses import client_address
-from privacy.models import ViewAuditEntry
-from privacy.permissions import is_supervisor
+from privacy.models import LegalHold, ViewAuditEntry
+from privacy.permissions import IsSupervisor, is_supervisor
 
 RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication]
 
@@ -97,3 +98,63 @@ class IncidentBundleApi(_BundleApi):
 
 class SOSBundleApi(_BundleApi):
     subject_kind = "sos"
+
+
+class LegalHoldOutput(serializers.ModelSerializer):
+    class Meta:
+        model = LegalHold
+        fields = ("id", "subject_kind", "subject_id", "reason", "placed_by_label", "placed_at", "released_at",
+                  "released_by_label", "release_reason")
+
+
+class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Legal holds, newest first (supervisors); POST places one on an SOS or incident, with a reason."""
+
+    serializer_class = LegalHoldOutput
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsSupervisor]
+    queryset = LegalHold.objects.all()
+
+    @extend_schema_serializer(component_name="LegalHoldRequest")
+    class InputSerializer(serializers.Serializer):
+        subject_kind = serializers.ChoiceField(choices=LegalHold.Subject.choices)
+        subject_id = serializers.CharField(max_length=64)
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={201: LegalHoldOutput})
+    def create(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        hold = services.legal_hold_place(subject_kind=v["subject_kind"], subject_id=_subject_id(v),
+                                         actor=Actor.for_user(request.user), reason=v["reason"])
+        return Response(LegalHoldOutput(hold).data, status=status.HTTP_201_CREATED)
+
+
+def _subject_id(v: dict):
+    """An SOS id is a number, an incident id a UUID: anything else is a 400, never a 500."""
+    import uuid
+
+    from common.errors import InvalidInput
+
+    try:
+        return int(v["subject_id"]) if v["subject_kind"] == "sos" else uuid.UUID(v["subject_id"])
+    except ValueError:
+        raise InvalidInput("Invalid subject id.", fields={"subject_id": ["Not an id of that kind."]}) from None
+
+
+class LegalHoldReleaseApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsSupervisor]
+
+    @extend_schema_serializer(component_name="LegalHoldRelease")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={200: LegalHoldOutput})
+    def post(self, request, hold_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = services.legal_hold_release(hold_id=hold_id, actor=Actor.for_user(request.user),
+                                           reason=data.validated_data["reason"])
+        return Response(LegalHoldOutput(hold).data)

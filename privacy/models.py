@@ -1,5 +1,6 @@
 """The view audit, blurred derivatives of evidence, legal holds, retention runs and citizens' data requests."""
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -70,3 +71,56 @@ class RedactedImage(models.Model):
 
     def __str__(self):
         return self.file.name
+
+
+class LegalHold(models.Model):
+    """An SOS or incident kept whatever the retention policy says, with everything attached, until released."""
+
+    class Subject(models.TextChoices):
+        SOS = "sos", "SOS"
+        INCIDENT = "incident", "Incident"
+
+    subject_kind = models.CharField(max_length=16, choices=Subject.choices)
+    subject_id = models.CharField(max_length=64)
+    reason = models.TextField()
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    placed_by_label = models.CharField(max_length=150)
+    placed_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by_label = models.CharField(max_length=150, blank=True)
+    release_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        indexes = [models.Index(fields=["subject_kind", "subject_id", "released_at"])]
+
+    def __str__(self):
+        return f"Hold on {self.subject_kind}:{self.subject_id} ({'released' if self.released_at else 'active'})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class SOSMinimisation(models.Model):
+    """When a closed anonymous SOS was reduced to what the record needs, and by how much."""
+
+    sos = models.OneToOneField("sos.SOS", on_delete=models.CASCADE, related_name="minimisation")
+    minimised_at = models.DateTimeField(default=timezone.now)
+    points_before = models.PositiveIntegerField()
+    points_after = models.PositiveIntegerField()
+
+
+class RetentionRun(models.Model):
+    """One run of the purge: when, and how many of each kind it removed (counts, never contents)."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Retention run {self.started_at:%Y-%m-%d %H:%M}"

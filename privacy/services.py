@@ -7,14 +7,15 @@ import hashlib
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from common.actors import Actor
-from common.errors import Forbidden, InvalidInput, NotFound
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from incidents.models import IncidentImage
 from incidents.storage import evidence_uses_signed_urls
 from incidents.models import Incident
 from privacy import custody, redaction
-from privacy.models import RedactedImage, ViewAuditEntry
+from privacy.models import LegalHold, RedactedImage, ViewAuditEntry
 from privacy.permissions import is_supervisor, may_view_unredacted
 from sos.models import SOS
 
@@ -219,3 +220,46 @@ def evidence_bundle_export(*, subject_kind: str, subject_id, actor: Actor, ip_ad
                     subject_id=subject.pk, delivery=ViewAuditEntry.Delivery.ZIP, ip_address=ip_address,
                     reason=reason)
     return custody.build_bundle(subject_kind=subject_kind, subject=subject, generated_by=actor.label, reason=reason)
+
+
+# Legal holds --------------------------------------------------------------------------------------
+
+
+def _record_on_subject(subject_kind: str, subject, *, action: str, actor: Actor, details: dict) -> None:
+    from incidents.models import IncidentAuditEntry
+    from sos.models import SOSAuditEntry
+
+    model = IncidentAuditEntry if subject_kind == "incident" else SOSAuditEntry
+    model.record(subject, action=action, actor=actor, details=details)
+
+
+def legal_hold_place(*, subject_kind: str, subject_id, actor: Actor, reason: str) -> LegalHold:
+    """Keep an SOS or incident, and everything attached, past any retention; a supervisor, with a reason."""
+    _require_supervisor(actor, "place legal holds")
+    if subject_kind not in LegalHold.Subject.values:
+        raise InvalidInput("Unknown subject.", fields={"subject_kind": ["Use sos or incident."]})
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        subject = _subject(subject_kind, subject_id)
+        hold = LegalHold.objects.create(subject_kind=subject_kind, subject_id=str(subject.pk), reason=reason,
+                                        placed_by=actor.db_user, placed_by_label=actor.label)
+        _record_on_subject(subject_kind, subject, action="legal_hold_placed", actor=actor,
+                           details={"hold_id": hold.pk, "reason": reason})
+    return hold
+
+
+def legal_hold_release(*, hold_id: int, actor: Actor, reason: str) -> LegalHold:
+    _require_supervisor(actor, "release legal holds")
+    reason = _clean_reason(reason)
+    with transaction.atomic():
+        hold = LegalHold.objects.select_for_update().filter(pk=hold_id).first()
+        if hold is None:
+            raise NotFound("Legal hold not found.")
+        if not hold.is_active:
+            raise Conflict("This hold was already released.", code="hold_released")
+        hold.released_at, hold.released_by_label, hold.release_reason = timezone.now(), actor.label, reason
+        hold.save(update_fields=["released_at", "released_by_label", "release_reason"])
+        subject = _subject(hold.subject_kind, hold.subject_id)
+        _record_on_subject(hold.subject_kind, subject, action="legal_hold_released", actor=actor,
+                           details={"hold_id": hold.pk, "reason": reason})
+    return hold

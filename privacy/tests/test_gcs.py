@@ -46,3 +46,37 @@ def test_an_unredacted_signed_url_records_one_entry_with_the_reason(evidence, of
 
 def _expiry(url: str) -> int:
     return int(dict(parse_qsl(urlsplit(url).query))["X-Goog-Expires"])
+
+
+def test_the_purge_deletes_expired_evidence_and_its_derivative_from_the_bucket_and_keeps_held(
+        gcs_settings, bucket, device, beacon, dispatcher):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from common.actors import Actor
+    from incidents import services as incident_services
+    from incidents.models import Incident
+    from privacy import services
+    from privacy.retention import retention_purge
+
+    def resolved(days_ago):
+        incident, image = incident_with_image(device, beacon)
+        incident_services.incident_resolve(incident_id=incident.pk, actor=Actor.for_user(dispatcher),
+                                           resolution_note="Handled")
+        Incident.objects.filter(pk=incident.pk).update(resolved_at=timezone.now() - timedelta(days=days_ago))
+        client_for(dispatcher).get(reverse("incident-image-download", args=[image.pk]))
+        return incident, image, image.redacted.file.name
+
+    expired, expired_image, expired_derivative = resolved(800)
+    held, held_image, held_derivative = resolved(800)
+    services.legal_hold_place(subject_kind="incident", subject_id=held.pk, actor=Actor.for_user(dispatcher),
+                              reason="Trial pending")
+    assert bucket.get_blob(expired_image.image.name) is not None
+
+    run = retention_purge()
+
+    assert bucket.get_blob(expired_image.image.name) is None and bucket.get_blob(expired_derivative) is None
+    assert bucket.get_blob(held_image.image.name) is not None and bucket.get_blob(held_derivative) is not None
+    assert list(Incident.objects.values_list("pk", flat=True)) == [held.pk]
+    assert (run.counts["evidence_files"], run.counts["file_errors"]) == (1, 0)
