@@ -151,7 +151,8 @@ GS_BUCKET_NAME = env_str("GS_BUCKET_NAME", "")
 GS_PROJECT_ID = env_str("GS_PROJECT_ID", "") or None
 GS_CREDENTIALS_FILE = env_str("GS_CREDENTIALS_FILE", "")
 GS_IAM_SIGN_BLOB = env_bool("GS_IAM_SIGN_BLOB", False)
-EVIDENCE_URL_EXPIRY_SECONDS = env_int("EVIDENCE_URL_EXPIRY_SECONDS", 300)
+# How long a signed evidence URL lives: 15 minutes by default, never more than an hour (incidents.storage).
+EVIDENCE_URL_EXPIRY_SECONDS = env_int("EVIDENCE_URL_EXPIRY_SECONDS", 900)
 # Privacy (docs/privacy.md): the key that signs evidence bundles (made on first use, like the secret key).
 EVIDENCE_SIGNING_KEY_FILE = Path(env_str("EVIDENCE_SIGNING_KEY_FILE", str(LOCAL_DIR / "evidence_signing_key.pem")))
 # Proxies whose X-Forwarded-For the view audit believes (the address a look came from).

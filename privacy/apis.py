@@ -5,6 +5,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from common.actors import Actor
@@ -158,3 +159,34 @@ class LegalHoldReleaseApi(APIView):
         hold = services.legal_hold_release(hold_id=hold_id, actor=Actor.for_user(request.user),
                                            reason=data.validated_data["reason"])
         return Response(LegalHoldOutput(hold).data)
+
+
+class CitizenExportApi(APIView):
+    """Everything the platform holds about the signed-in citizen, as JSON (the export is audited)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        data = services.citizen_data_export(actor=Actor.for_user(request.user), ip_address=client_address(request))
+        response = Response(data)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CitizenDeleteApi(APIView):
+    """Delete the signed-in citizen's account and data; answers what was deleted and what was kept, and why."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="CitizenDeletionRequest")
+    class InputSerializer(serializers.Serializer):
+        current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = services.citizen_data_delete(actor=Actor.for_user(request.user),
+                                              password=data.validated_data["current_password"])
+        return Response({"status": "deleted", "deleted": record.deleted, "kept": record.kept})

@@ -124,3 +124,14 @@ class RetentionRun(models.Model):
 
     def __str__(self):
         return f"Retention run {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class CitizenDeletion(models.Model):
+    """A citizen's deletion request, carried out: counts of what went and what was kept, and why; no identity."""
+
+    requested_at = models.DateTimeField(default=timezone.now)
+    deleted = models.JSONField(default=dict)
+    kept = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]

@@ -263,3 +263,33 @@ def legal_hold_release(*, hold_id: int, actor: Actor, reason: str) -> LegalHold:
         _record_on_subject(hold.subject_kind, subject, action="legal_hold_released", actor=actor,
                            details={"hold_id": hold.pk, "reason": reason})
     return hold
+
+
+# A citizen's own data -----------------------------------------------------------------------------
+
+
+def citizen_data_export(*, actor: Actor, ip_address: str | None) -> dict:
+    """Everything the platform holds about the signed-in citizen; the export is audited."""
+    from privacy.citizen import citizen_export_data
+
+    if actor.user is None:
+        raise Forbidden("Sign in to export your data.")
+    with transaction.atomic():
+        view_record(actor=actor, action=ViewAuditEntry.Action.CITIZEN_EXPORT,
+                    subject_kind=ViewAuditEntry.Subject.CITIZEN, subject_id=actor.user.pk,
+                    delivery=ViewAuditEntry.Delivery.JSON, ip_address=ip_address)
+        return {"generated_at": timezone.now().isoformat(), **citizen_export_data(actor.user)}
+
+
+def citizen_data_delete(*, actor: Actor, password: str):
+    """Delete the signed-in citizen's data and account, keeping what must be kept; returns what went and stayed."""
+    from privacy.citizen import citizen_delete
+
+    user = actor.user
+    if user is None:
+        raise Forbidden("Sign in to delete your data.")
+    if user.is_responder or user.is_staff:
+        raise Forbidden("Staff accounts are closed by an administrator, not deleted by their holder.")
+    if not user.check_password(password or ""):
+        raise InvalidInput("Wrong password.", fields={"current_password": ["Wrong password."]})
+    return citizen_delete(user)

@@ -80,3 +80,18 @@ def test_the_purge_deletes_expired_evidence_and_its_derivative_from_the_bucket_a
     assert bucket.get_blob(held_image.image.name) is not None and bucket.get_blob(held_derivative) is not None
     assert list(Incident.objects.values_list("pk", flat=True)) == [held.pk]
     assert (run.counts["evidence_files"], run.counts["file_errors"]) == (1, 0)
+
+
+@pytest.mark.parametrize(("configured", "expected"), [(None, 900), (600, 600), (7200, 3600)])
+def test_signed_urls_live_15_minutes_by_default_as_configured_and_never_over_an_hour(
+        gcs_settings, device, beacon, officer_a, configured, expected):
+    if configured is None:
+        del gcs_settings.EVIDENCE_URL_EXPIRY_SECONDS
+    else:
+        gcs_settings.EVIDENCE_URL_EXPIRY_SECONDS = configured
+    _, image = incident_with_image(device, beacon)
+
+    url = client_for(officer_a).get(reverse("incident-image-download", args=[image.pk]))["Location"]
+
+    assert _expiry(url) == expected
+    assert httpx.get(url).status_code == 200
