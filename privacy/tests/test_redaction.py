@@ -108,3 +108,35 @@ def test_the_unredacted_original_shows_the_face(face_evidence, admin_user, offic
                                           {"reason": "Identify the attacker"})
 
     assert b"".join(response.streaming_content) == original_bytes
+
+
+def test_the_derivative_carries_no_metadata_of_the_original(device, beacon, officer_a):
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x9003] = "2026:12:01 10:00:00"  # DateTimeOriginal
+    Image.new("RGB", (64, 48), (50, 60, 70)).save(buffer, format="JPEG", exif=exif)
+    _, image = incident_with_image(device, beacon, buffer.getvalue())
+    assert b"PhoneMaker" in image.image.storage.open(image.image.name).read()
+
+    shown = download(officer_a, image)
+
+    assert b"PhoneMaker" not in shown and not Image.open(io.BytesIO(shown)).getexif()
+
+
+def test_a_derivative_made_by_an_older_detector_is_made_again(face_evidence, officer_a, monkeypatch):
+    image, _, _ = face_evidence
+    download(officer_a, image)
+    RedactedImage.objects.filter(image=image).update(detector="older-detector")
+    made = []
+    real = redaction.blur_faces
+    monkeypatch.setattr(redaction, "blur_faces", lambda data: made.append(1) or real(data))
+
+    download(officer_a, image)
+
+    assert made == [1]
+    assert RedactedImage.objects.get(image=image).detector == redaction.DETECTOR_VERSION

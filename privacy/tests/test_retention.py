@@ -248,3 +248,19 @@ def _reseal(ids) -> None:
         ViewAuditEntry.objects.filter(pk=entry.pk).update(prev_hash=entry.prev_hash, entry_hash=entry.entry_hash)
         prev = entry.entry_hash
     AuditChainHead.objects.filter(chain=entries[0].chain).update(last_hash=prev)
+
+
+def test_rows_of_files_that_could_not_be_deleted_are_kept_for_the_next_run(device, beacon, monkeypatch):
+    image = below_threshold(device, beacon, days_ago=40)
+    storage_class = type(image.image.storage._wrapped)
+
+    def unreachable(self, name):
+        raise OSError("storage unreachable")
+
+    monkeypatch.setattr(storage_class, "delete", unreachable)
+    run = retention_purge()
+
+    assert AIEvent.objects.filter(pk=image.ai_event_id).exists() and file_exists(image)
+    assert (run.counts["file_errors"], run.counts["ai_reports"]) == (1, 0)
+    monkeypatch.undo()
+    assert retention_purge().counts["ai_reports"] == 1
