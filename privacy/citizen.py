@@ -5,6 +5,7 @@ incident it fed), is kept, and she is told which and why; everything else of her
 """
 
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
 
 from accounts.models import User
 from common.audit import AuditChainHead
@@ -57,6 +58,14 @@ def _kept_reason(sos: SOS, held: set[int]) -> str | None:
     return None
 
 
+def _scrub(user: User) -> None:
+    user.username = f"deleted-{user.pk}"
+    user.first_name = user.last_name = user.email = user.phone = ""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save()
+
+
 @transaction.atomic
 def citizen_delete(user: User) -> CitizenDeletion:
     """Delete `user`'s account and her SOS alerts, except those kept (open or on legal hold), saying why."""
@@ -75,7 +84,15 @@ def citizen_delete(user: User) -> CitizenDeletion:
         "trail_points": deleted.get("sos.LocationUpdate", 0),
         "account": 1,
     }
-    user.delete()
+    try:
+        with transaction.atomic():
+            user.delete()
+    except (ProtectedError, RestrictedError):
+        # Something that must outlive the account still points at it: keep a husk with nothing personal.
+        _scrub(user)
+        counts["account"] = 0
+        kept.append({"kind": "account", "id": None, "reason": "Your account is closed and emptied of your details; "
+                     "an empty record of it is kept because other records still refer to it."})
     if kept:
         kept.append({"kind": "audit", "id": None, "reason": "The kept alerts' audit trails still name your account "
                      "as it was, so that every action on them stays accountable."})

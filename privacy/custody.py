@@ -120,9 +120,14 @@ def build_bundle(*, subject_kind: str, subject, generated_by: str, reason: str):
     chains = {row["chain"] for section in _sections(part) for row in section}
     output = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as archive:
-        files = []
+        files, missing = [], []
         for image in images:
-            data = _read(image)
+            try:
+                data = _read(image)
+            except Exception as error:  # a file lost from storage is reported, not hidden, and not fatal
+                missing.append({"image_id": image.pk, "sha256_at_upload": image.sha256,
+                                "uploaded_at": _time(image.uploaded_at), "error": type(error).__name__})
+                continue
             entry = _image_file(image, data)
             archive.writestr(entry["path"], data)
             files.append(entry)
@@ -134,6 +139,7 @@ def build_bundle(*, subject_kind: str, subject, generated_by: str, reason: str):
             "reason": reason,
             "key_id": signing.key_id(key.public_key()),
             "files": files,
+            "missing_files": missing,
             **part,
             "chain_heads": _heads(chains),
         }

@@ -81,3 +81,20 @@ def test_deletion_needs_her_password_and_is_not_for_staff(her_sos, citizen, disp
     assert client_for(dispatcher).post(DELETE, {"current_password": PASSWORD}).status_code == 403
     assert client_for(None).post(DELETE, {"current_password": PASSWORD}).status_code == 401
     assert User.objects.filter(username="asha").exists() and SOS.objects.filter(pk=her_sos.pk).exists()
+
+
+def test_an_account_something_must_keep_pointing_at_is_emptied_instead(her_sos, citizen, monkeypatch):
+    from django.db.models import ProtectedError
+
+    def protected(self, *args, **kwargs):
+        raise ProtectedError("referenced", set())
+
+    monkeypatch.setattr(User, "delete", protected)
+
+    body = client_for(citizen).post(DELETE, {"current_password": PASSWORD}).json()
+
+    husk = User.objects.get(pk=citizen.pk)
+    assert (husk.username, husk.email, husk.phone, husk.is_active) == (f"deleted-{citizen.pk}", "", "", False)
+    assert not husk.has_usable_password()
+    assert any(item["kind"] == "account" for item in body["kept"]) and body["deleted"]["account"] == 0
+    assert not SOS.objects.filter(pk=her_sos.pk).exists()

@@ -168,3 +168,16 @@ def test_the_signing_key_is_made_once_privately_and_kept(settings):
     out = io.StringIO()
     call_command("evidence_public_key", stdout=out)
     assert out.getvalue().encode() == first
+
+
+def test_a_file_lost_from_storage_is_listed_as_missing_and_the_bundle_still_verifies(
+        incident_evidence, dispatcher, tmp_path, public_key_file):
+    incident, (first, second) = incident_evidence
+    first.image.storage.delete(first.image.name)
+
+    bundle = save(export(dispatcher, incident), tmp_path)
+
+    manifest = json.loads(zipfile.ZipFile(bundle).read("manifest.json"))
+    assert [f["image_id"] for f in manifest["files"]] == [second.pk]
+    assert [(m["image_id"], m["sha256_at_upload"]) for m in manifest["missing_files"]] == [(first.pk, first.sha256)]
+    assert "OK" in verify(bundle, public_key_file)
