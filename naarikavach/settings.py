@@ -170,6 +170,8 @@ PRIVACY_RETENTION_DAYS = {
 # Minimisation of a closed anonymous SOS keeps its first and last points and those at least this far apart.
 PRIVACY_MINIMISED_TRAIL_SPACING_M = env_float("PRIVACY_MINIMISED_TRAIL_SPACING_M", 250)
 PRIVACY_PURGE_BATCH_SIZE = env_int("PRIVACY_PURGE_BATCH_SIZE", 500)
+# Faces in evidence are looked for in a copy at most this many pixels on its longer side (privacy.redaction).
+PRIVACY_FACE_DETECTION_MAX_SIDE = env_int("PRIVACY_FACE_DETECTION_MAX_SIDE", 960)
 # Alerts for new incidents, sent by `python manage.py send_alerts` (never inside the request).
 ALERT_EMAIL_RECIPIENTS = env_list("ALERT_EMAIL_RECIPIENTS", "")
 ALERT_WEBHOOK_URLS = env_list("ALERT_WEBHOOK_URLS", "")

@@ -215,3 +215,12 @@ def test_the_hash_covers_the_chain_its_place_and_the_previous_hash(trails):
 
     assert entry.entry_hash == chain_hash(chain=entry.chain, seq=1, prev_hash=GENESIS_HASH, content=content)
     assert entry.entry_hash != chain_hash(chain=entry.chain, seq=2, prev_hash=GENESIS_HASH, content=content)
+
+
+def test_a_subject_deleted_by_hand_shows_as_a_chain_whose_entries_are_all_missing(trails):
+    sos, _ = trails
+    from sos.models import SOS
+
+    SOS.objects.filter(pk=sos.pk).delete()  # what an admin's delete button does
+
+    assert f"sos.sosauditentry:{sos.pk}: its head: all 4 entries are missing (deleted)" in broken()

@@ -140,3 +140,14 @@ def test_a_derivative_made_by_an_older_detector_is_made_again(face_evidence, off
 
     assert made == [1]
     assert RedactedImage.objects.get(image=image).detector == redaction.DETECTOR_VERSION
+
+
+def test_a_face_in_a_large_frame_is_found_in_the_smaller_copy_and_blurred_at_full_size(settings):
+    settings.PRIVACY_FACE_DETECTION_MAX_SIDE = 320
+    data, (x, y, size) = scene_with_face(face_at=(500, 200), face_size=240, shape=(720, 960))
+
+    redacted = redaction.blur_faces(data)
+
+    shown = decode(redacted.data)
+    face = (slice(y + size // 4, y + 3 * size // 4), slice(x + size // 4, x + 3 * size // 4))
+    assert redacted.faces and decode(data)[face].var() > 1000 and shown[face].var() < BLURRED_VARIANCE
