@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Iterator
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 GENESIS_HASH = "0" * 64
@@ -69,17 +69,25 @@ class AuditChainHead(models.Model):
         return f"{self.chain} ({self.length})"
 
     @classmethod
-    def lock(cls, chain: str) -> AuditChainHead:
-        """The chain's head under a row lock (created if new): appenders to one chain take turns here."""
-        head = cls.objects.select_for_update().filter(chain=chain).first()
-        if head is not None:
-            return head
-        try:
-            with transaction.atomic():
-                return cls.objects.create(chain=chain)
-        except IntegrityError:
-            # Another writer created it first; wait for its transaction, then take our turn.
-            return cls.objects.select_for_update().get(chain=chain)
+    def lock(cls, chain: str) -> AuditChainHead | None:
+        """The chain's head under a row lock, or None for a chain not begun: appenders to one chain take turns here."""
+        return cls.objects.select_for_update().filter(chain=chain).first()
+
+    @classmethod
+    def begin(cls, chain: str, *, last_hash: str) -> bool:
+        """Start a chain whose first entry hashes to `last_hash`; False if another writer started it first.
+
+        One statement, no savepoint: on PostgreSQL a second writer's insert waits for the first's
+        transaction and then does nothing, and the caller takes the head's lock instead.
+        """
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (chain, length, last_hash, base_seq, base_hash, updated_at) "
+                "VALUES (%s, 1, %s, 0, %s, %s) ON CONFLICT (chain) DO NOTHING RETURNING id",
+                [chain, last_hash, GENESIS_HASH, timezone.now()],
+            )
+            return cursor.fetchone() is not None
 
 
 class AuditEntry(models.Model):
@@ -119,16 +127,25 @@ class AuditEntry(models.Model):
     @classmethod
     def append(cls, entry: AuditEntry) -> AuditEntry:
         """Add a prepared entry at the end of its chain, holding the chain's head so that no two writers fork it."""
-        with transaction.atomic():
+        # No savepoint of its own: a failure here fails the caller's whole transaction, as it should.
+        with transaction.atomic(savepoint=False):
             entry.chain = entry.chain_key()
             head = AuditChainHead.lock(entry.chain)
-            entry.chain_seq = head.length + 1
-            entry.prev_hash = head.last_hash
-            entry.entry_hash = entry.compute_hash()
+            if head is None:
+                entry._place(seq=1, prev_hash=GENESIS_HASH)
+                if AuditChainHead.begin(entry.chain, last_hash=entry.entry_hash):
+                    entry.save(force_insert=True)
+                    return entry
+                head = AuditChainHead.lock(entry.chain)
+            entry._place(seq=head.length + 1, prev_hash=head.last_hash)
             entry.save(force_insert=True)
             head.length, head.last_hash = entry.chain_seq, entry.entry_hash
             head.save(update_fields=["length", "last_hash", "updated_at"])
         return entry
+
+    def _place(self, *, seq: int, prev_hash: str) -> None:
+        self.chain_seq, self.prev_hash = seq, prev_hash
+        self.entry_hash = self.compute_hash()
 
     @classmethod
     def record(cls, subject, *, action: str, actor, from_status: str = "", details: dict | None = None):

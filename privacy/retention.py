@@ -211,6 +211,8 @@ def _purge_view_audit(cutoff, counts) -> None:
     for chain in list(chains):
         with transaction.atomic():
             head = AuditChainHead.lock(chain)
+            if head is None:
+                continue
             last = (ViewAuditEntry.objects.filter(chain=chain, created_at__lt=cutoff).order_by("-chain_seq")
                     .values_list("chain_seq", "entry_hash").first())
             if last is None:

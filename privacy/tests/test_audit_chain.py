@@ -153,18 +153,38 @@ def test_the_migration_chains_entries_written_before_chains_existed(dispatcher):
     assert "All audit chains verify" in verify()
 
 
+def _append_sos_note(sos, actor, label):
+    SOSAuditEntry.record(sos, action=label, actor=actor)
+
+
+def _append_view(sos, actor, label):
+    privacy_services.view_record(actor=actor, action="sos_trail_read", subject_kind="sos", subject_id=sos.pk,
+                                 delivery="json", details={"writer": label})
+
+
+def _chain_of(sos, model):
+    if model is SOSAuditEntry:
+        return [(e.action, e.chain_seq, e) for e in SOSAuditEntry.objects.filter(sos_request=sos).order_by("chain_seq")]
+    return [(e.details["writer"], e.chain_seq, e) for e in ViewAuditEntry.objects.order_by("chain_seq")]
+
+
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_writers_appending_at_once_take_turns_and_never_fork_the_chain(dispatcher):
-    """Writer A holds the chain's head in an open transaction; writer B is seen waiting on it; then A commits."""
+@pytest.mark.parametrize(("append", "model", "first_seq"), [
+    (_append_sos_note, SOSAuditEntry, 2),  # a chain with entries: both writers want its head's lock
+    (_append_view, ViewAuditEntry, 1),  # a chain not yet begun: both writers want to begin it
+])
+def test_two_writers_appending_at_once_take_turns_and_never_fork_the_chain(dispatcher, append, model, first_seq):
+    """Writer A appends in an open transaction; writer B is seen waiting on A's lock; then A commits."""
     sos, _ = raise_sos()
+    actor = Actor.for_user(dispatcher)
     a_appended, release_a = threading.Event(), threading.Event()
     b_pid, errors = [], []
 
     def writer_a():
         try:
             with transaction.atomic():
-                SOSAuditEntry.record(sos, action="note_a", actor=Actor.for_user(dispatcher))
+                append(sos, actor, "note_a")
                 a_appended.set()
                 release_a.wait(30)
         except Exception as error:  # pragma: no cover - reported below
@@ -177,7 +197,7 @@ def test_two_writers_appending_at_once_take_turns_and_never_fork_the_chain(dispa
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 b_pid.append(cursor.fetchone()[0])
-            SOSAuditEntry.record(sos, action="note_b", actor=Actor.for_user(dispatcher))
+            append(sos, actor, "note_b")
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
@@ -203,9 +223,10 @@ def test_two_writers_appending_at_once_take_turns_and_never_fork_the_chain(dispa
     thread_b.join(30)
 
     assert not errors
-    entries = list(SOSAuditEntry.objects.filter(sos_request=sos).order_by("chain_seq"))
-    assert [(e.action, e.chain_seq) for e in entries] == [("created", 1), ("note_a", 2), ("note_b", 3)]
-    assert entries[2].prev_hash == entries[1].entry_hash
+    chain = [(label, seq) for label, seq, _ in _chain_of(sos, model)]
+    assert chain[-2:] == [("note_a", first_seq), ("note_b", first_seq + 1)]
+    entries = [entry for _, _, entry in _chain_of(sos, model)]
+    assert entries[-1].prev_hash == entries[-2].entry_hash
     assert "All audit chains verify" in verify()
 
 
