@@ -70,8 +70,31 @@ class AuditChainHead(models.Model):
 
     @classmethod
     def lock(cls, chain: str) -> AuditChainHead | None:
-        """The chain's head under a row lock, or None for a chain not begun: appenders to one chain take turns here."""
-        return cls.objects.select_for_update().filter(chain=chain).first()
+        """The chain's head under a row lock, or None for a chain not begun: appenders to one chain take turns here.
+
+        Raw SQL because it runs with every audit entry, and building the ORM query cost more than the
+        rest of the append (SQLite has no row locks: its writers already take turns for the whole transaction).
+        """
+        table = connection.ops.quote_name(cls._meta.db_table)
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id, length, last_hash, base_seq, base_hash FROM {table} WHERE chain = %s{lock}",
+                           [chain])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        pk, length, last_hash, base_seq, base_hash = row
+        head = cls(pk=pk, chain=chain, length=length, last_hash=last_hash, base_seq=base_seq, base_hash=base_hash)
+        head._state.adding, head._state.db = False, connection.alias
+        return head
+
+    def advance(self, *, length: int, last_hash: str) -> None:
+        """Move the (locked) head to a new last entry."""
+        self.length, self.last_hash = length, last_hash
+        table = connection.ops.quote_name(self._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET length = %s, last_hash = %s, updated_at = %s WHERE id = %s",
+                           [length, last_hash, timezone.now(), self.pk])
 
     @classmethod
     def begin(cls, chain: str, *, last_hash: str) -> bool:
@@ -139,8 +162,7 @@ class AuditEntry(models.Model):
                 head = AuditChainHead.lock(entry.chain)
             entry._place(seq=head.length + 1, prev_hash=head.last_hash)
             entry.save(force_insert=True)
-            head.length, head.last_hash = entry.chain_seq, entry.entry_hash
-            head.save(update_fields=["length", "last_hash", "updated_at"])
+            head.advance(length=entry.chain_seq, last_hash=entry.entry_hash)
         return entry
 
     def _place(self, *, seq: int, prev_hash: str) -> None:
