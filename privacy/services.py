@@ -293,3 +293,24 @@ def citizen_data_delete(*, actor: Actor, password: str):
     if not user.check_password(password or ""):
         raise InvalidInput("Wrong password.", fields={"current_password": ["Wrong password."]})
     return citizen_delete(user)
+
+
+def redacted_derivatives_prepare(*, limit: int = 100) -> int:
+    """Make the blurred derivatives not made yet (newest images first), so that no responder waits for one.
+
+    For the background scheduler, after uploads; returns how many were made. An image whose file is
+    missing is skipped (its download answers 404).
+    """
+    from django.db.models import Q
+
+    missing = IncidentImage.objects.filter(
+        Q(redacted__isnull=True) | ~Q(redacted__detector=redaction.DETECTOR_VERSION)
+    ).order_by("-uploaded_at", "-id")[:limit]
+    made = 0
+    for image in missing:
+        try:
+            redacted_derivative(image)
+        except NotFound:
+            continue
+        made += 1
+    return made

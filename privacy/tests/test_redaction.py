@@ -151,3 +151,20 @@ def test_a_face_in_a_large_frame_is_found_in_the_smaller_copy_and_blurred_at_ful
     shown = decode(redacted.data)
     face = (slice(y + size // 4, y + 3 * size // 4), slice(x + size // 4, x + 3 * size // 4))
     assert redacted.faces and decode(data)[face].var() > 1000 and shown[face].var() < BLURRED_VARIANCE
+
+
+def test_derivatives_can_be_made_ahead_of_the_first_view(device, beacon, officer_a, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    _, first = incident_with_image(device, beacon)
+    _, second = incident_with_image(device, beacon)
+    out = io.StringIO()
+
+    call_command("make_blurred_derivatives", stdout=out)
+
+    assert "Made 2" in out.getvalue()
+    assert RedactedImage.objects.filter(image__in=[first, second]).count() == 2
+    monkeypatch.setattr(redaction, "blur_faces", lambda data: pytest.fail("made again at view time"))
+    download(officer_a, first)
