@@ -129,6 +129,8 @@ def _purge_incidents(cutoff, batch_size, counts, held_incidents) -> None:
     expired = Incident.objects.filter(status=Incident.Status.RESOLVED, resolved_at__lt=cutoff).exclude(
         pk__in=held_incidents)
     for batch in _batches(expired, batch_size):
+        # Holds are read again for every batch: one placed while the purge runs is honoured from the next batch.
+        batch = [pk for pk in batch if str(pk) not in held_ids()[1]]
         reports = list(AIEvent.objects.filter(incident_id__in=batch).values_list("pk", flat=True))
         images = list(IncidentImage.objects.filter(incident_id__in=batch))
         failed = _delete_files(images)
@@ -148,6 +150,7 @@ def _purge_sos(cutoff, batch_size, counts, held_sos) -> None:
     expired = SOS.objects.filter(status__in=[SOS.Status.RESOLVED, SOS.Status.CANCELLED], closed_at__lt=cutoff).exclude(
         pk__in=held_sos)
     for batch in _batches(expired, batch_size):
+        batch = [pk for pk in batch if pk not in held_ids()[0]]
         with transaction.atomic():
             deleted = SOS.objects.filter(pk__in=batch).delete()[1]
             counts["closed_sos"] += deleted.get("sos.SOS", 0)

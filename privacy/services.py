@@ -1,23 +1,22 @@
 """State changes of the privacy app: recording each look at guarded data, and handing evidence out."""
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import hashlib
-
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from incidents.models import IncidentImage
+from incidents.models import Incident, IncidentAuditEntry, IncidentImage
 from incidents.storage import evidence_uses_signed_urls
-from incidents.models import Incident
-from privacy import custody, redaction
+from privacy import citizen, custody, redaction
 from privacy.models import LegalHold, RedactedImage, ViewAuditEntry
 from privacy.permissions import is_supervisor, may_view_unredacted
-from sos.models import SOS
+from sos.models import SOS, SOSAuditEntry
 
 MAX_REASON_CHARS = 1000
 
@@ -226,9 +225,6 @@ def evidence_bundle_export(*, subject_kind: str, subject_id, actor: Actor, ip_ad
 
 
 def _record_on_subject(subject_kind: str, subject, *, action: str, actor: Actor, details: dict) -> None:
-    from incidents.models import IncidentAuditEntry
-    from sos.models import SOSAuditEntry
-
     model = IncidentAuditEntry if subject_kind == "incident" else SOSAuditEntry
     model.record(subject, action=action, actor=actor, details=details)
 
@@ -270,21 +266,17 @@ def legal_hold_release(*, hold_id: int, actor: Actor, reason: str) -> LegalHold:
 
 def citizen_data_export(*, actor: Actor, ip_address: str | None) -> dict:
     """Everything the platform holds about the signed-in citizen; the export is audited."""
-    from privacy.citizen import citizen_export_data
-
     if actor.user is None:
         raise Forbidden("Sign in to export your data.")
     with transaction.atomic():
         view_record(actor=actor, action=ViewAuditEntry.Action.CITIZEN_EXPORT,
                     subject_kind=ViewAuditEntry.Subject.CITIZEN, subject_id=actor.user.pk,
                     delivery=ViewAuditEntry.Delivery.JSON, ip_address=ip_address)
-        return {"generated_at": timezone.now().isoformat(), **citizen_export_data(actor.user)}
+        return {"generated_at": timezone.now().isoformat(), **citizen.citizen_export_data(actor.user)}
 
 
 def citizen_data_delete(*, actor: Actor, password: str):
     """Delete the signed-in citizen's data and account, keeping what must be kept; returns what went and stayed."""
-    from privacy.citizen import citizen_delete
-
     user = actor.user
     if user is None:
         raise Forbidden("Sign in to delete your data.")
@@ -292,7 +284,7 @@ def citizen_data_delete(*, actor: Actor, password: str):
         raise Forbidden("Staff accounts are closed by an administrator, not deleted by their holder.")
     if not user.check_password(password or ""):
         raise InvalidInput("Wrong password.", fields={"current_password": ["Wrong password."]})
-    return citizen_delete(user)
+    return citizen.citizen_delete(user)
 
 
 def redacted_derivatives_prepare(*, limit: int = 100) -> int:
@@ -301,8 +293,6 @@ def redacted_derivatives_prepare(*, limit: int = 100) -> int:
     For the background scheduler, after uploads; returns how many were made. An image whose file is
     missing is skipped (its download answers 404).
     """
-    from django.db.models import Q
-
     missing = IncidentImage.objects.filter(
         Q(redacted__isnull=True) | ~Q(redacted__detector=redaction.DETECTOR_VERSION)
     ).order_by("-uploaded_at", "-id")[:limit]

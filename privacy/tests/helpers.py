@@ -31,7 +31,7 @@ def grant_unredacted(user):
     return user
 
 
-def drawn_face(size: int = 200) -> "np.ndarray":
+def drawn_face(size: int = 200):
     """A drawn frontal face (BGR): skin oval, hair, brows, eyes, nose and mouth, softened like a camera would.
 
     Haar cascades respond to the light-dark patterns of a face (eyes and brows darker than cheeks and the

@@ -3,7 +3,6 @@
 import io
 from datetime import timedelta
 
-import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
@@ -264,3 +263,25 @@ def test_rows_of_files_that_could_not_be_deleted_are_kept_for_the_next_run(devic
     assert (run.counts["file_errors"], run.counts["ai_reports"]) == (1, 0)
     monkeypatch.undo()
     assert retention_purge().counts["ai_reports"] == 1
+
+
+def test_a_hold_placed_while_the_purge_runs_is_honoured_from_the_next_batch(device, beacon, dispatcher, monkeypatch):
+    from privacy import retention
+
+    first, _ = resolved_incident(device, beacon, dispatcher, days_ago=5000)
+    second, second_image = resolved_incident(device, beacon, dispatcher, days_ago=5000)
+    real_delete_files = retention._delete_files
+    placed = []
+
+    def hold_the_other_one_meanwhile(images):
+        if not placed:
+            other = second if images[0].incident_id == first.pk else first
+            placed.append(hold(dispatcher, "incident", other.pk))
+        return real_delete_files(images)
+
+    monkeypatch.setattr(retention, "_delete_files", hold_the_other_one_meanwhile)
+    retention_purge(batch_size=1)
+
+    [kept] = Incident.objects.all()
+    assert str(kept.pk) == placed[0].subject_id
+    assert IncidentImage.objects.filter(incident=kept).count() == 1
