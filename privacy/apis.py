@@ -1,5 +1,7 @@
 """Thin DRF views of the privacy app, and the pieces the incident and SOS views borrow from it."""
 
+import uuid
+
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,6 +12,7 @@ from rest_framework.views import APIView
 
 from common.actors import Actor
 from common.api.permissions import IsResponder
+from common.errors import InvalidInput
 from privacy import selectors, services
 from privacy.addresses import client_address
 from privacy.models import LegalHold, ViewAuditEntry
@@ -134,10 +137,6 @@ class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 def _subject_id(v: dict):
     """An SOS id is a number, an incident id a UUID: anything else is a 400, never a 500."""
-    import uuid
-
-    from common.errors import InvalidInput
-
     try:
         return int(v["subject_id"]) if v["subject_kind"] == "sos" else uuid.UUID(v["subject_id"])
     except ValueError:
