@@ -250,6 +250,16 @@ def verify_chain_model(model: type[AuditEntry]) -> Iterator[ChainBreak]:
             yield ChainBreak(chain, None, None, f"all {head.length - head.base_seq} entries are missing (deleted)")
 
 
+def chain_heads_digest() -> str:
+    """One SHA-256 over every chain's head: written down or published somewhere else, it lets a later
+    check show that no chain was rewritten, head and all, since (each head's chain verifies up to it)."""
+    digest = hashlib.sha256()
+    for chain, length, last_hash, base_seq in AuditChainHead.objects.order_by("chain").values_list(
+            "chain", "length", "last_hash", "base_seq").iterator(chunk_size=5000):
+        digest.update(f"{chain}\t{length}\t{last_hash}\t{base_seq}\n".encode())
+    return digest.hexdigest()
+
+
 def backfill_chains(model, head_model, *, label: str, subject_field: str, extra_fields: tuple[str, ...] = (),
                     chain_of=None) -> None:
     """Chain the entries that existed before chains did, in the order they were written (for migrations)."""

@@ -245,3 +245,13 @@ def test_a_subject_deleted_by_hand_shows_as_a_chain_whose_entries_are_all_missin
     SOS.objects.filter(pk=sos.pk).delete()  # what an admin's delete button does
 
     assert f"sos.sosauditentry:{sos.pk}: its head: all 4 entries are missing (deleted)" in broken()
+
+
+def test_the_heads_digest_changes_when_any_chain_moves_and_only_then(trails, dispatcher):
+    sos, _ = trails
+    before = verify().split("Digest of every chain's head: ")[1].strip()
+    assert verify().split("Digest of every chain's head: ")[1].strip() == before
+
+    SOSAuditEntry.record(sos, action="note", actor=Actor.for_user(dispatcher))
+
+    assert verify().split("Digest of every chain's head: ")[1].strip() != before
