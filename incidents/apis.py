@@ -2,7 +2,6 @@
 
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -33,7 +32,10 @@ from incidents.models import (
     IncidentSignal,
 )
 from incidents.permissions import IsActiveDevice
+from common.ratelimit import client_address
 from incidents.storage import evidence_uses_signed_urls
+from privacy import services as privacy_services
+from privacy.apis import delivery_response, view_audit_for_supervisor
 
 # Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
 RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
@@ -48,9 +50,7 @@ def _number(value: float) -> str:
 
 
 def evidence_url(image: IncidentImage, request) -> str:
-    """A signed URL that expires (GCS), or the authenticated download view (local storage)."""
-    if evidence_uses_signed_urls():
-        return image.image.url
+    """The authenticated download view: faces blurred, each look audited (then a signed URL on GCS)."""
     return request.build_absolute_uri(reverse("incident-image-download", args=[image.pk]))
 
 
@@ -307,7 +307,11 @@ class IncidentDetailApi(APIView):
         incident = selectors.incident_detail(incident_id=incident_id)
         if incident is None:
             raise NotFound("Incident not found.")
-        return Response(IncidentDetailOutput(incident, context={"request": request}).data)
+        data = IncidentDetailOutput(incident, context={"request": request}).data
+        view_audit = view_audit_for_supervisor(request, subject_kind="incident", subject_id=incident.pk)
+        if view_audit is not None:
+            data["view_audit"] = view_audit
+        return Response(data)
 
 
 class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -325,35 +329,18 @@ class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.ai_event_list()
 
 
-def _evidence_download(field, content_type: str, name: str):
-    """Stream a private evidence file from local storage, or redirect to a signed URL; never cached by others."""
-    if evidence_uses_signed_urls():
-        response = HttpResponseRedirect(field.url)
-    else:
-        try:
-            handle = field.storage.open(field.name, "rb")
-        except FileNotFoundError:
-            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-        response = FileResponse(handle, content_type=content_type)
-        response["Content-Disposition"] = f'inline; filename="{name}"'
-        response["X-Content-Type-Options"] = "nosniff"
-    # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 class ImageDownloadApi(APIView):
-    """The evidence file itself, for responders only: streamed from local storage, or a redirect to a signed URL."""
+    """The evidence image as responders see it, streamed or as a redirect to a signed URL; each look audited."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
 
     @extend_schema(responses={(200, "image/*"): bytes, 302: None})
     def get(self, request, image_id: int):
-        image = IncidentImage.objects.filter(pk=image_id).first()
-        if image is None:
-            raise NotFound("Image not found.")
-        return _evidence_download(image.image, image.content_type, f"evidence-{image.pk}.{image.extension}")
+        delivery = privacy_services.evidence_view(
+            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
+        )
+        return delivery_response(delivery)
 
 
 class AudioDownloadApi(APIView):
@@ -364,10 +351,10 @@ class AudioDownloadApi(APIView):
 
     @extend_schema(responses={(200, "audio/*"): bytes, 302: None})
     def get(self, request, audio_id: int):
-        clip = IncidentAudio.objects.filter(pk=audio_id).first()
-        if clip is None:
-            raise NotFound("Audio clip not found.")
-        return _evidence_download(clip.audio, clip.content_type, f"evidence-audio-{clip.pk}.{clip.extension}")
+        delivery = privacy_services.evidence_audio_view(
+            audio_id=audio_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
+        )
+        return delivery_response(delivery)
 
 
 # The response workflow --------------------------------------------------------------------------

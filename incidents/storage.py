@@ -18,6 +18,17 @@ _SETTINGS = {"GS_BUCKET_NAME", "GS_PROJECT_ID", "GS_CREDENTIALS", "GS_CREDENTIAL
 _GCS_SCOPES = ["https://www.googleapis.com/auth/devstorage.read_write"]
 
 
+# Signed URLs live 15 minutes unless configured, and never more than an hour: long enough to look, too
+# short to be worth forwarding.
+DEFAULT_URL_EXPIRY_SECONDS = 15 * 60
+MAX_URL_EXPIRY_SECONDS = 60 * 60
+
+
+def evidence_url_expiry_seconds() -> int:
+    configured = getattr(settings, "EVIDENCE_URL_EXPIRY_SECONDS", DEFAULT_URL_EXPIRY_SECONDS)
+    return max(1, min(int(configured), MAX_URL_EXPIRY_SECONDS))
+
+
 def evidence_uses_signed_urls() -> bool:
     return bool(settings.GS_BUCKET_NAME)
 
@@ -46,7 +57,7 @@ def build_evidence_backend() -> Storage:
             # No ACL of our own: objects get the bucket's (private) defaults and are never made public.
             default_acl=None,
             querystring_auth=True,
-            expiration=timedelta(seconds=settings.EVIDENCE_URL_EXPIRY_SECONDS),
+            expiration=timedelta(seconds=evidence_url_expiry_seconds()),
             file_overwrite=False,
         )
     # base_url=None: local evidence has no URL of its own, only the authenticated download view;

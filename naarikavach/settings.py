@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular_sidecar",
     "naarikavach",
+    "common",
     "accounts",
     "compat",
     "sos",
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "console",
     "detection",
     "dashboard",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +187,25 @@ GS_BUCKET_NAME = env_str("GS_BUCKET_NAME", "")
 GS_PROJECT_ID = env_str("GS_PROJECT_ID", "") or None
 GS_CREDENTIALS_FILE = env_str("GS_CREDENTIALS_FILE", "")
 GS_IAM_SIGN_BLOB = env_bool("GS_IAM_SIGN_BLOB", False)
-EVIDENCE_URL_EXPIRY_SECONDS = env_int("EVIDENCE_URL_EXPIRY_SECONDS", 300)
+# How long a signed evidence URL lives: 15 minutes by default, never more than an hour (incidents.storage).
+EVIDENCE_URL_EXPIRY_SECONDS = env_int("EVIDENCE_URL_EXPIRY_SECONDS", 900)
+# Privacy (docs/privacy.md): the key that signs evidence bundles (made on first use, like the secret key).
+EVIDENCE_SIGNING_KEY_FILE = Path(env_str("EVIDENCE_SIGNING_KEY_FILE", str(LOCAL_DIR / "evidence_signing_key.pem")))
+# Retention (privacy.retention; `manage.py purge_expired_data`, run daily): days after which each kind of data
+# is removed; 0 keeps it for ever. Legal holds exempt an SOS or incident and everything attached to it.
+PRIVACY_RETENTION_DAYS = {
+    "below_threshold_reports": env_int("RETENTION_BELOW_THRESHOLD_DAYS", 30),
+    "closed_incidents": env_int("RETENTION_CLOSED_INCIDENT_DAYS", 730),
+    "closed_sos": env_int("RETENTION_CLOSED_SOS_DAYS", 730),
+    "sos_trails": env_int("RETENTION_SOS_TRAIL_DAYS", 180),
+    "anonymous_sos_contact": env_int("RETENTION_ANONYMOUS_CONTACT_DAYS", 30),
+    "view_audit": env_int("RETENTION_VIEW_AUDIT_DAYS", 1095),
+}
+# Minimisation of a closed anonymous SOS keeps its first and last points and those at least this far apart.
+PRIVACY_MINIMISED_TRAIL_SPACING_M = env_float("PRIVACY_MINIMISED_TRAIL_SPACING_M", 250)
+PRIVACY_PURGE_BATCH_SIZE = env_int("PRIVACY_PURGE_BATCH_SIZE", 500)
+# Faces in evidence are looked for in a copy at most this many pixels on its longer side (privacy.redaction).
+PRIVACY_FACE_DETECTION_MAX_SIDE = env_int("PRIVACY_FACE_DETECTION_MAX_SIDE", 960)
 # Alerts for new incidents, sent by `python manage.py send_alerts` (never inside the request).
 ALERT_EMAIL_RECIPIENTS = env_list("ALERT_EMAIL_RECIPIENTS", "")
 ALERT_WEBHOOK_URLS = env_list("ALERT_WEBHOOK_URLS", "")

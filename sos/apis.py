@@ -14,6 +14,9 @@ from common.api.serializers import AuditEntryOutput
 from common.api.throttling import SettingsScopedThrottle
 from common.errors import NotFound
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
+from common.ratelimit import client_address
+from privacy import services as privacy_services
+from privacy.apis import view_audit_for_supervisor
 from sos import selectors, services
 from sos.filters import SOSFilter
 from sos.image_apis import SOSImageOutput
@@ -256,8 +259,14 @@ class SOSDetailApi(APIView):
         sos = selectors.sos_detail(sos_id=sos_id)
         if sos is None:
             raise NotFound("SOS not found")
-        require_owner_or_responder(actor_from_request(request), sos)
-        return Response(SOSDetailOutput(sos, context={"request": request}).data)
+        actor = actor_from_request(request)
+        require_owner_or_responder(actor, sos)
+        privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
+        data = SOSDetailOutput(sos, context={"request": request}).data
+        view_audit = view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
+        if view_audit is not None:
+            data["view_audit"] = view_audit
+        return Response(data)
 
 
 class UnitOutput(serializers.ModelSerializer):

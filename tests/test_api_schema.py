@@ -33,8 +33,9 @@ def test_no_two_operations_share_a_request_component(schema):
         for ref in _request_refs(operation):
             owners.setdefault(ref, set()).add(operation["operationId"])
     # Operations that take the very same input share its component, by design: the SOS state changes
-    # (an optional note), the two detection reports, and acknowledging or starting an incident.
-    by_design = {"SOSStateChangeInput", "DetectionReport", "IncidentNote"}
+    # (an optional note), the two detection reports, acknowledging or starting an incident, and exporting
+    # the evidence bundle of an incident or an SOS (a reason).
+    by_design = {"SOSStateChangeInput", "DetectionReport", "IncidentNote", "EvidenceBundleRequest"}
     shared = {ref: ids for ref, ids in owners.items() if len(ids) > 1 and ref.rsplit("/", 1)[1] not in by_design}
     assert shared == {}
     assert "#/components/schemas/SOSCreateInput" in owners

@@ -93,6 +93,11 @@ def test_a_dispatcher_sees_the_clip_in_the_incident_and_downloads_it(device_clie
     assert b"".join(response.streaming_content) == data
     assert response["Content-Type"] == "audio/ogg"
     assert response["Cache-Control"] == "private, no-store"
+    from privacy.models import ViewAuditEntry
+
+    [heard] = ViewAuditEntry.objects.filter(action="evidence_audio")
+    assert (heard.actor_label, heard.subject_id, heard.details) == (
+        f"dispatcher:{dispatcher.username}", str(incident.pk), {"audio_id": listed["id"]})
 
 
 def test_anonymous_callers_citizens_and_devices_cannot_download_a_clip(device_client, beacon, citizen, device):

@@ -142,21 +142,25 @@ def test_evidence_is_uploaded_to_the_bucket_under_a_dated_name_with_its_sha256(r
     assert image.sha256 == hashlib.sha256(frame).hexdigest() == body["images"][0]["sha256"]
 
 
-def test_the_api_hands_out_a_signed_url_that_expires(reported, signing_key, gcs_settings, emulator):
+def test_the_api_hands_out_a_signed_url_that_expires(reported, signing_key, gcs_settings, emulator, officer_a):
     body, frame = reported
-    url = body["images"][0]["image"]
+    # The API's URL is the audited download view; it redirects to a signed URL of what responders see
+    # (the derivative with faces blurred, privacy.redaction).
+    download = client_for(officer_a).get(body["images"][0]["image"])
+    url = download["Location"]
+    derivative = IncidentImage.objects.get().redacted
 
     parts = urlsplit(url)
     query = dict(parse_qsl(parts.query))
     assert f"{parts.scheme}://{parts.netloc}" == emulator
-    assert parts.path == f"/{BUCKET}/{IncidentImage.objects.get().image.name}"
+    assert parts.path == f"/{BUCKET}/{derivative.file.name}"
     assert query["X-Goog-Algorithm"] == "GOOG4-RSA-SHA256"
     assert query["X-Goog-Expires"] == "120"
     assert query["X-Goog-Credential"].startswith(SERVICE_ACCOUNT + "/")
     _verify_v4_signature(url, signing_key.public_key())
     with pytest.raises(InvalidSignature):  # the expiry is covered by the signature: it cannot be stretched
         _verify_v4_signature(url.replace("X-Goog-Expires=120", "X-Goog-Expires=604800"), signing_key.public_key())
-    assert httpx.get(url).content == frame
+    assert hashlib.sha256(httpx.get(url).content).hexdigest() == derivative.sha256
 
 
 def test_evidence_objects_are_never_made_public(reported, bucket):

@@ -1,11 +1,13 @@
 """Evidence on local storage: where it is kept, its hash, and that only responders can download it."""
 
 import hashlib
+import io
 import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from incidents import services
 from incidents.models import IncidentImage
@@ -53,8 +55,11 @@ def test_an_officer_downloads_the_evidence_through_the_authenticated_view(stored
     response = client_for(officer_a).get(reverse("incident-image-download", args=[stored_image.pk]))
 
     assert response.status_code == 200
-    assert b"".join(response.streaming_content) == stored_image.original_bytes
-    assert response["Content-Type"] == "image/jpeg"
+    # Responders are shown a derivative with faces blurred (privacy.redaction): a PNG, pixel for pixel the
+    # original where there is no face.
+    shown = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert shown.tobytes() == Image.open(io.BytesIO(stored_image.original_bytes)).convert("RGB").tobytes()
+    assert response["Content-Type"] == "image/png"
     assert response["Cache-Control"] == "private, no-store"
 
 

@@ -1,0 +1,193 @@
+"""Thin DRF views of the privacy app, and the pieces the incident and SOS views borrow from it."""
+
+import uuid
+
+from django.http import FileResponse, HttpResponseRedirect
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.authentication import SessionAuthentication
+
+from accounts.authentication import HashedTokenAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from common.actors import Actor
+from common.api.permissions import IsResponder
+from common.errors import InvalidInput
+from privacy import selectors, services
+from common.ratelimit import client_address
+from privacy.models import LegalHold, ViewAuditEntry
+from privacy.permissions import IsSupervisor, is_supervisor
+
+RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication]
+
+
+class ViewAuditOutput(serializers.ModelSerializer):
+    by = serializers.CharField(source="actor_label")
+
+    class Meta:
+        model = ViewAuditEntry
+        fields = ("action", "by", "created_at", "subject_kind", "subject_id", "image_id", "delivery", "ip_address",
+                  "reason")
+
+
+def view_audit_for_supervisor(request, *, subject_kind: str, subject_id) -> list | None:
+    """The view audit of a subject for a supervisor's detail page; None (left out) for anyone else."""
+    if not is_supervisor(request.user):
+        return None
+    return ViewAuditOutput(selectors.view_audit_for(subject_kind=subject_kind, subject_id=subject_id), many=True).data
+
+
+def delivery_response(delivery: services.EvidenceDelivery):
+    """A redirect to a signed URL, or the file streamed; never kept in a shared cache."""
+    if delivery.url:
+        response = HttpResponseRedirect(delivery.url)
+    else:
+        response = FileResponse(delivery.handle, content_type=delivery.content_type)
+        response["Content-Disposition"] = f'inline; filename="{delivery.filename}"'
+        response["X-Content-Type-Options"] = "nosniff"
+    # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class UnredactedImageApi(APIView):
+    """The original evidence image, faces unblurred: for holders of the permission, who must say why (audited)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema_serializer(component_name="UnredactedEvidenceRequest")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={(200, "image/*"): bytes, 302: None})
+    def post(self, request, image_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        delivery = services.evidence_view_unredacted(
+            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request),
+            reason=data.validated_data["reason"],
+        )
+        return delivery_response(delivery)
+
+
+class _BundleApi(APIView):
+    """The signed evidence bundle (zip) of one subject, for supervisors who say why; the export is audited."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+    subject_kind = ""
+
+    @extend_schema_serializer(component_name="EvidenceBundleRequest")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={(200, "application/zip"): bytes})
+    def post(self, request, subject_id):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        bundle = services.evidence_bundle_export(
+            subject_kind=self.subject_kind, subject_id=subject_id, actor=Actor.for_user(request.user),
+            ip_address=client_address(request), reason=data.validated_data["reason"],
+        )
+        response = FileResponse(bundle, content_type="application/zip", as_attachment=True,
+                                filename=f"evidence-{self.subject_kind}-{subject_id}.zip")
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class IncidentBundleApi(_BundleApi):
+    subject_kind = "incident"
+
+
+class SOSBundleApi(_BundleApi):
+    subject_kind = "sos"
+
+
+class LegalHoldOutput(serializers.ModelSerializer):
+    class Meta:
+        model = LegalHold
+        fields = ("id", "subject_kind", "subject_id", "reason", "placed_by_label", "placed_at", "released_at",
+                  "released_by_label", "release_reason")
+
+
+class LegalHoldViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Legal holds, newest first (supervisors); POST places one on an SOS or incident, with a reason."""
+
+    serializer_class = LegalHoldOutput
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsSupervisor]
+    queryset = LegalHold.objects.all()
+
+    @extend_schema_serializer(component_name="LegalHoldRequest")
+    class InputSerializer(serializers.Serializer):
+        subject_kind = serializers.ChoiceField(choices=LegalHold.Subject.choices)
+        subject_id = serializers.CharField(max_length=64)
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={201: LegalHoldOutput})
+    def create(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        hold = services.legal_hold_place(subject_kind=v["subject_kind"], subject_id=_subject_id(v),
+                                         actor=Actor.for_user(request.user), reason=v["reason"])
+        return Response(LegalHoldOutput(hold).data, status=status.HTTP_201_CREATED)
+
+
+def _subject_id(v: dict):
+    """An SOS id is a number, an incident id a UUID: anything else is a 400, never a 500."""
+    try:
+        return int(v["subject_id"]) if v["subject_kind"] == "sos" else uuid.UUID(v["subject_id"])
+    except ValueError:
+        raise InvalidInput("Invalid subject id.", fields={"subject_id": ["Not an id of that kind."]}) from None
+
+
+class LegalHoldReleaseApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsSupervisor]
+
+    @extend_schema_serializer(component_name="LegalHoldRelease")
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    @extend_schema(request=InputSerializer, responses={200: LegalHoldOutput})
+    def post(self, request, hold_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        hold = services.legal_hold_release(hold_id=hold_id, actor=Actor.for_user(request.user),
+                                           reason=data.validated_data["reason"])
+        return Response(LegalHoldOutput(hold).data)
+
+
+class CitizenExportApi(APIView):
+    """Everything the platform holds about the signed-in citizen, as JSON (the export is audited)."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        data = services.citizen_data_export(actor=Actor.for_user(request.user), ip_address=client_address(request))
+        response = Response(data)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class CitizenDeleteApi(APIView):
+    """Delete the signed-in citizen's account and data; answers what was deleted and what was kept, and why."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema_serializer(component_name="CitizenDeletionRequest")
+    class InputSerializer(serializers.Serializer):
+        current_password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses={200: dict})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        record = services.citizen_data_delete(actor=Actor.for_user(request.user),
+                                              password=data.validated_data["current_password"])
+        return Response({"status": "deleted", "deleted": record.deleted, "kept": record.kept})
