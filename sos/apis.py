@@ -1,7 +1,7 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -45,19 +45,33 @@ class AuditOutput(serializers.ModelSerializer):
         fields = ("action", "from_status", "to_status", "by", "details", "created_at")
 
 
+class LastKnownOutput(serializers.Serializer):
+    latitude = serializers.FloatField(source="last_known_latitude")
+    longitude = serializers.FloatField(source="last_known_longitude")
+    accuracy_m = serializers.FloatField(source="last_known_accuracy_m", allow_null=True)
+    recorded_at = serializers.DateTimeField(source="last_known_at", allow_null=True)
+    age_s = serializers.IntegerField(source="last_known_age_s", allow_null=True,
+                                     help_text="How old the fix was when the SOS was raised.")
+
+
 class SOSOutput(serializers.ModelSerializer):
     sos_id = serializers.IntegerField(source="id")
-    latitude = serializers.FloatField(source="last_latitude")
-    longitude = serializers.FloatField(source="last_longitude")
+    latitude = serializers.FloatField(source="last_latitude", allow_null=True)
+    longitude = serializers.FloatField(source="last_longitude", allow_null=True)
     distance_km = serializers.SerializerMethodField()
+    last_known = serializers.SerializerMethodField()
 
     class Meta:
         model = SOS
         fields = (
             "id", "sos_id", "room_id", "name", "sos_type", "status", "phone", "latitude", "longitude",
-            "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m",
-            "created_at", "updated_at", "closed_at", "distance_km",
+            "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m", "location_pending",
+            "last_known", "device_hints", "created_at", "updated_at", "closed_at", "distance_km",
         )
+
+    @extend_schema_field(LastKnownOutput(allow_null=True))
+    def get_last_known(self, sos) -> dict | None:
+        return LastKnownOutput(sos).data if sos.last_known_latitude is not None else None
 
     def get_distance_km(self, sos) -> float | None:
         distance = getattr(sos, "distance_km", None)
@@ -76,6 +90,15 @@ class SOSDetailOutput(SOSOutput):
 # Writes -----------------------------------------------------------------------------------------
 
 
+class LastKnownInput(serializers.Serializer):
+    """The last fix the phone had cached before the press, sent when it has no fresh one."""
+
+    latitude = serializers.FloatField(**LATITUDE_FIELD)
+    longitude = serializers.FloatField(**LONGITUDE_FIELD)
+    accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    recorded_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
 class SOSCreateApi(APIView):
     """Raise an SOS. Anyone may, signed in or not; the response holds the one copy of its access token."""
 
@@ -86,10 +109,14 @@ class SOSCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous")
         sos_type = serializers.ChoiceField(choices=SOS.Type.choices)
-        initial_latitude = serializers.FloatField(**LATITUDE_FIELD)
-        initial_longitude = serializers.FloatField(**LONGITUDE_FIELD)
+        # Without coordinates the SOS is still raised, as `location_pending`; the phone streams its first
+        # fix to update-location when it has one.
+        initial_latitude = serializers.FloatField(**LATITUDE_FIELD, required=False, allow_null=True)
+        initial_longitude = serializers.FloatField(**LONGITUDE_FIELD, required=False, allow_null=True)
         accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        last_known = LastKnownInput(required=False, allow_null=True)
+        device_hints = serializers.DictField(required=False, allow_empty=True)
 
     @extend_schema(request=InputSerializer, responses={201: inline_serializer("SOSCreated", {
         "status": serializers.CharField(), "message": serializers.CharField(), "sos_id": serializers.IntegerField(),
@@ -99,8 +126,9 @@ class SOSCreateApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         sos, token = services.sos_create(
-            name=v["name"], sos_type=v["sos_type"], latitude=v["initial_latitude"],
-            longitude=v["initial_longitude"], accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
+            name=v["name"], sos_type=v["sos_type"], latitude=v.get("initial_latitude"),
+            longitude=v.get("initial_longitude"), accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
+            last_known=v.get("last_known"), device_hints=v.get("device_hints"),
         )
         return Response(
             {"status": "success", "message": "SOS created successfully", "sos_id": sos.pk,

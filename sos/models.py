@@ -34,12 +34,23 @@ class SOS(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     # Only the SHA-256 of the creator's access token is kept; the token itself is shown once.
     access_token_hash = models.CharField(max_length=64, editable=False)
-    initial_latitude = models.FloatField()
-    initial_longitude = models.FloatField()
+    # No position yet (no fix, location denied): the SOS is still raised, flagged `location_pending`,
+    # and these stay empty until the phone's first point arrives.
+    initial_latitude = models.FloatField(null=True, blank=True)
+    initial_longitude = models.FloatField(null=True, blank=True)
+    # The accuracy of the newest fix, as `last_latitude`/`last_longitude` are its position.
     accuracy_m = models.FloatField(null=True, blank=True)
-    last_latitude = models.FloatField()
-    last_longitude = models.FloatField()
-    last_located_at = models.DateTimeField(default=timezone.now)
+    last_latitude = models.FloatField(null=True, blank=True)
+    last_longitude = models.FloatField(null=True, blank=True)
+    last_located_at = models.DateTimeField(null=True, blank=True)
+    location_pending = models.BooleanField(default=False, db_index=True)
+    # What helps find her while the location is pending: the last position the phone had cached
+    # before the press (with the time of that fix), and coarse hints (time zone, language, network).
+    last_known_latitude = models.FloatField(null=True, blank=True)
+    last_known_longitude = models.FloatField(null=True, blank=True)
+    last_known_accuracy_m = models.FloatField(null=True, blank=True)
+    last_known_at = models.DateTimeField(null=True, blank=True)
+    device_hints = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -56,6 +67,16 @@ class SOS(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def has_position(self) -> bool:
+        return self.last_latitude is not None and self.last_longitude is not None
+
+    def last_known_age_s(self) -> int | None:
+        """How old the cached position the phone sent with the SOS was, at the time it was raised."""
+        if self.last_known_at is None:
+            return None
+        return max(0, int((self.created_at - self.last_known_at).total_seconds()))
 
     def token_matches(self, token: str | None) -> bool:
         return bool(token) and hash_secret(token) == self.access_token_hash

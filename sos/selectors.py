@@ -100,8 +100,9 @@ def sos_trail(*, sos_id: int) -> Trail:
         .order_by("recorded_at", "id")
     )
     if not points:
-        # Every SOS is created with its first point, so only a missing SOS has none: nothing to be consistent with.
-        return Trail(sos_id=sos_id, room_id="", as_of_event_id=outbox_newest_id(), points=[])
+        # A missing SOS, or one raised without a position (location pending): no point to be consistent with.
+        room_id = SOS.objects.filter(pk=sos_id).values_list("room_id", flat=True).first()
+        return Trail(sos_id=sos_id, room_id=str(room_id or ""), as_of_event_id=outbox_newest_id(), points=[])
     return Trail(
         sos_id=sos_id,
         room_id=str(points[0].sos_request.room_id),

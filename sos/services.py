@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Unit, UnitLocation, User
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from common.geo import validate_position
+from common.geo import position_errors, validate_position
 from common.tokens import hash_secret, new_secret
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
@@ -81,23 +81,70 @@ def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | N
     publish(event="sos_updated", rooms=[rooms.SOS_CHANNEL, rooms.sos_room(sos.room_id), *units], payload=payload)
 
 
+# A point may be dated a little before the SOS (the phone's fix a moment before the press, or clocks a
+# little apart); anything older belongs to another moment and is refused.
+RECORDED_BEFORE_SOS_TOLERANCE = timedelta(minutes=2)
+RECORDED_IN_FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# The coarse hints a phone may send with an SOS while it has no fix, and how long each may be.
+DEVICE_HINT_FIELDS = {"timezone": 64, "language": 35, "network": 16, "platform": 64, "battery_percent": None}
+
+
+def _device_hints_errors(hints: dict) -> list[str]:
+    errors = [f"Unknown hint {key!r}; use {', '.join(DEVICE_HINT_FIELDS)}." for key in hints if key not in DEVICE_HINT_FIELDS]
+    for key, max_length in DEVICE_HINT_FIELDS.items():
+        value = hints.get(key)
+        if value is None:
+            continue
+        if max_length is None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                errors.append(f"{key} must be a number from 0 to 100.")
+        elif not isinstance(value, str) or len(value) > max_length:
+            errors.append(f"{key} must be text of at most {max_length} characters.")
+    return errors
+
+
+def _validate_last_known(last_known: dict | None, now: datetime) -> None:
+    if not last_known:
+        return
+    fields = {f"last_known_{k}": v for k, v in position_errors(
+        last_known.get("latitude"), last_known.get("longitude"), last_known.get("accuracy_m")).items()}
+    recorded_at = last_known.get("recorded_at")
+    if recorded_at is not None and recorded_at > now + RECORDED_IN_FUTURE_TOLERANCE:
+        fields["last_known_at"] = ["Cannot be in the future."]
+    if fields:
+        raise InvalidInput("Invalid last known position.", fields=fields)
+
+
 @transaction.atomic
 def sos_create(
     *,
     name: str,
     sos_type: int,
-    latitude: float,
-    longitude: float,
+    latitude: float | None = None,
+    longitude: float | None = None,
     accuracy_m: float | None = None,
     phone: str = "",
     owner: User | None = None,
+    last_known: dict | None = None,
+    device_hints: dict | None = None,
 ) -> tuple[SOS, str]:
-    """Raise an SOS. Returns it with its access token, which is never stored or shown again."""
-    validate_position(latitude, longitude, accuracy_m)
+    """Raise an SOS. Returns it with its access token, which is never stored or shown again.
+
+    Without a position it is still raised, `location_pending`, with whatever helps find her meanwhile:
+    `last_known` ({latitude, longitude, accuracy_m, recorded_at}: the phone's cached fix) and `device_hints`.
+    """
+    validate_position(latitude, longitude, accuracy_m, required=False)
     if sos_type not in SOS.Type.values:
         raise InvalidInput("Invalid SOS type.", fields={"sos_type": ["Must be 0 (emergency) or 1 (alert)."]})
-    access_token = new_secret()
     now = timezone.now()
+    _validate_last_known(last_known, now)
+    hint_errors = _device_hints_errors(device_hints or {})
+    if hint_errors:
+        raise InvalidInput("Invalid device hints.", fields={"device_hints": hint_errors})
+    located = latitude is not None
+    last_known = last_known or {}
+    access_token = new_secret()
     sos = SOS.objects.create(
         name=name.strip() or "Anonymous",
         sos_type=sos_type,
@@ -109,31 +156,48 @@ def sos_create(
         accuracy_m=accuracy_m,
         last_latitude=latitude,
         last_longitude=longitude,
-        last_located_at=now,
+        last_located_at=now if located else None,
+        location_pending=not located,
+        last_known_latitude=last_known.get("latitude"),
+        last_known_longitude=last_known.get("longitude"),
+        last_known_accuracy_m=last_known.get("accuracy_m"),
+        last_known_at=last_known.get("recorded_at"),
+        device_hints=device_hints or {},
         created_at=now,
     )
-    LocationUpdate.objects.create(
-        sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, recorded_at=now,
-        reported_by=sos.owner,
-    )
+    if located:
+        LocationUpdate.objects.create(
+            sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, recorded_at=now,
+            reported_by=sos.owner,
+        )
     actor = Actor(user=sos.owner) if sos.owner else Actor(sos_token_hash=sos.access_token_hash)
-    _audit(sos, action="created", actor=actor)
-    publish(
-        event="new_sos",
-        rooms=[rooms.SOS_CHANNEL],
-        payload={
-            "sos_id": sos.pk,
-            "room_id": str(sos.room_id),
-            "name": sos.name,
-            "sos_type": sos.sos_type,
-            "status": sos.status,
-            "latitude": latitude,
-            "longitude": longitude,
-            "accuracy_m": accuracy_m,
-            "created_at": sos.created_at.isoformat(),
-        },
-    )
+    _audit(sos, action="created", actor=actor, details={} if located else {"location_pending": True})
+    publish(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload=_new_sos_payload(sos))
     return sos, access_token
+
+
+def _new_sos_payload(sos: SOS) -> dict:
+    return {
+        "sos_id": sos.pk,
+        "room_id": str(sos.room_id),
+        "name": sos.name,
+        "sos_type": sos.sos_type,
+        "status": sos.status,
+        "latitude": sos.last_latitude,
+        "longitude": sos.last_longitude,
+        "accuracy_m": sos.accuracy_m,
+        "location_pending": sos.location_pending,
+        "phone": sos.phone,
+        "last_known": _last_known_payload(sos),
+        "created_at": sos.created_at.isoformat(),
+    }
+
+
+def _last_known_payload(sos: SOS) -> dict | None:
+    if sos.last_known_latitude is None:
+        return None
+    return {"latitude": sos.last_known_latitude, "longitude": sos.last_known_longitude,
+            "accuracy_m": sos.last_known_accuracy_m, "age_s": sos.last_known_age_s()}
 
 
 @transaction.atomic
@@ -154,19 +218,33 @@ def sos_location_add(
     # Not found, then refused, then a bad time, then closed: the order the API has always answered in.
     # Only what a point needs, and what the API's owner check reads: converting all 18 fields of an SOS
     # on every point is a measurable part of its cost.
-    sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at"))
+    sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at",
+                                    "created_at", "location_pending"))
     require_owner_or_responder(actor, sos)
-    if recorded_at > now + timedelta(minutes=5):
+    if recorded_at > now + RECORDED_IN_FUTURE_TOLERANCE:
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
+    if recorded_at < sos.created_at - RECORDED_BEFORE_SOS_TOLERANCE:
+        raise InvalidInput("Invalid time.", fields={"recorded_at": [
+            f"Cannot be before the SOS was raised ({sos.created_at.isoformat()})."]})
     _require_open(sos)
     point = LocationUpdate.objects.create(
         sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
         recorded_at=recorded_at, received_at=now, reported_by=actor.db_user,
     )
-    # Points may arrive out of order (a phone flushing a queue); the newest one is the position.
-    if recorded_at >= sos.last_located_at:
+    # Points may arrive out of order (a phone flushing a queue); the newest one is the position, with its accuracy.
+    was_pending = sos.location_pending
+    if was_pending or recorded_at >= sos.last_located_at:
         sos.last_latitude, sos.last_longitude, sos.last_located_at = latitude, longitude, recorded_at
-        sos.save(update_fields=["last_latitude", "last_longitude", "last_located_at", "updated_at"])
+        sos.accuracy_m = accuracy_m
+        fields = ["last_latitude", "last_longitude", "last_located_at", "accuracy_m", "updated_at"]
+        if was_pending:
+            sos.initial_latitude, sos.initial_longitude, sos.location_pending = latitude, longitude, False
+            fields += ["initial_latitude", "initial_longitude", "location_pending"]
+        sos.save(update_fields=fields)
+    if was_pending:
+        _audit(sos, action="located", actor=actor, details={"latitude": latitude, "longitude": longitude})
+        _publish_sos_updated(sos, action="located", actor=actor, extra={
+            "location_pending": False, "latitude": latitude, "longitude": longitude, "accuracy_m": accuracy_m})
 
     units = _assigned_unit_numbers(sos)
     point_payload = {"sos_id": sos.pk, "room_id": str(sos.room_id), **point.as_point()}
