@@ -1,7 +1,7 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -15,6 +15,9 @@ from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from sos import selectors, services
 from sos.models import SOS, OfficerAssignment, SOSAuditEntry
 from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 # Output serializers -----------------------------------------------------------------------------
@@ -117,24 +120,38 @@ class SOSCreateApi(APIView):
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
         last_known = LastKnownInput(required=False, allow_null=True)
         device_hints = serializers.DictField(required=False, allow_empty=True)
+        idempotency_key = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
-    @extend_schema(request=InputSerializer, responses={201: inline_serializer("SOSCreated", {
-        "status": serializers.CharField(), "message": serializers.CharField(), "sos_id": serializers.IntegerField(),
-        "room_id": serializers.UUIDField(), "access_token": serializers.CharField()})})
+    @extend_schema(request=InputSerializer, parameters=[OpenApiParameter(
+        IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+        description="A random key made on the phone for this press (or `idempotency_key` in the body): "
+                    "a retry with the same key answers the same SOS and token instead of raising another.")],
+        responses={201: inline_serializer("SOSCreated", {
+            "status": serializers.CharField(), "message": serializers.CharField(), "sos_id": serializers.IntegerField(),
+            "room_id": serializers.UUIDField(), "access_token": serializers.CharField()})})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        sos, token = services.sos_create(
+        create = dict(
             name=v["name"], sos_type=v["sos_type"], latitude=v.get("initial_latitude"),
             longitude=v.get("initial_longitude"), accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
             last_known=v.get("last_known"), device_hints=v.get("device_hints"),
         )
-        return Response(
+        key = request.headers.get(IDEMPOTENCY_HEADER) or v.get("idempotency_key")
+        replayed = False
+        if key:
+            sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
+        else:
+            sos, token = services.sos_create(**create)
+        response = Response(
             {"status": "success", "message": "SOS created successfully", "sos_id": sos.pk,
              "room_id": str(sos.room_id), "access_token": token},
             status=status.HTTP_201_CREATED,
         )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class LocationUpdateApi(APIView):

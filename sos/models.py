@@ -51,6 +51,9 @@ class SOS(models.Model):
     last_known_accuracy_m = models.FloatField(null=True, blank=True)
     last_known_at = models.DateTimeField(null=True, blank=True)
     device_hints = models.JSONField(default=dict, blank=True)
+    # The SHA-256 of the key the phone sent with its create: a retry or a second press with the same key
+    # answers this SOS again (with the same access token) instead of raising another.
+    idempotency_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -8,6 +8,7 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 
 from accounts.models import Unit, User
 from common.geo import EARTH_RADIUS_KM
+from common.tokens import hash_secret
 from realtime.selectors import outbox_newest_id
 from realtime.models import OutboxEvent
 from sos.models import SOS, LocationUpdate
@@ -25,6 +26,11 @@ class Trail:
 
 def sos_token_hash_exists(access_token_hash: str) -> bool:
     return SOS.objects.filter(access_token_hash=access_token_hash).exists()
+
+
+def sos_by_idempotency_key(key: str) -> SOS | None:
+    """The SOS a phone already raised with this idempotency key, if any."""
+    return SOS.objects.filter(idempotency_key_hash=hash_secret(key)).first()
 
 
 def sos_room_owner(*, room_id: str) -> dict | None:

@@ -4,19 +4,21 @@ Each service validates before it writes, runs in one transaction, records the au
 publishes its realtime events through `realtime.events` (`publish`, `publish_many`) in that same transaction.
 """
 
+import re
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLocation, User
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import position_errors, validate_position
-from common.tokens import hash_secret, new_secret
+from common.tokens import derived_secret, hash_secret, new_secret
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.selectors import sos_by_idempotency_key
 from sos.permissions import require_owner, require_owner_or_responder, require_responder
 
 
@@ -128,6 +130,8 @@ def sos_create(
     owner: User | None = None,
     last_known: dict | None = None,
     device_hints: dict | None = None,
+    _access_token: str | None = None,
+    _idempotency_key_hash: str | None = None,
 ) -> tuple[SOS, str]:
     """Raise an SOS. Returns it with its access token, which is never stored or shown again.
 
@@ -144,8 +148,9 @@ def sos_create(
         raise InvalidInput("Invalid device hints.", fields={"device_hints": hint_errors})
     located = latitude is not None
     last_known = last_known or {}
-    access_token = new_secret()
+    access_token = _access_token or new_secret()
     sos = SOS.objects.create(
+        idempotency_key_hash=_idempotency_key_hash,
         name=name.strip() or "Anonymous",
         sos_type=sos_type,
         owner=owner if owner is not None and owner.is_authenticated else None,
@@ -174,6 +179,40 @@ def sos_create(
     _audit(sos, action="created", actor=actor, details={} if located else {"location_pending": True})
     publish(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload=_new_sos_payload(sos))
     return sos, access_token
+
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+_IDEMPOTENT_TOKEN_PURPOSE = "sos-idempotency"
+
+
+def validate_idempotency_key(key: str) -> None:
+    if not IDEMPOTENCY_KEY_PATTERN.match(key):
+        raise InvalidInput("Invalid idempotency key.", fields={"idempotency_key": [
+            "Use 16 to 100 letters, digits, '-' or '_' (a random UUID made on the phone)."]})
+
+
+def sos_create_once(*, idempotency_key: str, **create) -> tuple[SOS, str, bool]:
+    """`sos_create` at most once per key: a retry, a double press or a queued resend answers the first SOS.
+
+    Returns (sos, access token, replayed). The token is derived from the key (which only the phone
+    knows) so that a repeated answer carries the same token without the token ever being stored.
+    """
+    validate_idempotency_key(idempotency_key)
+    token = derived_secret(idempotency_key, purpose=_IDEMPOTENT_TOKEN_PURPOSE)
+    existing = sos_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing, token, True
+    try:
+        # A savepoint of its own: when a concurrent request with the same key commits first, the unique
+        # key makes this insert fail, and the SOS it created is the answer.
+        with transaction.atomic():
+            sos, token = sos_create(**create, _access_token=token, _idempotency_key_hash=hash_secret(idempotency_key))
+    except IntegrityError:
+        existing = sos_by_idempotency_key(idempotency_key)
+        if existing is None:
+            raise
+        return existing, token, True
+    return sos, token, False
 
 
 def _new_sos_payload(sos: SOS) -> dict:
