@@ -186,10 +186,17 @@ REST_FRAMEWORK = {
 
 # Rates for the endpoints anyone may call; read on every request, so they can be changed per deployment.
 THROTTLE_RATES = {
-    "sos_create": env_str("THROTTLE_SOS_CREATE", "20/hour"),
-    "sos_location": env_str("THROTTLE_SOS_LOCATION", "600/min"),
     "auth": env_str("THROTTLE_AUTH", "30/min"),
 }
+
+# Raising an SOS is never refused per address: beyond these counts per window it is flagged as a
+# suspected flood and grouped on the dashboard; only the ceiling answers 429 (sos/flood.py, docs/citizen.md).
+SOS_FLOOD_WINDOW_SECONDS = env_int("SOS_FLOOD_WINDOW_SECONDS", 600)
+SOS_FLOOD_SENDER_THRESHOLD = env_int("SOS_FLOOD_SENDER_THRESHOLD", 3)
+SOS_FLOOD_ADDRESS_THRESHOLD = env_int("SOS_FLOOD_ADDRESS_THRESHOLD", 10)
+SOS_FLOOD_NEW_SENDERS_PER_ADDRESS = env_int("SOS_FLOOD_NEW_SENDERS_PER_ADDRESS", 30)
+SOS_FLOOD_CEILING = env_int("SOS_FLOOD_CEILING", 600)
+SOS_POINTS_PER_MINUTE = env_int("SOS_POINTS_PER_MINUTE", 120)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NaariKavach API",

@@ -3,16 +3,17 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
 from common.api.permissions import IsResponder
-from common.api.throttling import SettingsScopedThrottle
 from common.errors import NotFound
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from sos import selectors, services
+from sos.flood import sos_flood_assess, sos_points_allowed
 from sos.models import SOS, OfficerAssignment, SOSAuditEntry
 from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
 
@@ -69,7 +70,7 @@ class SOSOutput(serializers.ModelSerializer):
         fields = (
             "id", "sos_id", "room_id", "name", "sos_type", "status", "phone", "latitude", "longitude",
             "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m", "location_pending",
-            "last_known", "device_hints", "created_at", "updated_at", "closed_at", "distance_km",
+            "suspected_flood", "flood_source", "last_known", "device_hints", "created_at", "updated_at", "closed_at", "distance_km",
         )
 
     @extend_schema_field(LastKnownOutput(allow_null=True))
@@ -106,8 +107,7 @@ class SOSCreateApi(APIView):
     """Raise an SOS. Anyone may, signed in or not; the response holds the one copy of its access token."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [SettingsScopedThrottle]
-    throttle_scope = "sos_create"
+    # No refusal per address: sos/flood.py flags and groups floods, and refuses only beyond a hard ceiling.
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous")
@@ -121,6 +121,8 @@ class SOSCreateApi(APIView):
         last_known = LastKnownInput(required=False, allow_null=True)
         device_hints = serializers.DictField(required=False, allow_empty=True)
         idempotency_key = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        device_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", required=False, allow_blank=True, default="",
+                                           help_text="A random id the phone keeps, so flood control counts phones, not addresses.")
 
     @extend_schema(request=InputSerializer, parameters=[OpenApiParameter(
         IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
@@ -139,6 +141,13 @@ class SOSCreateApi(APIView):
             last_known=v.get("last_known"), device_hints=v.get("device_hints"),
         )
         key = request.headers.get(IDEMPOTENCY_HEADER) or v.get("idempotency_key")
+        # A retry of an SOS already raised is answered again, and not counted as another.
+        if not (key and selectors.sos_by_idempotency_key(key)):
+            verdict = sos_flood_assess(request, device_id=v["device_id"])
+            if verdict.over_ceiling:
+                raise Throttled(wait=verdict.retry_after_s, detail=(
+                    "Too many SOS from this network. Call 112 or send an SMS to 112 now."))
+            create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
         replayed = False
         if key:
             sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
@@ -158,8 +167,6 @@ class LocationUpdateApi(APIView):
     """Add a point to an SOS's trail: its owner (account or access token) or a responder."""
 
     permission_classes = [HasUserOrSOSToken]
-    throttle_classes = [SettingsScopedThrottle]
-    throttle_scope = "sos_location"
 
     class InputSerializer(serializers.Serializer):
         sos_request = serializers.IntegerField(min_value=1)
@@ -174,6 +181,9 @@ class LocationUpdateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        # Bounded per SOS, not per address: citizens behind one address never share a budget.
+        if not sos_points_allowed(sos_id=v["sos_request"]):
+            raise Throttled(wait=60, detail="Too many location points for this SOS; send at most one every second.")
         point = services.sos_location_add(
             sos_id=v["sos_request"], latitude=v["latitude"], longitude=v["longitude"],
             actor=actor_from_request(request), accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),

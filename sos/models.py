@@ -53,6 +53,10 @@ class SOS(models.Model):
     device_hints = models.JSONField(default=dict, blank=True)
     # The SHA-256 of the key the phone sent with its create: a retry or a second press with the same key
     # answers this SOS again (with the same access token) instead of raising another.
+    # Raised beyond the flood threshold of its source (sos/flood.py): shown grouped by `flood_source`
+    # (an opaque label of the address) rather than alerting one by one.
+    suspected_flood = models.BooleanField(default=False, db_index=True)
+    flood_source = models.CharField(max_length=16, blank=True)
     idempotency_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -130,6 +130,8 @@ def sos_create(
     owner: User | None = None,
     last_known: dict | None = None,
     device_hints: dict | None = None,
+    suspected_flood: bool = False,
+    flood_source: str = "",
     _access_token: str | None = None,
     _idempotency_key_hash: str | None = None,
 ) -> tuple[SOS, str]:
@@ -168,6 +170,8 @@ def sos_create(
         last_known_accuracy_m=last_known.get("accuracy_m"),
         last_known_at=last_known.get("recorded_at"),
         device_hints=device_hints or {},
+        suspected_flood=suspected_flood,
+        flood_source=flood_source,
         created_at=now,
     )
     if located:
@@ -176,7 +180,10 @@ def sos_create(
             reported_by=sos.owner,
         )
     actor = Actor(user=sos.owner) if sos.owner else Actor(sos_token_hash=sos.access_token_hash)
-    _audit(sos, action="created", actor=actor, details={} if located else {"location_pending": True})
+    details = {"location_pending": True} if not located else {}
+    if suspected_flood:
+        details.update(suspected_flood=True, flood_source=flood_source)
+    _audit(sos, action="created", actor=actor, details=details)
     publish(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload=_new_sos_payload(sos))
     return sos, access_token
 
@@ -226,6 +233,8 @@ def _new_sos_payload(sos: SOS) -> dict:
         "longitude": sos.last_longitude,
         "accuracy_m": sos.accuracy_m,
         "location_pending": sos.location_pending,
+        "suspected_flood": sos.suspected_flood,
+        "flood_source": sos.flood_source,
         "phone": sos.phone,
         "last_known": _last_known_payload(sos),
         "created_at": sos.created_at.isoformat(),
