@@ -70,8 +70,17 @@ class SOSOutput(serializers.ModelSerializer):
         fields = (
             "id", "sos_id", "room_id", "name", "sos_type", "status", "phone", "latitude", "longitude",
             "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m", "location_pending",
-            "suspected_flood", "flood_source", "last_known", "device_hints", "created_at", "updated_at", "closed_at", "distance_km",
+            "suspected_flood", "flood_source", "duress_at", "has_cancel_pin", "last_known", "device_hints", "created_at", "updated_at", "closed_at", "distance_km",
         )
+
+    def to_representation(self, sos):
+        data = super().to_representation(sos)
+        if self.context.get("for_owner"):
+            # Whoever holds the phone may be forcing her: to the owner, a cancel under duress is a cancel.
+            data.pop("duress_at")
+            if sos.under_duress:
+                data.update(status=SOS.Status.CANCELLED, closed_at=serializers.DateTimeField().to_representation(sos.duress_at))
+        return data
 
     @extend_schema_field(LastKnownOutput(allow_null=True))
     def get_last_known(self, sos) -> dict | None:
@@ -89,6 +98,21 @@ class SOSDetailOutput(SOSOutput):
 
     class Meta(SOSOutput.Meta):
         fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail")
+
+    def to_representation(self, sos):
+        data = super().to_representation(sos)
+        if self.context.get("for_owner") and sos.under_duress:
+            # The owner's view ends at the (apparent) cancel: nothing after it, and the cancel reads as one.
+            trail = []
+            for entry in data["audit_trail"]:
+                if entry["action"] == "cancelled_under_duress":
+                    trail.append({**entry, "action": "cancelled", "to_status": SOS.Status.CANCELLED})
+                    break
+                if entry["action"] not in ("wrong_pin", "pin_set"):
+                    trail.append(entry)
+            data["audit_trail"] = trail
+            data["assignments"] = [a for a in data["assignments"] if a["assigned_at"] <= data["closed_at"]]
+        return data
 
 
 # Writes -----------------------------------------------------------------------------------------
@@ -121,6 +145,10 @@ class SOSCreateApi(APIView):
         last_known = LastKnownInput(required=False, allow_null=True)
         device_hints = serializers.DictField(required=False, allow_empty=True)
         idempotency_key = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        cancel_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="",
+                                           help_text="4 digits; once set, cancelling needs it.")
+        duress_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="",
+                                           help_text="4 digits; cancelling with it looks like a cancel but keeps the SOS open.")
         device_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", required=False, allow_blank=True, default="",
                                            help_text="A random id the phone keeps, so flood control counts phones, not addresses.")
 
@@ -139,6 +167,7 @@ class SOSCreateApi(APIView):
             name=v["name"], sos_type=v["sos_type"], latitude=v.get("initial_latitude"),
             longitude=v.get("initial_longitude"), accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
             last_known=v.get("last_known"), device_hints=v.get("device_hints"),
+            cancel_pin=v["cancel_pin"], duress_pin=v["duress_pin"],
         )
         key = request.headers.get(IDEMPOTENCY_HEADER) or v.get("idempotency_key")
         # A retry of an SOS already raised is answered again, and not counted as another.
@@ -254,14 +283,53 @@ class ResolveSOSApi(_SOSStateChangeApi):
         return services.sos_resolve(sos_id=sos_id, actor=actor, note=note)
 
 
-class CancelSOSApi(_SOSStateChangeApi):
-    """The owner withdraws a false alarm (with their account or the access token)."""
+class CancelSOSApi(APIView):
+    """The owner withdraws a false alarm (with their account or the access token), with the PIN if one is set.
+
+    The duress PIN gets exactly this answer too; the SOS stays open for the police.
+    """
 
     permission_classes = [HasUserOrSOSToken]
-    status_message = "SOS cancelled"
 
-    def change(self, *, sos_id, actor, note):
-        return services.sos_cancel(sos_id=sos_id, actor=actor, reason=note)
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+        pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("SOSCancelled", {
+        "status": serializers.CharField(), "sos": SOSOutput()})})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        actor = actor_from_request(request)
+        sos = services.sos_cancel(sos_id=sos_id, actor=actor, reason=v["note"], pin=v["pin"])
+        return Response({"status": "SOS cancelled", "sos": SOSOutput(sos, context=_viewer(actor)).data})
+
+
+class SetPinApi(APIView):
+    """The owner sets the cancel PIN and an optional duress PIN of an open SOS (the current PIN to change one)."""
+
+    permission_classes = [HasUserOrSOSToken]
+
+    class InputSerializer(serializers.Serializer):
+        pin = serializers.CharField(max_length=4)
+        duress_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
+        current_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("PinSet", {
+        "status": serializers.CharField(), "has_cancel_pin": serializers.BooleanField()})})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.sos_pin_set(sos_id=sos_id, actor=actor_from_request(request), pin=v["pin"],
+                             duress_pin=v["duress_pin"], current_pin=v["current_pin"])
+        return Response({"status": "PIN set", "has_cancel_pin": True})
+
+
+def _viewer(actor) -> dict:
+    """Serializer context: responders see everything; the owner's phone never sees a duress flag."""
+    return {"for_owner": not actor.is_responder}
 
 
 class UnitLocationApi(APIView):
@@ -326,6 +394,9 @@ class SOSViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated]
     queryset = SOS.objects.none()
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_viewer(actor_from_request(self.request))}
+
     def get_queryset(self):
         params = SOSListFilter(data=self.request.query_params)
         params.is_valid(raise_exception=True)
@@ -345,8 +416,9 @@ class SOSDetailApi(APIView):
         sos = selectors.sos_detail(sos_id=sos_id)
         if sos is None:
             raise NotFound("SOS not found")
-        require_owner_or_responder(actor_from_request(request), sos)
-        return Response(SOSDetailOutput(sos).data)
+        actor = actor_from_request(request)
+        require_owner_or_responder(actor, sos)
+        return Response(SOSDetailOutput(sos, context=_viewer(actor)).data)
 
 
 class UnitOutput(serializers.ModelSerializer):

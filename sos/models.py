@@ -57,6 +57,12 @@ class SOS(models.Model):
     # (an opaque label of the address) rather than alerting one by one.
     suspected_flood = models.BooleanField(default=False, db_index=True)
     flood_source = models.CharField(max_length=16, blank=True)
+    # The citizen's 4-digit cancel PIN and duress PIN, hashed like passwords. A cancel with the duress PIN
+    # looks like a cancel to the phone, but the SOS stays open, flagged from `duress_at`, and escalates.
+    cancel_pin_hash = models.CharField(max_length=128, blank=True, editable=False)
+    duress_pin_hash = models.CharField(max_length=128, blank=True, editable=False)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    duress_at = models.DateTimeField(null=True, blank=True, db_index=True)
     idempotency_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -84,6 +90,14 @@ class SOS(models.Model):
         if self.last_known_at is None:
             return None
         return max(0, int((self.created_at - self.last_known_at).total_seconds()))
+
+    @property
+    def under_duress(self) -> bool:
+        return self.duress_at is not None
+
+    @property
+    def has_cancel_pin(self) -> bool:
+        return bool(self.cancel_pin_hash)
 
     def token_matches(self, token: str | None) -> bool:
         return bool(token) and hash_secret(token) == self.access_token_hash

@@ -7,6 +7,7 @@ publishes its realtime events through `realtime.events` (`publish`, `publish_man
 import re
 from datetime import datetime, timedelta
 
+from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -132,6 +133,8 @@ def sos_create(
     device_hints: dict | None = None,
     suspected_flood: bool = False,
     flood_source: str = "",
+    cancel_pin: str = "",
+    duress_pin: str = "",
     _access_token: str | None = None,
     _idempotency_key_hash: str | None = None,
 ) -> tuple[SOS, str]:
@@ -150,6 +153,7 @@ def sos_create(
         raise InvalidInput("Invalid device hints.", fields={"device_hints": hint_errors})
     located = latitude is not None
     last_known = last_known or {}
+    pin_hashes = _pin_hashes(pin=cancel_pin, duress_pin=duress_pin) if cancel_pin or duress_pin else ("", "")
     access_token = _access_token or new_secret()
     sos = SOS.objects.create(
         idempotency_key_hash=_idempotency_key_hash,
@@ -172,6 +176,8 @@ def sos_create(
         device_hints=device_hints or {},
         suspected_flood=suspected_flood,
         flood_source=flood_source,
+        cancel_pin_hash=pin_hashes[0],
+        duress_pin_hash=pin_hashes[1],
         created_at=now,
     )
     if located:
@@ -376,13 +382,104 @@ def sos_resolve(*, sos_id: int, actor: Actor, note: str = "") -> SOS:
     return _close(sos, status=SOS.Status.RESOLVED, action="resolved", actor=actor, note=note)
 
 
+PIN_PATTERN = re.compile(r"^[0-9]{4}$")
+MAX_PIN_FAILURES = 5
+
+
+def _pin_errors(pin: str, duress_pin: str) -> dict[str, list[str]]:
+    fields = {}
+    if not PIN_PATTERN.match(pin or ""):
+        fields["pin"] = ["Use 4 digits."]
+    if duress_pin and not PIN_PATTERN.match(duress_pin):
+        fields["duress_pin"] = ["Use 4 digits."]
+    elif duress_pin and duress_pin == pin:
+        fields["duress_pin"] = ["Must differ from the cancel PIN."]
+    return fields
+
+
+def _pin_hashes(*, pin: str, duress_pin: str) -> tuple[str, str]:
+    """The hashes of a valid cancel PIN and optional duress PIN, or InvalidInput."""
+    fields = _pin_errors(pin, duress_pin)
+    if fields:
+        raise InvalidInput("Invalid PIN.", fields=fields)
+    return make_password(pin), make_password(duress_pin) if duress_pin else ""
+
+
 @transaction.atomic
-def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "") -> SOS:
-    """The owner withdraws a false alarm."""
+def sos_pin_set(*, sos_id: int, actor: Actor, pin: str, duress_pin: str = "", current_pin: str = "") -> SOS:
+    """The owner sets the cancel PIN (and optionally a duress PIN) while the SOS is open.
+
+    Changing a PIN already set needs the current one: whoever holds the phone must not simply replace it.
+    """
     sos = _lock_sos(sos_id)
     require_owner(actor, sos)
     _require_open(sos)
-    return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason)
+    if sos.has_cancel_pin and not check_password(current_pin or "", sos.cancel_pin_hash):
+        raise InvalidInput("The current PIN is needed to change it.", fields={"current_pin": ["Wrong PIN."]},
+                           code="wrong_pin")
+    sos.cancel_pin_hash, sos.duress_pin_hash = _pin_hashes(pin=pin, duress_pin=duress_pin)
+    sos.save(update_fields=["cancel_pin_hash", "duress_pin_hash", "updated_at"])
+    _audit(sos, action="pin_set", actor=actor, details={"duress_pin": bool(duress_pin)})
+    return sos
+
+
+def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "", pin: str | None = None) -> SOS:
+    """The owner withdraws a false alarm; with a PIN set, only with it.
+
+    With the duress PIN the answer is the same SOS, but it stays open: `sos.under_duress` is set, the
+    cancel is audited as `cancelled_under_duress` and announced to responders only (never to the SOS's
+    own room, which the phone, and whoever is forcing her, may be watching). Callers answering the
+    phone must show such an SOS as cancelled (`SOSOutput` does for its owner).
+    A wrong PIN counts as a failure (kept even though the call is refused); after MAX_PIN_FAILURES the
+    SOS can no longer be cancelled from the phone.
+    """
+    sos, wrong_pin = _sos_cancel(sos_id=sos_id, actor=actor, reason=reason, pin=pin)
+    if wrong_pin:
+        raise InvalidInput("Wrong PIN.", fields={"pin": ["Wrong PIN."]}, code="wrong_pin")
+    return sos
+
+
+@transaction.atomic
+def _sos_cancel(*, sos_id: int, actor: Actor, reason: str, pin: str | None) -> tuple[SOS, bool]:
+    sos = _lock_sos(sos_id)
+    require_owner(actor, sos)
+    if sos.under_duress:
+        # Already "cancelled" as far as the phone knows: the same answer again, and the SOS stays open.
+        _audit(sos, action="cancel_after_duress", actor=actor)
+        return sos, False
+    _require_open(sos)
+    if not sos.has_cancel_pin:
+        return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason), False
+    if sos.pin_failures >= MAX_PIN_FAILURES:
+        raise Conflict("Too many wrong PINs: this SOS can no longer be cancelled from the phone. "
+                       "Call 112 to tell the police you are safe.", code="pin_locked")
+    if sos.duress_pin_hash and check_password(pin or "", sos.duress_pin_hash):
+        return _mark_duress(sos, actor=actor), False
+    if not check_password(pin or "", sos.cancel_pin_hash):
+        sos.pin_failures += 1
+        sos.save(update_fields=["pin_failures", "updated_at"])
+        _audit(sos, action="wrong_pin", actor=actor, details={"failures": sos.pin_failures})
+        return sos, True
+    return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason), False
+
+
+def _mark_duress(sos: SOS, *, actor: Actor) -> SOS:
+    sos.duress_at = timezone.now()
+    sos.save(update_fields=["duress_at", "updated_at"])
+    _audit(sos, action="cancelled_under_duress", actor=actor, from_status=sos.status)
+    payload = {
+        "sos_id": sos.pk,
+        "room_id": str(sos.room_id),
+        "status": sos.status,
+        "action": "cancelled_under_duress",
+        "duress": True,
+        "duress_at": sos.duress_at.isoformat(),
+        "by": actor.label,
+        "timestamp": sos.duress_at.isoformat(),
+    }
+    units = [rooms.unit_room(number) for number in _assigned_unit_numbers(sos)]
+    publish(event="sos_updated", rooms=[rooms.SOS_CHANNEL, *units], payload=payload)
+    return sos
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ urlpatterns = [
     path("cancel-sos/<int:sos_id>/", apis.CancelSOSApi.as_view(), name="sos-cancel"),
     path("sos/", apis.SOSViewSet.as_view({"get": "list"}), name="sos-list"),
     path("sos/<int:sos_id>/", apis.SOSDetailApi.as_view(), name="sos-detail"),
+    path("sos/<int:sos_id>/pin/", apis.SetPinApi.as_view(), name="sos-pin"),
     path("sos/<int:sos_id>/acknowledge/", apis.AcknowledgeSOSApi.as_view(), name="sos-acknowledge"),
     path("units/", apis.UnitViewSet.as_view({"get": "list"}), name="unit-list"),
     path("units/<str:unit_number>/location/", apis.UnitLocationApi.as_view(), name="unit-location"),
