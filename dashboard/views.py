@@ -184,7 +184,8 @@ def citizen_service_worker(request):
     prelude = "const OFFLINE = %s;\n" % json.dumps({
         "version": _offline_version(),
         "page": reverse("dashboard:citizen-sos"),
-        "assets": [static(path) for path in _OFFLINE_STATIC],
+        "assets": [static(path) for path in _OFFLINE_STATIC]
+        + [f"{reverse('dashboard:citizen-jsi18n')}?lang={code}" for code, _ in CITIZEN_LANGUAGES],
         "createUrl": "/api/create-sos/",
     })
     response = HttpResponse(prelude + source, content_type="text/javascript")
