@@ -92,6 +92,8 @@ def test_a_double_press_raises_one_sos(phone):
     citizen = phone()
     citizen.evaluate("document.getElementById('sos-button').click(); document.getElementById('sos-button').click()")
     citizen.wait_for_selector("main[data-state=active]")
+    # Nothing left waiting on the phone that could still go out as a second alert.
+    citizen.wait_for_function("NaariKavachQueue.all().then((items) => items.length === 0)")
     assert SOS.objects.count() == 1
 
 

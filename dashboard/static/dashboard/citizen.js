@@ -42,6 +42,7 @@ let pointTimer = null;
 let deliveryTimer = null;
 let retryDelay = RETRY_MIN_MS;
 let delivering = false;
+let deliverAgain = false;
 
 function setState(state) {
   page.dataset.state = state;
@@ -197,10 +198,17 @@ async function raise() {
 
 async function deliver() {
   clearTimeout(deliveryTimer);
-  if (delivering) return;
+  // One delivery at a time; a call meanwhile (a press queued, the network back) makes it look again.
+  if (delivering) {
+    deliverAgain = true;
+    return;
+  }
   delivering = true;
   try {
-    for (const item of await queue.all()) await deliverOne(item);
+    do {
+      deliverAgain = false;
+      for (const item of await queue.all()) await deliverOne(item);
+    } while (deliverAgain && page.dataset.state !== "queued");
   } finally {
     delivering = false;
   }
