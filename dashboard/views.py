@@ -191,3 +191,9 @@ def citizen_service_worker(request):
     response = HttpResponse(prelude + source, content_type="text/javascript")
     response["Cache-Control"] = "no-cache"
     return response
+
+
+@never_cache
+def citizen_live(request, token: str):
+    """A trusted contact's read-only live page; its script reads /api/live/<token>/ (the token is the only key)."""
+    return render(request, "dashboard/citizen_live.html", {"config": {"api": reverse("live-view", args=[token])}})

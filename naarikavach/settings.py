@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "realtime_server",
     "detection",
     "dashboard",
+    "contacts",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,11 @@ SOS_FLOOD_ADDRESS_THRESHOLD = env_int("SOS_FLOOD_ADDRESS_THRESHOLD", 10)
 SOS_FLOOD_NEW_SENDERS_PER_ADDRESS = env_int("SOS_FLOOD_NEW_SENDERS_PER_ADDRESS", 30)
 SOS_FLOOD_CEILING = env_int("SOS_FLOOD_CEILING", 600)
 SOS_POINTS_PER_MINUTE = env_int("SOS_POINTS_PER_MINUTE", 120)
+# Trusted contacts: their live links start with this address; a gateway (SMS/WhatsApp) gets a signed webhook.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000")
+CONTACT_WEBHOOK_URL = env_str("CONTACT_WEBHOOK_URL", "")
+# A walk-me-home check-in raises an SOS this long after its time unless she checks in.
+CHECKIN_GRACE_SECONDS = env_int("CHECKIN_GRACE_SECONDS", 120)
 # The number the citizen page's call and SMS buttons use.
 SOS_EMERGENCY_NUMBER = env_str("SOS_EMERGENCY_NUMBER", "112")
 

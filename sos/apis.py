@@ -1,5 +1,6 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from accounts.models import Unit
 from common.api.permissions import IsResponder
 from common.errors import NotFound
+from contacts.services import contacts_alert_sos
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from sos import selectors, services
 from sos.flood import sos_flood_assess, sos_points_allowed
@@ -178,10 +180,14 @@ class SOSCreateApi(APIView):
                     "Too many SOS from this network. Call 112 or send an SMS to 112 now."))
             create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
         replayed = False
-        if key:
-            sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
-        else:
-            sos, token = services.sos_create(**create)
+        # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
+        with transaction.atomic():
+            if key:
+                sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
+            else:
+                sos, token = services.sos_create(**create)
+            if not replayed:
+                contacts_alert_sos(sos=sos)
         response = Response(
             {"status": "success", "message": "SOS created successfully", "sos_id": sos.pk,
              "room_id": str(sos.room_id), "access_token": token},

@@ -24,7 +24,7 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     // The page from the network when there is one (it may have changed), else the copy kept here.
     event.respondWith(fetch(request).then((response) => {
-      if (response.ok) caches.open(CACHE).then((cache) => cache.put(OFFLINE.page, response.clone()));
+      if (response.ok && url.pathname === OFFLINE.page) caches.open(CACHE).then((cache) => cache.put(OFFLINE.page, response.clone()));
       return response;
     }).catch(() => caches.match(OFFLINE.page)));
     return;
