@@ -22,8 +22,9 @@ const CREATE_URL = "/api/create-sos/";
 const OPEN = new Set(["active", "acknowledged", "dispatched"]);
 
 // Messages come from Django's JavaScript catalogue (loaded before this module); English without it.
-const t = (text) => (window.gettext ? window.gettext(text) : text);
-const fmt = (text, values) => (window.interpolate ? window.interpolate(t(text), values, true) : t(text).replace(/%\((\w+)\)s/g, (_, k) => values[k]));
+// Every message is a literal inside a gettext call, so that `makemessages -d djangojs` finds it.
+const gettext = window.gettext || ((text) => text);
+const fmt = (text, values) => text.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 
 const $ = (id) => document.getElementById(id);
 const page = document.querySelector("main.citizen");
@@ -87,9 +88,9 @@ function remembered() {
 
 function updateSmsLink(fix) {
   const number = config.emergencyNumber;
-  const where = fix ? fmt("My location: %(lat)s, %(lng)s (±%(acc)s m) https://www.openstreetmap.org/?mlat=%(lat)s&mlon=%(lng)s",
-    { lat: fix.latitude.toFixed(5), lng: fix.longitude.toFixed(5), acc: Math.round(fix.accuracy_m || 0) }) : t("My location is not known.");
-  const text = `${t("SOS. I need help.")} ${where}`;
+  const where = fix ? fmt(gettext("My location: %(lat)s, %(lng)s (±%(acc)s m) https://www.openstreetmap.org/?mlat=%(lat)s&mlon=%(lng)s"),
+    { lat: fix.latitude.toFixed(5), lng: fix.longitude.toFixed(5), acc: Math.round(fix.accuracy_m || 0) }) : gettext("My location is not known.");
+  const text = `${gettext("SOS. I need help.")} ${where}`;
   $("sms-112").href = `sms:${number}?body=${encodeURIComponent(text)}`;
 }
 
@@ -161,7 +162,7 @@ function startCountdown() {
 function validPins(pin, duress) {
   if (!/^[0-9]{4}$/.test(pin) || (duress && (!/^[0-9]{4}$/.test(duress) || duress === pin))) {
     $("pin-setup").open = true;
-    showError(t("A PIN is 4 digits, and the duress PIN must be different. Or leave both empty."));
+    showError(gettext("A PIN is 4 digits, and the duress PIN must be different. Or leave both empty."));
     return false;
   }
   return true;
@@ -225,7 +226,7 @@ async function deliverOne(item) {
         // Refused as it stands (a bug, or a bad PIN): the press must not stay stuck in the queue.
         await queue.remove(item.key);
         setState("idle");
-        showError(fmt("Your SOS was not accepted (%(reason)s). Call %(number)s now.", {
+        showError(fmt(gettext("Your SOS was not accepted (%(reason)s). Call %(number)s now."), {
           reason: (error.body && error.body.error) || error.status, number: config.emergencyNumber }));
         return;
       }
@@ -239,7 +240,7 @@ async function deliverOne(item) {
 
 function waitForNetwork() {
   setState("queued");
-  $("queued-text").textContent = fmt("Queued: will be sent when you are back online. Call %(number)s now.", { number: config.emergencyNumber });
+  $("queued-text").textContent = fmt(gettext("Queued: will be sent when you are back online. Call %(number)s now."), { number: config.emergencyNumber });
   navigator.serviceWorker?.ready.then((registration) => registration.sync?.register("sos-outbox")).catch(() => {});
   scheduleDelivery(retryDelay);
   retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
@@ -248,7 +249,7 @@ function waitForNetwork() {
 function waitForCeiling(retryAfterSeconds) {
   // Only past a ceiling far above human rates: the call and SMS buttons are her way now.
   setState("queued");
-  $("queued-text").textContent = fmt("The SOS service is overloaded right now. Call or text %(number)s now; we keep trying to send your SOS.",
+  $("queued-text").textContent = fmt(gettext("The SOS service is overloaded right now. Call or text %(number)s now; we keep trying to send your SOS."),
     { number: config.emergencyNumber });
   scheduleDelivery(Math.max(retryAfterSeconds * 1000, RETRY_MAX_MS));
 }
@@ -278,16 +279,16 @@ function follow(sos) {
 
 function startTracking() {
   if (watchId !== null || !navigator.geolocation) {
-    if (!navigator.geolocation) showLocation(t("This browser cannot share your location. Your SOS was sent without it: tell the police where you are if you can."));
+    if (!navigator.geolocation) showLocation(gettext("This browser cannot share your location. Your SOS was sent without it: tell the police where you are if you can."));
     return;
   }
   showLocation(current.location_pending
-    ? t("Your SOS was sent without your location. We keep trying to find it.")
-    : t("Sharing your location with the police."));
+    ? gettext("Your SOS was sent without your location. We keep trying to find it.")
+    : gettext("Sharing your location with the police."));
   watchId = navigator.geolocation.watchPosition((position) => queuePoint(fixFrom(position)), () => {
     showLocation(current && current.location_pending
-      ? t("Your SOS was sent without your location. We keep trying to find it; tell the police where you are if you can.")
-      : t("Your location is not available right now; the police see your last known place."));
+      ? gettext("Your SOS was sent without your location. We keep trying to find it; tell the police where you are if you can.")
+      : gettext("Your location is not available right now; the police see your last known place."));
   }, { enableHighAccuracy: true, maximumAge: 5000 });
   // Some browsers never call back again once a watch has failed: ask again while the location is pending.
   if (current.location_pending) {
@@ -328,12 +329,12 @@ async function sendPoint() {
       remember({ ...current, location_pending: false });
       clearInterval(locationRetry);
     }
-    showLocation(fmt("Location shared at %(time)s.", { time: new Date().toLocaleTimeString() }));
+    showLocation(fmt(gettext("Location shared at %(time)s."), { time: new Date().toLocaleTimeString() }));
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) refresh(); // closed meanwhile
     else {
       pendingPoint = pendingPoint || point; // the newest unsent point goes with the next try
-      showLocation(t("Could not share your latest location; retrying."));
+      showLocation(gettext("Could not share your latest location; retrying."));
       if (!pointTimer) pointTimer = setTimeout(sendPoint, MIN_POINT_INTERVAL_MS);
     }
   }
@@ -360,7 +361,7 @@ function connect() {
       else if (event === "room_joined" || event === "resync_required") refresh();
     },
     onStatus(state) {
-      $("live-status").textContent = state === "online" ? "" : t("Reconnecting for live updates…");
+      $("live-status").textContent = state === "online" ? "" : gettext("Reconnecting for live updates…");
     },
   });
 }
@@ -377,17 +378,17 @@ async function refresh() {
   } catch (error) {
     // The alert is gone or the token no longer fits it: start over rather than show a stale alert.
     if (error instanceof ApiError && (error.status === 403 || error.status === 404)) reset();
-    else $("live-status").textContent = t("Cannot reach the server right now; retrying…");
+    else $("live-status").textContent = gettext("Cannot reach the server right now; retrying…");
   }
 }
 
 function statusText(status) {
   return {
-    active: t("Sent. Waiting for the police to respond."),
-    acknowledged: t("The police have seen your SOS."),
-    dispatched: t("Help is on the way."),
-    resolved: t("The police have closed your SOS. Stay safe."),
-    cancelled: t("You cancelled your SOS."),
+    active: gettext("Sent. Waiting for the police to respond."),
+    acknowledged: gettext("The police have seen your SOS."),
+    dispatched: gettext("Help is on the way."),
+    resolved: gettext("The police have closed your SOS. Stay safe."),
+    cancelled: gettext("You cancelled your SOS."),
   }[status] || status;
 }
 
@@ -402,7 +403,7 @@ function render({ status, assignments, has_cancel_pin: hasPin }) {
   $("status").dataset.status = status;
   const latest = assignments && assignments[assignments.length - 1];
   if (latest) {
-    $("assignment").textContent = fmt("Officer %(officer)s (unit %(unit)s) is assigned to you.",
+    $("assignment").textContent = fmt(gettext("Officer %(officer)s (unit %(unit)s) is assigned to you."),
       { officer: latest.officer_name, unit: latest.unit_number });
     $("assignment").hidden = false;
   }
@@ -433,10 +434,10 @@ async function confirmCancel() {
     const answer = await api.post(`/api/cancel-sos/${current.sos_id}/`, { note: "Cancelled from the SOS page", pin: $("cancel-pin").value.trim() });
     render({ status: answer.sos.status });
   } catch (error) {
-    if (error instanceof ApiError && error.code === "wrong_pin") showError(t("Wrong PIN. Your SOS is still active."));
-    else if (error instanceof ApiError && error.code === "pin_locked") showError(fmt("Too many wrong PINs: your SOS stays active. Call %(number)s to tell the police you are safe.", { number: config.emergencyNumber }));
+    if (error instanceof ApiError && error.code === "wrong_pin") showError(gettext("Wrong PIN. Your SOS is still active."));
+    else if (error instanceof ApiError && error.code === "pin_locked") showError(fmt(gettext("Too many wrong PINs: your SOS stays active. Call %(number)s to tell the police you are safe."), { number: config.emergencyNumber }));
     else if (error instanceof ApiError && error.status === 409) refresh();
-    else showError(t("Could not cancel. Check your connection and try again."));
+    else showError(gettext("Could not cancel. Check your connection and try again."));
   } finally {
     $("confirm-cancel").disabled = false;
   }
