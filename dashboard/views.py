@@ -175,6 +175,9 @@ def _offline_version() -> str:
         found = finders.find(path)
         if found:
             digest.update(Path(found).read_bytes())
+    # The messages too: a new translation must reach phones that keep the page offline.
+    for catalogue in sorted((Path(__file__).resolve().parent / "locale").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(catalogue.read_bytes())
     return digest.hexdigest()[:12]
 
 
