@@ -113,3 +113,11 @@ def test_a_point_dated_before_the_sos_was_raised_is_refused(anon):
         "sos_request": body["sos_id"], "latitude": 12.91, "longitude": 77.6,
         "recorded_at": (timezone.now() - timedelta(seconds=30)).isoformat()})
     assert response.status_code == 201
+
+
+def test_the_trail_of_a_pending_sos_names_its_room_so_the_phone_can_join_it(anon):
+    from sos.selectors import sos_trail
+
+    body = raise_pending(anon)
+    trail = sos_trail(sos_id=body["sos_id"])
+    assert (trail.room_id, trail.points) == (body["room_id"], [])
