@@ -90,3 +90,28 @@ def test_the_live_link_ends_an_hour_after_the_sos_closes_and_can_be_revoked(citi
     assert client_for(None, sos_token="wrong").post(f"/api/sos/{sos.pk}/live-links/revoke/").status_code == 403
     assert client_for(citizen).post(f"/api/sos/{sos.pk}/live-links/revoke/").json()["revoked"] >= 1
     assert anon.get(f"/api/live/{token}/").status_code == 404
+
+
+def test_the_gateway_webhook_is_signed_and_retried_until_delivered(citizen, settings):
+    import json
+
+    from contacts.sending import contact_alerts_send_due
+    from incidents.alerts import webhook_signature
+    from incidents.tests.alert_servers import WebhookReceiver
+
+    receiver = WebhookReceiver(failures=1).start()
+    try:
+        settings.CONTACT_WEBHOOK_URL = receiver.url + "/sms"
+        add(client_for(citizen), email="")
+        client_for(citizen).post("/api/create-sos/", VALID_SOS)
+        assert contact_alerts_send_due() == 0  # the gateway is down once
+        alert = ContactAlert.objects.get()
+        assert alert.attempts == 1 and "500" in alert.last_error
+        assert contact_alerts_send_due(now=alert.next_attempt_at) == 1
+        request = receiver.requests[-1]
+        body = json.loads(request["body"])
+        assert body["phone"] == "+919800000000" and "/sos/live/" in body["text"]
+        assert request["headers"]["X-NaariKavach-Signature"] == webhook_signature(request["body"], settings.ALERT_WEBHOOK_SECRET)
+        assert ContactAlert.objects.get().delivered_at is not None
+    finally:
+        receiver.stop()
