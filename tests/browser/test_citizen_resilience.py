@@ -146,6 +146,11 @@ def test_the_duress_pin_looks_cancelled_on_the_phone_but_stays_open_and_flagged_
     assert dashboard.get_attribute("#sos-list li:first-child", "data-id") == str(sos_id)
     assert "CANCELLED UNDER DURESS" in dashboard.inner_text("#alert-text")
     assert SOS.objects.get(pk=sos_id).is_open
+    # Her position still reaches the police, with nothing on the phone to show it.
+    citizen.context.set_geolocation({"latitude": 22.5811, "longitude": 88.3702, "accuracy": 10})
+    assert _wait_until(lambda: SOS.objects.get(pk=sos_id).locations.filter(latitude=22.5811).exists(), timeout=12)
+    assert citizen.get_attribute("main", "data-state") == "closed"
+    assert citizen.inner_text("#closed-text") == "You cancelled your SOS."
 
 
 def test_a_wrong_pin_keeps_the_sos_and_says_so(phone):

@@ -189,9 +189,13 @@ async function raise() {
     if (known) body.last_known = known;
   }
   const pin = $("pin").value.trim();
-  if (pin) Object.assign(body, { cancel_pin: pin, duress_pin: $("duress-pin").value.trim() });
+  const duress = $("duress-pin").value.trim();
+  if (pin) Object.assign(body, { cancel_pin: pin, duress_pin: duress });
+  // Only a salted digest of the duress PIN stays on the phone: enough to know, at cancel time, to keep
+  // sharing her position quietly.
+  const duressDigest = duress ? await pinDigest(key, duress) : null;
   // Queued first, so that nothing is lost if the page dies now; sent at once when the network allows.
-  await queue.put({ key, body, queued_at: new Date().toISOString() });
+  await queue.put({ key, body, queued_at: new Date().toISOString(), duress_digest: duressDigest });
   $("pin").value = "";
   $("duress-pin").value = "";
   await deliver();
@@ -235,7 +239,7 @@ async function deliverOne(item) {
   }
   await queue.remove(item.key);
   retryDelay = RETRY_MIN_MS;
-  adopt(answer, item.body);
+  adopt(answer, item);
 }
 
 function waitForNetwork() {
@@ -259,10 +263,10 @@ function scheduleDelivery(delay) {
   deliveryTimer = setTimeout(deliver, delay);
 }
 
-function adopt(answer, body) {
+function adopt(answer, { key, body, duress_digest: duressDigest }) {
   const pending = body.initial_latitude === undefined;
   remember({ sos_id: answer.sos_id, room_id: answer.room_id, access_token: answer.access_token,
-    location_pending: pending, has_pin: Boolean(body.cancel_pin) });
+    location_pending: pending, has_pin: Boolean(body.cancel_pin), key, duress_digest: duressDigest || null });
   lastPointAt = pending ? 0 : Date.now();
   follow({ status: "active", assignments: [], location_pending: pending });
 }
@@ -428,11 +432,43 @@ function askToCancel() {
   if (current.has_pin) $("cancel-pin").focus();
 }
 
+async function pinDigest(salt, pin) {
+  if (!crypto.subtle) return null; // insecure contexts have no WebCrypto: no quiet sharing there
+  const bytes = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${salt}:${pin}`));
+  return [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Forced to cancel with the duress PIN: the page looks cancelled like any other, but her position
+// keeps going to the police (the SOS is still open on the server) until the page is closed.
+function keepSharingQuietly(alert) {
+  if (!navigator.geolocation) return;
+  const quiet = apiClient({ "X-SOS-Token": alert.access_token });
+  let sentAt = 0;
+  let newest = null;
+  let timer = null;
+  const send = () => {
+    timer = null;
+    sentAt = Date.now();
+    quiet.post("/api/update-location/", { sos_request: alert.sos_id, ...newest }).catch(() => {});
+  };
+  navigator.geolocation.watchPosition((position) => {
+    // The newest fix goes out, at most one every few seconds (as while the SOS was shown).
+    newest = fixFrom(position);
+    const wait = sentAt + MIN_POINT_INTERVAL_MS - Date.now();
+    if (wait <= 0) send();
+    else if (!timer) timer = setTimeout(send, wait);
+  }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+}
+
 async function confirmCancel() {
   $("confirm-cancel").disabled = true;
   try {
-    const answer = await api.post(`/api/cancel-sos/${current.sos_id}/`, { note: "Cancelled from the SOS page", pin: $("cancel-pin").value.trim() });
+    const pin = $("cancel-pin").value.trim();
+    const answer = await api.post(`/api/cancel-sos/${current.sos_id}/`, { note: "Cancelled from the SOS page", pin });
+    const coerced = Boolean(pin && current.duress_digest && (await pinDigest(current.key, pin)) === current.duress_digest);
+    const alert = current;
     render({ status: answer.sos.status });
+    if (coerced) keepSharingQuietly(alert);
   } catch (error) {
     if (error instanceof ApiError && error.code === "wrong_pin") showError(gettext("Wrong PIN. Your SOS is still active."));
     else if (error instanceof ApiError && error.code === "pin_locked") showError(fmt(gettext("Too many wrong PINs: your SOS stays active. Call %(number)s to tell the police you are safe."), { number: config.emergencyNumber }));
