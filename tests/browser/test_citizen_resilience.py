@@ -214,3 +214,16 @@ def test_the_call_and_sms_buttons_are_large_and_always_on_screen(phone):
         box = citizen.locator(selector).bounding_box()
         assert box["height"] >= 48 and box["width"] >= 120
         assert box["y"] + box["height"] <= 844
+
+
+def test_an_sos_refused_for_an_optional_detail_goes_out_without_it(phone):
+    citizen = phone()
+    # A phone whose browser reports an odd language tag, longer than the API takes as a hint.
+    citizen.add_init_script("Object.defineProperty(navigator, 'language', {get: () => 'x'.repeat(80)})")
+    citizen.reload()
+    citizen.wait_for_selector("body[data-ready=true]")
+    press_sos(citizen)
+    citizen.wait_for_selector("main[data-state=active]")
+    sos = SOS.objects.get()
+    assert sos.device_hints == {} and sos.last_latitude == pytest.approx(22.5726)
+    assert citizen.is_hidden("#error")

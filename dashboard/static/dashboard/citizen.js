@@ -226,8 +226,18 @@ async function deliverOne(item) {
       answer = await queue.send(item, CREATE_URL);
     } catch (error) {
       if (error && error.status === 429) return waitForCeiling(error.retryAfter);
+      if (error && error.status === 400 && !item.minimal) {
+        // Something optional was refused (a hint, a cached position, a PIN): the SOS goes out without it.
+        await queue.remove(item.key);
+        const { name, phone, sos_type: sosType, initial_latitude: lat, initial_longitude: lng } = item.body;
+        const minimal = { name, sos_type: sosType, phone: /^[0-9+ ()-]{0,32}$/.test(phone || "") ? phone : "" };
+        if (lat !== undefined) Object.assign(minimal, { initial_latitude: lat, initial_longitude: lng });
+        const retry = { key: `${item.key}-m`, body: minimal, queued_at: item.queued_at, minimal: true };
+        await queue.put(retry);
+        return deliverOne(retry);
+      }
       if (error && error.status >= 400 && error.status < 500) {
-        // Refused as it stands (a bug, or a bad PIN): the press must not stay stuck in the queue.
+        // Refused even in its plainest form: the press must not stay stuck in the queue.
         await queue.remove(item.key);
         setState("idle");
         showError(fmt(gettext("Your SOS was not accepted (%(reason)s). Call %(number)s now."), {
