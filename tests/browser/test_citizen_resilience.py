@@ -227,3 +227,22 @@ def test_an_sos_refused_for_an_optional_detail_goes_out_without_it(phone):
     sos = SOS.objects.get()
     assert sos.device_hints == {} and sos.last_latitude == pytest.approx(22.5726)
     assert citizen.is_hidden("#error")
+
+
+def test_a_pin_set_while_the_sos_is_raised_is_then_asked_for(phone):
+    citizen = phone()
+    press_sos(citizen)
+    citizen.wait_for_selector("main[data-state=active]")
+    citizen.click("#pin-later summary")
+    citizen.fill("#later-pin", "2468")
+    citizen.fill("#later-duress-pin", "1357")
+    citizen.click("#save-pin")
+    citizen.wait_for_selector("#pin-saved:not([hidden])")
+    assert SOS.objects.get().has_cancel_pin
+    citizen.click("#cancel-button")
+    citizen.wait_for_selector("#cancel-pin-field:not([hidden])")
+    citizen.fill("#cancel-pin", "1357")
+    citizen.click("#confirm-cancel")
+    citizen.wait_for_selector("main[data-state=closed]")
+    sos = SOS.objects.get()
+    assert sos.is_open and sos.under_duress

@@ -161,7 +161,7 @@ function startCountdown() {
 
 function validPins(pin, duress) {
   if (!/^[0-9]{4}$/.test(pin) || (duress && (!/^[0-9]{4}$/.test(duress) || duress === pin))) {
-    $("pin-setup").open = true;
+    if (page.dataset.state === "idle") $("pin-setup").open = true;
     showError(gettext("A PIN is 4 digits, and the duress PIN must be different. Or leave both empty."));
     return false;
   }
@@ -412,6 +412,7 @@ function render({ status, assignments, has_cancel_pin: hasPin }) {
     return;
   }
   if (hasPin !== undefined && current && current.has_pin !== hasPin) remember({ ...current, has_pin: hasPin });
+  $("pin-later").hidden = !current || current.has_pin;
   if (page.dataset.state !== "cancelling") setState("active");
   $("status").textContent = statusText(status);
   $("status").dataset.status = status;
@@ -489,6 +490,28 @@ async function confirmCancel() {
   }
 }
 
+// A PIN set while the SOS is already raised.
+async function savePin() {
+  const pin = $("later-pin").value.trim();
+  const duress = $("later-duress-pin").value.trim();
+  if (!validPins(pin, duress)) return;
+  $("save-pin").disabled = true;
+  try {
+    await api.post(`/api/sos/${current.sos_id}/pin/`, { pin, duress_pin: duress });
+    const salt = current.key || String(current.sos_id);
+    remember({ ...current, key: salt, has_pin: true, duress_digest: duress ? await pinDigest(salt, duress) : null });
+    $("later-pin").value = "";
+    $("later-duress-pin").value = "";
+    $("pin-later").hidden = true;
+    showError("");
+    $("pin-saved").hidden = false;
+  } catch {
+    showError(gettext("Could not save the PIN. Try again."));
+  } finally {
+    $("save-pin").disabled = false;
+  }
+}
+
 function reset() {
   close("");
   setState("idle");
@@ -507,6 +530,7 @@ $("sos-button").addEventListener("click", startCountdown);
 $("abort-button").addEventListener("click", abortCountdown);
 $("cancel-button").addEventListener("click", askToCancel);
 $("confirm-cancel").addEventListener("click", confirmCancel);
+$("save-pin").addEventListener("click", savePin);
 $("keep-sos").addEventListener("click", () => {
   showError("");
   setState("active");
