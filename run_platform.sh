@@ -13,6 +13,8 @@ trap stop EXIT
 
 ./run_socketio.sh & pids+=($!)
 "$PYTHON" manage.py send_alerts & pids+=($!)
+"$PYTHON" manage.py send_contact_alerts & pids+=($!)
+"$PYTHON" manage.py expire_checkins & pids+=($!)
 ./run_server.sh & pids+=($!)
 
 echo "NaariKavach is starting: API and dashboard http://127.0.0.1:${API_PORT:-8000}/dashboard/ ," \
