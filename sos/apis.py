@@ -1,5 +1,6 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
+from django.conf import settings
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -175,8 +176,9 @@ class SOSCreateApi(APIView):
         if not (key and selectors.sos_by_idempotency_key(key)):
             verdict = sos_flood_assess(request, device_id=v["device_id"])
             if verdict.over_ceiling:
+                number = settings.SOS_EMERGENCY_NUMBER
                 raise Throttled(wait=verdict.retry_after_s, detail=(
-                    "Too many SOS from this network. Call 112 or send an SMS to 112 now."))
+                    f"Too many SOS from this network. Call {number} or send an SMS to {number} now."))
             create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
         replayed = False
         # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
