@@ -11,7 +11,6 @@ from django.http import HttpResponse, JsonResponse
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
-from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.i18n import JavaScriptCatalog
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -21,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.models import Token
 
 from common.api.throttling import SettingsScopedThrottle
+from common.languages import CITIZEN_LANGUAGES, citizen_language
 from common.actors import is_responder
 
 
@@ -91,26 +91,6 @@ def dashboard(request):
         "map": _map_config(),
     }
     return render(request, "dashboard/dashboard.html", {"config": config})
-
-
-# The citizen page's languages, each named in itself for the switcher.
-CITIZEN_LANGUAGES = [
-    ("en", "English"), ("hi", "हिन्दी"), ("bn", "বাংলা"), ("ta", "தமிழ்"), ("te", "తెలుగు"), ("kn", "ಕನ್ನಡ"), ("mr", "मराठी"),
-]
-LANGUAGE_COOKIE = "nk_lang"
-
-
-def citizen_language(request) -> str:
-    """The citizen's choice (?lang=, then the switcher's cookie), else the browser's language, else English."""
-    codes = {code for code, _ in CITIZEN_LANGUAGES}
-    for chosen in (request.GET.get("lang"), request.COOKIES.get(LANGUAGE_COOKIE)):
-        if chosen in codes:
-            return chosen
-    for accepted, _ in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
-        base = accepted.split("-")[0].lower()
-        if base in codes:
-            return base
-    return "en"
 
 
 @never_cache

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import Throttled
@@ -12,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.models import Unit
 from common.api.permissions import IsResponder
 from common.errors import NotFound
+from common.languages import citizen_language
 from contacts.services import contacts_alert_sos
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from sos import selectors, services
@@ -21,6 +24,14 @@ from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class CitizenLanguage:
+    """For the endpoints a citizen's phone calls: their messages in her language (`?lang=` or Accept-Language)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override(citizen_language(request)):
+            return super().dispatch(request, *args, **kwargs)
 
 
 # Output serializers -----------------------------------------------------------------------------
@@ -129,7 +140,7 @@ class LastKnownInput(serializers.Serializer):
     recorded_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
-class SOSCreateApi(APIView):
+class SOSCreateApi(CitizenLanguage, APIView):
     """Raise an SOS. Anyone may, signed in or not; the response holds the one copy of its access token."""
 
     permission_classes = [AllowAny]
@@ -177,8 +188,8 @@ class SOSCreateApi(APIView):
             verdict = sos_flood_assess(request, device_id=v["device_id"])
             if verdict.over_ceiling:
                 number = settings.SOS_EMERGENCY_NUMBER
-                raise Throttled(wait=verdict.retry_after_s, detail=(
-                    f"Too many SOS from this network. Call {number} or send an SMS to {number} now."))
+                raise Throttled(wait=verdict.retry_after_s, detail=gettext(
+                    "Too many SOS from this network. Call %(number)s or send an SMS to %(number)s now.") % {"number": number})
             create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
         replayed = False
         # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
@@ -199,7 +210,7 @@ class SOSCreateApi(APIView):
         return response
 
 
-class LocationUpdateApi(APIView):
+class LocationUpdateApi(CitizenLanguage, APIView):
     """Add a point to an SOS's trail: its owner (account or access token) or a responder."""
 
     permission_classes = [HasUserOrSOSToken]
@@ -290,7 +301,7 @@ class ResolveSOSApi(_SOSStateChangeApi):
         return services.sos_resolve(sos_id=sos_id, actor=actor, note=note)
 
 
-class CancelSOSApi(APIView):
+class CancelSOSApi(CitizenLanguage, APIView):
     """The owner withdraws a false alarm (with their account or the access token), with the PIN if one is set.
 
     The duress PIN gets exactly this answer too; the SOS stays open for the police.
@@ -313,7 +324,7 @@ class CancelSOSApi(APIView):
         return Response({"status": "SOS cancelled", "sos": SOSOutput(sos, context=_viewer(actor)).data})
 
 
-class SetPinApi(APIView):
+class SetPinApi(CitizenLanguage, APIView):
     """The owner sets the cancel PIN and an optional duress PIN of an open SOS (the current PIN to change one)."""
 
     permission_classes = [HasUserOrSOSToken]

@@ -7,9 +7,11 @@ publishes its realtime events through `realtime.events` (`publish`, `publish_man
 import re
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Unit, UnitLocation, User
 from common.actors import Actor
@@ -44,7 +46,7 @@ def _lock_sos(sos_id: int, fields: tuple[str, ...] = ()) -> SOS:
 
 def _require_open(sos: SOS) -> SOS:
     if not sos.is_open:
-        raise Conflict(f"SOS is {sos.status}; it can no longer change.", code="sos_closed")
+        raise Conflict(gettext("SOS is %(status)s; it can no longer change.") % {"status": sos.status}, code="sos_closed")
     return sos
 
 
@@ -389,11 +391,11 @@ MAX_PIN_FAILURES = 5
 def _pin_errors(pin: str, duress_pin: str) -> dict[str, list[str]]:
     fields = {}
     if not PIN_PATTERN.match(pin or ""):
-        fields["pin"] = ["Use 4 digits."]
+        fields["pin"] = [gettext("Use 4 digits.")]
     if duress_pin and not PIN_PATTERN.match(duress_pin):
-        fields["duress_pin"] = ["Use 4 digits."]
+        fields["duress_pin"] = [gettext("Use 4 digits.")]
     elif duress_pin and duress_pin == pin:
-        fields["duress_pin"] = ["Must differ from the cancel PIN."]
+        fields["duress_pin"] = [gettext("Must differ from the cancel PIN.")]
     return fields
 
 
@@ -401,7 +403,7 @@ def _pin_hashes(*, pin: str, duress_pin: str) -> tuple[str, str]:
     """The hashes of a valid cancel PIN and optional duress PIN, or InvalidInput."""
     fields = _pin_errors(pin, duress_pin)
     if fields:
-        raise InvalidInput("Invalid PIN.", fields=fields)
+        raise InvalidInput(gettext("Invalid PIN."), fields=fields)
     return make_password(pin), make_password(duress_pin) if duress_pin else ""
 
 
@@ -415,7 +417,7 @@ def sos_pin_set(*, sos_id: int, actor: Actor, pin: str, duress_pin: str = "", cu
     require_owner(actor, sos)
     _require_open(sos)
     if sos.has_cancel_pin and not check_password(current_pin or "", sos.cancel_pin_hash):
-        raise InvalidInput("The current PIN is needed to change it.", fields={"current_pin": ["Wrong PIN."]},
+        raise InvalidInput(gettext("The current PIN is needed to change it."), fields={"current_pin": [gettext("Wrong PIN.")]},
                            code="wrong_pin")
     sos.cancel_pin_hash, sos.duress_pin_hash = _pin_hashes(pin=pin, duress_pin=duress_pin)
     sos.save(update_fields=["cancel_pin_hash", "duress_pin_hash", "updated_at"])
@@ -435,7 +437,7 @@ def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "", pin: str | None =
     """
     sos, wrong_pin = _sos_cancel(sos_id=sos_id, actor=actor, reason=reason, pin=pin)
     if wrong_pin:
-        raise InvalidInput("Wrong PIN.", fields={"pin": ["Wrong PIN."]}, code="wrong_pin")
+        raise InvalidInput(gettext("Wrong PIN."), fields={"pin": [gettext("Wrong PIN.")]}, code="wrong_pin")
     return sos
 
 
@@ -451,8 +453,9 @@ def _sos_cancel(*, sos_id: int, actor: Actor, reason: str, pin: str | None) -> t
     if not sos.has_cancel_pin:
         return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason), False
     if sos.pin_failures >= MAX_PIN_FAILURES:
-        raise Conflict("Too many wrong PINs: this SOS can no longer be cancelled from the phone. "
-                       "Call 112 to tell the police you are safe.", code="pin_locked")
+        raise Conflict(gettext("Too many wrong PINs: this SOS can no longer be cancelled from the phone. "
+                               "Call %(number)s to tell the police you are safe.") % {"number": settings.SOS_EMERGENCY_NUMBER},
+                       code="pin_locked")
     if sos.duress_pin_hash and check_password(pin or "", sos.duress_pin_hash):
         return _mark_duress(sos, actor=actor), False
     if not check_password(pin or "", sos.cancel_pin_hash):

@@ -72,7 +72,8 @@ function remember(alert) {
   current = alert;
   if (alert) localStorage.setItem(STORAGE_KEY, JSON.stringify(alert));
   else localStorage.removeItem(STORAGE_KEY);
-  api = alert ? apiClient({ "X-SOS-Token": alert.access_token }) : null;
+  // The API answers her in the page's language.
+  api = alert ? apiClient({ "X-SOS-Token": alert.access_token, "Accept-Language": config.language }) : null;
 }
 
 function remembered() {
@@ -195,7 +196,7 @@ async function raise() {
   // sharing her position quietly.
   const duressDigest = duress ? await pinDigest(key, duress) : null;
   // Queued first, so that nothing is lost if the page dies now; sent at once when the network allows.
-  await queue.put({ key, body, queued_at: new Date().toISOString(), duress_digest: duressDigest });
+  await queue.put({ key, body, queued_at: new Date().toISOString(), duress_digest: duressDigest, language: config.language });
   $("pin").value = "";
   $("duress-pin").value = "";
   await deliver();

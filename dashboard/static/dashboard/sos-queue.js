@@ -35,7 +35,8 @@
     const response = await fetch(createUrl, {
       method: "POST",
       credentials: "omit",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": item.key },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "Idempotency-Key": item.key,
+        ...(item.language ? { "Accept-Language": item.language } : {}) },
       body: JSON.stringify(item.body),
     });
     const text = await response.text();
