@@ -25,6 +25,10 @@ def pytest_configure(config):
 def _generous_throttles(settings):
     """Throttling is tested on its own; elsewhere it would only make tests depend on each other."""
     settings.THROTTLE_RATES = {scope: "100000/min" for scope in settings.THROTTLE_RATES}
+    # Flood control of SOS likewise (sos/tests/test_flood.py tests it with its own limits).
+    settings.SOS_FLOOD_SENDER_THRESHOLD = settings.SOS_FLOOD_ADDRESS_THRESHOLD = 100000
+    settings.SOS_FLOOD_NEW_SENDERS_PER_ADDRESS = settings.SOS_FLOOD_CEILING = 100000
+    settings.SOS_POINTS_PER_MINUTE = 100000
     settings.ALLOWED_HOSTS = ["*"]
 
 

@@ -13,7 +13,10 @@ trap 'stop; exit 0' INT TERM
 trap stop EXIT
 
 ./run_socketio.sh & pids+=($!)
+# The background worker: escalations (and duress cancels, missed check-ins), email and webhook alerts.
 "$PYTHON" manage.py run_worker & pids+=($!)
+# Messages to citizens' trusted contacts (their own outbox).
+"$PYTHON" manage.py send_contact_alerts & pids+=($!)
 ./run_server.sh & pids+=($!)
 
 echo "NaariKavach is starting: API and dashboard http://127.0.0.1:${API_PORT:-8000}/dashboard/ ," \

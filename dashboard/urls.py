@@ -11,4 +11,8 @@ urlpatterns = [
     path("dashboard/login/", views.ResponderLoginView.as_view(), name="login"),
     path("dashboard/logout/", views.ResponderLogoutView.as_view(), name="logout"),
     path("sos/", views.citizen_sos, name="citizen-sos"),
+    path("sos/live/<str:token>/", views.citizen_live, name="citizen-live"),
+    path("sos/sw.js", views.citizen_service_worker, name="citizen-sw"),
+    path("sos/manifest.webmanifest", views.citizen_manifest, name="citizen-manifest"),
+    path("sos/jsi18n/", views.citizen_javascript_catalog, name="citizen-jsi18n"),
 ]

@@ -1,6 +1,17 @@
 """The pages: sign-in for responders, the dashboard (which hands its script a DRF token), the citizen SOS page."""
 
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse, JsonResponse
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import translation
+from django.views.i18n import JavaScriptCatalog
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
@@ -10,6 +21,8 @@ from django.views.decorators.cache import never_cache
 from rest_framework.exceptions import Throttled
 from accounts import services as account_services
 from accounts.models import AuthToken
+from common.api.throttling import SettingsScopedThrottle
+from common.languages import CITIZEN_LANGUAGES, citizen_language
 from common.actors import is_responder
 from incidents.models import Incident
 from sos.models import SOS
@@ -114,5 +127,88 @@ def dashboard(request):
 @never_cache
 def citizen_sos(request):
     """Anyone may raise an SOS; the page keeps the alert's access token in the browser, not in a session."""
-    config = {"realtime": _realtime_config(), "statuses": _open_statuses()}
-    return render(request, "dashboard/citizen_sos.html", {"config": config})
+    language = citizen_language(request)
+    config = {
+        "realtime": _realtime_config(),
+        "statuses": _open_statuses(),
+        "language": language,
+        "emergencyNumber": settings.SOS_EMERGENCY_NUMBER,
+        "serviceWorker": reverse("dashboard:citizen-sw"),
+    }
+    context = {"config": config, "language": language, "languages": CITIZEN_LANGUAGES,
+               "emergency_number": settings.SOS_EMERGENCY_NUMBER}
+    with translation.override(language):
+        response = render(request, "dashboard/citizen_sos.html", context)
+    response["Content-Language"] = language
+    return response
+
+
+def citizen_javascript_catalog(request):
+    """The citizen page's messages for its script (Django's JavaScript catalogue) in the language asked for."""
+    language = citizen_language(request)
+    with translation.override(language):
+        response = JavaScriptCatalog.as_view(packages=["dashboard"])(request)
+    response["Content-Language"] = language
+    return response
+
+
+def citizen_manifest(request):
+    """The web app manifest that makes the citizen page installable."""
+    manifest = {
+        "name": "NaariKavach SOS",
+        "short_name": "SOS",
+        "start_url": reverse("dashboard:citizen-sos"),
+        "scope": reverse("dashboard:citizen-sos"),
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#b3122e",
+        "icons": [
+            {"src": static("dashboard/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+            {"src": static("dashboard/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+            {"src": static("dashboard/icon.svg"), "sizes": "any", "type": "image/svg+xml", "purpose": "any"},
+        ],
+    }
+    return JsonResponse(manifest, content_type="application/manifest+json")
+
+
+# What the service worker keeps for the page to load offline (the messages per language are kept as fetched).
+_OFFLINE_STATIC = [
+    "dashboard/citizen.js", "dashboard/api.js", "dashboard/realtime.js", "dashboard/sos-queue.js",
+    "dashboard/pages.css", "dashboard/citizen.css", "dashboard/icon.svg", "dashboard/icon-192.png",
+    "vendor/socket.io/socket.io.esm.min.js",
+]
+
+
+@lru_cache(maxsize=1)
+def _offline_version() -> str:
+    """Changes whenever a file kept offline changes, so phones drop an old copy of the page."""
+    digest = hashlib.sha256()
+    for path in [*_OFFLINE_STATIC, "dashboard/sw.js"]:
+        found = finders.find(path)
+        if found:
+            digest.update(Path(found).read_bytes())
+    # The messages too: a new translation must reach phones that keep the page offline.
+    for catalogue in sorted((Path(__file__).resolve().parent / "locale").glob("*/LC_MESSAGES/*.mo")):
+        digest.update(catalogue.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def citizen_service_worker(request):
+    """The service worker, served under /sos/ so that it may control the page (its scope is its folder)."""
+    source = Path(finders.find("dashboard/sw.js")).read_text()
+    prelude = "const OFFLINE = %s;\n" % json.dumps({
+        "version": _offline_version(),
+        "page": reverse("dashboard:citizen-sos"),
+        "assets": [static(path) for path in _OFFLINE_STATIC]
+        + [f"{reverse('dashboard:citizen-jsi18n')}?lang={code}" for code, _ in CITIZEN_LANGUAGES],
+        "createUrl": "/api/create-sos/",
+    })
+    response = HttpResponse(prelude + source, content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@never_cache
+def citizen_live(request, token: str):
+    """A trusted contact's read-only live page; its script reads /api/live/<token>/ (the token is the only key)."""
+    return render(request, "dashboard/citizen_live.html", {"config": {"api": reverse("live-view", args=[token])}})

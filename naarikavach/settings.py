@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "detection",
     "dashboard",
     "privacy",
+    "contacts",
 ]
 
 MIDDLEWARE = [
@@ -269,11 +270,25 @@ REST_FRAMEWORK = {
 
 # Rates for the endpoints anyone may call; read on every request, so they can be changed per deployment.
 THROTTLE_RATES = {
-    "sos_create": env_str("THROTTLE_SOS_CREATE", "20/hour"),
-    "sos_location": env_str("THROTTLE_SOS_LOCATION", "600/min"),
     "auth": env_str("THROTTLE_AUTH", "30/min"),
     "register": env_str("THROTTLE_REGISTER", "20/hour"),
 }
+
+# Raising an SOS is never refused per address: beyond these counts per window it is flagged as a
+# suspected flood and grouped on the dashboard; only the ceiling answers 429 (sos/flood.py, docs/citizen.md).
+SOS_FLOOD_WINDOW_SECONDS = env_int("SOS_FLOOD_WINDOW_SECONDS", 600)
+SOS_FLOOD_SENDER_THRESHOLD = env_int("SOS_FLOOD_SENDER_THRESHOLD", 3)
+SOS_FLOOD_ADDRESS_THRESHOLD = env_int("SOS_FLOOD_ADDRESS_THRESHOLD", 10)
+SOS_FLOOD_NEW_SENDERS_PER_ADDRESS = env_int("SOS_FLOOD_NEW_SENDERS_PER_ADDRESS", 30)
+SOS_FLOOD_CEILING = env_int("SOS_FLOOD_CEILING", 600)
+SOS_POINTS_PER_MINUTE = env_int("SOS_POINTS_PER_MINUTE", 120)
+# Trusted contacts: their live links start with this address; a gateway (SMS/WhatsApp) gets a signed webhook.
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://localhost:8000")
+CONTACT_WEBHOOK_URL = env_str("CONTACT_WEBHOOK_URL", "")
+# A walk-me-home check-in raises an SOS this long after its time unless she checks in.
+CHECKIN_GRACE_SECONDS = env_int("CHECKIN_GRACE_SECONDS", 120)
+# The number the citizen page's call and SMS buttons use.
+SOS_EMERGENCY_NUMBER = env_str("SOS_EMERGENCY_NUMBER", "112")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NaariKavach API",

@@ -50,8 +50,10 @@ EVENTS: dict[str, EventType] = {
     "new_sos": EventType(
         rooms="`sos_channel`",
         fields={"sos_id": int, "room_id": str, "name": str, "sos_type": int, "status": str,
-                "latitude": NUMBER, "longitude": NUMBER, "accuracy_m": OPTIONAL_NUMBER, "created_at": str},
-        doc="an SOS was raised",
+                "latitude": OPTIONAL_NUMBER, "longitude": OPTIONAL_NUMBER, "accuracy_m": OPTIONAL_NUMBER,
+                "location_pending": bool, "suspected_flood": bool, "flood_source": OPTIONAL_STR, "phone": str,
+                "last_known": (dict, NoneType), "created_at": str},
+        doc="an SOS was raised (without a position yet: `location_pending`, null coordinates, perhaps `last_known`)",
     ),
     "location_history": EventType(
         rooms="the SOS room", fields=_SOS_POINT, doc="one new point of the SOS's trail",
@@ -76,9 +78,12 @@ EVENTS: dict[str, EventType] = {
     "sos_updated": EventType(
         rooms="`sos_channel`, the SOS room, its units",
         fields={"sos_id": int, "room_id": str, "status": str, "action": str, "by": str, "timestamp": str},
-        optional={"officer_name": str, "unit_number": str, "note": str, "images": int},
+        optional={"officer_name": str, "unit_number": str, "note": str, "images": int, "location_pending": bool,
+                  "latitude": NUMBER, "longitude": NUMBER, "accuracy_m": OPTIONAL_NUMBER, "duress": bool,
+                  "duress_at": str},
         doc="`action`: `acknowledged`, `assigned` (with `officer_name`, `unit_number`), `on_scene` (with "
-            "`unit_number` when given), `resolved`, `cancelled` (with `note` when given), `images_added` "
+            "`unit_number` when given), `located` (the first fix of a pending SOS), `resolved`, `cancelled` (with "
+            "`note` when given), `cancelled_under_duress` (responders only: it stays open), `images_added` "
             "(with `images`, how many)",
     ),
     "sos_resolved": EventType(

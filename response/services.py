@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import Unit, User
 from accounts.services import unit_status_change
 from common.errors import Forbidden, InvalidInput, NotFound
+from contacts.services import checkin_expire_due
 from incidents.models import AlertDelivery, AlertTarget, Incident, IncidentAuditEntry
 from incidents.services import alert_deliveries_queue, configured_alert_targets, incident_start
 from realtime import rooms
@@ -55,14 +56,30 @@ SYSTEM = SystemActor()
 
 
 def escalation_tick(*, now: datetime | None = None) -> list[Escalation]:
-    """Fire every step due at `now` (default: the clock); returns the escalations this call wrote."""
+    """Fire every step due at `now` (default: the clock); returns the escalations this call wrote.
+
+    First the citizens' own signals: a duress cancel, and walk-me-home check-ins that ran out (each raises
+    an SOS), escalate at once.
+    """
     now = now or timezone.now()
-    fired = []
+    fired = escalation_feed_citizen_signals(now=now)
     for due in selectors.due_steps(now=now):
         escalation = escalation_fire(step_id=due.step.pk, sos_id=due.sos_id, incident_id=due.incident_id, now=now)
         if escalation is not None:
             fired.append(escalation)
     return fired
+
+
+def escalation_feed_citizen_signals(*, now: datetime) -> list[Escalation]:
+    """Escalate every open SOS cancelled under duress, and every SOS raised by an expired check-in, once each."""
+    raised = []
+    for sos in checkin_expire_due(now=now):
+        raised.append(escalation_raise(sos_id=sos.pk, reason=CHECKIN_EXPIRED, key=f"checkin:{sos.pk}", now=now))
+    already = Escalation.objects.filter(sos__isnull=False, key__startswith="raise:duress:").values("sos_id")
+    duress = SOS.objects.filter(duress_at__isnull=False, status__in=SOS.OPEN_STATUSES).exclude(pk__in=already)
+    for sos_id in list(duress.values_list("pk", flat=True)):
+        raised.append(escalation_raise(sos_id=sos_id, reason=DURESS_CANCEL, key=f"duress:{sos_id}", now=now))
+    return [escalation for escalation in raised if escalation is not None]
 
 
 @transaction.atomic

@@ -1,9 +1,13 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
-from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,17 +15,30 @@ from rest_framework.views import APIView
 from accounts.models import Unit
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
-from common.api.throttling import SettingsScopedThrottle
 from common.errors import NotFound
-from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
+from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
+from common.languages import citizen_language
 from common.ratelimit import client_address
+from contacts.services import contacts_alert_sos
 from privacy import services as privacy_services
 from privacy.apis import view_audit_for_supervisor
 from sos import selectors, services
 from sos.filters import SOSFilter
+from sos.flood import sos_flood_assess, sos_points_allowed
 from sos.image_apis import SOSImageOutput
 from sos.models import SOS, OfficerAssignment
 from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+class CitizenLanguage:
+    """For the endpoints a citizen's phone calls: their messages in her language (`?lang=` or Accept-Language)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override(citizen_language(request)):
+            return super().dispatch(request, *args, **kwargs)
 
 
 # Output serializers -----------------------------------------------------------------------------
@@ -44,20 +61,44 @@ class AssignmentOutput(serializers.ModelSerializer):
         fields = ("id", "officer_name", "unit_number", "assigned_at")
 
 
+class LastKnownOutput(serializers.Serializer):
+    latitude = serializers.FloatField(source="last_known_latitude")
+    longitude = serializers.FloatField(source="last_known_longitude")
+    accuracy_m = serializers.FloatField(source="last_known_accuracy_m", allow_null=True)
+    recorded_at = serializers.DateTimeField(source="last_known_at", allow_null=True)
+    age_s = serializers.IntegerField(source="last_known_age_s", allow_null=True,
+                                     help_text="How old the fix was when the SOS was raised.")
+
+
 class SOSOutput(serializers.ModelSerializer):
     sos_id = serializers.IntegerField(source="id")
-    latitude = serializers.FloatField(source="last_latitude")
-    longitude = serializers.FloatField(source="last_longitude")
+    latitude = serializers.FloatField(source="last_latitude", allow_null=True)
+    longitude = serializers.FloatField(source="last_longitude", allow_null=True)
     distance_km = serializers.SerializerMethodField()
     is_open = serializers.BooleanField(read_only=True)
+    last_known = serializers.SerializerMethodField()
 
     class Meta:
         model = SOS
         fields = (
             "id", "sos_id", "room_id", "name", "sos_type", "status", "is_open", "phone", "latitude", "longitude",
-            "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m",
+            "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m", "location_pending",
+            "suspected_flood", "flood_source", "duress_at", "has_cancel_pin", "last_known", "device_hints",
             "created_at", "updated_at", "closed_at", "distance_km",
         )
+
+    def to_representation(self, sos):
+        data = super().to_representation(sos)
+        if self.context.get("for_owner"):
+            # Whoever holds the phone may be forcing her: to the owner, a cancel under duress is a cancel.
+            data.pop("duress_at")
+            if sos.under_duress:
+                data.update(status=SOS.Status.CANCELLED, closed_at=serializers.DateTimeField().to_representation(sos.duress_at))
+        return data
+
+    @extend_schema_field(LastKnownOutput(allow_null=True))
+    def get_last_known(self, sos) -> dict | None:
+        return LastKnownOutput(sos).data if sos.last_known_latitude is not None else None
 
     def get_distance_km(self, sos) -> float | None:
         distance = getattr(sos, "distance_km", None)
@@ -73,49 +114,108 @@ class SOSDetailOutput(SOSOutput):
     class Meta(SOSOutput.Meta):
         fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail", "images")
 
+    def to_representation(self, sos):
+        data = super().to_representation(sos)
+        if self.context.get("for_owner") and sos.under_duress:
+            # The owner's view ends at the (apparent) cancel: nothing after it, and the cancel reads as one.
+            trail = []
+            for entry in data["audit_trail"]:
+                if entry["action"] == "cancelled_under_duress":
+                    trail.append({**entry, "action": "cancelled", "to_status": SOS.Status.CANCELLED})
+                    break
+                if entry["action"] not in ("wrong_pin", "pin_set"):
+                    trail.append(entry)
+            data["audit_trail"] = trail
+            data["assignments"] = [a for a in data["assignments"] if a["assigned_at"] <= data["closed_at"]]
+        return data
+
 
 # Writes -----------------------------------------------------------------------------------------
 
 
-class SOSCreateApi(APIView):
+class LastKnownInput(serializers.Serializer):
+    """The last fix the phone had cached before the press, sent when it has no fresh one."""
+
+    latitude = serializers.FloatField(**LATITUDE_FIELD)
+    longitude = serializers.FloatField(**LONGITUDE_FIELD)
+    accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    recorded_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class SOSCreateApi(CitizenLanguage, APIView):
     """Raise an SOS. Anyone may, signed in or not; the response holds the one copy of its access token."""
 
     permission_classes = [AllowAny]
-    throttle_classes = [SettingsScopedThrottle]
-    throttle_scope = "sos_create"
+    # No refusal per address: sos/flood.py flags and groups floods, and refuses only beyond a hard ceiling.
 
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous")
         sos_type = serializers.ChoiceField(choices=SOS.Type.choices)
-        initial_latitude = serializers.FloatField(**LATITUDE_FIELD)
-        initial_longitude = serializers.FloatField(**LONGITUDE_FIELD)
+        # Without coordinates the SOS is still raised, as `location_pending`; the phone streams its first
+        # fix to update-location when it has one.
+        initial_latitude = serializers.FloatField(**LATITUDE_FIELD, required=False, allow_null=True)
+        initial_longitude = serializers.FloatField(**LONGITUDE_FIELD, required=False, allow_null=True)
         accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
         phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        last_known = LastKnownInput(required=False, allow_null=True)
+        device_hints = serializers.DictField(required=False, allow_empty=True)
+        idempotency_key = serializers.CharField(max_length=100, required=False, allow_blank=True)
+        cancel_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="",
+                                           help_text="4 digits; once set, cancelling needs it.")
+        duress_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="",
+                                           help_text="4 digits; cancelling with it looks like a cancel but keeps the SOS open.")
+        device_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", required=False, allow_blank=True, default="",
+                                           help_text="A random id the phone keeps, so flood control counts phones, not addresses.")
 
-    @extend_schema(request=InputSerializer, responses={201: inline_serializer("SOSCreated", {
-        "status": serializers.CharField(), "message": serializers.CharField(), "sos_id": serializers.IntegerField(),
-        "room_id": serializers.UUIDField(), "access_token": serializers.CharField()})})
+    @extend_schema(request=InputSerializer, parameters=[OpenApiParameter(
+        IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
+        description="A random key made on the phone for this press (or `idempotency_key` in the body): "
+                    "a retry with the same key answers the same SOS and token instead of raising another.")],
+        responses={201: inline_serializer("SOSCreated", {
+            "status": serializers.CharField(), "message": serializers.CharField(), "sos_id": serializers.IntegerField(),
+            "room_id": serializers.UUIDField(), "access_token": serializers.CharField()})})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        sos, token = services.sos_create(
-            name=v["name"], sos_type=v["sos_type"], latitude=v["initial_latitude"],
-            longitude=v["initial_longitude"], accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
+        create = dict(
+            name=v["name"], sos_type=v["sos_type"], latitude=v.get("initial_latitude"),
+            longitude=v.get("initial_longitude"), accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
+            last_known=v.get("last_known"), device_hints=v.get("device_hints"),
+            cancel_pin=v["cancel_pin"], duress_pin=v["duress_pin"],
         )
-        return Response(
+        key = request.headers.get(IDEMPOTENCY_HEADER) or v.get("idempotency_key")
+        # A retry of an SOS already raised is answered again, and not counted as another.
+        if not (key and selectors.sos_by_idempotency_key(key)):
+            verdict = sos_flood_assess(request, device_id=v["device_id"])
+            if verdict.over_ceiling:
+                number = settings.SOS_EMERGENCY_NUMBER
+                raise Throttled(wait=verdict.retry_after_s, detail=gettext(
+                    "Too many SOS from this network. Call %(number)s or send an SMS to %(number)s now.") % {"number": number})
+            create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
+        replayed = False
+        # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
+        with transaction.atomic():
+            if key:
+                sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
+            else:
+                sos, token = services.sos_create(**create)
+            if not replayed:
+                contacts_alert_sos(sos=sos)
+        response = Response(
             {"status": "success", "message": "SOS created successfully", "sos_id": sos.pk,
              "room_id": str(sos.room_id), "access_token": token},
             status=status.HTTP_201_CREATED,
         )
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
-class LocationUpdateApi(APIView):
+class LocationUpdateApi(CitizenLanguage, APIView):
     """Add a point to an SOS's trail: its owner (account or access token) or a responder."""
 
     permission_classes = [HasUserOrSOSToken]
-    throttle_classes = [SettingsScopedThrottle]
-    throttle_scope = "sos_location"
 
     class InputSerializer(serializers.Serializer):
         sos_request = serializers.IntegerField(min_value=1)
@@ -130,6 +230,9 @@ class LocationUpdateApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
+        # Bounded per SOS, not per address: citizens behind one address never share a budget.
+        if not sos_points_allowed(sos_id=v["sos_request"]):
+            raise Throttled(wait=60, detail="Too many location points for this SOS; send at most one every second.")
         point = services.sos_location_add(
             sos_id=v["sos_request"], latitude=v["latitude"], longitude=v["longitude"],
             actor=actor_from_request(request), accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
@@ -200,14 +303,53 @@ class ResolveSOSApi(_SOSStateChangeApi):
         return services.sos_resolve(sos_id=sos_id, actor=actor, note=note)
 
 
-class CancelSOSApi(_SOSStateChangeApi):
-    """The owner withdraws a false alarm (with their account or the access token)."""
+class CancelSOSApi(CitizenLanguage, APIView):
+    """The owner withdraws a false alarm (with their account or the access token), with the PIN if one is set.
+
+    The duress PIN gets exactly this answer too; the SOS stays open for the police.
+    """
 
     permission_classes = [HasUserOrSOSToken]
-    status_message = "SOS cancelled"
 
-    def change(self, *, sos_id, actor, note):
-        return services.sos_cancel(sos_id=sos_id, actor=actor, reason=note)
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+        pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("SOSCancelled", {
+        "status": serializers.CharField(), "sos": SOSOutput()})})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        actor = actor_from_request(request)
+        sos = services.sos_cancel(sos_id=sos_id, actor=actor, reason=v["note"], pin=v["pin"])
+        return Response({"status": "SOS cancelled", "sos": SOSOutput(sos, context=_viewer(actor)).data})
+
+
+class SetPinApi(CitizenLanguage, APIView):
+    """The owner sets the cancel PIN and an optional duress PIN of an open SOS (the current PIN to change one)."""
+
+    permission_classes = [HasUserOrSOSToken]
+
+    class InputSerializer(serializers.Serializer):
+        pin = serializers.CharField(max_length=4)
+        duress_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
+        current_pin = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("PinSet", {
+        "status": serializers.CharField(), "has_cancel_pin": serializers.BooleanField()})})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        services.sos_pin_set(sos_id=sos_id, actor=actor_from_request(request), pin=v["pin"],
+                             duress_pin=v["duress_pin"], current_pin=v["current_pin"])
+        return Response({"status": "PIN set", "has_cancel_pin": True})
+
+
+def _viewer(actor) -> dict:
+    """Serializer context: responders see everything; the owner's phone never sees a duress flag."""
+    return {"for_owner": not actor.is_responder}
 
 
 class UnitLocationApi(APIView):
@@ -245,6 +387,9 @@ class SOSViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = SOSFilter
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), **_viewer(actor_from_request(self.request))}
+
     def get_queryset(self):
         return selectors.sos_visible_to(self.request.user).select_related("owner").order_by("-created_at", "-id")
 
@@ -262,7 +407,7 @@ class SOSDetailApi(APIView):
         actor = actor_from_request(request)
         require_owner_or_responder(actor, sos)
         privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
-        data = SOSDetailOutput(sos, context={"request": request}).data
+        data = SOSDetailOutput(sos, context={"request": request, **_viewer(actor)}).data
         view_audit = view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
         if view_audit is not None:
             data["view_audit"] = view_audit

@@ -36,12 +36,36 @@ class SOS(models.Model):
     phone = models.CharField(max_length=32, blank=True)
     # Only the SHA-256 of the creator's access token is kept; the token itself is shown once.
     access_token_hash = models.CharField(max_length=64, editable=False)
-    initial_latitude = models.FloatField()
-    initial_longitude = models.FloatField()
+    # No position yet (no fix, location denied): the SOS is still raised, flagged `location_pending`,
+    # and these stay empty until the phone's first point arrives.
+    initial_latitude = models.FloatField(null=True, blank=True)
+    initial_longitude = models.FloatField(null=True, blank=True)
+    # The accuracy of the newest fix, as `last_latitude`/`last_longitude` are its position.
     accuracy_m = models.FloatField(null=True, blank=True)
-    last_latitude = models.FloatField()
-    last_longitude = models.FloatField()
-    last_located_at = models.DateTimeField(default=timezone.now)
+    last_latitude = models.FloatField(null=True, blank=True)
+    last_longitude = models.FloatField(null=True, blank=True)
+    last_located_at = models.DateTimeField(null=True, blank=True)
+    location_pending = models.BooleanField(default=False, db_index=True)
+    # What helps find her while the location is pending: the last position the phone had cached
+    # before the press (with the time of that fix), and coarse hints (time zone, language, network).
+    last_known_latitude = models.FloatField(null=True, blank=True)
+    last_known_longitude = models.FloatField(null=True, blank=True)
+    last_known_accuracy_m = models.FloatField(null=True, blank=True)
+    last_known_at = models.DateTimeField(null=True, blank=True)
+    device_hints = models.JSONField(default=dict, blank=True)
+    # The SHA-256 of the key the phone sent with its create: a retry or a second press with the same key
+    # answers this SOS again (with the same access token) instead of raising another.
+    # Raised beyond the flood threshold of its source (sos/flood.py): shown grouped by `flood_source`
+    # (an opaque label of the address) rather than alerting one by one.
+    suspected_flood = models.BooleanField(default=False, db_index=True)
+    flood_source = models.CharField(max_length=16, blank=True)
+    # The citizen's 4-digit cancel PIN and duress PIN, hashed like passwords. A cancel with the duress PIN
+    # looks like a cancel to the phone, but the SOS stays open, flagged from `duress_at`, and escalates.
+    cancel_pin_hash = models.CharField(max_length=128, blank=True, editable=False)
+    duress_pin_hash = models.CharField(max_length=128, blank=True, editable=False)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    duress_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    idempotency_key_hash = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -58,6 +82,24 @@ class SOS(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def has_position(self) -> bool:
+        return self.last_latitude is not None and self.last_longitude is not None
+
+    def last_known_age_s(self) -> int | None:
+        """How old the cached position the phone sent with the SOS was, at the time it was raised."""
+        if self.last_known_at is None:
+            return None
+        return max(0, int((self.created_at - self.last_known_at).total_seconds()))
+
+    @property
+    def under_duress(self) -> bool:
+        return self.duress_at is not None
+
+    @property
+    def has_cancel_pin(self) -> bool:
+        return bool(self.cancel_pin_hash)
 
     def token_matches(self, token: str | None) -> bool:
         return bool(token) and hash_secret(token) == self.access_token_hash

@@ -4,6 +4,7 @@ The rules are checked by the services on the SOS row they have locked (`require_
 only turn away requests that carry no credential at all.
 """
 
+from django.utils.translation import gettext
 from rest_framework.permissions import BasePermission
 
 from common.actors import Actor
@@ -32,7 +33,7 @@ def require_owner_or_responder(actor: Actor, sos: SOS) -> None:
 
 def require_owner(actor: Actor, sos: SOS) -> None:
     if not is_sos_owner(actor, sos):
-        raise Forbidden("Only the person who raised this SOS may cancel it.")
+        raise Forbidden(gettext("Only the person who raised this SOS may cancel it."))
 
 
 def require_responder(actor: Actor) -> None:

@@ -8,6 +8,7 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 
 from accounts.models import Unit, User
 from common.geo import EARTH_RADIUS_KM
+from common.tokens import hash_secret
 from realtime.selectors import outbox_newest_id
 from realtime.models import OutboxEvent
 from sos.models import SOS, LocationUpdate
@@ -25,6 +26,11 @@ class Trail:
 
 def sos_token_hash_exists(access_token_hash: str) -> bool:
     return SOS.objects.filter(access_token_hash=access_token_hash).exists()
+
+
+def sos_by_idempotency_key(key: str) -> SOS | None:
+    """The SOS a phone already raised with this idempotency key, if any."""
+    return SOS.objects.filter(idempotency_key_hash=hash_secret(key)).first()
 
 
 def sos_room_owner(*, room_id: str) -> dict | None:
@@ -95,8 +101,9 @@ def sos_trail(*, sos_id: int) -> Trail:
         .order_by("recorded_at", "id")
     )
     if not points:
-        # Every SOS is created with its first point, so only a missing SOS has none: nothing to be consistent with.
-        return Trail(sos_id=sos_id, room_id="", as_of_event_id=outbox_newest_id(), points=[])
+        # A missing SOS, or one raised without a position (location pending): no point to be consistent with.
+        room_id = SOS.objects.filter(pk=sos_id).values_list("room_id", flat=True).first()
+        return Trail(sos_id=sos_id, room_id=str(room_id or ""), as_of_event_id=outbox_newest_id(), points=[])
     return Trail(
         sos_id=sos_id,
         room_id=str(points[0].sos_request.room_id),

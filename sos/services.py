@@ -4,22 +4,27 @@ Each service validates before it writes, runs in one transaction, records the au
 publishes its realtime events through `realtime.events` (`publish`, `publish_many`) in that same transaction.
 """
 
+import re
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Unit, UnitLocation, User
 from accounts.services import unit_status_change
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
-from common.geo import validate_position
-from common.tokens import hash_secret, new_secret
+from common.geo import position_errors, validate_position
+from common.tokens import derived_secret, hash_secret, new_secret
 from incidents.services import alert_deliveries_queue
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.selectors import sos_by_idempotency_key
 from sos.permissions import require_owner, require_owner_or_responder, require_responder
 
 
@@ -44,7 +49,7 @@ def _lock_sos(sos_id: int, fields: tuple[str, ...] = ()) -> SOS:
 
 def _require_open(sos: SOS) -> SOS:
     if not sos.is_open:
-        raise Conflict(f"SOS is {sos.status}; it can no longer change.", code="sos_closed")
+        raise Conflict(gettext("SOS is %(status)s; it can no longer change.") % {"status": sos.status}, code="sos_closed")
     return sos
 
 
@@ -90,24 +95,79 @@ def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | N
     publish(event="sos_updated", rooms=[rooms.SOS_CHANNEL, rooms.sos_room(sos.room_id), *units], payload=payload)
 
 
+# A point may be dated a little before the SOS (the phone's fix a moment before the press, or clocks a
+# little apart); anything older belongs to another moment and is refused.
+RECORDED_BEFORE_SOS_TOLERANCE = timedelta(minutes=2)
+RECORDED_IN_FUTURE_TOLERANCE = timedelta(minutes=5)
+
+# The coarse hints a phone may send with an SOS while it has no fix, and how long each may be.
+DEVICE_HINT_FIELDS = {"timezone": 64, "language": 35, "network": 16, "platform": 64, "battery_percent": None}
+
+
+def _device_hints_errors(hints: dict) -> list[str]:
+    errors = [f"Unknown hint {key!r}; use {', '.join(DEVICE_HINT_FIELDS)}." for key in hints if key not in DEVICE_HINT_FIELDS]
+    for key, max_length in DEVICE_HINT_FIELDS.items():
+        value = hints.get(key)
+        if value is None:
+            continue
+        if max_length is None:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 100:
+                errors.append(f"{key} must be a number from 0 to 100.")
+        elif not isinstance(value, str) or len(value) > max_length:
+            errors.append(f"{key} must be text of at most {max_length} characters.")
+    return errors
+
+
+def _validate_last_known(last_known: dict | None, now: datetime) -> None:
+    if not last_known:
+        return
+    fields = {f"last_known_{k}": v for k, v in position_errors(
+        last_known.get("latitude"), last_known.get("longitude"), last_known.get("accuracy_m")).items()}
+    recorded_at = last_known.get("recorded_at")
+    if recorded_at is not None and recorded_at > now + RECORDED_IN_FUTURE_TOLERANCE:
+        fields["last_known_at"] = ["Cannot be in the future."]
+    if fields:
+        raise InvalidInput("Invalid last known position.", fields=fields)
+
+
 @transaction.atomic
 def sos_create(
     *,
     name: str,
     sos_type: int,
-    latitude: float,
-    longitude: float,
+    latitude: float | None = None,
+    longitude: float | None = None,
     accuracy_m: float | None = None,
     phone: str = "",
     owner: User | None = None,
+    last_known: dict | None = None,
+    device_hints: dict | None = None,
+    suspected_flood: bool = False,
+    flood_source: str = "",
+    cancel_pin: str = "",
+    duress_pin: str = "",
+    _access_token: str | None = None,
+    _idempotency_key_hash: str | None = None,
 ) -> tuple[SOS, str]:
-    """Raise an SOS. Returns it with its access token, which is never stored or shown again."""
-    validate_position(latitude, longitude, accuracy_m)
+    """Raise an SOS. Returns it with its access token, which is never stored or shown again.
+
+    Without a position it is still raised, `location_pending`, with whatever helps find her meanwhile:
+    `last_known` ({latitude, longitude, accuracy_m, recorded_at}: the phone's cached fix) and `device_hints`.
+    """
+    validate_position(latitude, longitude, accuracy_m, required=False)
     if sos_type not in SOS.Type.values:
         raise InvalidInput("Invalid SOS type.", fields={"sos_type": ["Must be 0 (emergency) or 1 (alert)."]})
-    access_token = new_secret()
     now = timezone.now()
+    _validate_last_known(last_known, now)
+    hint_errors = _device_hints_errors(device_hints or {})
+    if hint_errors:
+        raise InvalidInput("Invalid device hints.", fields={"device_hints": hint_errors})
+    located = latitude is not None
+    last_known = last_known or {}
+    pin_hashes = _pin_hashes(pin=cancel_pin, duress_pin=duress_pin) if cancel_pin or duress_pin else ("", "")
+    access_token = _access_token or new_secret()
     sos = SOS.objects.create(
+        idempotency_key_hash=_idempotency_key_hash,
         name=name.strip() or "Anonymous",
         sos_type=sos_type,
         owner=owner if owner is not None and owner.is_authenticated else None,
@@ -118,32 +178,94 @@ def sos_create(
         accuracy_m=accuracy_m,
         last_latitude=latitude,
         last_longitude=longitude,
-        last_located_at=now,
+        last_located_at=now if located else None,
+        location_pending=not located,
+        last_known_latitude=last_known.get("latitude"),
+        last_known_longitude=last_known.get("longitude"),
+        last_known_accuracy_m=last_known.get("accuracy_m"),
+        last_known_at=last_known.get("recorded_at"),
+        device_hints=device_hints or {},
+        suspected_flood=suspected_flood,
+        flood_source=flood_source,
+        cancel_pin_hash=pin_hashes[0],
+        duress_pin_hash=pin_hashes[1],
         created_at=now,
     )
-    LocationUpdate.objects.create(
-        sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, recorded_at=now,
-        reported_by=sos.owner,
-    )
+    if located:
+        LocationUpdate.objects.create(
+            sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, recorded_at=now,
+            reported_by=sos.owner,
+        )
     actor = Actor(user=sos.owner) if sos.owner else Actor(sos_token_hash=sos.access_token_hash)
-    _audit(sos, action="created", actor=actor)
-    publish(
-        event="new_sos",
-        rooms=[rooms.SOS_CHANNEL],
-        payload={
-            "sos_id": sos.pk,
-            "room_id": str(sos.room_id),
-            "name": sos.name,
-            "sos_type": sos.sos_type,
-            "status": sos.status,
-            "latitude": latitude,
-            "longitude": longitude,
-            "accuracy_m": accuracy_m,
-            "created_at": sos.created_at.isoformat(),
-        },
-    )
-    _queue_alerts(sos, event="sos_created", raised=True)
+    details = {"location_pending": True} if not located else {}
+    if suspected_flood:
+        details.update(suspected_flood=True, flood_source=flood_source)
+    _audit(sos, action="created", actor=actor, details=details)
+    publish(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload=_new_sos_payload(sos))
+    if not suspected_flood:
+        # A suspected flood is shown, grouped, on the dashboards, but does not mail or page anyone one by one.
+        _queue_alerts(sos, event="sos_created", raised=True)
     return sos, access_token
+
+
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,100}$")
+_IDEMPOTENT_TOKEN_PURPOSE = "sos-idempotency"
+
+
+def validate_idempotency_key(key: str) -> None:
+    if not IDEMPOTENCY_KEY_PATTERN.match(key):
+        raise InvalidInput("Invalid idempotency key.", fields={"idempotency_key": [
+            "Use 16 to 100 letters, digits, '-' or '_' (a random UUID made on the phone)."]})
+
+
+def sos_create_once(*, idempotency_key: str, **create) -> tuple[SOS, str, bool]:
+    """`sos_create` at most once per key: a retry, a double press or a queued resend answers the first SOS.
+
+    Returns (sos, access token, replayed). The token is derived from the key (which only the phone
+    knows) so that a repeated answer carries the same token without the token ever being stored.
+    """
+    validate_idempotency_key(idempotency_key)
+    token = derived_secret(idempotency_key, purpose=_IDEMPOTENT_TOKEN_PURPOSE)
+    existing = sos_by_idempotency_key(idempotency_key)
+    if existing is not None:
+        return existing, token, True
+    try:
+        # A savepoint of its own: when a concurrent request with the same key commits first, the unique
+        # key makes this insert fail, and the SOS it created is the answer.
+        with transaction.atomic():
+            sos, token = sos_create(**create, _access_token=token, _idempotency_key_hash=hash_secret(idempotency_key))
+    except IntegrityError:
+        existing = sos_by_idempotency_key(idempotency_key)
+        if existing is None:
+            raise
+        return existing, token, True
+    return sos, token, False
+
+
+def _new_sos_payload(sos: SOS) -> dict:
+    return {
+        "sos_id": sos.pk,
+        "room_id": str(sos.room_id),
+        "name": sos.name,
+        "sos_type": sos.sos_type,
+        "status": sos.status,
+        "latitude": sos.last_latitude,
+        "longitude": sos.last_longitude,
+        "accuracy_m": sos.accuracy_m,
+        "location_pending": sos.location_pending,
+        "suspected_flood": sos.suspected_flood,
+        "flood_source": sos.flood_source,
+        "phone": sos.phone,
+        "last_known": _last_known_payload(sos),
+        "created_at": sos.created_at.isoformat(),
+    }
+
+
+def _last_known_payload(sos: SOS) -> dict | None:
+    if sos.last_known_latitude is None:
+        return None
+    return {"latitude": sos.last_known_latitude, "longitude": sos.last_known_longitude,
+            "accuracy_m": sos.last_known_accuracy_m, "age_s": sos.last_known_age_s()}
 
 
 @transaction.atomic
@@ -164,19 +286,33 @@ def sos_location_add(
     # Not found, then refused, then a bad time, then closed: the order the API has always answered in.
     # Only what a point needs, and what the API's owner check reads: converting all 18 fields of an SOS
     # on every point is a measurable part of its cost.
-    sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at"))
+    sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at",
+                                    "created_at", "location_pending"))
     require_owner_or_responder(actor, sos)
-    if recorded_at > now + timedelta(minutes=5):
+    if recorded_at > now + RECORDED_IN_FUTURE_TOLERANCE:
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
+    if recorded_at < sos.created_at - RECORDED_BEFORE_SOS_TOLERANCE:
+        raise InvalidInput("Invalid time.", fields={"recorded_at": [
+            f"Cannot be before the SOS was raised ({sos.created_at.isoformat()})."]})
     _require_open(sos)
     point = LocationUpdate.objects.create(
         sos_request=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m,
         recorded_at=recorded_at, received_at=now, reported_by=actor.db_user,
     )
-    # Points may arrive out of order (a phone flushing a queue); the newest one is the position.
-    if recorded_at >= sos.last_located_at:
+    # Points may arrive out of order (a phone flushing a queue); the newest one is the position, with its accuracy.
+    was_pending = sos.location_pending
+    if was_pending or recorded_at >= sos.last_located_at:
         sos.last_latitude, sos.last_longitude, sos.last_located_at = latitude, longitude, recorded_at
-        sos.save(update_fields=["last_latitude", "last_longitude", "last_located_at", "updated_at"])
+        sos.accuracy_m = accuracy_m
+        fields = ["last_latitude", "last_longitude", "last_located_at", "accuracy_m", "updated_at"]
+        if was_pending:
+            sos.initial_latitude, sos.initial_longitude, sos.location_pending = latitude, longitude, False
+            fields += ["initial_latitude", "initial_longitude", "location_pending"]
+        sos.save(update_fields=fields)
+    if was_pending:
+        _audit(sos, action="located", actor=actor, details={"latitude": latitude, "longitude": longitude})
+        _publish_sos_updated(sos, action="located", actor=actor, extra={
+            "location_pending": False, "latitude": latitude, "longitude": longitude, "accuracy_m": accuracy_m})
 
     units = _assigned_unit_numbers(sos)
     point_payload = {"sos_id": sos.pk, "room_id": str(sos.room_id), **point.as_point()}
@@ -304,13 +440,105 @@ def sos_resolve(*, sos_id: int, actor: Actor, note: str = "") -> SOS:
     return _close(sos, status=SOS.Status.RESOLVED, action="resolved", actor=actor, note=note)
 
 
+PIN_PATTERN = re.compile(r"^[0-9]{4}$")
+MAX_PIN_FAILURES = 5
+
+
+def _pin_errors(pin: str, duress_pin: str) -> dict[str, list[str]]:
+    fields = {}
+    if not PIN_PATTERN.match(pin or ""):
+        fields["pin"] = [gettext("Use 4 digits.")]
+    if duress_pin and not PIN_PATTERN.match(duress_pin):
+        fields["duress_pin"] = [gettext("Use 4 digits.")]
+    elif duress_pin and duress_pin == pin:
+        fields["duress_pin"] = [gettext("Must differ from the cancel PIN.")]
+    return fields
+
+
+def _pin_hashes(*, pin: str, duress_pin: str) -> tuple[str, str]:
+    """The hashes of a valid cancel PIN and optional duress PIN, or InvalidInput."""
+    fields = _pin_errors(pin, duress_pin)
+    if fields:
+        raise InvalidInput(gettext("Invalid PIN."), fields=fields)
+    return make_password(pin), make_password(duress_pin) if duress_pin else ""
+
+
 @transaction.atomic
-def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "") -> SOS:
-    """The owner withdraws a false alarm."""
+def sos_pin_set(*, sos_id: int, actor: Actor, pin: str, duress_pin: str = "", current_pin: str = "") -> SOS:
+    """The owner sets the cancel PIN (and optionally a duress PIN) while the SOS is open.
+
+    Changing a PIN already set needs the current one: whoever holds the phone must not simply replace it.
+    """
     sos = _lock_sos(sos_id)
     require_owner(actor, sos)
     _require_open(sos)
-    return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason)
+    if sos.has_cancel_pin and not check_password(current_pin or "", sos.cancel_pin_hash):
+        raise InvalidInput(gettext("The current PIN is needed to change it."), fields={"current_pin": [gettext("Wrong PIN.")]},
+                           code="wrong_pin")
+    sos.cancel_pin_hash, sos.duress_pin_hash = _pin_hashes(pin=pin, duress_pin=duress_pin)
+    sos.save(update_fields=["cancel_pin_hash", "duress_pin_hash", "updated_at"])
+    _audit(sos, action="pin_set", actor=actor, details={"duress_pin": bool(duress_pin)})
+    return sos
+
+
+def sos_cancel(*, sos_id: int, actor: Actor, reason: str = "", pin: str | None = None) -> SOS:
+    """The owner withdraws a false alarm; with a PIN set, only with it.
+
+    With the duress PIN the answer is the same SOS, but it stays open: `sos.under_duress` is set, the
+    cancel is audited as `cancelled_under_duress` and announced to responders only (never to the SOS's
+    own room, which the phone, and whoever is forcing her, may be watching). Callers answering the
+    phone must show such an SOS as cancelled (`SOSOutput` does for its owner).
+    A wrong PIN counts as a failure (kept even though the call is refused); after MAX_PIN_FAILURES the
+    SOS can no longer be cancelled from the phone.
+    """
+    sos, wrong_pin = _sos_cancel(sos_id=sos_id, actor=actor, reason=reason, pin=pin)
+    if wrong_pin:
+        raise InvalidInput(gettext("Wrong PIN."), fields={"pin": [gettext("Wrong PIN.")]}, code="wrong_pin")
+    return sos
+
+
+@transaction.atomic
+def _sos_cancel(*, sos_id: int, actor: Actor, reason: str, pin: str | None) -> tuple[SOS, bool]:
+    sos = _lock_sos(sos_id)
+    require_owner(actor, sos)
+    if sos.under_duress:
+        # Already "cancelled" as far as the phone knows: the same answer again, and the SOS stays open.
+        _audit(sos, action="cancel_after_duress", actor=actor)
+        return sos, False
+    _require_open(sos)
+    if not sos.has_cancel_pin:
+        return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason), False
+    if sos.pin_failures >= MAX_PIN_FAILURES:
+        raise Conflict(gettext("Too many wrong PINs: this SOS can no longer be cancelled from the phone. "
+                               "Call %(number)s to tell the police you are safe.") % {"number": settings.SOS_EMERGENCY_NUMBER},
+                       code="pin_locked")
+    if sos.duress_pin_hash and check_password(pin or "", sos.duress_pin_hash):
+        return _mark_duress(sos, actor=actor), False
+    if not check_password(pin or "", sos.cancel_pin_hash):
+        sos.pin_failures += 1
+        sos.save(update_fields=["pin_failures", "updated_at"])
+        _audit(sos, action="wrong_pin", actor=actor, details={"failures": sos.pin_failures})
+        return sos, True
+    return _close(sos, status=SOS.Status.CANCELLED, action="cancelled", actor=actor, note=reason), False
+
+
+def _mark_duress(sos: SOS, *, actor: Actor) -> SOS:
+    sos.duress_at = timezone.now()
+    sos.save(update_fields=["duress_at", "updated_at"])
+    _audit(sos, action="cancelled_under_duress", actor=actor, from_status=sos.status)
+    payload = {
+        "sos_id": sos.pk,
+        "room_id": str(sos.room_id),
+        "status": sos.status,
+        "action": "cancelled_under_duress",
+        "duress": True,
+        "duress_at": sos.duress_at.isoformat(),
+        "by": actor.label,
+        "timestamp": sos.duress_at.isoformat(),
+    }
+    units = [rooms.unit_room(number) for number in _assigned_unit_numbers(sos)]
+    publish(event="sos_updated", rooms=[rooms.SOS_CHANNEL, *units], payload=payload)
+    return sos
 
 
 @transaction.atomic

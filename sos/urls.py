@@ -12,6 +12,7 @@ urlpatterns = [
     path("cancel-sos/<int:sos_id>/", apis.CancelSOSApi.as_view(), name="sos-cancel"),
     path("sos/", apis.SOSViewSet.as_view({"get": "list"}), name="sos-list"),
     path("sos/<int:sos_id>/", apis.SOSDetailApi.as_view(), name="sos-detail"),
+    path("sos/<int:sos_id>/pin/", apis.SetPinApi.as_view(), name="sos-pin"),
     path("sos/<int:sos_id>/acknowledge/", apis.AcknowledgeSOSApi.as_view(), name="sos-acknowledge"),
     path("upload-sos-images/", image_apis.UploadSOSImagesApi.as_view(), name="sos-images-upload"),
     path("get-sos-images/<int:sos_id>/", image_apis.GetSOSImagesApi.as_view(), name="sos-images"),

@@ -216,3 +216,32 @@ def test_the_seeded_defaults_escalate_unacknowledged_alerts_at_30_and_120_second
     assert ladders[("incident", "violence")] == [(1, "CREATED", 30), (2, "CREATED", 120), (3, "ASSIGNED", 900)]
     assert set(ladders) == {("sos", "emergency"), ("sos", "alert"), ("incident", "violence"),
                             ("incident", "scream")}
+
+
+def test_the_scheduler_escalates_a_duress_cancel_on_its_own_once(sos_ladder):
+    sos, token = sos_services.sos_create(name="Asha", sos_type=0, latitude=12.97, longitude=77.59,
+                                         cancel_pin="1234", duress_pin="9999")
+    owner = Actor.from_credentials(sos_token=token)
+    sos_services.sos_cancel(sos_id=sos.pk, actor=owner, reason="", pin="9999")
+
+    first = services.escalation_tick(now=sos.created_at + SECOND)
+    again = services.escalation_tick(now=sos.created_at + 2 * SECOND)
+
+    assert [(e.sos_id, e.reason) for e in first] == [(sos.pk, "duress_cancel")]
+    assert again == []
+    assert [e["reason"] for e in escalated_events()] == ["duress_cancel"]
+
+
+def test_a_walk_me_home_check_in_that_runs_out_raises_an_sos_that_escalates_at_once(db, citizen, settings):
+    from contacts.services import checkin_start
+
+    settings.CHECKIN_GRACE_SECONDS = 60
+    checkin = checkin_start(owner=citizen, minutes=20, pin="4321")
+
+    assert services.escalation_tick(now=checkin.due_at) == []  # in its grace period: nothing yet
+    fired = services.escalation_tick(now=checkin.due_at + 61 * SECOND)
+
+    [escalation] = [e for e in fired if e.reason == "checkin_expired"]
+    assert escalation.sos.owner == citizen and escalation.level == 1
+    later = services.escalation_tick(now=checkin.due_at + 62 * SECOND)
+    assert not [e for e in later if e.reason == "checkin_expired"]

@@ -67,7 +67,7 @@ def test_a_citizens_sos_reaches_the_dispatcher_live_and_the_assignment_reaches_t
     assert "Inspector Rao" in phone.inner_text("#assignment")
 
 
-def test_a_citizen_cancels_an_sos_and_it_leaves_the_dashboard(dashboard_for, citizen_page, dispatcher):
+def test_a_citizen_cancels_an_sos_and_it_moves_to_recently_closed(dashboard_for, citizen_page, dispatcher):
     dashboard = dashboard_for(dispatcher)
     phone = citizen_page()
     phone.click("#sos-button")
@@ -76,11 +76,18 @@ def test_a_citizen_cancels_an_sos_and_it_leaves_the_dashboard(dashboard_for, cit
     dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", timeout=2000)
 
     phone.click("#cancel-button")
+    # It asks first: one stray tap never cancels.
+    phone.wait_for_selector("main[data-state=cancelling]")
+    assert SOS.objects.get(pk=sos_id).is_open
+    phone.click("#confirm-cancel")
     phone.wait_for_selector("main[data-state=closed]")
     assert "cancelled" in phone.inner_text("#closed-text")
     assert phone.evaluate("localStorage.getItem('naarikavach.sos')") is None
     dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", state="detached", timeout=3000)
     dashboard.wait_for_selector(f".nk-pin-sos[data-id='{sos_id}']", state="detached")
+    # Still visible, as what it is.
+    closed = dashboard.wait_for_selector(f"#closed-list li[data-id='{sos_id}']")
+    assert "cancelled by the citizen at" in closed.inner_text()
 
 
 def test_pressing_dont_send_during_the_countdown_sends_nothing(citizen_page):

@@ -2,7 +2,7 @@
 
 import { apiClient } from "./api.js";
 import { beep, enableSound, soundBlocked } from "./alarm.js";
-import { ago, elapsed, h } from "./dom.js";
+import { ago, clock, elapsed, h } from "./dom.js";
 import { incidentDetail, sosDetail } from "./detail.js";
 import { createMapView } from "./map-view.js";
 import { connectRealtime, joinRooms } from "./realtime.js";
@@ -18,8 +18,13 @@ const OPEN_INCIDENTS = config.statuses.incident_open;
 const PRIORITY_URGENCY = { Critical: 0, High: 1, Medium: 2, Low: 3 };
 const INCIDENT_URGENCY = { CREATED: 0, ACKNOWLEDGED: 1, ASSIGNED: 2, IN_PROGRESS: 2 };
 
+// Closed SOS stay listed this long ("cancelled by the citizen at 21:04"): a cancel never just vanishes.
+const RECENTLY_CLOSED_MS = 2 * 3600 * 1000;
+
 const state = {
   sos: new Map(), // id → {id, name, status, sos_type, latitude, longitude, created_at, trail: [[lat, lng]], ...}
+  closed: new Map(), // recently closed SOS, id → sos (with closed_at and how it closed)
+  floodGroups: new Set(), // flood sources already announced once
   incidents: new Map(), // incident id (a UUID) → incident, its place taken from its beacon
   units: new Map(), // unit_number → unit
   selected: null, // {kind, id}
@@ -63,12 +68,15 @@ async function loadAll() {
     failures.push(`${label}: ${error.message}`);
     return null;
   });
-  const [sosList, units, incidents, board] = await Promise.all([
+  const [sosList, units, incidents, board, closed] = await Promise.all([
     fetchList("SOS alerts", "/api/sos/", { status: OPEN_SOS.join(",") }),
     fetchList("units", "/api/units/"),
     fetchList("incidents", "/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
     api.get("/api/escalations/").catch(() => null),
+    // The newest page is enough: only the last two hours are shown.
+    api.get("/api/sos/", { status: "cancelled,resolved" }).then((page) => page.results).catch(() => null),
   ]);
+  if (closed) state.closed = new Map(closed.filter(recentlyClosed).map((s) => [s.sos_id, sosFromApi(s, [])]));
   showError(failures.length ? `Could not load ${failures.join("; ")}` : "");
   if (sosList) await loadSOS(sosList);
   if (incidents) {
@@ -141,12 +149,55 @@ function byUrgency(rank) {
     || new Date(a.created_at) - new Date(b.created_at);
 }
 
-function renderLists() {
-  const sos = [...state.sos.values()].sort(byUrgency((s) => SOS_URGENCY[s.status] * 2 + (s.sos_type ?? 0)));
-  fill("sos-list", "sos-count", sos.map((s) => row("sos", s.id, {
+function recentlyClosed(sos) {
+  return sos.closed_at && Date.now() - new Date(sos.closed_at).getTime() < RECENTLY_CLOSED_MS;
+}
+
+// Cancelled under duress first, then alerts without a location yet (the dispatcher must phone them),
+// then by status and type. Suspected floods are grouped below, never mixed in.
+function sosRank(s) {
+  if (s.duress_at) return -2;
+  if (s.location_pending) return -1;
+  return SOS_URGENCY[s.status] * 2 + (s.sos_type ?? 0);
+}
+
+function sosRow(s) {
+  const flags = [s.duress_at && "cancelled under duress", s.location_pending && "location pending"].filter(Boolean);
+  const item = row("sos", s.id, {
     dotClass: `status-${s.status}`, title: `#${s.id} ${s.name}`, badge: s.status, badgeClass: `status-${s.status}`,
-    sub: `${s.sos_type === 1 ? "Alert" : "Emergency"} · raised ${ago(s.created_at)}`, item: s,
-  })), "No open SOS alerts.");
+    sub: `${s.sos_type === 1 ? "Alert" : "Emergency"} · raised ${ago(s.created_at)}${s.phone ? ` · ${s.phone}` : ""}`,
+    item: s,
+  });
+  if (flags.length) item.prepend(...flags.map((f) => h("span", { class: `flag flag-${f.replace(/ /g, "-")}` }, f.toUpperCase())));
+  return item;
+}
+
+function floodGroupRow(source, members) {
+  return h("li", { class: "flood-group", dataset: { source } },
+    h("details", {},
+      h("summary", {}, `${members.length} unverified SOS from one source`),
+      h("ul", { class: "list" }, members.map(sosRow))));
+}
+
+function closedRow(s) {
+  const how = s.status === "cancelled" ? "cancelled by the citizen" : "resolved";
+  return row("sos", s.id, {
+    dotClass: `status-${s.status}`, title: `#${s.id} ${s.name}`, badge: s.status, badgeClass: `status-${s.status}`,
+    sub: `${how} at ${clock(s.closed_at).slice(0, 5)}`,
+  });
+}
+
+function renderLists() {
+  const all = [...state.sos.values()];
+  const sos = all.filter((s) => !s.suspected_flood || s.duress_at).sort(byUrgency(sosRank));
+  const groups = new Map();
+  for (const s of all.filter((s) => s.suspected_flood && !s.duress_at)) groups.set(s.flood_source, [...(groups.get(s.flood_source) || []), s]);
+  fill("sos-list", "sos-count", [...sos.map(sosRow), ...[...groups].map(([source, members]) => floodGroupRow(source, members))],
+    "No open SOS alerts.");
+  $("sos-count").textContent = sos.length;
+
+  const closed = [...state.closed.values()].filter(recentlyClosed).sort((a, b) => new Date(b.closed_at) - new Date(a.closed_at));
+  fill("closed-list", "closed-count", closed.map(closedRow), "Nothing closed in the last two hours.");
 
   const incidents = [...state.incidents.values()]
     .sort(byUrgency((i) => INCIDENT_URGENCY[i.status] * 4 + (PRIORITY_URGENCY[i.priority] ?? 3)));
@@ -227,6 +278,7 @@ function applySOSChange(sos) {
   if (!OPEN_SOS.includes(sos.status)) {
     state.sos.delete(sos.id);
     mapView.remove("sos", sos.id);
+    state.closed.set(sos.id, { ...sos, closed_at: sos.closed_at || new Date().toISOString() });
   } else {
     state.sos.set(sos.id, { ...state.sos.get(sos.id), ...sos });
     mapView.showSOS(state.sos.get(sos.id));
@@ -269,6 +321,7 @@ function isSelected(kind, id) {
 function moveSOS(sosId, latitude, longitude) {
   const sos = state.sos.get(sosId);
   if (!sos) return;
+  sos.location_pending = false;
   sos.latitude = latitude;
   sos.longitude = longitude;
   sos.trail = [...sos.trail, [latitude, longitude]];
@@ -298,13 +351,27 @@ const handlers = {
   new_sos(data) {
     // Already in the snapshot, which is newer than this event: nothing to add.
     if (state.sos.has(data.sos_id)) return;
-    applySOSChange(sosFromApi(data, [[data.latitude, data.longitude]]));
-    announce("sos", data.sos_id, `New SOS #${data.sos_id} from ${data.name}`);
+    applySOSChange(sosFromApi(data, data.latitude == null ? [] : [[data.latitude, data.longitude]]));
+    if (data.suspected_flood) {
+      // One announcement per source, not one alarm per fake alert.
+      if (state.floodGroups.has(data.flood_source)) return;
+      state.floodGroups.add(data.flood_source);
+      announce("sos", data.sos_id, "Many SOS from one source: grouped as unverified");
+      return;
+    }
+    announce("sos", data.sos_id, `New SOS #${data.sos_id} from ${data.name}${data.location_pending ? " (location pending)" : ""}`);
   },
   sos_updated(data) {
     const sos = state.sos.get(data.sos_id);
     const since = sos && sos.status !== data.status ? data.timestamp : sos?.status_since;
-    if (sos) applySOSChange({ ...sos, status: data.status, status_since: since });
+    if (sos && data.action === "located") {
+      applySOSChange({ ...sos, location_pending: false, accuracy_m: data.accuracy_m });
+      moveSOS(data.sos_id, data.latitude, data.longitude);
+    } else if (data.action === "cancelled_under_duress") {
+      if (sos) applySOSChange({ ...sos, duress_at: data.duress_at });
+      else snapshot();
+      announce("sos", data.sos_id, `SOS #${data.sos_id} CANCELLED UNDER DURESS: still open`);
+    } else if (sos) applySOSChange({ ...sos, status: data.status, status_since: since });
     // Units change status with assignments and closures; the API knows which units are free again.
     if (["assigned", "resolved", "cancelled"].includes(data.action)) refreshUnits();
     if (isSelected("sos", data.sos_id)) renderDetail();

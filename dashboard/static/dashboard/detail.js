@@ -83,7 +83,13 @@ export function sosDetail(sos, { api, units, act, close }) {
       ["Type", sos.sos_type === 1 ? "Alert" : "Emergency"],
       ["Raised", `${clock(sos.created_at)} (${ago(sos.created_at)})`],
       ["Phone", sos.phone ? h("a", { href: `tel:${sos.phone}` }, sos.phone) : null],
-      ["Position", `${sos.latitude.toFixed(5)}, ${sos.longitude.toFixed(5)}${sos.accuracy_m ? ` ±${Math.round(sos.accuracy_m)} m` : ""}`],
+      ["Under duress", sos.duress_at ? h("strong", { class: "flag flag-cancelled-under-duress" }, `CANCELLED UNDER DURESS at ${clock(sos.duress_at)}: keep going`) : null],
+      ["Flood", sos.suspected_flood ? "Unverified: many SOS from one source" : null],
+      ["Position", sos.latitude == null
+        ? h("strong", { class: "flag flag-location-pending" }, "LOCATION PENDING: call her if a phone is given")
+        : `${sos.latitude.toFixed(5)}, ${sos.longitude.toFixed(5)}${sos.accuracy_m ? ` ±${Math.round(sos.accuracy_m)} m` : ""}`],
+      ["Last known", sos.last_known ? `${sos.last_known.latitude.toFixed(5)}, ${sos.last_known.longitude.toFixed(5)}${sos.last_known.accuracy_m ? ` ±${Math.round(sos.last_known.accuracy_m)} m` : ""}${sos.last_known.age_s != null ? ` (${Math.round(sos.last_known.age_s / 60)} min before the SOS)` : ""}` : null],
+      ["Hints", sos.device_hints && Object.keys(sos.device_hints).length ? Object.entries(sos.device_hints).map(([k, v]) => `${k}: ${v}`).join(" · ") : null],
       ["Last fix", ago(sos.last_located_at)],
     ]),
     open && sos.status === "active" && h("div", { class: "actions" },

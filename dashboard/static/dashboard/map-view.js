@@ -55,6 +55,8 @@ export function createMapView(element, config, onSelect) {
 
   return {
     showSOS(sos) {
+      // Location pending: listed (at the top), but nothing to place on the map yet.
+      if (sos.latitude == null || sos.longitude == null) return;
       place("sos", sos.id, [sos.latitude, sos.longitude], `status-${sos.status}`, `SOS #${sos.id} · ${sos.name}`);
       const points = sos.trail.length ? sos.trail : [[sos.latitude, sos.longitude]];
       if (!trails.has(sos.id)) {
