@@ -15,7 +15,9 @@ from rest_framework.views import APIView
 
 from incidents import selectors, services
 from incidents.authentication import DeviceAuthentication
-from incidents.models import AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentSignal
+from incidents.models import (
+    AIEvent, Beacon, DetectionKind, Incident, IncidentAuditEntry, IncidentImage, IncidentKind, IncidentSignal,
+)
 from common.actors import Actor
 from common.api.permissions import IsResponder
 from incidents.permissions import IsActiveDevice
@@ -231,6 +233,12 @@ class ScreamDetectedApi(_DetectionApi):
     kind = DetectionKind.SCREAM
 
 
+class CameraTamperApi(_DetectionApi):
+    """A camera's worker saw its feed frozen, its lens covered, or the camera moved (see docs/cameras.md)."""
+
+    kind = DetectionKind.CAMERA_TAMPER
+
+
 # Reads for responders ---------------------------------------------------------------------------
 
 
@@ -258,7 +266,7 @@ class IncidentListFilter(serializers.Serializer):
         return _csv_choices(value, Incident.Priority.values)
 
     def validate_kind(self, value):
-        return _csv_choices(value, DetectionKind.values)
+        return _csv_choices(value, IncidentKind.values)
 
 
 @extend_schema(parameters=[IncidentListFilter])

@@ -16,6 +16,7 @@ urlpatterns = [
     path("auth/", include("djoser.urls.authtoken")),
     path("api/", include("sos.urls")),
     path("api/", include("incidents.urls")),
+    path("api/", include("cameras.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("dashboard.urls")),

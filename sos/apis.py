@@ -64,13 +64,28 @@ class SOSOutput(serializers.ModelSerializer):
         return round(distance, 3) if distance is not None else None
 
 
+class CameraLinkOutput(serializers.Serializer):
+    camera_id = serializers.CharField(source="camera.camera_id")
+    name = serializers.CharField(source="camera.name")
+    health = serializers.CharField(source="camera.health")
+    latitude = serializers.FloatField(source="camera.latitude")
+    longitude = serializers.FloatField(source="camera.longitude")
+    source = serializers.CharField()
+    reason = serializers.CharField()
+    distance_m = serializers.FloatField(allow_null=True)
+    linked_at = serializers.DateTimeField()
+    left_at = serializers.DateTimeField(allow_null=True)
+    left_reason = serializers.CharField()
+
+
 class SOSDetailOutput(SOSOutput):
     locations = LocationOutput(many=True)
     assignments = AssignmentOutput(many=True)
     audit_trail = AuditOutput(many=True)
+    cameras = CameraLinkOutput(many=True, source="camera_links", help_text="Cameras linked to it, current and past.")
 
     class Meta(SOSOutput.Meta):
-        fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail")
+        fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail", "cameras")
 
 
 # Writes -----------------------------------------------------------------------------------------

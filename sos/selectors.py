@@ -73,7 +73,7 @@ def _haversine_km_expression(lat: float, lng: float):
 def sos_detail(*, sos_id: int) -> SOS | None:
     return (
         SOS.objects.select_related("owner")
-        .prefetch_related("locations", "assignments__unit", "audit_trail")
+        .prefetch_related("locations", "assignments__unit", "audit_trail", "camera_links__camera")
         .filter(pk=sos_id)
         .first()
     )

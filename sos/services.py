@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLocation, User
+from cameras.services import cameras_link_sos
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import validate_position
@@ -133,6 +134,7 @@ def sos_create(
             "created_at": sos.created_at.isoformat(),
         },
     )
+    cameras_link_sos(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
     return sos, access_token
 
 
@@ -167,6 +169,7 @@ def sos_location_add(
     if recorded_at >= sos.last_located_at:
         sos.last_latitude, sos.last_longitude, sos.last_located_at = latitude, longitude, recorded_at
         sos.save(update_fields=["last_latitude", "last_longitude", "last_located_at", "updated_at"])
+        cameras_link_sos(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
 
     units = _assigned_unit_numbers(sos)
     point_payload = {"sos_id": sos.pk, "room_id": str(sos.room_id), **point.as_point()}

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
+from cameras import services as camera_services
 from common.actors import Actor
 from incidents import services as incident_services
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
@@ -17,7 +18,7 @@ from sos import services as sos_services
 from sos.tests.conftest import raise_sos
 
 REPO = Path(__file__).resolve().parents[2]
-APPS = ("accounts", "sos", "incidents", "realtime", "common")
+APPS = ("accounts", "sos", "incidents", "realtime", "common", "cameras")
 SOS_UPDATED = {"sos_id": 1, "room_id": "r", "status": "acknowledged", "action": "acknowledged", "by": "x",
                "timestamp": "2026-12-01T10:00:00+00:00"}
 
@@ -69,7 +70,14 @@ def test_the_tests_refuse_an_event_that_does_not_match_and_production_still_deli
 
 def test_driving_every_service_publishes_every_declared_event_and_each_matches(dispatcher, officer_a, device, beacon):
     dispatching = Actor(user=dispatcher)
+    camera_services.camera_create(camera_id="cam-1", name="Gate", device=device, beacon=beacon, latitude=12.9716,
+                                  longitude=77.5946, range_m=30)
     raised = raise_sos()
+    camera_incident = incident_services.ai_detection_report(
+        kind="scream", device=device, beacon_id=beacon.beacon_id, confidence_score=0.95, description="scream",
+        details={"camera": "cam-1"})
+    camera_services.camera_heartbeat(device=device, reports=[{"camera_id": "cam-1", "state": "down"}])
+    assert camera_incident.incident.priority == "Critical"
     owner = Actor.from_credentials(sos_token=raised.token)
     sos_services.sos_acknowledge(sos_id=raised.sos.pk, actor=dispatching)
     sos_services.sos_assign(sos_id=raised.sos.pk, officer_name="Insp. Rao", unit_number="UNIT-A", actor=dispatching)

@@ -1,0 +1,146 @@
+"""Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links."""
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cameras import selectors, services
+from cameras.models import Camera
+from common.actors import Actor
+from common.api.permissions import IsResponder
+from common.errors import InvalidInput, NotFound
+from incidents.authentication import DeviceAuthentication
+from incidents.permissions import IsActiveDevice
+
+RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
+MAX_CAMERAS_PER_HEARTBEAT = 256
+
+
+class CameraOutput(serializers.ModelSerializer):
+    device_id = serializers.CharField(source="device.device_id")
+    beacon_id = serializers.CharField(source="beacon.beacon_id")
+    health = serializers.CharField()
+    coverage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Camera
+        fields = ("camera_id", "name", "device_id", "beacon_id", "latitude", "longitude", "heading_deg", "fov_deg",
+                  "range_m", "coverage", "enabled", "health", "reported_state", "last_heartbeat_at", "last_frame_at",
+                  "stats", "offline_since")
+
+    def get_coverage(self, camera) -> list[list[float]]:
+        return camera.coverage_polygon()
+
+
+class HeartbeatApi(APIView):
+    """A worker reports each of its cameras' health; the answer says which cameras to watch closely."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsActiveDevice]
+
+    class CameraReport(serializers.Serializer):
+        camera_id = serializers.CharField(max_length=64)
+        state = serializers.ChoiceField(choices=Camera.State.choices)
+        fps = serializers.FloatField(min_value=0, required=False, allow_null=True)
+        dropped_frames = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+        last_frame_at = serializers.DateTimeField(required=False, allow_null=True)
+        model_latency_ms = serializers.FloatField(min_value=0, required=False, allow_null=True)
+        motion_share = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+
+    @extend_schema_serializer(component_name="Heartbeat")
+    class InputSerializer(serializers.Serializer):
+        cameras = serializers.ListField(min_length=1, max_length=MAX_CAMERAS_PER_HEARTBEAT)
+
+        def validate_cameras(self, value):
+            reports = HeartbeatApi.CameraReport(data=value, many=True)
+            if not reports.is_valid():
+                raise serializers.ValidationError(reports.errors)
+            return reports.validated_data
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("HeartbeatAnswer", {
+            "received_at": serializers.DateTimeField(),
+            "cameras": serializers.DictField(),
+            "unknown_cameras": serializers.ListField(child=serializers.CharField()),
+        })},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.camera_heartbeat(device=request.auth, reports=data.validated_data["cameras"])
+        focus = selectors.focus_by_camera(camera_pks=[camera.pk for camera in result.cameras])
+        return Response({
+            "received_at": result.cameras[0].last_heartbeat_at if result.cameras else None,
+            "cameras": {
+                camera.camera_id: {"health": camera.health, "focus": bool(focus.get(camera.pk)),
+                                   "focus_sos": focus.get(camera.pk, [])}
+                for camera in result.cameras
+            },
+            "unknown_cameras": result.unknown,
+        }, status=status.HTTP_200_OK)
+
+
+class CameraListApi(APIView):
+    """Every camera with its coverage and health, for the map. Filter: `health` (ok, reconnecting, offline, unknown)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+    HEALTH = ("ok", "reconnecting", "offline", "unknown")
+
+    @extend_schema(responses=CameraOutput(many=True))
+    def get(self, request):
+        health = request.query_params.get("health") or None
+        if health is not None and health not in self.HEALTH:
+            raise InvalidInput("Unknown health.", fields={"health": [f"Use one of {', '.join(self.HEALTH)}."]})
+        return Response(CameraOutput(selectors.camera_list(health=health), many=True).data)
+
+
+class CameraDetailApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=CameraOutput)
+    def get(self, request, camera_id: str):
+        camera = selectors.camera_detail(camera_id=camera_id)
+        if camera is None:
+            raise NotFound("Camera not found.")
+        return Response(CameraOutput(camera).data)
+
+
+class _LinkApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema_serializer(component_name="CameraLinkInput")
+    class InputSerializer(serializers.Serializer):
+        camera_id = serializers.CharField(max_length=64)
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SOSCameraLinkApi(_LinkApi):
+    """A dispatcher links a camera to an SOS by hand."""
+
+    @extend_schema(request=_LinkApi.InputSerializer, responses={201: None})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        link = services.camera_sos_link(sos_id=sos_id, camera_id=v["camera_id"], note=v["note"],
+                                        actor=Actor.for_user(request.user))
+        return Response({"status": "Camera linked", "link": link.as_payload()}, status=status.HTTP_201_CREATED)
+
+
+class SOSCameraUnlinkApi(_LinkApi):
+    """A dispatcher ends a camera's link to an SOS."""
+
+    @extend_schema(request=_LinkApi.InputSerializer, responses={200: None})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        link = services.camera_sos_unlink(sos_id=sos_id, camera_id=v["camera_id"], note=v["note"],
+                                          actor=Actor.for_user(request.user))
+        return Response({"status": "Camera unlinked", "link": link.as_payload()})
