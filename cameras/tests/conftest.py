@@ -18,7 +18,7 @@ ORIGIN = (22.5726, 88.3639)
 
 
 @pytest.fixture
-def entrance_camera(device, beacon):
+def entrance_camera(device, beacon):  # noqa: F811
     """Looks north over a 90° field for 50 m."""
     return services.camera_create(
         camera_id="library-entrance", name="Library entrance", device=device, beacon=beacon,
@@ -27,7 +27,7 @@ def entrance_camera(device, beacon):
 
 
 @pytest.fixture
-def stairs_camera(device, beacon):
+def stairs_camera(device, beacon):  # noqa: F811
     """Same worker and beacon; covers a small drawn square 200 m east of the entrance."""
     return services.camera_create(
         camera_id="library-stairs", name="Library stairs", device=device, beacon=beacon,

@@ -69,6 +69,9 @@ def test_a_moving_sos_is_linked_on_entering_a_view_and_the_link_ends_when_it_lea
     p = at(north_m=10)
     sos_services.sos_location_add(sos_id=sos.pk, latitude=p[0], longitude=p[1], accuracy_m=5, actor=owner)
     assert current_cameras(sos) == ["library-entrance"]
+    p = at(north_m=15)  # moving inside the view changes nothing
+    sos_services.sos_location_add(sos_id=sos.pk, latitude=p[0], longitude=p[1], accuracy_m=5, actor=owner)
+    assert SOSCameraLink.objects.filter(sos=sos).count() == 1
     p = at(north_m=0, east_m=215)  # walks east, to the stairs
     sos_services.sos_location_add(sos_id=sos.pk, latitude=p[0], longitude=p[1], accuracy_m=5, actor=owner)
     assert current_cameras(sos) == ["library-stairs"]
