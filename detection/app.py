@@ -19,6 +19,7 @@ from detection.classifiers import (
     resolve_runtime,
 )
 from detection.config import ConfigError, DetectorConfig, load_config
+from detection.health import Heartbeats, HealthMonitor
 from detection.motion import make_motion_gate
 from detection.persons import PeopleCounter, make_person_detector
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
@@ -56,10 +57,15 @@ class DetectorApp:
             config.api, config.publisher, {camera.device_id: camera.key for camera in config.cameras}
         )
         cameras = {camera.id: camera for camera in config.cameras}
+        self.monitor = HealthMonitor(config)
         self.analyzer = Analyzer(
-            cameras, self.violence, self.people, self.publisher, config.decision, config.publisher.jpeg_quality
+            cameras, self.monitor.timed(self.violence), self.people, self.publisher, config.decision, config.publisher.jpeg_quality
         )
-        self.sources = sources or {c.id: OpenCVSource(c, config.capture, self.stop) for c in config.cameras}
+        self.sources = self.monitor.observe(
+            sources or {c.id: OpenCVSource(c, config.capture, self.stop) for c in config.cameras}
+        )
+        self.monitor.stats = self.analyzer.stats
+        self.heartbeats = Heartbeats(config, self.monitor, self.stop)
         self.batcher = FrameBatcher()
         self.workers = [
             CameraWorker(c, self.sources[c.id], make_motion_gate(config.motion), self.batcher,
@@ -75,6 +81,7 @@ class DetectorApp:
         started = time.monotonic()
         self._previous_analysed = {worker.camera.id: (started, 0) for worker in self.workers}
         self.publisher.start()
+        self.heartbeats.start()
         for worker in self.workers:
             lossless = self.sources[worker.camera.id].lossless
             # A live camera keeps at most two frames waiting (older ones are stale); a replayed file may queue a batch.

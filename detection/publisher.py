@@ -77,6 +77,7 @@ class Spool:
             "camera_id": event.camera_id, "device_id": event.device_id, "beacon_id": event.beacon_id,
             "confidence_score": event.confidence_score, "description": event.description,
             "details": event.details, "images": images, "spooled_at": time.time(),
+            "path": getattr(event, "path", None),
         }
         (staging / "event.json").write_text(json.dumps(data), encoding="utf-8")
         # The rename is atomic, so the delivery thread sees either nothing or the whole event.
@@ -214,9 +215,11 @@ class HttpPublisher(Publisher):
             files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in entry.image_files()]
         except OSError as exc:
             return Outcome("rejected", error=f"unreadable evidence in the spool: {exc}")
+        path = entry.data.get("path")
+        url = self.api.base_url.rstrip("/") + path if path else self.api.url
         try:
             response = self.session.post(
-                self.api.url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
+                url, headers={"Authorization": f"Device {key}"}, data=fields, files=files or None,
                 timeout=self.api.timeout_s,
             )
         except requests.RequestException as exc:
