@@ -19,7 +19,7 @@ from detection.classifiers import (
     resolve_runtime,
 )
 from detection.config import ConfigError, DetectorConfig, load_config
-from detection.health import Heartbeats, HealthMonitor
+from detection.health import HealthMonitor, Heartbeats
 from detection.motion import make_motion_gate
 from detection.persons import PeopleCounter, make_person_detector
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher

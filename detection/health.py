@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import requests
@@ -139,7 +139,7 @@ class HealthMonitor:
             "capture_state": capture_state,
             "fps": round((moving + still) / (now - since), 3) if now > since else 0.0,
             "dropped_frames": dropped,
-            "last_frame_at": None if last_frame is None else datetime.fromtimestamp(last_frame, timezone.utc).isoformat(),
+            "last_frame_at": None if last_frame is None else datetime.fromtimestamp(last_frame, UTC).isoformat(),
             "model_latency_ms": None if ms is None else round(ms, 2),
             "motion_share": round(moving / (moving + still), 3) if moving + still else None,
             "analysed": analysed, "skipped_static": skipped, "events": events, "reconnects": reconnects,

@@ -9,7 +9,7 @@ import pytest
 from detection.capture import CaptureStats, Frame, FrameSource
 from detection.classifiers import Classifier
 from detection.config import DetectorConfig
-from detection.health import Heartbeats, HealthMonitor, TimedClassifier
+from detection.health import HealthMonitor, Heartbeats, TimedClassifier
 from detection.pipeline import CameraStats
 
 
