@@ -24,6 +24,7 @@ from detection.motion import make_motion_gate
 from detection.persons import PeopleCounter, make_person_detector
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
 from detection.publisher import HttpPublisher, Publisher
+from detection.tamper import TamperWatch
 
 logger = logging.getLogger("detection")
 
@@ -65,6 +66,8 @@ class DetectorApp:
             sources or {c.id: OpenCVSource(c, config.capture, self.stop) for c in config.cameras}
         )
         self.monitor.stats = self.analyzer.stats
+        self.tamper = TamperWatch(cameras, config.tamper, self.publisher.send, config.publisher.jpeg_quality)
+        self.monitor.watchers.append(self.tamper.observe)
         self.heartbeats = Heartbeats(config, self.monitor, self.stop)
         self.batcher = FrameBatcher()
         self.workers = [

@@ -198,9 +198,12 @@ class TamperSettings(_Strict):
     dark_level: float = Field(default=15.0, ge=0, le=255, description="Mean brightness (0-255) at or below which the image is dark.")
     flat_stddev: float = Field(default=4.0, ge=0, description="Brightness spread at or below which the image is featureless.")
     moved_after_s: float = Field(
-        default=5.0, gt=0, description="The view differing from its reference everywhere this long: the camera moved."
+        default=20.0, gt=0, description="Another view (or lost sharpness) this long: the camera moved or was refocused."
     )
-    moved_share: float = Field(default=0.7, gt=0, le=1, description="Share of the image that must differ for 'moved'.")
+    moved_similarity: float = Field(
+        default=0.4, gt=0, lt=1,
+        description="The view's correlation with its usual one below which it counts as another view (moved).",
+    )
     blur_ratio: float = Field(
         default=0.2, gt=0, lt=1, description="Sharpness falling below this share of its usual level counts as refocused."
     )
