@@ -21,6 +21,7 @@ from detection.classifiers import (
 from detection.config import ConfigError, DetectorConfig, load_config
 from detection.health import HealthMonitor, Heartbeats
 from detection.motion import make_motion_gate
+from detection.operator import OperatorEndpoint
 from detection.persons import PeopleCounter, make_person_detector
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
 from detection.publisher import HttpPublisher, Publisher
@@ -68,6 +69,9 @@ class DetectorApp:
         self.monitor.stats = self.analyzer.stats
         self.tamper = TamperWatch(cameras, config.tamper, self.publisher.send, config.publisher.jpeg_quality)
         self.monitor.watchers.append(self.tamper.observe)
+        self.operator = (
+            OperatorEndpoint(config, self.monitor, self.operator_stats) if config.operator.port is not None else None
+        )
         self.heartbeats = Heartbeats(config, self.monitor, self.stop)
         self.batcher = FrameBatcher()
         self.workers = [
@@ -85,6 +89,8 @@ class DetectorApp:
         self._previous_analysed = {worker.camera.id: (started, 0) for worker in self.workers}
         self.publisher.start()
         self.heartbeats.start()
+        if self.operator is not None:
+            self.operator.start()
         for worker in self.workers:
             lossless = self.sources[worker.camera.id].lossless
             # A live camera keeps at most two frames waiting (older ones are stale); a replayed file may queue a batch.
@@ -125,8 +131,26 @@ class DetectorApp:
         for worker in self.workers:
             worker.thread.join(timeout=10)
         self.publisher.stop()
+        if self.operator is not None:
+            self.operator.stop()
         self.log_status()
         logger.info("detector stopped")
+
+    def operator_stats(self) -> dict:
+        """What the operator endpoint adds to the monitor's figures: the runtime, publisher and heartbeats."""
+        runtime = getattr(self.violence, "runtime", None)
+        stats = getattr(self.publisher, "stats", None)
+        counters = {
+            "publisher_pending": getattr(self.publisher, "pending", 0),
+            "heartbeats_sent_total": self.heartbeats.sent, "heartbeats_failed_total": self.heartbeats.failed,
+            "tamper_reports_total": self.tamper.reports,
+        }
+        if stats is not None:
+            counters.update(publisher_delivered_total=stats.delivered, publisher_rejected_total=stats.rejected)
+        return {
+            "runtime": {"device": str(runtime.device), "precision": runtime.precision} if runtime else None,
+            "counters": counters,
+        }
 
     def log_status(self) -> None:
         now = time.monotonic()

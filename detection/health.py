@@ -93,7 +93,9 @@ class HealthMonitor:
         self.sources: dict[str, FrameSource] = {}
         self.stats: dict = {}  # camera id -> pipeline.CameraStats, set by the app
         self.model: TimedClassifier | None = None
-        self._previous: dict[str, tuple[float, int, int]] = {}
+        # Rates are measured per reader (heartbeats, the operator endpoint), so one never skews the other's.
+        self._previous: dict[tuple[str, str], tuple[float, int, int]] = {}
+        self._previous_lock = threading.Lock()
 
     def observe(self, sources: dict[str, FrameSource]) -> dict[str, FrameSource]:
         self.sources = {cid: ObservedSource(source, self._on_frame) for cid, source in sources.items()}
@@ -115,8 +117,8 @@ class HealthMonitor:
             except Exception:  # a watcher's bug must never stop the camera's capture
                 logger.exception("camera %s: a frame watcher failed", frame.camera_id)
 
-    def snapshot(self, camera_id: str) -> dict:
-        """The camera's figures now: state, rates over the time since the last snapshot, latency, last frame."""
+    def snapshot(self, camera_id: str, reader: str = "heartbeat") -> dict:
+        """The camera's figures now: state, rates since `reader`'s last snapshot, latency, last frame."""
         now = self.clock()
         health = self.health[camera_id]
         capture = self.sources[camera_id].stats if camera_id in self.sources else CaptureStats()
@@ -127,8 +129,9 @@ class HealthMonitor:
         if stats is not None:
             with stats.lock:
                 analysed, skipped, dropped, events = stats.analysed, stats.skipped_static, stats.dropped, stats.events
-        since, analysed_before, skipped_before = self._previous.get(camera_id, (now, analysed, skipped))
-        self._previous[camera_id] = (now, analysed, skipped)
+        with self._previous_lock:
+            since, analysed_before, skipped_before = self._previous.get((reader, camera_id), (now, analysed, skipped))
+            self._previous[(reader, camera_id)] = (now, analysed, skipped)
         moving, still = analysed - analysed_before, skipped - skipped_before
         with health.lock:
             last_frame = health.last_frame_wall

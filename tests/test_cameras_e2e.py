@@ -78,7 +78,7 @@ def check() -> None:
 
 
 def test_a_killed_worker_becomes_a_camera_offline_incident_and_its_restart_resolves_it(
-    live_server, beacon, tmp_path, settings
+    live_server, beacon, tmp_path, settings  # noqa: F811
 ):
     settings.CAMERA_OFFLINE_GRACE_SECONDS, settings.CAMERA_RECOVERY_SECONDS = GRACE_S, RECOVERY_S
     device, key = device_create(device_id="CAM-01", beacon=beacon)
