@@ -1,16 +1,20 @@
 """Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links."""
 
+from django.http import FileResponse
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cameras import selectors, services
-from cameras.models import Camera
+from cameras.models import Camera, SOSCameraEvidence
 from common.actors import Actor
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput, NotFound
+from incidents.apis import JSONObjectField
 from incidents.authentication import DeviceAuthentication
 from incidents.permissions import IsActiveDevice
 
@@ -144,3 +148,93 @@ class SOSCameraUnlinkApi(_LinkApi):
         link = services.camera_sos_unlink(sos_id=sos_id, camera_id=v["camera_id"], note=v["note"],
                                           actor=Actor.for_user(request.user))
         return Response({"status": "Camera unlinked", "link": link.as_payload()})
+
+
+# Pre-roll evidence --------------------------------------------------------------------------------
+
+
+class SOSEvidenceUploadApi(APIView):
+    """A linked camera's worker sends key frames of its last seconds for an SOS (multipart, up to 6 images).
+
+    The fields are those of a detection report, so the worker's spool carries it: `details` holds `sos_id`,
+    `camera` and optionally `captured_at` (a list of ISO times, one per image)."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsActiveDevice]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema_serializer(component_name="SOSCameraEvidenceUpload")
+    class InputSerializer(serializers.Serializer):
+        details = JSONObjectField()
+        images = serializers.ListField(child=serializers.FileField(), max_length=services.MAX_PREROLL_IMAGES)
+        beacon_id = serializers.CharField(required=False, max_length=128)
+        confidence_score = serializers.CharField(required=False, max_length=16)
+        description = serializers.CharField(required=False, max_length=5000)
+        device_id = serializers.CharField(required=False, max_length=64, allow_blank=True)
+
+    class Details(serializers.Serializer):
+        sos_id = serializers.IntegerField(min_value=1)
+        camera = serializers.CharField(max_length=64)
+        captured_at = serializers.ListField(child=serializers.DateTimeField(), required=False, max_length=6)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: None})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        details = self.Details(data=data.validated_data["details"])
+        if not details.is_valid():
+            raise InvalidInput("Invalid details.", fields={"details": [str(details.errors)]})
+        d = details.validated_data
+        rows = services.camera_sos_evidence_add(
+            device=request.auth, camera_id=d["camera"], sos_id=d["sos_id"], images=data.validated_data["images"],
+            captured_at=d.get("captured_at"),
+        )
+        return Response({"status": "evidence_added", "sos_id": d["sos_id"], "images": len(rows)},
+                        status=status.HTTP_201_CREATED)
+
+
+class EvidenceOutput(serializers.ModelSerializer):
+    camera_id = serializers.CharField(source="camera.camera_id")
+    image = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SOSCameraEvidence
+        fields = ("id", "camera_id", "image", "captured_at", "received_at", "sha256", "content_type", "size_bytes",
+                  "width", "height")
+
+    def get_image(self, row) -> str:
+        return self.context["request"].build_absolute_uri(reverse("sos-camera-evidence-download", args=[row.pk]))
+
+
+class SOSEvidenceListApi(APIView):
+    """An SOS's pre-roll frames from linked cameras, oldest first: for responders only (never the citizen)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=EvidenceOutput(many=True))
+    def get(self, request, sos_id: int):
+        rows = selectors.sos_camera_evidence(sos_id=sos_id)
+        if rows is None:
+            raise NotFound("SOS not found")
+        return Response(EvidenceOutput(rows, many=True, context={"request": request}).data)
+
+
+class SOSEvidenceDownloadApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "image/*"): bytes})
+    def get(self, request, evidence_id: int):
+        row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
+        if row is None:
+            raise NotFound("Evidence not found.")
+        try:
+            handle = row.image.storage.open(row.image.name, "rb")
+        except FileNotFoundError:
+            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+        response = FileResponse(handle, content_type=row.content_type)
+        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.{row.extension}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cameras import geometry
 from common.geo import LATITUDE_VALIDATORS, LONGITUDE_VALIDATORS
 from incidents.models import BEACON_ID_VALIDATOR, Beacon, Device, Incident
+from incidents.storage import evidence_storage, evidence_upload_to
 
 # A camera with nothing but a position covers a circle this wide around itself.
 DEFAULT_RANGE_M = 30.0
@@ -136,3 +137,26 @@ class SOSCameraLink(models.Model):
             "linked_at": self.linked_at.isoformat(),
             "left_at": self.left_at.isoformat() if self.left_at else None,
         }
+
+
+class SOSCameraEvidence(models.Model):
+    """A key frame from a linked camera's last seconds before it was asked (pre-roll): private SOS evidence."""
+
+    sos = models.ForeignKey("sos.SOS", on_delete=models.CASCADE, related_name="camera_evidence")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="sos_evidence")
+    image = models.FileField(upload_to=evidence_upload_to, storage=evidence_storage, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True, help_text="When the camera saw it, per the worker.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sos", "captured_at", "id"]
+        verbose_name_plural = "SOS camera evidence"
+
+    @property
+    def extension(self) -> str:
+        return self.image.name.rsplit(".", 1)[-1]

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from cameras.models import Camera, SOSCameraLink
+from cameras.models import Camera, SOSCameraEvidence, SOSCameraLink
 from sos.models import SOS
 
 
@@ -25,3 +25,10 @@ def focus_by_camera(*, camera_pks: list[int]) -> dict[int, list[int]]:
     for camera_pk, sos_pk in links.values_list("camera_id", "sos_id"):
         focus.setdefault(camera_pk, []).append(sos_pk)
     return focus
+
+
+def sos_camera_evidence(*, sos_id: int) -> QuerySet[SOSCameraEvidence] | None:
+    """None when the SOS does not exist."""
+    if not SOS.objects.filter(pk=sos_id).exists():
+        return None
+    return SOSCameraEvidence.objects.filter(sos_id=sos_id).select_related("camera").order_by("captured_at", "id")

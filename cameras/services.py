@@ -17,16 +17,19 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from cameras import geometry
-from cameras.models import Camera, SOSCameraLink
+from cameras.models import Camera, SOSCameraEvidence, SOSCameraLink
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import distance_km, position_errors
 from incidents import services as incident_services
+from incidents.evidence import inspect_image
 from incidents.models import Beacon, Device, Incident, IncidentKind, IncidentSignal
+from incidents.storage import evidence_path, evidence_storage
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, SOSAuditEntry
@@ -321,3 +324,61 @@ def cameras_attach_incident_to_linked_sos(*, incident: Incident, device: Device,
             "timestamp": now.isoformat(),
         })])
     return attached
+
+
+# Pre-roll evidence ----------------------------------------------------------------------------------
+
+MAX_PREROLL_IMAGES = 6
+
+
+def camera_sos_evidence_add(*, device: Device, camera_id: str, sos_id: int, images: list,
+                            captured_at: list[datetime | None] | None = None) -> list[SOSCameraEvidence]:
+    """A linked camera's worker sends the key frames of its last seconds (pre-roll) for an SOS.
+
+    Only a camera of this device, linked to that SOS now or before, may; the SOS may have closed since
+    (evidence that arrives late is still kept). Images are checked, then stored before the transaction."""
+    if not images or len(images) > MAX_PREROLL_IMAGES:
+        raise InvalidInput(f"Send 1 to {MAX_PREROLL_IMAGES} images.",
+                           fields={"images": [f"Send 1 to {MAX_PREROLL_IMAGES} images; {len(images)} were sent."]})
+    camera = Camera.objects.filter(camera_id=camera_id).first()
+    if camera is None:
+        raise NotFound(f"Camera {camera_id!r} not found.", code="camera_not_found")
+    if camera.device_id != device.pk:
+        raise Forbidden(f"Camera {camera_id} belongs to another device.", code="camera_mismatch")
+    if not SOSCameraLink.objects.filter(sos_id=sos_id, camera=camera).exists():
+        raise Forbidden(f"Camera {camera_id} is not linked to SOS {sos_id}.", code="not_linked")
+    checked = [inspect_image(upload, number=n, max_bytes=settings.EVIDENCE_MAX_BYTES)
+               for n, upload in enumerate(images, start=1)]
+    storage = evidence_storage()
+    names = []
+    try:
+        for item in checked:
+            names.append(storage.save(evidence_path(item.content_type), ContentFile(item.data)))
+        return _record_preroll(camera=camera, sos_id=sos_id, device=device, checked=checked, names=names,
+                               captured_at=captured_at or [])
+    except BaseException:
+        for name in names:
+            storage.delete(name)
+        raise
+
+
+@transaction.atomic
+def _record_preroll(*, camera: Camera, sos_id: int, device: Device, checked: list, names: list[str],
+                    captured_at: list) -> list[SOSCameraEvidence]:
+    sos = SOS.objects.select_for_update().get(pk=sos_id)
+    now = timezone.now()
+    rows = [
+        SOSCameraEvidence.objects.create(
+            sos=sos, camera=camera, image=name, sha256=item.sha256, content_type=item.content_type,
+            size_bytes=item.size, width=item.width, height=item.height, received_at=now,
+            captured_at=captured_at[i] if i < len(captured_at) else None,
+        )
+        for i, (name, item) in enumerate(zip(names, checked))
+    ]
+    SOSAuditEntry.record(sos, action="camera_evidence", actor=Actor(device=device),
+                         details={"camera_id": camera.camera_id, "images": len(rows)})
+    publish(event="sos_camera_evidence", rooms=[rooms.SOS_CHANNEL], payload={
+        "sos_id": sos.pk, "room_id": str(sos.room_id), "camera_id": camera.camera_id, "images": len(rows),
+        "timestamp": now.isoformat(),
+    })
+    return rows

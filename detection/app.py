@@ -72,7 +72,7 @@ class DetectorApp:
         self.operator = (
             OperatorEndpoint(config, self.monitor, self.operator_stats) if config.operator.port is not None else None
         )
-        self.heartbeats = Heartbeats(config, self.monitor, self.stop)
+        self.heartbeats = Heartbeats(config, self.monitor, self.stop, send=self.publisher.send)
         self.batcher = FrameBatcher()
         self.workers = [
             CameraWorker(c, self.sources[c.id], make_motion_gate(config.motion), self.batcher,

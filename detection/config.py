@@ -189,6 +189,11 @@ class HealthSettings(_Strict):
         default=10.0, gt=0, le=300, description="Seconds between heartbeats; keep well below the server's grace period."
     )
     heartbeat_path: str = Field(default="/api/devices/heartbeat/", pattern=r"^/", description="Path of the heartbeat endpoint.")
+    preroll_s: float = Field(
+        default=30.0, ge=0, le=300, description="Seconds of key frames kept per camera, sent when an SOS is linked to it."
+    )
+    preroll_frames: int = Field(default=6, ge=0, le=6, description="Key frames kept over preroll_s (0: none kept).")
+    preroll_path: str = Field(default="/api/devices/sos-evidence/", pattern=r"^/", description="Where pre-roll frames go.")
 
 
 class TamperSettings(_Strict):

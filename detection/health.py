@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,6 +22,7 @@ import requests
 from detection.capture import CaptureStats, Frame, FrameSource
 from detection.classifiers import Classifier
 from detection.config import CameraConfig, DetectorConfig
+from detection.events import encode_jpeg
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,24 @@ class CameraHealth:
     last_frame_wall: float | None = None
     latest: np.ndarray | None = None
     focus_sos: list[int] = field(default_factory=list)
+    preroll_sent: set[int] = field(default_factory=set)  # SOS ids whose pre-roll has been handed to the publisher
+    # (wall time, JPEG) key frames of the last preroll_s seconds, oldest first.
+    preroll: deque = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+
+@dataclass(frozen=True)
+class PrerollEvidence:
+    """Key frames of a camera's last seconds for an SOS; spooled and sent like a report, to its own path."""
+
+    camera_id: str
+    device_id: str
+    beacon_id: str
+    confidence_score: float
+    description: str
+    details: dict
+    images: list[bytes]
+    path: str
 
 
 class ObservedSource(FrameSource):
@@ -107,15 +126,44 @@ class HealthMonitor:
 
     def _on_frame(self, frame: Frame) -> None:
         health = self.health[frame.camera_id]
+        keyframe = self._keyframe_due(health, frame.wall_time)
+        jpeg = encode_jpeg(frame.image, 80) if keyframe else None
         with health.lock:
             health.frames += 1
             health.last_frame_wall = frame.wall_time
             health.latest = frame.image
+            if jpeg is not None:
+                health.preroll.append((frame.wall_time, jpeg))
+                while health.preroll and health.preroll[0][0] < frame.wall_time - self.config.health.preroll_s:
+                    health.preroll.popleft()
         for watch in self.watchers:
             try:
                 watch(frame)
             except Exception:  # a watcher's bug must never stop the camera's capture
                 logger.exception("camera %s: a frame watcher failed", frame.camera_id)
+
+    def _keyframe_due(self, health: CameraHealth, wall_time: float) -> bool:
+        settings = self.config.health
+        if settings.preroll_frames == 0:
+            return False
+        with health.lock:
+            last = health.preroll[-1][0] if health.preroll else None
+        return last is None or wall_time - last >= settings.preroll_s / settings.preroll_frames
+
+    def preroll(self, camera_id: str, sos_id: int) -> PrerollEvidence | None:
+        """The camera's kept key frames as evidence for `sos_id`; None when there are none."""
+        health, camera = self.health[camera_id], self.cameras[camera_id]
+        with health.lock:
+            frames = list(health.preroll)
+        if not frames:
+            return None
+        times = [datetime.fromtimestamp(t, UTC).isoformat() for t, _ in frames]
+        return PrerollEvidence(
+            camera_id=camera_id, device_id=camera.device_id, beacon_id=camera.beacon_id, confidence_score=1.0,
+            description=f"Camera {camera_id}: the last {len(frames)} key frames before SOS {sos_id} was linked.",
+            details={"camera": camera_id, "sos_id": sos_id, "captured_at": times},
+            images=[jpeg for _, jpeg in frames], path=self.config.health.preroll_path,
+        )
 
     def snapshot(self, camera_id: str, reader: str = "heartbeat") -> dict:
         """The camera's figures now: state, rates since `reader`'s last snapshot, latency, last frame."""
@@ -164,8 +212,8 @@ class Heartbeats:
     """Posts every camera's health, grouped by device, every `heartbeat_interval_s`, on its own thread."""
 
     def __init__(self, config: DetectorConfig, monitor: HealthMonitor, stop: threading.Event,
-                 session: requests.Session | None = None):
-        self.config, self.monitor, self.stop = config, monitor, stop
+                 session: requests.Session | None = None, send: Callable[[PrerollEvidence], None] | None = None):
+        self.config, self.monitor, self.stop, self.send = config, monitor, stop, send
         self.session = session or requests.Session()
         self.url = config.api.base_url.rstrip("/") + config.health.heartbeat_path
         self.sent = self.failed = 0
@@ -226,3 +274,16 @@ class Heartbeats:
             if new:
                 logger.warning("camera %s: linked to open SOS %s; the platform asks for a close watch", camera_id,
                                ", ".join(map(str, new)))
+            self._send_preroll(camera_id, health, focus)
+
+    def _send_preroll(self, camera_id: str, health, focus: list[int]) -> None:
+        """Once per SOS; a camera with no frame kept yet tries again on the next answer."""
+        if self.send is None:
+            return
+        for sos_id in focus:
+            if sos_id in health.preroll_sent:
+                continue
+            evidence = self.monitor.preroll(camera_id, sos_id)
+            if evidence is not None:
+                self.send(evidence)
+                health.preroll_sent.add(sos_id)

@@ -99,6 +99,11 @@ EVENTS: dict[str, EventType] = {
                 "timestamp": str},
         doc="a violence or scream incident on a camera linked to an open SOS was joined to it (one case)",
     ),
+    "sos_camera_evidence": EventType(
+        rooms="`sos_channel`",
+        fields={"sos_id": int, "room_id": str, "camera_id": str, "images": int, "timestamp": str},
+        doc="a linked camera sent the key frames of its last seconds (pre-roll) as private SOS evidence",
+    ),
 }
 
 

@@ -11,8 +11,10 @@ import pytest
 import yaml
 from django.utils import timezone
 
-from cameras.models import Camera
+from cameras.models import Camera, SOSCameraEvidence
 from cameras.services import camera_create, cameras_check_offline
+from detection.app import DetectorApp
+from detection.config import load_config
 from detection.tests.factories import (
     gender_model,
     save_gender_checkpoint,
@@ -24,6 +26,8 @@ from detection.tests.factories import (
 from incidents.models import Incident
 from incidents.services import device_create
 from incidents.tests.fixtures import _private_evidence_dir, beacon  # noqa: F401
+from sos.models import SOS
+from sos.services import sos_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -44,7 +48,7 @@ def wait_for(condition, timeout: float, step: float = 0.2, each=None):
     return False
 
 
-def worker_config(tmp_path: Path, *, api_url: str, beacon_id: str, device_key: str) -> Path:
+def worker_config(tmp_path: Path, *, api_url: str, beacon_id: str, device_key: str, **health) -> Path:
     models = tmp_path / "models"
     save_violence_checkpoint(models / "violence", timm_vit_state_dict(violence_bias=-6.0))
     save_gender_checkpoint(models / "gender", gender_model(female_bias=0.0))
@@ -55,7 +59,7 @@ def worker_config(tmp_path: Path, *, api_url: str, beacon_id: str, device_key: s
         "models": {"violence": str(models / "violence"), "gender": str(models / "gender")},
         "api": {"base_url": api_url},
         "publisher": {"spool_dir": str(tmp_path / "spool")},
-        "health": {"heartbeat_interval_s": 0.5},
+        "health": {"heartbeat_interval_s": 0.5, **health},
     }
     path = tmp_path / "detector.yaml"
     path.write_text(yaml.safe_dump(config))
@@ -107,3 +111,25 @@ def test_a_killed_worker_becomes_a_camera_offline_incident_and_its_restart_resol
     finally:
         worker.kill()
         worker.wait(timeout=10)
+
+
+def test_an_sos_raised_in_view_of_a_running_camera_gets_its_pre_roll_frames(live_server, beacon, tmp_path):  # noqa: F811
+    device, key = device_create(device_id="CAM-01", beacon=beacon)
+    camera_create(camera_id="library-entrance", name="Library entrance", device=device, beacon=beacon,
+                  latitude=22.5726, longitude=88.3639, range_m=40)
+    config = worker_config(tmp_path, api_url=live_server.url, beacon_id=beacon.beacon_id, device_key=key,
+                           preroll_s=3, preroll_frames=3)
+    app = DetectorApp(load_config(config))
+    runner = threading.Thread(target=app.run)
+    runner.start()
+    try:
+        assert wait_for(lambda: camera().health == "ok" and camera().last_frame_at is not None, 120)
+        sos, _ = sos_create(name="Asha", sos_type=SOS.Type.EMERGENCY, latitude=22.5727, longitude=88.3639,
+                            accuracy_m=10)
+        assert wait_for(lambda: SOSCameraEvidence.objects.filter(sos=sos).exists(), 20)
+        frames = list(SOSCameraEvidence.objects.filter(sos=sos))
+        assert 1 <= len(frames) <= 4 and all(f.camera.camera_id == "library-entrance" for f in frames)
+        assert all(f.captured_at is not None and f.captured_at <= f.received_at for f in frames)
+    finally:
+        app.stop.set()
+        runner.join(timeout=60)

@@ -128,3 +128,24 @@ def test_the_timed_model_measures_milliseconds_per_image_and_answers_as_the_mode
     assert scores.tolist() == pytest.approx([0.9, 0.9])
     assert 5 <= model.ms_per_image < 200
     assert model.calls == 1  # attributes of the wrapped model pass through
+
+
+def test_a_focus_request_sends_the_kept_key_frames_once_per_sos(fake_api):
+    sent = []
+    cfg = config(fake_api.url, preroll_s=4, preroll_frames=4)
+    clock = FixedClock()
+    monitor = HealthMonitor(cfg, clock=clock)
+    sources = monitor.observe({cid: ListSource(cid, 0) for cid in ("hall", "yard")} | {"gate": ListSource("gate", 20)})
+    beats = Heartbeats(cfg, monitor, threading.Event(), send=sent.append)
+    fake_api.heartbeat_answer = {"cameras": {"gate": {"focus": True, "focus_sos": [7]}}}
+    beats.beat()
+    assert sent == []  # no frame kept yet: it will try again on the next answer
+    list(sources["gate"].frames())  # 20 frames, one a second
+    beats.beat()
+    beats.beat()
+
+    (evidence,) = sent
+    assert evidence.path == "/api/devices/sos-evidence/" and evidence.details["sos_id"] == 7
+    # One key frame a second over the last 4 s: the frames at 15..19 s.
+    assert evidence.details["captured_at"][0] == "2026-01-01T00:00:15+00:00" and len(evidence.images) == 5
+    assert all(jpeg[:2] == b"\xff\xd8" for jpeg in evidence.images)
