@@ -3,7 +3,7 @@
 from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -87,19 +87,20 @@ class HeartbeatApi(APIView):
         }, status=status.HTTP_200_OK)
 
 
-class CameraListApi(APIView):
-    """Every camera with its coverage and health, for the map. Filter: `health` (ok, reconnecting, offline, unknown)."""
+class CameraListApi(generics.ListAPIView):
+    """Every camera with its coverage and health, for the map (paginated). Filter: `health` (ok, reconnecting,
+    offline, unknown)."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
+    serializer_class = CameraOutput
     HEALTH = ("ok", "reconnecting", "offline", "unknown")
 
-    @extend_schema(responses=CameraOutput(many=True))
-    def get(self, request):
-        health = request.query_params.get("health") or None
+    def get_queryset(self):
+        health = self.request.query_params.get("health") or None
         if health is not None and health not in self.HEALTH:
             raise InvalidInput("Unknown health.", fields={"health": [f"Use one of {', '.join(self.HEALTH)}."]})
-        return Response(CameraOutput(selectors.camera_list(health=health), many=True).data)
+        return selectors.camera_list(health=health)
 
 
 class CameraDetailApi(APIView):

@@ -10,7 +10,7 @@ def test_responders_see_every_camera_with_its_coverage_and_health(client_for, di
                                                                     stairs_camera):
     response = client_for(dispatcher).get("/api/cameras/")
     assert response.status_code == 200
-    by_id = {c["camera_id"]: c for c in response.json()}
+    by_id = {c["camera_id"]: c for c in response.json()["results"]}
     entrance = by_id["library-entrance"]
     assert entrance["health"] == "unknown" and entrance["device_id"] == "CAM-01"
     assert entrance["coverage"][0] == [entrance["latitude"], entrance["longitude"]]  # computed: apex first
@@ -19,8 +19,9 @@ def test_responders_see_every_camera_with_its_coverage_and_health(client_for, di
 
 def test_the_list_filters_by_health_and_refuses_an_unknown_one(client_for, officer_a, entrance_camera):
     client = client_for(officer_a)
-    assert client.get("/api/cameras/?health=offline").json() == []
-    assert [c["camera_id"] for c in client.get("/api/cameras/?health=unknown").json()] == ["library-entrance"]
+    assert client.get("/api/cameras/?health=offline").json()["results"] == []
+    assert [c["camera_id"] for c in client.get("/api/cameras/?health=unknown").json()["results"]] == [
+        "library-entrance"]
     assert client.get("/api/cameras/?health=purple").status_code == 400
 
 

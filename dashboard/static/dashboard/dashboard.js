@@ -55,6 +55,8 @@ function incidentFromApi(raw) {
   };
 }
 
+const cameraCoverage = new Map(); // camera id → coverage polygon, from the camera list
+
 async function loadAll() {
   // One failing list must not blank the others: an SOS is still worth showing without incidents.
   const failures = [];
@@ -62,11 +64,16 @@ async function loadAll() {
     failures.push(`${label}: ${error.message}`);
     return null;
   });
-  const [sosList, units, incidents] = await Promise.all([
+  const [sosList, units, incidents, cameras] = await Promise.all([
     fetchList("SOS alerts", "/api/sos/", { status: OPEN_SOS.join(",") }),
     fetchList("units", "/api/units/"),
     fetchList("incidents", "/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
+    fetchList("cameras", "/api/cameras/"),
   ]);
+  for (const camera of cameras || []) {
+    cameraCoverage.set(camera.camera_id, camera.coverage);
+    mapView.showCamera(camera);
+  }
   showError(failures.length ? `Could not load ${failures.join("; ")}` : "");
   if (sosList) await loadSOS(sosList);
   if (incidents) {
@@ -288,6 +295,11 @@ const handlers = {
   location_tracking_update(data) {
     if (isUnitPosition(data)) moveUnit(data);
     else if (data.sos_id) moveSOS(data.sos_id, data.latitude, data.longitude);
+  },
+  // A camera went offline, came back or reconnects: recolour it (its coverage is drawn already).
+  camera_health(data) {
+    const known = cameraCoverage.get(data.camera_id);
+    if (known) mapView.showCamera({ ...data, coverage: known });
   },
   incident_created(data) {
     const incident = incidentFromApi(data);
