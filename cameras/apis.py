@@ -38,30 +38,50 @@ class CameraOutput(serializers.ModelSerializer):
         return camera.coverage_polygon()
 
 
+def _flatten(errors, where: str) -> list[str]:
+    if isinstance(errors, dict):
+        items = errors.items()
+    elif isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        items = enumerate(errors)
+    else:
+        return [f"{where}: {message}" for message in (errors if isinstance(errors, list) else [errors])]
+    problems = []
+    for key, nested in items:
+        if isinstance(key, int):
+            problems += _flatten(nested, f"{where}[{key}]")
+        else:
+            problems += _flatten(nested, where if key == "non_field_errors" else f"{where}.{key}")
+    return problems
+
+
+class CameraReport(serializers.Serializer):
+    """One camera's health in a heartbeat."""
+
+    camera_id = serializers.CharField(max_length=64)
+    state = serializers.ChoiceField(choices=Camera.State.choices)
+    fps = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    dropped_frames = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    last_frame_at = serializers.DateTimeField(required=False, allow_null=True)
+    model_latency_ms = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    motion_share = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+
+
 class HeartbeatApi(APIView):
     """A worker reports each of its cameras' health; the answer says which cameras to watch closely."""
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsActiveDevice]
 
-    class CameraReport(serializers.Serializer):
-        camera_id = serializers.CharField(max_length=64)
-        state = serializers.ChoiceField(choices=Camera.State.choices)
-        fps = serializers.FloatField(min_value=0, required=False, allow_null=True)
-        dropped_frames = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-        last_frame_at = serializers.DateTimeField(required=False, allow_null=True)
-        model_latency_ms = serializers.FloatField(min_value=0, required=False, allow_null=True)
-        motion_share = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
-
     @extend_schema_serializer(component_name="Heartbeat")
     class InputSerializer(serializers.Serializer):
         cameras = serializers.ListField(min_length=1, max_length=MAX_CAMERAS_PER_HEARTBEAT)
 
         def validate_cameras(self, value):
-            reports = HeartbeatApi.CameraReport(data=value, many=True)
-            if not reports.is_valid():
-                raise serializers.ValidationError(reports.errors)
-            return reports.validated_data
+            reports = CameraReport(data=value, many=True)
+            if reports.is_valid():
+                return reports.validated_data
+            # "cameras[0].state: ..." rather than nested dictionaries: one readable line per problem.
+            raise serializers.ValidationError(_flatten(reports.errors, "cameras"))
 
     @extend_schema(
         request=InputSerializer,

@@ -113,6 +113,8 @@ class SOSCameraLink(models.Model):
     # Set when the SOS moved out of the camera's coverage (or a dispatcher unlinked it); the row stays as history.
     left_at = models.DateTimeField(null=True, blank=True)
     left_reason = models.CharField(max_length=255, blank=True)
+    # A dispatcher's unlink is final for this SOS: the camera is not linked again however the SOS moves.
+    unlinked_by_hand = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["linked_at", "id"]

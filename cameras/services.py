@@ -222,6 +222,7 @@ def cameras_link_sos(*, sos: SOS, latitude: float, longitude: float, accuracy_m:
                 cameras_covering(latitude=latitude, longitude=longitude, radius_m=radius)}
     current = {link.camera_id: link for link in SOSCameraLink.objects.filter(sos=sos, left_at__isnull=True)
                .select_related("camera")}
+    refused = set(SOSCameraLink.objects.filter(sos=sos, unlinked_by_hand=True).values_list("camera_id", flat=True))
     linked = [
         SOSCameraLink.objects.create(
             sos=sos, camera=camera, source=SOSCameraLink.Source.POSITION, distance_m=round(distance, 1),
@@ -229,7 +230,7 @@ def cameras_link_sos(*, sos: SOS, latitude: float, longitude: float, accuracy_m:
                     f"(uncertainty {radius:.0f} m)"),
             linked_at=now,
         )
-        for pk, (camera, distance) in covering.items() if pk not in current
+        for pk, (camera, distance) in covering.items() if pk not in current and pk not in refused
     ]
     left = [link for pk, link in current.items()
             if pk not in covering and link.source == SOSCameraLink.Source.POSITION]
@@ -288,7 +289,8 @@ def camera_sos_unlink(*, sos_id: int, camera_id: str, actor: Actor, note: str = 
     now = timezone.now()
     link.left_at = now
     link.left_reason = f"Unlinked by {actor.label}" + (f": {note.strip()}" if note.strip() else "")
-    link.save(update_fields=["left_at", "left_reason"])
+    link.unlinked_by_hand = True
+    link.save(update_fields=["left_at", "left_reason", "unlinked_by_hand"])
     SOSAuditEntry.record(link.sos, action="camera_unlinked", actor=actor, details={"camera_id": camera_id})
     _publish_links(link.sos, linked=[], left=[link], now=now)
     return link

@@ -149,6 +149,7 @@ def test_a_device_cannot_send_heartbeats_for_another_devices_camera(roaming_clie
 def test_a_malformed_heartbeat_is_refused_and_changes_nothing(device_client, entrance_camera, body):
     response = device_client.post("/api/devices/heartbeat/", body, format="json")
     assert response.status_code == 400, response.content
+    assert "ErrorDetail" not in response.content.decode() and response.json()["fields"]
     entrance_camera.refresh_from_db()
     assert entrance_camera.last_heartbeat_at is None
 

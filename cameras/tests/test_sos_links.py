@@ -119,3 +119,14 @@ def test_the_service_refuses_a_manual_link_from_a_non_responder(citizen, stairs_
     sos, _ = raise_sos_at(at(north_m=-500))
     with pytest.raises(Forbidden):
         camera_sos_link(sos_id=sos.pk, camera_id="library-stairs", actor=Actor.for_user(citizen))
+
+
+def test_a_camera_a_dispatcher_unlinked_is_not_linked_again_when_the_sos_moves(client_for, dispatcher,
+                                                                                entrance_camera):
+    sos, token = raise_sos_at(at(north_m=20), accuracy_m=5)
+    assert client_for(dispatcher).post(f"/api/sos/{sos.pk}/cameras/unlink/", {"camera_id": "library-entrance",
+                                                                            "note": "faces away"}).status_code == 200
+    p = at(north_m=25)
+    sos_services.sos_location_add(sos_id=sos.pk, latitude=p[0], longitude=p[1], accuracy_m=5,
+                                  actor=Actor.from_credentials(sos_token=token))
+    assert current_cameras(sos) == []
