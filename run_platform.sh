@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Run the whole platform in the foreground: API (:8000), realtime server (:8001) and the alert sender.
-# Ctrl-C stops all three; if any one of them dies, the others are stopped too.
+# Run the whole platform in the foreground: API (:8000), realtime server (:8001), the alert sender and the
+# camera offline check.
+# Ctrl-C stops them all; if any one of them dies, the others are stopped too.
 set -u
 cd "$(dirname "$0")"
 PYTHON=python3
@@ -13,6 +14,7 @@ trap stop EXIT
 
 ./run_socketio.sh & pids+=($!)
 "$PYTHON" manage.py send_alerts & pids+=($!)
+"$PYTHON" manage.py check_cameras --loop & pids+=($!)
 ./run_server.sh & pids+=($!)
 
 echo "NaariKavach is starting: API and dashboard http://127.0.0.1:${API_PORT:-8000}/dashboard/ ," \
