@@ -189,6 +189,9 @@ class HealthSettings(_Strict):
         default=10.0, gt=0, le=300, description="Seconds between heartbeats; keep well below the server's grace period."
     )
     heartbeat_path: str = Field(default="/api/devices/heartbeat/", pattern=r"^/", description="Path of the heartbeat endpoint.")
+    focus_analysis_fps: float = Field(
+        default=5.0, gt=0, le=30, description="Analysis rate of a camera the platform asks to watch (a linked open SOS)."
+    )
     preroll_s: float = Field(
         default=30.0, ge=0, le=300, description="Seconds of key frames kept per camera, sent when an SOS is linked to it."
     )

@@ -274,7 +274,21 @@ class Heartbeats:
             if new:
                 logger.warning("camera %s: linked to open SOS %s; the platform asks for a close watch", camera_id,
                                ", ".join(map(str, new)))
+            self._set_rate(camera_id, focused=bool(focus))
             self._send_preroll(camera_id, health, focus)
+
+    def _set_rate(self, camera_id: str, *, focused: bool) -> None:
+        """A camera watching an open SOS is analysed at `focus_analysis_fps` (if faster than its own rate)."""
+        source = self.monitor.sources.get(camera_id)
+        inner = getattr(source, "inner", None)
+        if inner is None or not hasattr(inner, "analysis_fps_override"):
+            return
+        faster = max(self.config.health.focus_analysis_fps, self.monitor.cameras[camera_id].analysis_fps)
+        wanted = faster if focused else None
+        if inner.analysis_fps_override != wanted:
+            logger.info("camera %s: analysing at %s fps", camera_id,
+                        wanted or self.monitor.cameras[camera_id].analysis_fps)
+            inner.analysis_fps_override = wanted
 
     def _send_preroll(self, camera_id: str, health, focus: list[int]) -> None:
         """Once per SOS; a camera with no frame kept yet tries again on the next answer."""

@@ -6,11 +6,12 @@ import threading
 import numpy as np
 import pytest
 
-from detection.capture import CaptureStats, Frame, FrameSource
+from detection.capture import CaptureStats, Frame, FrameSource, OpenCVSource
 from detection.classifiers import Classifier
-from detection.config import DetectorConfig
+from detection.config import CaptureSettings, DetectorConfig
 from detection.health import HealthMonitor, Heartbeats, TimedClassifier
 from detection.pipeline import CameraStats
+from detection.tests.factories import write_video
 
 
 class ListSource(FrameSource):
@@ -149,3 +150,24 @@ def test_a_focus_request_sends_the_kept_key_frames_once_per_sos(fake_api):
     # One key frame a second over the last 4 s: the frames at 15..19 s.
     assert evidence.details["captured_at"][0] == "2026-01-01T00:00:15+00:00" and len(evidence.images) == 5
     assert all(jpeg[:2] == b"\xff\xd8" for jpeg in evidence.images)
+
+
+def test_a_camera_watching_an_open_sos_is_analysed_faster_and_slows_down_when_it_closes(fake_api, tmp_path):
+    video = write_video(tmp_path / "v.avi", [np.full((48, 64, 3), 5 * i, np.uint8) for i in range(40)], fps=10)
+    cfg = DetectorConfig.model_validate({
+        "cameras": [{"id": "gate", "source": str(video), "device_id": "CAM-01", "device_key": "k", "beacon_id": "b",
+                     "analysis_fps": 1}],
+        "api": {"base_url": fake_api.url}, "health": {"focus_analysis_fps": 5},
+    })
+    monitor = HealthMonitor(cfg)
+    sources = monitor.observe({"gate": OpenCVSource(cfg.cameras[0], CaptureSettings(), threading.Event())})
+    beats = Heartbeats(cfg, monitor, threading.Event())
+    fake_api.heartbeat_answer = {"cameras": {"gate": {"focus": True, "focus_sos": [3]}}}
+    beats.beat()
+    focused = [f.ts for f in sources["gate"].frames()]
+    fake_api.heartbeat_answer = {"cameras": {"gate": {"focus": False, "focus_sos": []}}}
+    beats.beat()
+    relaxed = [f.ts for f in sources["gate"].frames()]
+
+    assert focused == pytest.approx([i * 0.2 for i in range(20)])  # 5 fps over the 4 s video
+    assert relaxed == pytest.approx([0.0, 1.0, 2.0, 3.0])  # back to its own 1 fps
