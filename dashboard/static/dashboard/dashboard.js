@@ -163,7 +163,7 @@ async function renderDetail() {
   }
   try {
     const content = selected.kind === "sos"
-      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { units: [...state.units.values()], act, close: () => select(null) })
+      ? sosDetail(await api.get(`/api/sos/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) })
       : incidentDetail(await api.get(`/api/incidents/${selected.id}/`), { api, units: [...state.units.values()], act, close: () => select(null) });
     // Another row may have been selected while this one loaded.
     if (state.selected !== selected) return;
@@ -295,6 +295,13 @@ const handlers = {
   location_tracking_update(data) {
     if (isUnitPosition(data)) moveUnit(data);
     else if (data.sos_id) moveSOS(data.sos_id, data.latitude, data.longitude);
+  },
+  // Cameras linked to an SOS, and their pre-roll frames: the open SOS shows them.
+  sos_cameras_changed(data) {
+    if (isSelected("sos", data.sos_id)) renderDetail();
+  },
+  sos_camera_evidence(data) {
+    if (isSelected("sos", data.sos_id)) renderDetail();
   },
   // A camera went offline, came back or reconnects: recolour it (its coverage is drawn already).
   camera_health(data) {
