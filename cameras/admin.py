@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from cameras import services
-from cameras.models import Camera, SOSCameraLink
+from cameras.models import Camera, SOSCameraEvidence, SOSCameraLink
 from common.admin import ReadOnlyAdmin
 
 HEALTH_FIELDS = ("reported_state", "last_heartbeat_at", "last_frame_at", "stats", "is_offline", "offline_since",
@@ -69,3 +69,9 @@ class SOSCameraLinkAdmin(ReadOnlyAdmin):
     list_display = ("sos", "camera", "source", "reason", "linked_at", "left_at")
     list_filter = ("source",)
     search_fields = ("camera__camera_id", "sos__id")
+
+
+@admin.register(SOSCameraEvidence)
+class SOSCameraEvidenceAdmin(ReadOnlyAdmin):
+    list_display = ("sos", "camera", "captured_at", "received_at", "size_bytes")
+    list_filter = ("camera",)

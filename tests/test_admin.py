@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from naarikavach.testing import PASSWORD
 
-OUR_APPS = ["accounts", "sos", "incidents", "realtime"]
+OUR_APPS = ["accounts", "sos", "incidents", "realtime", "cameras"]
 
 
 def our_models():
