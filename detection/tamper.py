@@ -1,7 +1,7 @@
 """Tamper watch: a frozen feed, a covered lens, a camera moved or refocused; each reported once, with a snapshot.
 
-It looks at every sampled frame (through the health monitor's frame hook) on a small grey copy, so it costs
-a fraction of a millisecond per frame. A condition must last its configured time (in stream time, so a
+It looks at every sampled frame (through the health monitor's frame hook) on a small grey copy; with the
+monitor it costs about what the motion gate does per frame (`bench/bench_tamper.py`, docs/benchmarks.md). A condition must last its configured time (in stream time, so a
 replayed file behaves like a live camera) before it is reported, and is reported once until it clears; the
 report goes through the publisher and its spool to `/api/ai/camera-tamper/` and becomes a `camera_tamper`
 incident.
