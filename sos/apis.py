@@ -1,7 +1,7 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -82,10 +82,18 @@ class SOSDetailOutput(SOSOutput):
     locations = LocationOutput(many=True)
     assignments = AssignmentOutput(many=True)
     audit_trail = AuditOutput(many=True)
-    cameras = CameraLinkOutput(many=True, source="camera_links", help_text="Cameras linked to it, current and past.")
+    cameras = serializers.SerializerMethodField(help_text="Cameras linked to it, current and past: responders only.")
 
     class Meta(SOSOutput.Meta):
         fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail", "cameras")
+
+    @extend_schema_field(CameraLinkOutput(many=True))
+    def get_cameras(self, sos) -> list:
+        # Which cameras watch a place, and which are down, is for the police only: an SOS raised to probe the
+        # cameras around a place must learn nothing about them.
+        if not self.context.get("responder"):
+            return []
+        return CameraLinkOutput(sos.camera_links.all(), many=True).data
 
 
 # Writes -----------------------------------------------------------------------------------------
@@ -305,8 +313,9 @@ class SOSDetailApi(APIView):
         sos = selectors.sos_detail(sos_id=sos_id)
         if sos is None:
             raise NotFound("SOS not found")
-        require_owner_or_responder(actor_from_request(request), sos)
-        return Response(SOSDetailOutput(sos).data)
+        actor = actor_from_request(request)
+        require_owner_or_responder(actor, sos)
+        return Response(SOSDetailOutput(sos, context={"responder": actor.is_responder}).data)
 
 
 class UnitOutput(serializers.ModelSerializer):

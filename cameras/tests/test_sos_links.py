@@ -130,3 +130,9 @@ def test_a_camera_a_dispatcher_unlinked_is_not_linked_again_when_the_sos_moves(c
     sos_services.sos_location_add(sos_id=sos.pk, latitude=p[0], longitude=p[1], accuracy_m=5,
                                   actor=Actor.from_credentials(sos_token=token))
     assert current_cameras(sos) == []
+
+
+def test_the_citizen_who_raised_the_sos_learns_nothing_about_the_cameras(client_for, entrance_camera):
+    sos, token = raise_sos_at(at(north_m=20), accuracy_m=5)
+    body = client_for(None, sos_token=token).get(f"/api/sos/{sos.pk}/").json()
+    assert body["cameras"] == [] and current_cameras(sos) == ["library-entrance"]
