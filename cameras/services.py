@@ -143,7 +143,9 @@ def _evaluate(camera: Camera, *, now: datetime) -> None:
     grace, recovery = settings.CAMERA_OFFLINE_GRACE_SECONDS, settings.CAMERA_RECOVERY_SECONDS
     failing = camera.is_silent(now, grace) or camera.reported_state == Camera.State.DOWN
     if not camera.enabled:
-        failing = False
+        # A disabled camera's figures are kept, but it neither goes offline nor "comes back".
+        camera.save()
+        return
     if failing and not camera.is_offline:
         camera.is_offline, camera.offline_since, camera.back_since = True, now, None
         camera.offline_incident = _raise_offline_incident(camera, now=now)
@@ -222,7 +224,10 @@ def cameras_link_sos(*, sos: SOS, latitude: float, longitude: float, accuracy_m:
                 cameras_covering(latitude=latitude, longitude=longitude, radius_m=radius)}
     current = {link.camera_id: link for link in SOSCameraLink.objects.filter(sos=sos, left_at__isnull=True)
                .select_related("camera")}
-    refused = set(SOSCameraLink.objects.filter(sos=sos, unlinked_by_hand=True).values_list("camera_id", flat=True))
+    new = [pk for pk in covering if pk not in current]
+    refused = set(
+        SOSCameraLink.objects.filter(sos=sos, unlinked_by_hand=True, camera_id__in=new).values_list("camera_id", flat=True)
+    ) if new else set()
     linked = [
         SOSCameraLink.objects.create(
             sos=sos, camera=camera, source=SOSCameraLink.Source.POSITION, distance_m=round(distance, 1),
