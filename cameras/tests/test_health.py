@@ -109,7 +109,9 @@ def test_a_disabled_or_never_heard_camera_raises_nothing(device, entrance_camera
     beat(device, t0, cameras=("library-stairs",))
     Camera.objects.filter(camera_id="library-stairs").update(enabled=False)
     cameras_check_offline(now=t0 + timedelta(hours=1))
+    beat(device, t0 + timedelta(hours=1), state="down", cameras=("library-stairs",))
     assert not offline_incidents().exists()
+    assert Camera.objects.get(camera_id="library-stairs").reported_state == "down"
 
 
 # The heartbeat API --------------------------------------------------------------------------------
