@@ -28,7 +28,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     """A model whose every change goes through a service (audit trail, realtime event): admin only shows it."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        hidden = set(self.exclude or ())  # hashes of secrets: neither editable nor shown
+        return [field.name for field in self.model._meta.fields if field.name not in hidden]
 
     def has_add_permission(self, request):
         return False

@@ -15,14 +15,17 @@ from detection.audio.model import AudioClassifier
 from detection.audio.pipeline import AudioPipeline, audio_inputs
 from detection.capture import FrameSource, OpenCVSource
 from detection.config import ConfigError, DetectorConfig, load_config
+from detection.health import HealthMonitor, Heartbeats
 from detection.models.build import load_models
 from detection.models.classifiers import Classifier
 from detection.models.errors import ModelError
 from detection.models.runtime import resolve_placement
 from detection.motion import make_motion_gate
+from detection.operator import OperatorEndpoint
 from detection.persons import PeopleCounter
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
 from detection.publisher import HttpPublisher, Publisher
+from detection.tamper import TamperWatch
 
 logger = logging.getLogger("detection")
 
@@ -56,10 +59,20 @@ class DetectorApp:
             config.api, config.publisher, {reporter.device_id: reporter.key for reporter in reporters}
         )
         cameras = {camera.id: camera for camera in config.cameras}
+        self.monitor = HealthMonitor(config)
         self.analyzer = Analyzer(
-            cameras, self.violence, self.people, self.publisher, config.decision, config.publisher.jpeg_quality
+            cameras, self.monitor.timed(self.violence), self.people, self.publisher, config.decision, config.publisher.jpeg_quality
         )
-        self.sources = sources or {c.id: OpenCVSource(c, config.capture, self.stop) for c in config.cameras}
+        self.sources = self.monitor.observe(
+            sources or {c.id: OpenCVSource(c, config.capture, self.stop) for c in config.cameras}
+        )
+        self.monitor.stats = self.analyzer.stats
+        self.tamper = TamperWatch(cameras, config.tamper, self.publisher.send, config.publisher.jpeg_quality)
+        self.monitor.watchers.append(self.tamper.observe)
+        self.operator = (
+            OperatorEndpoint(config, self.monitor, self.operator_stats) if config.operator.port is not None else None
+        )
+        self.heartbeats = Heartbeats(config, self.monitor, self.stop, send=self.publisher.send)
         self.batcher = FrameBatcher()
         self.workers = [
             CameraWorker(c, self.sources[c.id], make_motion_gate(config.motion), self.batcher,
@@ -87,6 +100,9 @@ class DetectorApp:
         started = time.monotonic()
         self._previous_analysed = {worker.camera.id: (started, 0) for worker in self.workers}
         self.publisher.start()
+        self.heartbeats.start()
+        if self.operator is not None:
+            self.operator.start()
         for worker in self.workers:
             lossless = self.sources[worker.camera.id].lossless
             # A live camera keeps at most two frames waiting (older ones are stale); a replayed file may queue a batch.
@@ -140,8 +156,26 @@ class DetectorApp:
         if self.audio is not None:
             self.audio.join()
         self.publisher.stop()
+        if self.operator is not None:
+            self.operator.stop()
         self.log_status()
         logger.info("detector stopped")
+
+    def operator_stats(self) -> dict:
+        """What the operator endpoint adds to the monitor's figures: the runtime, publisher and heartbeats."""
+        runtime = getattr(self.violence, "runtime", None)
+        stats = getattr(self.publisher, "stats", None)
+        counters = {
+            "publisher_pending": getattr(self.publisher, "pending", 0),
+            "heartbeats_sent_total": self.heartbeats.sent, "heartbeats_failed_total": self.heartbeats.failed,
+            "tamper_reports_total": self.tamper.reports,
+        }
+        if stats is not None:
+            counters.update(publisher_delivered_total=stats.delivered, publisher_rejected_total=stats.rejected)
+        return {
+            "runtime": {"device": str(runtime.device), "precision": runtime.precision} if runtime else None,
+            "counters": counters,
+        }
 
     def log_status(self) -> None:
         now = time.monotonic()

@@ -96,6 +96,8 @@ class OpenCVSource(FrameSource):
         self._fps = FALLBACK_FILE_FPS
         self._last_ts = 0.0
         self._backoff = settings.reconnect_initial_s
+        # Set while the platform asks for a close look (a linked SOS is open); None: the configured rate.
+        self.analysis_fps_override: float | None = None
 
     @property
     def lossless(self) -> bool:
@@ -166,6 +168,7 @@ class OpenCVSource(FrameSource):
             if self._is_file and self.camera.realtime:
                 self._pace(started, index - 1)
             self._last_ts = ts
+            sampler.interval = 1.0 / (self.analysis_fps_override or self.camera.analysis_fps)
             if not sampler.take(ts):
                 continue
             ok, image = capture.retrieve()

@@ -363,6 +363,46 @@ class CaptureSettings(_Strict):
     open_timeout_s: float = Field(default=10.0, gt=0, description="Network stream open and read timeout.")
 
 
+class HealthSettings(_Strict):
+    heartbeat_enabled: bool = Field(default=True, description="Send each camera's health to the platform.")
+    heartbeat_interval_s: float = Field(
+        default=10.0, gt=0, le=300, description="Seconds between heartbeats; keep well below the server's grace period."
+    )
+    heartbeat_path: str = Field(default="/api/devices/heartbeat/", pattern=r"^/", description="Path of the heartbeat endpoint.")
+    focus_analysis_fps: float = Field(
+        default=5.0, gt=0, le=30, description="Analysis rate of a camera the platform asks to watch (a linked open SOS)."
+    )
+    preroll_s: float = Field(
+        default=30.0, ge=0, le=300, description="Seconds of key frames kept per camera, sent when an SOS is linked to it."
+    )
+    preroll_frames: int = Field(default=6, ge=0, le=6, description="Key frames kept over preroll_s (0: none kept).")
+    preroll_path: str = Field(default="/api/devices/sos-evidence/", pattern=r"^/", description="Where pre-roll frames go.")
+
+
+class TamperSettings(_Strict):
+    enabled: bool = Field(default=True, description="Report frozen feeds, covered lenses and moved cameras.")
+    frozen_after_s: float = Field(default=30.0, gt=0, description="Identical frames for this long: the feed is frozen.")
+    covered_after_s: float = Field(default=10.0, gt=0, description="A dark or featureless image this long: the lens is covered.")
+    dark_level: float = Field(default=15.0, ge=0, le=255, description="Mean brightness (0-255) at or below which the image is dark.")
+    flat_stddev: float = Field(default=4.0, ge=0, description="Brightness spread at or below which the image is featureless.")
+    moved_after_s: float = Field(
+        default=20.0, gt=0, description="Another view (or lost sharpness) this long: the camera moved or was refocused."
+    )
+    moved_similarity: float = Field(
+        default=0.4, gt=0, lt=1,
+        description="The view's correlation with its usual one below which it counts as another view (moved).",
+    )
+    blur_ratio: float = Field(
+        default=0.2, gt=0, lt=1, description="Sharpness falling below this share of its usual level counts as refocused."
+    )
+    cooldown_s: float = Field(default=600.0, ge=0, description="Seconds after a tamper report of one kind before another.")
+
+
+class OperatorSettings(_Strict):
+    port: int | None = Field(default=None, ge=0, le=65535, description="Port of the operator endpoint; off when unset, 0 picks one.")
+    host: str = Field(default="127.0.0.1", description="Address it binds to; localhost unless you mean to expose it.")
+
+
 class DetectorConfig(_Strict):
     cameras: list[CameraConfig] = Field(min_length=1, description="The cameras to analyse.")
     models: ModelSettings = Field(default_factory=ModelSettings, description="Which models to load and from where.")
@@ -374,6 +414,9 @@ class DetectorConfig(_Strict):
     capture: CaptureSettings = Field(default_factory=CaptureSettings, description="Stream reconnection behaviour.")
     audio: AudioSettings = Field(default_factory=AudioSettings, description="The audio model, gate, decision and microphones.")
     status_interval_s: float = Field(default=30.0, gt=0, description="Seconds between per-camera status lines in the log.")
+    health: HealthSettings = Field(default_factory=HealthSettings, description="Heartbeats to the platform.")
+    tamper: TamperSettings = Field(default_factory=TamperSettings, description="Frozen, covered and moved cameras.")
+    operator: OperatorSettings = Field(default_factory=OperatorSettings, description="The operator's HTTP endpoint.")
 
     @model_validator(mode="before")
     @classmethod

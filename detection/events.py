@@ -14,14 +14,15 @@ from detection.decision import Trigger
 
 @dataclass(frozen=True)
 class PeopleCount:
-    people: int  # persons the detector found (0 when the whole frame had to be classified)
-    female: int
+    people: int  # persons the detector found
+    female: int  # of those, classified female (context only: never a reason to raise an event)
     male: int
-    basis: str  # "person_crops" or "whole_frame"
+    basis: str  # "person_crops", or "none" when nobody was found (and nothing is said about gender)
+    confidence: float | None = None  # the person detector's mean score over the people counted
 
     @property
     def woman_present(self) -> bool:
-        return self.female > 0
+        return self.basis == "person_crops" and self.female > 0
 
 
 @dataclass(frozen=True)
@@ -43,12 +44,14 @@ def priority_hint(people: PeopleCount) -> str:
 
 
 def describe(camera: CameraConfig, trigger: Trigger, people: PeopleCount) -> str:
-    if people.basis == "person_crops":
-        who = f"{people.people} {'person' if people.people == 1 else 'people'} ({people.female} female, {people.male} male)"
-    else:
-        who = f"no person localised; whole frame classified {'female' if people.female else 'male'}"
-    woman = " A woman is present." if people.woman_present else ""
-    return f"Violence detected on camera {camera.id} (score {trigger.confidence:.2f}): {who}.{woman}"
+    """What was seen, worded no stronger than the models allow; nothing about people when none was found."""
+    headline = f"Violence detected on camera {camera.id} (score {trigger.confidence:.2f})"
+    if people.basis != "person_crops" or people.people == 0:
+        return f"{headline}."
+    confidence = "" if people.confidence is None else f", detector confidence {people.confidence:.2f}"
+    noun = "person" if people.people == 1 else "people"
+    return (f"{headline}: {people.people} {noun} seen{confidence}; appearance classified as "
+            f"{people.female} female, {people.male} male.")
 
 
 def build_event(camera: CameraConfig, trigger: Trigger, people: PeopleCount, jpeg_quality: int = 85) -> ViolenceEvent:
@@ -62,6 +65,7 @@ def build_event(camera: CameraConfig, trigger: Trigger, people: PeopleCount, jpe
         "female": people.female,
         "male": people.male,
         "gender_basis": people.basis,
+        "person_confidence": None if people.confidence is None else round(people.confidence, 4),
         "woman_present": people.woman_present,
         "priority_hint": priority_hint(people),
         "detected_at": datetime.fromtimestamp(trigger.wall_time, timezone.utc).isoformat(),

@@ -113,11 +113,14 @@ class PeopleCounter:
         detections = [self.detector.detect(frame) for frame in frames]
         best = max(range(len(frames)), key=lambda i: (len(detections[i]), -i))
         boxes = detections[best][: self.max_people]
-        crops = [c for c in (crop(frames[best], b) for b in boxes) if c.size]
-        basis = "person_crops" if crops else "whole_frame"
-        probabilities = self.gender.predict(crops or [frames[0]])
+        kept = [(box, c) for box, c in ((b, crop(frames[best], b)) for b in boxes) if c.size]
+        if not kept:
+            # Nobody found: say nothing about gender (classifying the whole frame claimed a woman in an empty street).
+            return PeopleCount(0, 0, 0, "none")
+        probabilities = self.gender.predict([c for _, c in kept])
         female = int(np.sum(np.argmax(probabilities, axis=1) == self.gender.labels.index("female")))
-        return PeopleCount(len(crops), female, len(probabilities) - female, basis)
+        confidence = float(np.mean([box.score for box, _ in kept]))
+        return PeopleCount(len(kept), female, len(probabilities) - female, "person_crops", confidence)
 
 
 def make_person_detector(

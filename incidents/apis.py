@@ -29,6 +29,7 @@ from incidents.models import (
     IncidentAudio,
     IncidentAuditEntry,
     IncidentImage,
+    IncidentKind,
     IncidentSignal,
 )
 from incidents.permissions import IsActiveDevice
@@ -276,6 +277,12 @@ class ViolenceDetectedApi(_DetectionApi):
 
 class ScreamDetectedApi(_DetectionApi):
     kind = DetectionKind.SCREAM
+
+
+class CameraTamperApi(_DetectionApi):
+    """A camera's worker saw its feed frozen, its lens covered, or the camera moved (see docs/cameras.md)."""
+
+    kind = DetectionKind.CAMERA_TAMPER
 
 
 # Reads for responders ---------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 import django_filters
 
 from common.api.filters import CommaChoicesFilter
-from incidents.models import AIEvent, DetectionKind, Incident
+from incidents.models import AIEvent, DetectionKind, Incident, IncidentKind
 
 
 class IncidentFilter(django_filters.FilterSet):
     status = CommaChoicesFilter(values=Incident.Status.values, help_text="Comma list, any case.")
     priority = CommaChoicesFilter(values=Incident.Priority.values, help_text="Comma list, any case.")
-    kind = CommaChoicesFilter(values=DetectionKind.values, help_text="Comma list, any case.")
+    kind = CommaChoicesFilter(values=IncidentKind.values, help_text="Comma list, any case.")
     beacon = django_filters.CharFilter(field_name="beacon__beacon_id", max_length=128)
     since = django_filters.IsoDateTimeFilter(field_name="last_signal_at", lookup_expr="gte",
                                              help_text="Incidents with a signal at or after this time.")

@@ -17,8 +17,20 @@ BEACON_ID_VALIDATOR = RegexValidator(r"^[A-Za-z0-9:._-]+$", "Letters, digits and
 
 
 class DetectionKind(models.TextChoices):
+    """What a device may report."""
+
     VIOLENCE = "violence", "Violence"
     SCREAM = "scream", "Scream"
+    CAMERA_TAMPER = "camera_tamper", "Camera tampered with"
+
+
+class IncidentKind(models.TextChoices):
+    """What an incident is about: a device's report, or what the platform noticed itself (a camera gone silent)."""
+
+    VIOLENCE = "violence", "Violence"
+    SCREAM = "scream", "Scream"
+    CAMERA_TAMPER = "camera_tamper", "Camera tampered with"
+    CAMERA_OFFLINE = "camera_offline", "Camera offline"
 
 
 class Beacon(models.Model):
@@ -143,10 +155,14 @@ class Incident(models.Model):
         CRITICAL = "Critical", "Critical"
 
     OPEN_STATUSES = (Status.CREATED, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS)
-    PRIORITY_BY_KIND = {DetectionKind.VIOLENCE: Priority.CRITICAL, DetectionKind.SCREAM: Priority.HIGH}
+    PRIORITY_BY_KIND = {
+        DetectionKind.VIOLENCE: Priority.CRITICAL, DetectionKind.SCREAM: Priority.HIGH,
+        DetectionKind.CAMERA_TAMPER: Priority.HIGH,
+    }
+    PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.CRITICAL: 3}
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=DetectionKind.choices)
+    kind = models.CharField(max_length=16, choices=IncidentKind.choices)
     beacon = models.ForeignKey(Beacon, on_delete=models.PROTECT, related_name="incidents")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED, db_index=True)
     priority = models.CharField(max_length=16, choices=Priority.choices)
@@ -179,6 +195,15 @@ class Incident(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @classmethod
+    def priority_from_hint(cls, hint) -> str | None:
+        """A device's `priority_hint` ("critical", "High", ...) as a priority; None when it names none."""
+        by_lower = {value.lower(): value for value in cls.Priority.values}
+        return by_lower.get(hint.strip().lower()) if isinstance(hint, str) else None
+
+    def is_below(self, priority: str) -> bool:
+        return self.PRIORITY_RANK[self.priority] < self.PRIORITY_RANK[priority]
+
     def status_after_assign(self) -> str:
         # Handing an incident already under way to another officer keeps it under way.
         return self.Status.IN_PROGRESS if self.status == self.Status.IN_PROGRESS else self.Status.ASSIGNED
@@ -205,9 +230,14 @@ class IncidentSignal(models.Model):
     class Type(models.TextChoices):
         VIOLENCE_DETECTED = "VIOLENCE_DETECTED", "Violence detected"
         SCREAM_DETECTED = "SCREAM_DETECTED", "Scream detected"
+        CAMERA_TAMPER = "CAMERA_TAMPER", "Camera tampered with"
+        CAMERA_OFFLINE = "CAMERA_OFFLINE", "Camera offline"
         SOS = "SOS", "SOS"
 
-    TYPE_BY_KIND = {DetectionKind.VIOLENCE: Type.VIOLENCE_DETECTED, DetectionKind.SCREAM: Type.SCREAM_DETECTED}
+    TYPE_BY_KIND = {
+        DetectionKind.VIOLENCE: Type.VIOLENCE_DETECTED, DetectionKind.SCREAM: Type.SCREAM_DETECTED,
+        DetectionKind.CAMERA_TAMPER: Type.CAMERA_TAMPER,
+    }
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="signals")
     signal_type = models.CharField(max_length=32, choices=Type.choices)

@@ -376,15 +376,22 @@ def _record_report(
         .first()
     )
     created = incident is None
+    # The worker's priority_hint sets the priority (a fight with a woman present is critical, one without high);
+    # a later report may raise an open incident's priority, never lower it.
+    hinted = Incident.priority_from_hint(details.get("priority_hint"))
     if created:
         incident = Incident.objects.create(
-            kind=kind, beacon=beacon, priority=Incident.PRIORITY_BY_KIND[kind], description=description,
+            kind=kind, beacon=beacon, priority=hinted or Incident.PRIORITY_BY_KIND[kind], description=description,
             first_signal_at=now, last_signal_at=now, signal_count=1, created_at=now,
         )
     else:
         incident.last_signal_at = max(incident.last_signal_at, now)
         incident.signal_count += 1
-        incident.save(update_fields=["last_signal_at", "signal_count", "updated_at"])
+        update_fields = ["last_signal_at", "signal_count", "updated_at"]
+        if hinted and incident.is_below(hinted):
+            incident.priority = hinted
+            update_fields.append("priority")
+        incident.save(update_fields=update_fields)
     signal = IncidentSignal.objects.create(
         incident=incident, signal_type=IncidentSignal.TYPE_BY_KIND[kind], ai_event=ai_event, device=device,
         confidence_score=confidence_score, description=description, received_at=now,
@@ -403,6 +410,14 @@ def _record_report(
         IncidentAuditEntry.record(incident, action="signal_added", actor=Actor(device=device),
                                   from_status=incident.status, details=report)
         _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
+    if kind in (DetectionKind.VIOLENCE, DetectionKind.SCREAM):
+        # Imported here: the cameras app builds on this one (its models point at incidents).
+        from cameras.services import cameras_attach_incident_to_linked_sos
+
+        if cameras_attach_incident_to_linked_sos(
+            incident=incident, device=device, camera_id=details.get("camera"), now=now
+        ):
+            incident.refresh_from_db(fields=["priority"])
     return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal)
 
 
@@ -451,6 +466,54 @@ def _publish(incident: Incident, *, event: str, action: str, by: str, now: datet
 
 def _queue_alerts(incident: Incident, *, now: datetime) -> None:
     alert_deliveries_queue(event="incident_created", incident=incident, payload=incident.event_payload(), now=now)
+
+
+@transaction.atomic
+def incident_raise(
+    *, kind: str, beacon: Beacon, priority: str, description: str, signal_type: str, actor: Actor,
+    device: Device | None = None, details: dict | None = None, now: datetime | None = None,
+) -> tuple[Incident, bool]:
+    """Open an incident for something the platform noticed itself (a camera gone offline), or add a signal
+    to the open incident of that kind at that beacon: such incidents group until resolved. Returns it and
+    whether it is new."""
+    now = now or timezone.now()
+    Beacon.objects.select_for_update().filter(pk=beacon.pk).first()  # one "find or open" per beacon at a time
+    incident = (
+        Incident.objects.select_related("beacon", "assigned_to")
+        .filter(beacon=beacon, kind=kind, status__in=Incident.OPEN_STATUSES).order_by("-last_signal_at").first()
+    )
+    created = incident is None
+    if created:
+        incident = Incident.objects.create(
+            kind=kind, beacon=beacon, priority=priority, description=description, first_signal_at=now,
+            last_signal_at=now, signal_count=1, created_at=now,
+        )
+    else:
+        incident.last_signal_at = max(incident.last_signal_at, now)
+        incident.signal_count += 1
+        incident.save(update_fields=["last_signal_at", "signal_count", "updated_at"])
+    IncidentSignal.objects.create(
+        incident=incident, signal_type=signal_type, device=device, description=description, received_at=now
+    )
+    action = "created" if created else "signal_added"
+    IncidentAuditEntry.record(incident, action=action, actor=actor, details=details)
+    _publish(incident, event="incident_created" if created else "incident_updated", action=action, by=actor.label,
+             now=now)
+    if created:
+        _queue_alerts(incident, now=now)
+    return incident, created
+
+
+@transaction.atomic
+def incident_raise_priority(*, incident_id, priority: str, actor: Actor, reason: str) -> Incident:
+    """Raise an open incident's priority (never lower it), with the reason in its timeline."""
+    incident = _lock_open_incident(incident_id)
+    if not incident.is_below(priority):
+        return incident
+    details = {"note": reason, "from_priority": incident.priority, "to_priority": priority}
+    incident.priority = priority
+    return _change(incident, to_status=incident.status, action="priority_raised", actor=actor, details=details,
+                   extra_fields=("priority",))
 
 
 # The response workflow --------------------------------------------------------------------------

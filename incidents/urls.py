@@ -7,6 +7,7 @@ from incidents import apis
 urlpatterns = [
     path("ai/violence-detected/", apis.ViolenceDetectedApi.as_view(), name="ai-violence-detected"),
     path("ai/scream-detected/", apis.ScreamDetectedApi.as_view(), name="ai-scream-detected"),
+    path("ai/camera-tamper/", apis.CameraTamperApi.as_view(), name="ai-camera-tamper"),
     path("ai/events/", apis.AIEventViewSet.as_view({"get": "list"}), name="ai-event-list"),
     path("incidents/", apis.IncidentViewSet.as_view({"get": "list"}), name="incident-list"),
     path("incidents/images/<int:image_id>/download/", apis.ImageDownloadApi.as_view(),

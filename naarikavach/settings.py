@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "sos",
     "incidents",
     "response",
+    "cameras",
     "realtime",
     "realtime_server",
     "console",
@@ -178,8 +179,16 @@ MEDIA_URL = "/media-not-public/"
 INCIDENT_THRESHOLDS = {
     "violence": env_float("INCIDENT_THRESHOLD_VIOLENCE", 0.75),
     "scream": env_float("INCIDENT_THRESHOLD_SCREAM", 0.80),
+    "camera_tamper": env_float("INCIDENT_THRESHOLD_CAMERA_TAMPER", 0.5),
 }
 INCIDENT_DEDUP_WINDOW_SECONDS = env_int("INCIDENT_DEDUP_WINDOW_SECONDS", 300)
+# Camera health (see docs/cameras.md): a camera without a heartbeat for the grace period, or reporting
+# `down`, is offline (a `camera_offline` incident); it is back after reporting well for the recovery time.
+CAMERA_OFFLINE_GRACE_SECONDS = env_float("CAMERA_OFFLINE_GRACE_SECONDS", 30.0)
+CAMERA_RECOVERY_SECONDS = env_float("CAMERA_RECOVERY_SECONDS", 30.0)
+CAMERA_OFFLINE_PRIORITY = env_str("CAMERA_OFFLINE_PRIORITY", "High")
+# An SOS position without an accuracy is taken to be this uncertain when linking cameras to it.
+CAMERA_SOS_DEFAULT_UNCERTAINTY_M = env_float("CAMERA_SOS_DEFAULT_UNCERTAINTY_M", 50.0)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
 # Evidence goes to MEDIA_ROOT unless GS_BUCKET_NAME is set: then to Google Cloud Storage (django-storages),
 # private, handed out as signed URLs that expire. Credentials: GS_CREDENTIALS_FILE (a service-account key),

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("response.urls")),
     path("api/privacy/", include("privacy.urls")),
     path("api/", include("contacts.urls")),
+    path("api/", include("cameras.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("", include("dashboard.urls")),

@@ -1,21 +1,9 @@
-"""Admin pages of the privacy app: the view audit (read-only, filterable)."""
+"""Admin pages of the privacy app: every record read-only and filterable (changes go through the services)."""
 
 from django.contrib import admin
 
-from privacy.models import LegalHold, RetentionRun, SOSMinimisation, ViewAuditEntry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records nobody may add, change or delete by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from common.admin import ReadOnlyAdmin
+from privacy.models import CitizenDeletion, LegalHold, RedactedImage, RetentionRun, SOSMinimisation, ViewAuditEntry
 
 
 @admin.register(ViewAuditEntry)
@@ -39,8 +27,26 @@ class LegalHoldAdmin(ReadOnlyAdmin):
 @admin.register(RetentionRun)
 class RetentionRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "finished_at", "counts")
+    list_filter = ("started_at",)
 
 
 @admin.register(SOSMinimisation)
 class SOSMinimisationAdmin(ReadOnlyAdmin):
     list_display = ("sos", "minimised_at", "points_before", "points_after")
+    list_filter = ("minimised_at",)
+
+
+@admin.register(RedactedImage)
+class RedactedImageAdmin(ReadOnlyAdmin):
+    """Derivatives with faces blurred, made from the originals (which stay untouched); remade when stale."""
+
+    list_display = ("image", "faces_found", "detector", "created_at")
+    list_filter = ("detector", "created_at")
+
+
+@admin.register(CitizenDeletion)
+class CitizenDeletionAdmin(ReadOnlyAdmin):
+    """What a citizen's deletion request removed and what was kept, and why (counts, never contents)."""
+
+    list_display = ("requested_at", "deleted", "kept")
+    list_filter = ("requested_at",)

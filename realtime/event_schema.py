@@ -44,7 +44,8 @@ _ESCALATED = {
     "level": int, "label": str, "reason": str, "actions": list, "realert": bool, "status_since": str,
     "seconds_in_status": int, "timestamp": str,
 }
-_INCIDENT_DETAILS = {"note": str, "officer": str, "unit_number": OPTIONAL_STR, "resolution_note": str}
+_INCIDENT_DETAILS = {"note": str, "officer": str, "unit_number": OPTIONAL_STR, "resolution_note": str,
+                     "from_priority": str, "to_priority": str}
 
 EVENTS: dict[str, EventType] = {
     "new_sos": EventType(
@@ -106,7 +107,32 @@ EVENTS: dict[str, EventType] = {
     ),
     "incident_updated": EventType(
         rooms="`incidents_channel`", fields=_INCIDENT, optional=_INCIDENT_DETAILS,
-        doc="`action`: `signal_added`, `acknowledged`, `assigned`, `started`, `resolved`",
+        doc="`action`: `signal_added`, `acknowledged`, `assigned`, `started`, `resolved`, `priority_raised` "
+            "(with `from_priority`, `to_priority` and `note`)",
+    ),
+    "camera_health": EventType(
+        rooms="`incidents_channel`",
+        fields={"camera_id": str, "name": str, "health": str, "reported_state": str,
+                "last_heartbeat_at": OPTIONAL_STR, "offline_since": OPTIONAL_STR, "latitude": NUMBER,
+                "longitude": NUMBER, "timestamp": str},
+        doc="a camera's health changed (`health`: `ok`, `reconnecting`, `offline`)",
+    ),
+    "sos_cameras_changed": EventType(
+        rooms="`sos_channel`",
+        fields={"sos_id": int, "room_id": str, "linked": list, "left": list, "timestamp": str},
+        doc="cameras linked to an SOS (its uncertainty circle met their coverage, or a dispatcher linked them) "
+            "or no longer linked; each item: `camera_id`, `name`, `source`, `reason`, `linked_at`, `left_at`",
+    ),
+    "sos_camera_incident": EventType(
+        rooms="`sos_channel`",
+        fields={"sos_id": int, "room_id": str, "incident_id": str, "camera_id": str, "kind": str, "priority": str,
+                "timestamp": str},
+        doc="a violence or scream incident on a camera linked to an open SOS was joined to it (one case)",
+    ),
+    "sos_camera_evidence": EventType(
+        rooms="`sos_channel`",
+        fields={"sos_id": int, "room_id": str, "camera_id": str, "images": int, "timestamp": str},
+        doc="a linked camera sent the key frames of its last seconds (pre-roll) as private SOS evidence",
     ),
     "incident_escalated": EventType(
         rooms="`incidents_channel`", fields={**_INCIDENT_FIELDS, **_ESCALATED},

@@ -93,7 +93,8 @@ class SOSOutput(serializers.ModelSerializer):
             # Whoever holds the phone may be forcing her: to the owner, a cancel under duress is a cancel.
             data.pop("duress_at")
             if sos.under_duress:
-                data.update(status=SOS.Status.CANCELLED, closed_at=serializers.DateTimeField().to_representation(sos.duress_at))
+                data.update(status=SOS.Status.CANCELLED, is_open=False,
+                            closed_at=serializers.DateTimeField().to_representation(sos.duress_at))
         return data
 
     @extend_schema_field(LastKnownOutput(allow_null=True))
@@ -105,14 +106,37 @@ class SOSOutput(serializers.ModelSerializer):
         return round(distance, 3) if distance is not None else None
 
 
+class CameraLinkOutput(serializers.Serializer):
+    camera_id = serializers.CharField(source="camera.camera_id")
+    name = serializers.CharField(source="camera.name")
+    health = serializers.CharField(source="camera.health")
+    latitude = serializers.FloatField(source="camera.latitude")
+    longitude = serializers.FloatField(source="camera.longitude")
+    source = serializers.CharField()
+    reason = serializers.CharField()
+    distance_m = serializers.FloatField(allow_null=True)
+    linked_at = serializers.DateTimeField()
+    left_at = serializers.DateTimeField(allow_null=True)
+    left_reason = serializers.CharField()
+
+
 class SOSDetailOutput(SOSOutput):
     locations = LocationOutput(many=True)
     assignments = AssignmentOutput(many=True)
     audit_trail = AuditEntryOutput(many=True)
     images = SOSImageOutput(many=True)  # the citizen's photos (download URLs need the same credentials)
+    cameras = serializers.SerializerMethodField(help_text="Cameras linked to it, current and past: responders only.")
 
     class Meta(SOSOutput.Meta):
-        fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail", "images")
+        fields = SOSOutput.Meta.fields + ("locations", "assignments", "audit_trail", "images", "cameras")
+
+    @extend_schema_field(CameraLinkOutput(many=True))
+    def get_cameras(self, sos) -> list:
+        # Which cameras watch a place, and which are down, is for the police only: an SOS raised to probe the
+        # cameras around a place must learn nothing about them.
+        if not self.context.get("responder"):
+            return []
+        return CameraLinkOutput(sos.camera_links.all(), many=True).data
 
     def to_representation(self, sos):
         data = super().to_representation(sos)
@@ -407,7 +431,7 @@ class SOSDetailApi(APIView):
         actor = actor_from_request(request)
         require_owner_or_responder(actor, sos)
         privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
-        data = SOSDetailOutput(sos, context={"request": request, **_viewer(actor)}).data
+        data = SOSDetailOutput(sos, context={"request": request, "responder": actor.is_responder, **_viewer(actor)}).data
         view_audit = view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
         if view_audit is not None:
             data["view_audit"] = view_audit

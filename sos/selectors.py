@@ -74,7 +74,7 @@ def _haversine_km_expression(lat: float, lng: float):
 def sos_detail(*, sos_id: int) -> SOS | None:
     return (
         SOS.objects.select_related("owner")
-        .prefetch_related("locations", "assignments__unit", "audit_trail", "images")
+        .prefetch_related("locations", "assignments__unit", "audit_trail", "images", "camera_links__camera")
         .filter(pk=sos_id)
         .first()
     )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Unit, UnitLocation, User
 from accounts.services import unit_status_change
+from cameras.services import cameras_link_sos
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import position_errors, validate_position
@@ -205,6 +206,8 @@ def sos_create(
     if not suspected_flood:
         # A suspected flood is shown, grouped, on the dashboards, but does not mail or page anyone one by one.
         _queue_alerts(sos, event="sos_created", raised=True)
+    if located:
+        cameras_link_sos(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
     return sos, access_token
 
 
@@ -309,6 +312,7 @@ def sos_location_add(
             sos.initial_latitude, sos.initial_longitude, sos.location_pending = latitude, longitude, False
             fields += ["initial_latitude", "initial_longitude", "location_pending"]
         sos.save(update_fields=fields)
+        cameras_link_sos(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
     if was_pending:
         _audit(sos, action="located", actor=actor, details={"latitude": latitude, "longitude": longitude})
         _publish_sos_updated(sos, action="located", actor=actor, extra={

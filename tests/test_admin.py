@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from naarikavach.testing import PASSWORD
 
-OUR_APPS = ["accounts", "sos", "incidents", "realtime", "console"]
+OUR_APPS = ["accounts", "sos", "incidents", "realtime", "console", "cameras", "response", "contacts", "privacy"]
 
 
 def our_models():

@@ -34,8 +34,8 @@ def test_no_two_operations_share_a_request_component(schema):
             owners.setdefault(ref, set()).add(operation["operationId"])
     # Operations that take the very same input share its component, by design: the SOS state changes
     # (an optional note), the two detection reports, acknowledging or starting an incident, and exporting
-    # the evidence bundle of an incident or an SOS (a reason).
-    by_design = {"SOSStateChangeInput", "DetectionReport", "IncidentNote", "EvidenceBundleRequest"}
+    # the evidence bundle of an incident or an SOS (a reason), linking or unlinking a camera to an SOS.
+    by_design = {"SOSStateChangeInput", "DetectionReport", "IncidentNote", "EvidenceBundleRequest", "CameraLinkInput"}
     shared = {ref: ids for ref, ids in owners.items() if len(ids) > 1 and ref.rsplit("/", 1)[1] not in by_design}
     assert shared == {}
     assert "#/components/schemas/SOSCreateInput" in owners

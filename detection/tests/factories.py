@@ -226,6 +226,8 @@ class FakeApi:
     statuses: list[int] = field(default_factory=list)
     delay_s: float = 0.0
     requests: list[RecordedRequest] = field(default_factory=list)
+    heartbeats: list[dict] = field(default_factory=list)  # JSON bodies of heartbeats, kept apart from reports
+    heartbeat_answer: dict = field(default_factory=lambda: {"cameras": {}, "unknown_cameras": []})
 
     def __post_init__(self):
         api = self
@@ -233,6 +235,15 @@ class FakeApi:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if self.path.endswith("/devices/heartbeat/"):
+                    api.heartbeats.append({"authorization": self.headers.get("Authorization"), **json.loads(body)})
+                    payload = json.dumps(api.heartbeat_answer).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
                 if api.delay_s:
                     threading.Event().wait(api.delay_s)
                 api.requests.append(_parse_multipart(self.path, dict(self.headers), body))

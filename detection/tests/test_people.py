@@ -59,16 +59,22 @@ def test_each_detected_person_is_classified_on_their_own_crop():
     frame, boxes = people_frame([RED, BLUE, BLUE])
     gender = ColourGender()
     count = PeopleCounter(ScriptedDetector([boxes]), gender).count([frame])
-    assert count == PeopleCount(people=3, female=1, male=2, basis="person_crops")
+    assert count == PeopleCount(people=3, female=1, male=2, basis="person_crops", confidence=1.0)
     assert [crop.shape[:2] for crop in gender.seen] == [(96, 36)] * 3  # each box plus a 10% margin
 
 
-def test_the_whole_frame_is_classified_when_no_person_is_found():
+def test_nothing_is_said_about_gender_when_no_person_is_found():
     frame, _ = people_frame([RED])
     gender = ColourGender()
     count = PeopleCounter(ScriptedDetector([[]]), gender).count([frame])
-    assert count == PeopleCount(people=0, female=1, male=0, basis="whole_frame")
-    assert gender.seen[0].shape == frame.shape
+    assert count == PeopleCount(people=0, female=0, male=0, basis="none")
+    assert gender.seen == [] and not count.woman_present
+
+
+def test_with_nobody_found_the_description_makes_no_claim_about_who_is_there():
+    event = build_event(CAMERA, trigger(), PeopleCount(0, 0, 0, "none"))
+    assert event.description == "Violence detected on camera gate (score 0.93)."
+    assert event.details["priority_hint"] == "high" and event.details["woman_present"] is False
 
 
 def test_the_census_uses_the_evidence_frame_that_shows_the_most_people():
@@ -132,7 +138,7 @@ CAMERA = CameraConfig(id="gate", source=0, device_id="CAM-01", device_key="k", b
 def test_a_woman_at_the_scene_makes_the_event_critical():
     event = build_event(CAMERA, trigger(), PeopleCount(3, 1, 2, "person_crops"))
     assert event.details["priority_hint"] == "critical" and event.details["woman_present"] is True
-    assert "A woman is present." in event.description
+    assert "1 female" in event.description and "woman" not in event.description.lower()
 
 
 def test_without_a_woman_the_event_is_high_priority():
@@ -141,10 +147,11 @@ def test_without_a_woman_the_event_is_high_priority():
 
 
 def test_the_event_carries_score_counts_and_decodable_evidence_jpegs():
-    event = build_event(CAMERA, trigger(), PeopleCount(3, 1, 2, "person_crops"))
+    event = build_event(CAMERA, trigger(), PeopleCount(3, 1, 2, "person_crops", 0.8123))
     assert (event.beacon_id, event.device_id, event.confidence_score) == ("main-gate", "CAM-01", 0.93)
     assert event.description == (
-        "Violence detected on camera gate (score 0.93): 3 people (1 female, 2 male). A woman is present."
+        "Violence detected on camera gate (score 0.93): 3 people seen, detector confidence 0.81; "
+        "appearance classified as 1 female, 2 male."
     )
     assert {k: event.details[k] for k in ("score", "people", "female", "male")} == {
         "score": 0.93, "people": 3, "female": 1, "male": 2,

@@ -9,6 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from cameras import services as camera_services
 from common.actors import Actor
 from incidents import services as incident_services
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
@@ -73,9 +74,29 @@ def test_the_tests_refuse_an_event_that_does_not_match_and_production_still_deli
     assert OutboxEvent.objects.filter(event="sos_updated").count() == 1
 
 
+def tiny_jpeg():
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    data = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(data, "JPEG")
+    return SimpleUploadedFile("frame.jpg", data.getvalue(), content_type="image/jpeg")
+
+
 def test_driving_every_service_publishes_every_declared_event_and_each_matches(dispatcher, officer_a, device, beacon):
     dispatching = Actor(user=dispatcher)
+    camera_services.camera_create(camera_id="cam-1", name="Gate", device=device, beacon=beacon, latitude=12.9716,
+                                  longitude=77.5946, range_m=30)
     raised = raise_sos()
+    camera_incident = incident_services.ai_detection_report(
+        kind="scream", device=device, beacon_id=beacon.beacon_id, confidence_score=0.95, description="scream",
+        details={"camera": "cam-1"})
+    camera_services.camera_heartbeat(device=device, reports=[{"camera_id": "cam-1", "state": "down"}])
+    camera_services.camera_sos_evidence_add(device=device, camera_id="cam-1", sos_id=raised.sos.pk,
+                                            images=[tiny_jpeg()])
+    assert camera_incident.incident.priority == "Critical"
     owner = Actor.from_credentials(sos_token=raised.token)
     sos_services.sos_acknowledge(sos_id=raised.sos.pk, actor=dispatching)
     sos_services.sos_assign(sos_id=raised.sos.pk, officer_name="Insp. Rao", unit_number="UNIT-A", actor=dispatching)

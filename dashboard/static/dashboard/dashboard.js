@@ -61,6 +61,8 @@ function incidentFromApi(raw) {
   };
 }
 
+const cameraCoverage = new Map(); // camera id → coverage polygon, from the camera list
+
 async function loadAll() {
   // One failing list must not blank the others: an SOS is still worth showing without incidents.
   const failures = [];
@@ -68,15 +70,20 @@ async function loadAll() {
     failures.push(`${label}: ${error.message}`);
     return null;
   });
-  const [sosList, units, incidents, board, closed] = await Promise.all([
+  const [sosList, units, incidents, board, closed, cameras] = await Promise.all([
     fetchList("SOS alerts", "/api/sos/", { status: OPEN_SOS.join(",") }),
     fetchList("units", "/api/units/"),
     fetchList("incidents", "/api/incidents/", { status: OPEN_INCIDENTS.join(",") }),
     api.get("/api/escalations/").catch(() => null),
     // The newest page is enough: only the last two hours are shown.
     api.get("/api/sos/", { status: "cancelled,resolved" }).then((page) => page.results).catch(() => null),
+    fetchList("cameras", "/api/cameras/"),
   ]);
   if (closed) state.closed = new Map(closed.filter(recentlyClosed).map((s) => [s.sos_id, sosFromApi(s, [])]));
+  for (const camera of cameras || []) {
+    cameraCoverage.set(camera.camera_id, camera.coverage);
+    mapView.showCamera(camera);
+  }
   showError(failures.length ? `Could not load ${failures.join("; ")}` : "");
   if (sosList) await loadSOS(sosList);
   if (incidents) {
@@ -382,6 +389,18 @@ const handlers = {
   location_tracking_update(data) {
     if (isUnitPosition(data)) moveUnit(data);
     else if (data.sos_id) moveSOS(data.sos_id, data.latitude, data.longitude);
+  },
+  // Cameras linked to an SOS, and their pre-roll frames: the open SOS shows them.
+  sos_cameras_changed(data) {
+    if (isSelected("sos", data.sos_id)) renderDetail();
+  },
+  sos_camera_evidence(data) {
+    if (isSelected("sos", data.sos_id)) renderDetail();
+  },
+  // A camera went offline, came back or reconnects: recolour it (its coverage is drawn already).
+  camera_health(data) {
+    const known = cameraCoverage.get(data.camera_id);
+    if (known) mapView.showCamera({ ...data, coverage: known });
   },
   incident_created(data) {
     const incident = incidentFromApi(data);

@@ -74,6 +74,27 @@ function sosPhotos(sos, api) {
   });
 }
 
+// Cameras linked to an SOS now, with their health; their pre-roll frames, fetched with the officer's credential.
+function cameraSection(sos, api) {
+  const linked = (sos.cameras || []).filter((c) => !c.left_at);
+  const frames = h("div", { class: "evidence camera-evidence" });
+  if (api && linked.length) {
+    api.get(`/api/sos/${sos.id}/camera-evidence/`).then((rows) => {
+      for (const row of rows) {
+        const img = h("img", { alt: `Camera ${row.camera_id} before the SOS`, "data-evidence-id": String(row.id) });
+        api.blobUrl(row.image).then((src) => { img.src = src; }).catch(() => { img.alt = "Frame could not be loaded"; });
+        frames.append(h("figure", { style: "margin:0" }, img,
+          h("figcaption", { class: "muted small" }, `${row.camera_id} · ${row.captured_at ? clock(row.captured_at) : ""}`)));
+      }
+    }).catch(() => {});
+  }
+  return [
+    ...section("Cameras", linked.map((c) => h("li", { class: `camera health-${c.health}`, "data-camera-id": c.camera_id },
+      `${c.name} · ${c.health} · ${c.reason}`)), "No camera covers this position."),
+    frames,
+  ];
+}
+
 export function sosDetail(sos, { api, units, act, close }) {
   const open = sos.is_open;
   const trail = [...sos.locations].sort((a, b) => new Date(b.recorded_at) - new Date(a.recorded_at));
@@ -96,6 +117,7 @@ export function sosDetail(sos, { api, units, act, close }) {
       h("button", { type: "button", class: "primary", onclick: () => act(`/api/sos/${sos.id}/acknowledge/`) }, "Acknowledge")),
     open && assignForm(units, (unit_number, officer_name) => act("/api/assign-officer/", { sos_request: sos.id, officer_name, unit_number })),
     open && resolveForm(false, (note) => act(`/api/resolve-sos/${sos.id}/`, { note })),
+    ...cameraSection(sos, api),
     ...section("Assignments", sos.assignments.map((a) =>
       h("li", { class: "assignment" }, `${a.officer_name} · unit ${a.unit_number} · ${clock(a.assigned_at)}`)), "No unit assigned yet."),
     h("h4", {}, "Photos"),

@@ -11,8 +11,9 @@ export function createMapView(element, config, onSelect) {
     // Closed networks have no tile server: a plain grid keeps markers readable without one.
     element.classList.add("no-tiles");
   }
-  const markers = { sos: new Map(), incident: new Map(), unit: new Map() };
+  const markers = { sos: new Map(), incident: new Map(), unit: new Map(), camera: new Map() };
   const trails = new Map();
+  const coverage = new Map(); // camera id → its shaded coverage polygon
   let selectedKey = null;
 
   function pin(kind, id, classes, label) {
@@ -69,6 +70,18 @@ export function createMapView(element, config, onSelect) {
       if (incident.latitude == null || incident.longitude == null) return;
       place("incident", incident.id, [incident.latitude, incident.longitude], `priority-${String(incident.priority).toLowerCase()}`,
         `${incident.label} · ${incident.priority}`);
+    },
+    // A camera: its coverage shaded and a small pin, both coloured by health (ok, reconnecting, offline, unknown).
+    showCamera(camera) {
+      const style = { className: `nk-coverage health-${camera.health}`, weight: 1, fillOpacity: 0.15 };
+      if (!coverage.has(camera.camera_id)) {
+        coverage.set(camera.camera_id, L.polygon(camera.coverage, style).addTo(map));
+      } else {
+        coverage.get(camera.camera_id).setLatLngs(camera.coverage);
+        coverage.get(camera.camera_id).getElement()?.setAttribute("class", `leaflet-interactive ${style.className}`);
+      }
+      place("camera", camera.camera_id, [camera.latitude, camera.longitude], `health-${camera.health}`,
+        `Camera ${camera.name} · ${camera.health}`);
     },
     showUnit(unit) {
       if (unit.last_latitude == null || unit.last_longitude == null) return;

@@ -1,0 +1,261 @@
+"""Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links."""
+
+from django.http import FileResponse
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cameras import selectors, services
+from cameras.models import Camera, SOSCameraEvidence
+from common.actors import Actor
+from common.api.permissions import IsResponder
+from common.errors import InvalidInput, NotFound
+from incidents.apis import JSONObjectField
+from incidents.authentication import DeviceAuthentication
+from incidents.permissions import IsActiveDevice
+
+RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
+MAX_CAMERAS_PER_HEARTBEAT = 256
+
+
+class CameraOutput(serializers.ModelSerializer):
+    device_id = serializers.CharField(source="device.device_id")
+    beacon_id = serializers.CharField(source="beacon.beacon_id")
+    health = serializers.CharField()
+    coverage = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Camera
+        fields = ("camera_id", "name", "device_id", "beacon_id", "latitude", "longitude", "heading_deg", "fov_deg",
+                  "range_m", "coverage", "enabled", "health", "reported_state", "last_heartbeat_at", "last_frame_at",
+                  "stats", "offline_since")
+
+    def get_coverage(self, camera) -> list[list[float]]:
+        return camera.coverage_polygon()
+
+
+def _flatten(errors, where: str) -> list[str]:
+    if isinstance(errors, dict):
+        items = errors.items()
+    elif isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        items = enumerate(errors)
+    else:
+        return [f"{where}: {message}" for message in (errors if isinstance(errors, list) else [errors])]
+    problems = []
+    for key, nested in items:
+        if isinstance(key, int):
+            problems += _flatten(nested, f"{where}[{key}]")
+        else:
+            problems += _flatten(nested, where if key == "non_field_errors" else f"{where}.{key}")
+    return problems
+
+
+class CameraReport(serializers.Serializer):
+    """One camera's health in a heartbeat."""
+
+    camera_id = serializers.CharField(max_length=64)
+    state = serializers.ChoiceField(choices=Camera.State.choices)
+    fps = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    dropped_frames = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    last_frame_at = serializers.DateTimeField(required=False, allow_null=True)
+    model_latency_ms = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    motion_share = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
+
+
+class HeartbeatApi(APIView):
+    """A worker reports each of its cameras' health; the answer says which cameras to watch closely."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsActiveDevice]
+
+    @extend_schema_serializer(component_name="Heartbeat")
+    class InputSerializer(serializers.Serializer):
+        cameras = serializers.ListField(min_length=1, max_length=MAX_CAMERAS_PER_HEARTBEAT)
+
+        def validate_cameras(self, value):
+            reports = CameraReport(data=value, many=True)
+            if reports.is_valid():
+                return reports.validated_data
+            # "cameras[0].state: ..." rather than nested dictionaries: one readable line per problem.
+            raise serializers.ValidationError(_flatten(reports.errors, "cameras"))
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: inline_serializer("HeartbeatAnswer", {
+            "received_at": serializers.DateTimeField(),
+            "cameras": serializers.DictField(),
+            "unknown_cameras": serializers.ListField(child=serializers.CharField()),
+        })},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.camera_heartbeat(device=request.auth, reports=data.validated_data["cameras"])
+        focus = selectors.focus_by_camera(camera_pks=[camera.pk for camera in result.cameras])
+        return Response({
+            "received_at": result.cameras[0].last_heartbeat_at if result.cameras else None,
+            "cameras": {
+                camera.camera_id: {"health": camera.health, "focus": bool(focus.get(camera.pk)),
+                                   "focus_sos": focus.get(camera.pk, [])}
+                for camera in result.cameras
+            },
+            "unknown_cameras": result.unknown,
+        }, status=status.HTTP_200_OK)
+
+
+class CameraListApi(generics.ListAPIView):
+    """Every camera with its coverage and health, for the map (paginated). Filter: `health` (ok, reconnecting,
+    offline, unknown)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+    serializer_class = CameraOutput
+    HEALTH = ("ok", "reconnecting", "offline", "unknown")
+
+    def get_queryset(self):
+        health = self.request.query_params.get("health") or None
+        if health is not None and health not in self.HEALTH:
+            raise InvalidInput("Unknown health.", fields={"health": [f"Use one of {', '.join(self.HEALTH)}."]})
+        return selectors.camera_list(health=health)
+
+
+class CameraDetailApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=CameraOutput)
+    def get(self, request, camera_id: str):
+        camera = selectors.camera_detail(camera_id=camera_id)
+        if camera is None:
+            raise NotFound("Camera not found.")
+        return Response(CameraOutput(camera).data)
+
+
+class _LinkApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema_serializer(component_name="CameraLinkInput")
+    class InputSerializer(serializers.Serializer):
+        camera_id = serializers.CharField(max_length=64)
+        note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SOSCameraLinkApi(_LinkApi):
+    """A dispatcher links a camera to an SOS by hand."""
+
+    @extend_schema(request=_LinkApi.InputSerializer, responses={201: None})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        link = services.camera_sos_link(sos_id=sos_id, camera_id=v["camera_id"], note=v["note"],
+                                        actor=Actor.for_user(request.user))
+        return Response({"status": "Camera linked", "link": link.as_payload()}, status=status.HTTP_201_CREATED)
+
+
+class SOSCameraUnlinkApi(_LinkApi):
+    """A dispatcher ends a camera's link to an SOS."""
+
+    @extend_schema(request=_LinkApi.InputSerializer, responses={200: None})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        link = services.camera_sos_unlink(sos_id=sos_id, camera_id=v["camera_id"], note=v["note"],
+                                          actor=Actor.for_user(request.user))
+        return Response({"status": "Camera unlinked", "link": link.as_payload()})
+
+
+# Pre-roll evidence --------------------------------------------------------------------------------
+
+
+class SOSEvidenceUploadApi(APIView):
+    """A linked camera's worker sends key frames of its last seconds for an SOS (multipart, up to 6 images).
+
+    The fields are those of a detection report, so the worker's spool carries it: `details` holds `sos_id`,
+    `camera` and optionally `captured_at` (a list of ISO times, one per image)."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsActiveDevice]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema_serializer(component_name="SOSCameraEvidenceUpload")
+    class InputSerializer(serializers.Serializer):
+        details = JSONObjectField()
+        images = serializers.ListField(child=serializers.FileField(), max_length=services.MAX_PREROLL_IMAGES)
+        beacon_id = serializers.CharField(required=False, max_length=128)
+        confidence_score = serializers.CharField(required=False, max_length=16)
+        description = serializers.CharField(required=False, max_length=5000)
+        device_id = serializers.CharField(required=False, max_length=64, allow_blank=True)
+
+    class Details(serializers.Serializer):
+        sos_id = serializers.IntegerField(min_value=1)
+        camera = serializers.CharField(max_length=64)
+        captured_at = serializers.ListField(child=serializers.DateTimeField(), required=False, max_length=6)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: None})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        details = self.Details(data=data.validated_data["details"])
+        if not details.is_valid():
+            raise InvalidInput("Invalid details.", fields={"details": [str(details.errors)]})
+        d = details.validated_data
+        rows = services.camera_sos_evidence_add(
+            device=request.auth, camera_id=d["camera"], sos_id=d["sos_id"], images=data.validated_data["images"],
+            captured_at=d.get("captured_at"),
+        )
+        return Response({"status": "evidence_added", "sos_id": d["sos_id"], "images": len(rows)},
+                        status=status.HTTP_201_CREATED)
+
+
+class EvidenceOutput(serializers.ModelSerializer):
+    camera_id = serializers.CharField(source="camera.camera_id")
+    image = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SOSCameraEvidence
+        fields = ("id", "camera_id", "image", "captured_at", "received_at", "sha256", "content_type", "size_bytes",
+                  "width", "height")
+
+    def get_image(self, row) -> str:
+        return self.context["request"].build_absolute_uri(reverse("sos-camera-evidence-download", args=[row.pk]))
+
+
+class SOSEvidenceListApi(APIView):
+    """An SOS's pre-roll frames from linked cameras, oldest first: for responders only (never the citizen)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=EvidenceOutput(many=True))
+    def get(self, request, sos_id: int):
+        rows = selectors.sos_camera_evidence(sos_id=sos_id)
+        if rows is None:
+            raise NotFound("SOS not found")
+        return Response(EvidenceOutput(rows, many=True, context={"request": request}).data)
+
+
+class SOSEvidenceDownloadApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "image/*"): bytes})
+    def get(self, request, evidence_id: int):
+        row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
+        if row is None:
+            raise NotFound("Evidence not found.")
+        try:
+            handle = row.image.storage.open(row.image.name, "rb")
+        except FileNotFoundError:
+            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+        response = FileResponse(handle, content_type=row.content_type)
+        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.{row.extension}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

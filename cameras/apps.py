@@ -1,0 +1,8 @@
+"""Cameras: the registry dispatchers see, camera health from heartbeats, and SOS ↔ camera links."""
+
+from django.apps import AppConfig
+
+
+class CamerasConfig(AppConfig):
+    name = "cameras"
+    verbose_name = "Cameras"

@@ -1,0 +1,17 @@
+"""Camera routes: heartbeats from workers, the registry for responders, manual SOS links."""
+
+from django.urls import path
+
+from cameras import apis
+
+urlpatterns = [
+    path("devices/heartbeat/", apis.HeartbeatApi.as_view(), name="device-heartbeat"),
+    path("devices/sos-evidence/", apis.SOSEvidenceUploadApi.as_view(), name="device-sos-evidence"),
+    path("cameras/", apis.CameraListApi.as_view(), name="camera-list"),
+    path("cameras/<str:camera_id>/", apis.CameraDetailApi.as_view(), name="camera-detail"),
+    path("sos/<int:sos_id>/cameras/link/", apis.SOSCameraLinkApi.as_view(), name="sos-camera-link"),
+    path("sos/<int:sos_id>/cameras/unlink/", apis.SOSCameraUnlinkApi.as_view(), name="sos-camera-unlink"),
+    path("sos/<int:sos_id>/camera-evidence/", apis.SOSEvidenceListApi.as_view(), name="sos-camera-evidence"),
+    path("sos/camera-evidence/<int:evidence_id>/download/", apis.SOSEvidenceDownloadApi.as_view(),
+         name="sos-camera-evidence-download"),
+]
