@@ -197,6 +197,14 @@ def render(r: dict) -> str:
         + "with every window through the model, one 10 s AST window costs more than a second of these two cores, "
         "so no side keeps even one source in real time ungated here; the gate is what makes sources affordable.",
         "",
+        *([] if qa and qb and qg else [
+            "No round was quiet: other work held most of the machine throughout, so every rate above is several "
+            "times below what these cores give when idle. The ratios compare sides under the same load, but "
+            "load flatters the batched worker a little (the batch-1 baseline stalls more whenever another process "
+            "holds a core), and (g)'s ratio is set mostly by how often the gate opens: the share of windows that "
+            "reached the model. Rerun on an idle machine before planning capacity on these figures.",
+            "",
+        ]),
         f"- A quiet source (44.1 kHz stereo AAC, decoded in real time, {q['seconds']:.0f} s) costs **"
         f"{100 * q['cpu_share']:.1f}% of one core**: {q['analysed']} windows reached the model, {q['skipped']} were "
         f"skipped by the gate; nearly all of it is decoding and resampling. The gate alone takes "
