@@ -1,4 +1,4 @@
-"""Admin pages: beacons, devices (keys shown once), AI events, incidents with evidence and trail, alert deliveries."""
+"""Admin pages: beacons, devices (keys shown once), AI events, incidents with evidence (images, sound) and trail, alerts."""
 
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -12,6 +12,7 @@ from incidents.models import (
     DeliveryAttempt,
     Device,
     Incident,
+    IncidentAudio,
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,
@@ -69,6 +70,22 @@ class ImageInline(admin.TabularInline):
         return _download_link(image)
 
 
+class AudioInline(admin.TabularInline):
+    model = IncidentAudio
+    extra = 0
+    fields = ("download", "content_type", "duration_s", "size_bytes", "sha256", "uploaded_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Audio")
+    def download(self, clip):
+        url = reverse("incident-audio-download", args=[clip.pk])
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, clip.audio.name)
+
+
 @admin.register(AIEvent)
 class AIEventAdmin(admin.ModelAdmin):
     list_display = ("id", "kind", "beacon", "device", "confidence_score", "threshold", "outcome", "received_at")
@@ -76,7 +93,7 @@ class AIEventAdmin(admin.ModelAdmin):
     search_fields = ("description", "beacon__beacon_id", "beacon__name", "device__device_id")
     readonly_fields = [f.name for f in AIEvent._meta.fields]
     date_hierarchy = "received_at"
-    inlines = [ImageInline]
+    inlines = [ImageInline, AudioInline]
 
     def has_add_permission(self, request):
         return False
@@ -112,7 +129,7 @@ class IncidentAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     # Changes go through the services (audit trail, realtime events); the admin only shows.
     readonly_fields = [f.name for f in Incident._meta.fields]
-    inlines = [SignalInline, ImageInline, AuditInline]
+    inlines = [SignalInline, ImageInline, AudioInline, AuditInline]
 
     def has_add_permission(self, request):
         return False
