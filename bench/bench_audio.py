@@ -42,9 +42,20 @@ from detection.audio.capture import SAMPLE_RATE  # noqa: E402
 from detection.audio.gate import EnergyVoiceGate  # noqa: E402
 from detection.audio.model import ASTClassifier, resolve_runtime  # noqa: E402
 from detection.audio.pipeline import AudioPipeline  # noqa: E402
-from detection.config import DEFAULT_AUDIO_CLASSES, AudioGateSettings, DetectorConfig, InferenceSettings  # noqa: E402
+from detection.config import (  # noqa: E402
+    DEFAULT_AUDIO_CLASSES,
+    AudioGateSettings,
+    DetectorConfig,
+    InferenceSettings,
+)
 from detection.publisher import Publisher  # noqa: E402
-from detection.tests.audio_factories import scream, silence, speech_like, timeline, write_media  # noqa: E402
+from detection.tests.audio_factories import (  # noqa: E402
+    scream,
+    silence,
+    speech_like,
+    timeline,
+    write_media,
+)
 
 SECTION = "## Audio detection"
 NO_EVENTS_THRESHOLD = 0.99

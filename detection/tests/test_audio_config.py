@@ -72,7 +72,13 @@ def test_a_microphone_needs_exactly_one_key():
 
 
 def test_every_audio_setting_is_described():
-    from detection.config import AudioDecisionSettings, AudioGateSettings, AudioSettings, CameraAudio, MicrophoneConfig
+    from detection.config import (
+        AudioDecisionSettings,
+        AudioGateSettings,
+        AudioSettings,
+        CameraAudio,
+        MicrophoneConfig,
+    )
 
     for model in (AudioSettings, AudioGateSettings, AudioDecisionSettings, CameraAudio, MicrophoneConfig):
         assert all(field.description for field in model.model_fields.values()), model.__name__
