@@ -192,3 +192,32 @@ def test_after_a_reconnect_no_window_joins_sound_from_both_sides_of_the_gap():
     assert (first.start_ts, first.end_ts) == (100.0, 101.0) and (second.start_ts, second.end_ts) == (130.0, 131.0)
     assert set(np.unique(first.samples)) == {0.0, 1.0}
     assert set(np.unique(second.samples)) == {0.0, 2.0}  # silence before the reconnect, never the old connection's ones
+
+
+class OneLongChunk(ScriptedSource):
+    """A decoder that hands over five seconds in one frame."""
+
+    def chunks(self):
+        from detection.audio.capture import AudioChunk
+
+        yield AudioChunk("street", np.repeat(np.arange(1, 6, dtype=np.float32), 16000), 0.0, 1)
+
+
+def test_a_chunk_longer_than_the_ring_is_cut_into_hops_without_losing_any():
+    import threading
+
+    from detection.audio.gate import OpenGate
+    from detection.audio.pipeline import AudioStats, AudioWorker
+    from detection.pipeline import FrameBatcher
+
+    batcher = FrameBatcher()
+    batcher.register("street", lossless=False, depth=10)
+    source = OneLongChunk()
+    worker = AudioWorker(source, OpenGate(), batcher, AudioStats(), threading.Event(), hop_s=1.0,
+                         context_samples=24000)
+    worker._run()
+
+    windows = [sample.frame for sample in batcher.take(10, 0.1, 0)]
+    assert source.stats.state != "failed"
+    assert [w.end_ts for w in windows] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert [float(w.samples[-1]) for w in windows] == [1.0, 2.0, 3.0, 4.0, 5.0]
