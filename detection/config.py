@@ -47,11 +47,15 @@ class AudioGateSettings(_Strict):
         default=12.0, ge=0, description="How far above the source's running noise floor a loud frame must also be."
     )
     min_loud_fraction: float = Field(
-        default=0.1, gt=0, le=1, description="Share of a hop's frames that must be loud for the hop to pass."
+        default=0.04, gt=0, le=1,
+        description="Share of a hop's 20 ms frames that must be loud for the hop to pass (0.04: 40 ms of a 1 s hop).",
     )
-    min_voice_ratio: float = Field(
+    min_band_ratio: float = Field(
         default=0.3, ge=0, le=1,
-        description="Share of a loud hop's energy that must lie in the voice band (250-4000 Hz); 0 disables the check.",
+        description=(
+            "Share of a loud hop's energy that must lie between 250 Hz and 8 kHz (voices, screams, glass, shots; "
+            "not traffic or machine rumble); 0 disables the check."
+        ),
     )
     hold_hops: int = Field(
         default=2, ge=1, le=30, description="After a hop passes, this many hops (it included) are sent to the model."

@@ -1,4 +1,4 @@
-"""Admin pages: beacons, devices (keys shown once), AI events, incidents with evidence and trail, alert deliveries."""
+"""Admin pages: beacons, devices (keys shown once), AI events, incidents with evidence (images, sound) and trail, alerts."""
 
 from django.contrib import admin, messages
 from django.urls import reverse

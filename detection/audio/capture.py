@@ -17,6 +17,7 @@ from detection.config import CaptureSettings, source_kind
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+PACE_SLACK_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,9 @@ class PyAVAudioSource:
         if self.audio.kind == "file":
             ts = offset + position / SAMPLE_RATE
             if self.audio.realtime:
+                # Sleeping only once a tenth of a second is due keeps a paced file to about ten wake-ups a second.
                 delay = started + position / SAMPLE_RATE - self.clock()
-                if delay > 0:
+                if delay > PACE_SLACK_S:
                     self.stop.wait(delay)
         else:
             # A live source's time is when its first sample arrived plus what has been read since: decoding

@@ -1,4 +1,4 @@
-"""Audio gate: an energy and voice-band check, the audio counterpart of the motion gate, in front of the model."""
+"""Audio gate: an energy and frequency-band check, the audio counterpart of the motion gate, in front of the model."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from detection.audio.capture import SAMPLE_RATE
 from detection.config import AudioGateSettings
 
 FRAME_SAMPLES = SAMPLE_RATE // 50  # 20 ms
-VOICE_BAND_HZ = (250.0, 4000.0)
+# Screams and shouts carry most of their energy here, breaking glass and shots much of theirs; rumble hardly any.
+DISTRESS_BAND_HZ = (250.0, 8000.0)
 # The noise floor follows quieter surroundings at once and louder ones slowly (about 20 hops), so a
 # scream that lasts a few seconds is not absorbed into the floor it is judged against.
 FLOOR_RISE = 0.05
@@ -24,7 +25,7 @@ class GateResult:
     loud: bool  # this hop itself passed (active may also come from the hold)
     level_db: float  # loudest 20 ms frame of the hop, dBFS
     loud_fraction: float
-    voice_ratio: float
+    band_ratio: float
 
 
 class AudioGate(ABC):
@@ -44,7 +45,7 @@ class OpenGate(AudioGate):
 
 
 class EnergyVoiceGate(AudioGate):
-    """Loud 20 ms frames (absolute level and above the running noise floor), enough of them, in the voice band."""
+    """Loud 20 ms frames (absolute level and above the running noise floor), enough of them, above the rumble."""
 
     def __init__(self, settings: AudioGateSettings):
         self.settings = settings
@@ -60,12 +61,12 @@ class EnergyVoiceGate(AudioGate):
         loud_frames = levels >= threshold
         loud_fraction = float(loud_frames.mean()) if levels.size else 0.0
         loud = loud_fraction >= self.settings.min_loud_fraction
-        voice = voice_ratio(hop) if loud and self.settings.min_voice_ratio > 0 else 1.0
-        loud = loud and voice >= self.settings.min_voice_ratio
+        band = band_ratio(hop) if loud and self.settings.min_band_ratio > 0 else 1.0
+        loud = loud and band >= self.settings.min_band_ratio
         self._follow_floor(levels)
         self._hold = self.settings.hold_hops if loud else max(self._hold - 1, 0)
         level = float(levels.max()) if levels.size else SILENCE_DB
-        return GateResult(self._hold > 0, loud, level, loud_fraction, voice)
+        return GateResult(self._hold > 0, loud, level, loud_fraction, band)
 
     def _follow_floor(self, levels: np.ndarray) -> None:
         if not levels.size:
@@ -82,14 +83,14 @@ def frame_levels_db(samples: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(power, 1e-10))
 
 
-def voice_ratio(samples: np.ndarray) -> float:
-    """Share of the hop's energy (DC excluded) between 250 and 4000 Hz, where voices and screams carry most."""
+def band_ratio(samples: np.ndarray) -> float:
+    """Share of the hop's energy (DC excluded) between 250 Hz and 8 kHz."""
     spectrum = np.abs(np.fft.rfft(samples.astype(np.float64))) ** 2
     freqs = np.fft.rfftfreq(samples.size, 1.0 / SAMPLE_RATE)
     total = float(spectrum[1:].sum())
     if total <= 0:
         return 0.0
-    band = (freqs >= VOICE_BAND_HZ[0]) & (freqs <= VOICE_BAND_HZ[1])
+    band = (freqs >= DISTRESS_BAND_HZ[0]) & (freqs <= DISTRESS_BAND_HZ[1])
     return float(spectrum[band].sum()) / total
 
 

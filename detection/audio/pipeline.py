@@ -71,10 +71,13 @@ class AudioWorker:
             for chunk in self.source.chunks():
                 if chunk.connection != self._connection:
                     self._restart(chunk.connection, chunk.ts)
-                self.ring.write(chunk.samples)
-                while self.ring.total >= self._next_hop_end and not self.stop.is_set():
-                    self._handle_hop(self._next_hop_end)
-                    self._next_hop_end += self.hop
+                # Written a hop at most at a time: a decoder that hands over long frames must not push a hop
+                # out of the ring before its window has been cut.
+                for start in range(0, chunk.samples.size, self.hop):
+                    self.ring.write(chunk.samples[start:start + self.hop])
+                    while self.ring.total >= self._next_hop_end and not self.stop.is_set():
+                        self._handle_hop(self._next_hop_end)
+                        self._next_hop_end += self.hop
         except Exception:
             logger.exception("audio %s: capture thread failed; its sound is no longer analysed", self.id)
             with self.source.stats.lock:

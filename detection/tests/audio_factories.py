@@ -160,3 +160,24 @@ def save_ast_checkpoint(directory: Path, model, *, legacy_names: bool = False, d
             directory
         )
     return directory
+
+
+def glass(seconds: float = 0.4, amplitude: float = 0.5, seed: int = 3) -> np.ndarray:
+    """Breaking glass: bright noise (3-8 kHz) with ringing partials, dying away within a fraction of a second."""
+    rng = np.random.default_rng(seed)
+    count = int(seconds * RATE)
+    t = np.arange(count) / RATE
+    spectrum = np.fft.rfft(rng.standard_normal(count))
+    spectrum[np.fft.rfftfreq(count, 1 / RATE) < 3000] = 0
+    sound = np.fft.irfft(spectrum, count) + sum(np.sin(2 * np.pi * f * t) for f in (4100, 5300, 6900)) * 0.05
+    sound = sound * np.exp(-t / (seconds / 4))
+    return (sound / np.max(np.abs(sound)) * amplitude).astype(np.float32)
+
+
+def gunshot(amplitude: float = 0.9, seed: int = 4) -> np.ndarray:
+    """A shot: a broadband crack of a few milliseconds and 60 ms of decaying echo."""
+    rng = np.random.default_rng(seed)
+    count = int(0.08 * RATE)
+    t = np.arange(count) / RATE
+    sound = rng.standard_normal(count) * np.exp(-t / 0.015)
+    return (sound / np.max(np.abs(sound)) * amplitude).astype(np.float32)

@@ -130,3 +130,94 @@ def test_a_standalone_microphone_reports_with_its_own_device(tmp_path, models, f
     assert request.headers["Authorization"] == "Device key-mic"
     assert request.fields["beacon_id"] == "stairwell"
     assert json.loads(request.fields["details"])["audio_source"] == "stairs-mic"
+
+
+class RecordingClassifier:
+    """Wraps the real audio classifier to see how many windows, from which sources, share one model call."""
+
+    def __init__(self, inner, batches):
+        self.inner, self.batches = inner, batches
+        self.classes, self.context_samples = inner.classes, inner.context_samples
+
+    def scores(self, windows):
+        self.batches.append(len(windows))
+        return self.inner.scores(windows)
+
+
+def test_windows_from_several_sources_share_one_model_batch(tmp_path, models, fake_api):
+    loud = timeline(scream(6, amplitude=0.3))
+    cameras = [camera(f"c{i}", write_media(tmp_path / f"c{i}.mp4", loud, video_seconds=6)) for i in range(3)]
+    config = load_config(write_config(tmp_path, models, cameras, api={"base_url": fake_api.url},
+                                      audio={"batch_size": 3, "decision": {"threshold": 0.99, "window": 60}}))
+    app = DetectorApp(config)
+    batches = []
+    app.audio.analyzer.classifier = RecordingClassifier(app.audio.classifier, batches)
+
+    assert app.run() == 0
+
+    assert sum(batches) == 3 * 6 and max(batches) > 1
+
+
+class ScriptedSource:
+    """Chunks as a reconnecting source yields them: one second of ones on connection 1, then twos on connection 2."""
+
+    lossless = True
+
+    def __init__(self):
+        from detection.audio.capture import AudioCaptureStats, AudioInput
+
+        self.audio, self.stats = AudioInput("street", "rtsp://camera/live"), AudioCaptureStats()
+
+    def chunks(self):
+        from detection.audio.capture import AudioChunk
+
+        yield AudioChunk("street", np.ones(16000, np.float32), 100.0, 1)
+        yield AudioChunk("street", np.full(16000, 2.0, np.float32), 130.0, 2)
+
+
+def test_after_a_reconnect_no_window_joins_sound_from_both_sides_of_the_gap():
+    import threading
+
+    from detection.audio.gate import OpenGate
+    from detection.audio.pipeline import AudioStats, AudioWorker
+    from detection.pipeline import FrameBatcher
+
+    batcher = FrameBatcher()
+    batcher.register("street", lossless=True, depth=10)
+    worker = AudioWorker(ScriptedSource(), OpenGate(), batcher, AudioStats(), threading.Event(),
+                         hop_s=1.0, context_samples=24000)
+    worker._run()
+
+    first, second = (sample.frame for sample in batcher.take(10, 0.1, 0))
+    assert (first.start_ts, first.end_ts) == (100.0, 101.0) and (second.start_ts, second.end_ts) == (130.0, 131.0)
+    assert set(np.unique(first.samples)) == {0.0, 1.0}
+    assert set(np.unique(second.samples)) == {0.0, 2.0}  # silence before the reconnect, never the old connection's ones
+
+
+class OneLongChunk(ScriptedSource):
+    """A decoder that hands over five seconds in one frame."""
+
+    def chunks(self):
+        from detection.audio.capture import AudioChunk
+
+        yield AudioChunk("street", np.repeat(np.arange(1, 6, dtype=np.float32), 16000), 0.0, 1)
+
+
+def test_a_chunk_longer_than_the_ring_is_cut_into_hops_without_losing_any():
+    import threading
+
+    from detection.audio.gate import OpenGate
+    from detection.audio.pipeline import AudioStats, AudioWorker
+    from detection.pipeline import FrameBatcher
+
+    batcher = FrameBatcher()
+    batcher.register("street", lossless=False, depth=10)
+    source = OneLongChunk()
+    worker = AudioWorker(source, OpenGate(), batcher, AudioStats(), threading.Event(), hop_s=1.0,
+                         context_samples=24000)
+    worker._run()
+
+    windows = [sample.frame for sample in batcher.take(10, 0.1, 0)]
+    assert source.stats.state != "failed"
+    assert [w.end_ts for w in windows] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert [float(w.samples[-1]) for w in windows] == [1.0, 2.0, 3.0, 4.0, 5.0]

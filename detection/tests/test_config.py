@@ -28,7 +28,9 @@ def write(tmp_path, text, name="detector.yaml"):
 def test_the_example_config_in_the_repository_is_valid(monkeypatch):
     monkeypatch.setenv("NK_CAM01_KEY", "k1")
     monkeypatch.setenv("NK_CAM02_KEY", "k2")
+    monkeypatch.setenv("NK_MIC01_KEY", "k3")
     config = load_config(REPO_ROOT / "detector.example.yaml")
+    assert config.cameras[0].audio is not None and config.audio.microphones[0].key == "k3"
     assert [c.id for c in config.cameras] == ["library-entrance", "hostel-corridor"]
     assert config.cameras[0].key == "k1"
     assert config.cameras[1].kind == "device"

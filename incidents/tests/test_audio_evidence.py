@@ -161,3 +161,14 @@ def test_a_clip_over_the_size_limit_is_refused(device_client, beacon, settings):
     assert response.status_code == 400
     assert "larger than the limit of 1000 bytes" in response.json()["fields"]["audio"][0]
     assert_nothing_stored(settings)
+
+
+def test_the_admin_incident_page_links_the_clip_to_the_authenticated_download(device_client, beacon, admin_user, client):
+    post(device_client, beacon, audio=clip(ogg_opus()))
+    incident, stored = Incident.objects.get(), IncidentAudio.objects.get()
+    client.force_login(admin_user)
+
+    response = client.get(reverse("admin:incidents_incident_change", args=[incident.pk]))
+
+    assert response.status_code == 200
+    assert reverse("incident-audio-download", args=[stored.pk]) in response.content.decode()
