@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry, SOSImage
 
 
 class LocationInline(admin.TabularInline):
@@ -17,6 +17,18 @@ class AssignmentInline(admin.TabularInline):
     extra = 0
     readonly_fields = ("officer_name", "unit", "assigned_by", "assigned_at")
     can_delete = False
+
+
+class PhotoInline(admin.TabularInline):
+    """The citizen's photos: what they are, not the files (those are served to responders by the API)."""
+
+    model = SOSImage
+    extra = 0
+    fields = readonly_fields = ("description", "content_type", "size_bytes", "width", "height", "sha256", "uploaded_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class AuditInline(admin.TabularInline):
@@ -36,7 +48,7 @@ class SOSAdmin(admin.ModelAdmin):
     search_fields = ("name", "phone", "room_id", "owner__username")
     readonly_fields = ("room_id", "access_token_hash", "created_at", "updated_at", "closed_at")
     date_hierarchy = "created_at"
-    inlines = [AssignmentInline, AuditInline, LocationInline]
+    inlines = [AssignmentInline, PhotoInline, AuditInline, LocationInline]
 
 
 @admin.register(OfficerAssignment)
