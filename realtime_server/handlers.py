@@ -10,7 +10,7 @@ import asyncio
 import socketio
 
 from realtime_server import compat, joins
-from realtime_server.capacity import Capacity
+from realtime_server.capacity import Capacity, MemoryReturner
 from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
 from realtime_server.db import run_db
 from realtime_server.hub import Hub, JoinPlan
@@ -31,6 +31,7 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
         except (AuthenticationFailed, ValueError) as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
         hub.add_client(sid, actor, last_event_id, compat.credentials_from(auth, environ))
+        memory.clients_changed(len(hub.clients))
         # Sent once the connection is accepted: a message sent from inside this handler would reach
         # the client before the acceptance itself.
         task = asyncio.create_task(_greet(sid, actor.label))
@@ -44,9 +45,12 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
             await asyncio.sleep(0.005)
         await hub.send_control(sid, "connection_established", {"message": f"Connected to NaariKavach as {label}."})
 
+    memory = MemoryReturner()
+
     @sio.event
     async def disconnect(sid, reason=None):
         hub.remove_client(sid)
+        memory.clients_changed(len(hub.clients))
 
     @sio.event
     async def join(sid, data=None):
