@@ -121,7 +121,7 @@ def rss_kb(pid: int) -> int:
 
 
 def health(url: str) -> dict:
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+    with urllib.request.urlopen(f"{url}/healthz", timeout=60) as response:
         return json.loads(response.read())
 
 
