@@ -23,8 +23,9 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity) -> None:
     @sio.event
     async def connect(sid, environ, auth=None):
         if not capacity.admit(len(hub.clients)):
+            # `retry_after` tells clients this refusal, unlike a bad credential, is worth retrying.
             raise socketio.exceptions.ConnectionRefusedError(
-                "The realtime server is at capacity; try again shortly (or another server).")
+                "The realtime server is at capacity; try again shortly (or another server).", {"retry_after": 5})
         try:
             actor = await run_db(authenticate, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))
