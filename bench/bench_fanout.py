@@ -62,12 +62,23 @@ async def client_worker(url: str, token: str, count: int) -> None:
 
     ws_url = url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     receipts: dict[int, list[float]] = {}
-    joined = 0
+    joined = failed = 0
     all_joined = asyncio.Event()
     stop = asyncio.Event()
+    connecting = asyncio.Semaphore(100)  # handshakes in flight; more only time out on a busy machine
 
     async def one_client():
+        nonlocal failed
+        try:
+            await client_session()
+        except Exception as exc:  # noqa: BLE001 - reported, and the run stops
+            failed += 1
+            print(f"failed {type(exc).__name__}: {exc}", flush=True)
+            all_joined.set()
+
+    async def client_session():
         nonlocal joined
+        await connecting.acquire()
         async with websockets.connect(ws_url, max_queue=None, ping_interval=None, open_timeout=120) as ws:
             await ws.recv()  # 0{"sid":...}: the Engine.IO handshake
             await ws.send("40" + json.dumps({"token": token}))
@@ -79,6 +90,7 @@ async def client_worker(url: str, token: str, count: int) -> None:
                 elif frame.startswith("42"):
                     name, message = json.loads(frame[2:])
                     if name == "rooms_joined":
+                        connecting.release()
                         joined += 1
                         if joined == count:
                             all_joined.set()
@@ -90,13 +102,9 @@ async def client_worker(url: str, token: str, count: int) -> None:
                 if stop.is_set():
                     return
 
-    tasks = []
-    for i in range(count):
-        tasks.append(asyncio.create_task(one_client()))
-        if i % 50 == 49:
-            await asyncio.sleep(0)  # let handshakes progress while connecting the rest
+    tasks = [asyncio.create_task(one_client()) for _ in range(count)]
     await all_joined.wait()
-    print("ready", flush=True)
+    print("ready" if not failed else "failed", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)  # the parent says stop
     stop.set()
     for task in tasks:
@@ -113,7 +121,7 @@ def rss_kb(pid: int) -> int:
 
 
 def health(url: str) -> dict:
-    with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+    with urllib.request.urlopen(f"{url}/healthz", timeout=60) as response:
         return json.loads(response.read())
 
 
@@ -156,7 +164,14 @@ def measure(env: dict, transport: str, clients: int, args, token: str, logs: Pat
                                     cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                    for n in per_worker if n]
         for worker in workers:
-            assert worker.stdout.readline().strip() == "ready", "a client process failed"
+            line = worker.stdout.readline().strip()
+            while line.startswith("failed "):
+                print(line, file=sys.stderr)
+                line = worker.stdout.readline().strip()
+            if line != "ready":
+                for other in workers:
+                    other.kill()
+                raise RuntimeError(f"clients could not all connect and join ({line})")
         connect_s = time.monotonic() - started
         rss_joined = rss_kb(server.process.pid)
         deliveries, to_all = [], []
@@ -212,13 +227,13 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
+    from accounts.services import token_issue
 
     from accounts.models import User
 
     call_command("migrate", verbosity=0)
     dispatcher, _ = User.objects.get_or_create(username="bench-dispatcher", defaults={"role": User.Role.DISPATCHER})
-    token = Token.objects.get_or_create(user=dispatcher)[0].key
+    token = token_issue(user=dispatcher)
     results = []
     for clients in args.clients:
         for _ in range(args.rounds):

@@ -1,7 +1,8 @@
-"""The realtime app twice, for bench/bench_fanout.py: `current` as shipped, `baseline` with the previous fan-out.
+"""The realtime app for bench/bench_fanout.py: as shipped, or (FANOUT_TRANSPORT=baseline) as it was before.
 
 The baseline sends each event with one `sio.emit(to=[...])`, which encodes it once but creates one asyncio
-task per recipient and waits for them all; `current` queues the encoded packet to each client in a loop.
+task per recipient and waits for them all, and never gives memory back after clients leave; the shipped
+app queues the encoded packet to each client in a loop and returns memory when the crowd halves.
 """
 
 import os
@@ -23,6 +24,9 @@ class EmitTransport:
 
 
 if os.environ.get("FANOUT_TRANSPORT") == "baseline":
+    from realtime_server.capacity import MemoryReturner
+
+    MemoryReturner.clients_changed = lambda self, clients: False
     app = create_app()
     app.hub.transport = EmitTransport(app.sio)
 else:

@@ -6,6 +6,9 @@ the database, logs and health checks), answers the refused ones with a clear `co
 as it nears the limit.
 """
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import os
 import resource
@@ -66,3 +69,30 @@ class Capacity:
 
     def stats(self) -> dict:
         return {"capacity": self.clients, "open_files": open_files(), "open_files_limit": self.limit}
+
+
+class MemoryReturner:
+    """Gives memory back to the system after many clients leave.
+
+    A client's buffers and objects are freed when it leaves, but the C allocator keeps the freed pages
+    for reuse: after a crowd disconnects, the process would stay at its peak size. Whenever the client
+    count has halved since the last return, and at least `min_left` clients have gone, collect garbage
+    and ask glibc to release its free pages (`malloc_trim`).
+    """
+
+    def __init__(self, *, min_left: int = 250):
+        self.min_left = min_left
+        self.peak = 0  # the most clients since memory was last given back
+        libc = ctypes.util.find_library("c")
+        self._trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+
+    def clients_changed(self, clients: int) -> bool:
+        """Call after a client joins or leaves; returns whether memory was given back."""
+        self.peak = max(self.peak, clients)
+        if clients > self.peak // 2 or self.peak - clients < self.min_left:
+            return False
+        self.peak = clients
+        gc.collect()
+        if self._trim is not None:
+            self._trim(0)
+        return True

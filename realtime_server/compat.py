@@ -76,7 +76,8 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
     location_view = apis.LocationUpdateApi.as_view()
     unit_location_view = apis.UnitLocationApi.as_view()
 
-    def _body(data, answer: str):
+    def _body(data):
+        """The payload as a dict (their app may send a JSON string), or the error answer for it."""
         if isinstance(data, str):
             try:
                 data = json.loads(data)
@@ -98,7 +99,7 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         client = hub.clients.get(sid)
         if client is None:
             return
-        body, error = _body(data, "create_sos_response")
+        body, error = _body(data)
         if error is not None:
             return await _reply(sid, "create_sos_response", error)
         status, answer = await run_db(call_api, create_view, "/api/create-sos/", body, client.credentials)
@@ -113,7 +114,7 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         client = hub.clients.get(sid)
         if client is None:
             return
-        body, error = _body(data, "update_location_response")
+        body, error = _body(data)
         if error is not None:
             return await _reply(sid, "update_location_response", error)
         try:
@@ -132,7 +133,7 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         client = hub.clients.get(sid)
         if client is None:
             return
-        body, error = _body(data, "error")
+        body, error = _body(data)
         unit = str((body or {}).get("unit_id") or (body or {}).get("unit_number") or "").strip()
         if error is None and not unit:
             error = {"error": "unit_id is required.", "status_code": 400}

@@ -11,7 +11,7 @@ import socketio
 
 from realtime_server import compat, joins
 from realtime_server.auth import AuthenticationFailed, authenticate_session, parse_last_event_id
-from realtime_server.capacity import Capacity
+from realtime_server.capacity import Capacity, MemoryReturner
 from realtime_server.db import run_db
 from realtime_server.hub import Hub, JoinPlan
 from realtime_server.joins import JoinRefused
@@ -24,8 +24,9 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
     @sio.event
     async def connect(sid, environ, auth=None):
         if not capacity.admit(len(hub.clients)):
+            # `retry_after` tells clients this refusal, unlike a bad credential, is worth retrying.
             raise socketio.exceptions.ConnectionRefusedError(
-                "The realtime server is at capacity; try again shortly (or another server).")
+                "The realtime server is at capacity; try again shortly (or another server).", {"retry_after": 5})
         try:
             session = await run_db(authenticate_session, auth)
             last_event_id = parse_last_event_id(auth.get("last_event_id"))
@@ -35,6 +36,7 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
         hub.add_client(sid, actor, last_event_id, compat.credentials_from(auth, environ))
         if guard is not None:
             guard.watch(sid, session.token_digest)
+        memory.clients_changed(len(hub.clients))
         # Sent once the connection is accepted: a message sent from inside this handler would reach
         # the client before the acceptance itself.
         task = asyncio.create_task(_greet(sid, actor.label))
@@ -48,11 +50,14 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
             await asyncio.sleep(0.005)
         await hub.send_control(sid, "connection_established", {"message": f"Connected to NaariKavach as {label}."})
 
+    memory = MemoryReturner()
+
     @sio.event
     async def disconnect(sid, reason=None):
         hub.remove_client(sid)
         if guard is not None:
             guard.forget(sid)
+        memory.clients_changed(len(hub.clients))
 
     @sio.event
     async def join(sid, data=None):

@@ -12,7 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.conf import settings as django_settings
-from rest_framework.authtoken.models import Token
+from accounts.services import token_issue
 from standardwebhooks.webhooks import Webhook
 
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver
@@ -85,7 +85,7 @@ def test_an_sos_left_alone_escalates_on_time_once_per_step_by_mail_and_signed_we
         {"level": 2, "in_status": "active", "after_seconds": SECOND_STEP, "notify_supervisors": True},
     ])
     api = httpx.Client(base_url=live_server.url, timeout=10)
-    staff = {"Authorization": f"Token {Token.objects.create(user=dispatcher).key}"}
+    staff = {"Authorization": f"Token {token_issue(user=dispatcher)}"}
     sos_body = {"name": "Asha", "sos_type": 0, "initial_latitude": 22.5726, "initial_longitude": 88.3639}
     answered = api.post("/api/create-sos/", json=sos_body).json()["sos_id"]
     assert api.post(f"/api/sos/{answered}/acknowledge/", headers=staff).status_code == 200

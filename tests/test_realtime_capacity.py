@@ -34,6 +34,7 @@ async def test_a_full_server_refuses_with_a_reason_answers_healthz_and_admits_ag
     health = realtime.health()
 
     assert "at capacity" in refusal["message"]
+    assert refusal["data"] == {"retry_after": 5}  # unlike a bad token: worth retrying
     assert 0 < len(clients) <= 60
     assert (health["status"], health["capacity"], health["open_files_limit"]) == ("ok", 60, LIMIT)
     assert "Realtime capacity: 60 clients" in realtime.log_tail(20_000)

@@ -36,6 +36,13 @@ export function connectRealtime({ config, credentials, onConnect, onEvent, onSta
   });
   socket.on("disconnect", (reason) => onStatus("offline", reason));
   socket.on("connect_error", (error) => {
+    const retryAfter = error.data?.retry_after;
+    if (!socket.active && typeof retryAfter === "number") {
+      // The server is full, not refusing us: try again later, spread out so a crowd does not return at once.
+      onStatus("offline", error.message);
+      setTimeout(() => socket.connect(), (retryAfter + Math.random() * retryAfter) * 1000);
+      return;
+    }
     // The server refused us (bad or expired credential): retrying would not help.
     onStatus(socket.active ? "offline" : "refused", error.message);
   });
