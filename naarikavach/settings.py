@@ -185,6 +185,8 @@ INCIDENT_DEDUP_WINDOW_SECONDS = env_int("INCIDENT_DEDUP_WINDOW_SECONDS", 300)
 # Camera health (see docs/cameras.md): a camera without a heartbeat for the grace period, or reporting
 # `down`, is offline (a `camera_offline` incident); it is back after reporting well for the recovery time.
 CAMERA_OFFLINE_GRACE_SECONDS = env_float("CAMERA_OFFLINE_GRACE_SECONDS", 30.0)
+# How often the background worker (run_worker) looks for cameras gone silent.
+CAMERA_CHECK_SECONDS = env_float("CAMERA_CHECK_SECONDS", 5.0)
 CAMERA_RECOVERY_SECONDS = env_float("CAMERA_RECOVERY_SECONDS", 30.0)
 CAMERA_OFFLINE_PRIORITY = env_str("CAMERA_OFFLINE_PRIORITY", "High")
 # An SOS position without an accuracy is taken to be this uncertain when linking cameras to it.

@@ -24,7 +24,7 @@ from accounts.models import Unit, User
 from accounts.services import unit_status_change
 from common.errors import Forbidden, InvalidInput, NotFound
 from contacts.services import checkin_expire_due
-from incidents.models import AlertDelivery, AlertTarget, Incident, IncidentAuditEntry
+from incidents.models import AlertDelivery, AlertTarget, Incident, IncidentAuditEntry, IncidentSignal
 from incidents.services import alert_deliveries_queue, configured_alert_targets, incident_start
 from realtime import rooms
 from realtime.events import publish
@@ -37,7 +37,9 @@ logger = logging.getLogger(__name__)
 
 DURESS_CANCEL = "duress_cancel"
 CHECKIN_EXPIRED = "checkin_expired"
-RAISE_REASONS = {DURESS_CANCEL: "Cancelled with the duress code", CHECKIN_EXPIRED: "Check-in timer expired"}
+CAMERA_INCIDENT = "camera_incident"
+RAISE_REASONS = {DURESS_CANCEL: "Cancelled with the duress code", CHECKIN_EXPIRED: "Check-in timer expired",
+                 CAMERA_INCIDENT: "A camera watching her saw or heard an attack"}
 PRIORITY_ORDER = [Incident.Priority.LOW, Incident.Priority.MEDIUM, Incident.Priority.HIGH, Incident.Priority.CRITICAL]
 
 
@@ -71,7 +73,8 @@ def escalation_tick(*, now: datetime | None = None) -> list[Escalation]:
 
 
 def escalation_feed_citizen_signals(*, now: datetime) -> list[Escalation]:
-    """Escalate every open SOS cancelled under duress, and every SOS raised by an expired check-in, once each."""
+    """Escalate, once each: every open SOS cancelled under duress, every SOS raised by an expired check-in,
+    and every open SOS joined by a camera incident."""
     raised = []
     for sos in checkin_expire_due(now=now):
         raised.append(escalation_raise(sos_id=sos.pk, reason=CHECKIN_EXPIRED, key=f"checkin:{sos.pk}", now=now))
@@ -79,6 +82,15 @@ def escalation_feed_citizen_signals(*, now: datetime) -> list[Escalation]:
     duress = SOS.objects.filter(duress_at__isnull=False, status__in=SOS.OPEN_STATUSES).exclude(pk__in=already)
     for sos_id in list(duress.values_list("pk", flat=True)):
         raised.append(escalation_raise(sos_id=sos_id, reason=DURESS_CANCEL, key=f"duress:{sos_id}", now=now))
+    # A camera linked to an open SOS saw violence or heard a scream (cameras/): the SOS goes up a level, once
+    # per incident.
+    joined = (IncidentSignal.objects.filter(sos__status__in=SOS.OPEN_STATUSES, signal_type=IncidentSignal.Type.SOS)
+              .values_list("sos_id", "incident_id"))
+    for sos_id, incident_id in list(joined):
+        key = f"camera-incident:{incident_id}"
+        if not Escalation.objects.filter(sos_id=sos_id, key=f"raise:{key}").exists():
+            raised.append(escalation_raise(sos_id=sos_id, reason=CAMERA_INCIDENT, key=key, now=now,
+                                           details={"incident_id": str(incident_id)}))
     return [escalation for escalation in raised if escalation is not None]
 
 

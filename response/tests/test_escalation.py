@@ -245,3 +245,20 @@ def test_a_walk_me_home_check_in_that_runs_out_raises_an_sos_that_escalates_at_o
     assert escalation.sos.owner == citizen and escalation.level == 1
     later = services.escalation_tick(now=checkin.due_at + 62 * SECOND)
     assert not [e for e in later if e.reason == "checkin_expired"]
+
+
+def test_a_camera_incident_joined_to_an_open_sos_raises_it_once(sos_ladder, device, beacon):
+    from incidents.models import IncidentSignal
+
+    raised = raise_sos()
+    incident = incident_services.ai_detection_report(
+        kind="violence", device=device, beacon_id=beacon.beacon_id, confidence_score=0.95, description="fight",
+    ).incident
+    IncidentSignal.objects.create(incident=incident, signal_type=IncidentSignal.Type.SOS, sos=raised.sos,
+                                  device=device, confidence_score=0.95, description="camera linked to the SOS")
+
+    first = services.escalation_tick(now=raised.sos.created_at + SECOND)
+    again = services.escalation_tick(now=raised.sos.created_at + 2 * SECOND)
+
+    assert [(e.sos_id, e.reason) for e in first if e.sos_id] == [(raised.sos.pk, "camera_incident")]
+    assert not [e for e in again if e.reason == "camera_incident"]

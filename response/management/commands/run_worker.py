@@ -1,4 +1,9 @@
-"""The platform's background worker: the escalation scheduler and the alert sender in one process."""
+"""The platform's background worker: the escalation scheduler, the alert sender and the periodic jobs.
+
+Every tick: escalations (with duress cancels, expired check-ins and camera incidents). Every few seconds:
+cameras gone silent become incidents. Every minute: blurred derivatives of new evidence. Daily: the
+retention purge. Each job is idempotent, so several workers may run at once.
+"""
 
 import logging
 import signal
@@ -9,10 +14,30 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connection
 
+from cameras.services import cameras_check_offline
 from incidents.alerts import Sender
+from privacy.retention import retention_purge
+from privacy.services import redacted_derivatives_prepare
 from response.services import escalation_tick
 
 logger = logging.getLogger(__name__)
+
+
+class Periodic:
+    """A job run every `every` seconds of the worker's life (the first time at start)."""
+
+    def __init__(self, name: str, every: float, job):
+        self.name, self.every, self.job, self.next_at = name, every, job, 0.0
+
+    def run_if_due(self, now: float) -> None:
+        if now < self.next_at:
+            return
+        self.next_at = now + self.every
+        try:
+            self.job()
+        except Exception:  # the database may be away for a moment: the next round tries again
+            logger.exception("Periodic job %s failed", self.name)
+            connection.close()
 
 
 class Command(BaseCommand):
@@ -25,6 +50,8 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=None,
                             help="Seconds between alert polls when idle (default: ALERT_POLL_SECONDS).")
         parser.add_argument("--no-alerts", action="store_true", help="Escalate only; send no alerts.")
+        parser.add_argument("--no-periodic", action="store_true",
+                            help="No camera checks, blurred derivatives or retention purge (tests of one part).")
 
     def handle(self, *args, **options):
         tick = options["tick"] if options["tick"] is not None else settings.ESCALATION_TICK_SECONDS
@@ -46,10 +73,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Escalating every {tick:g}s{'' if options['no_alerts'] else ' and sending alerts'}; "
                           "Ctrl-C to stop.")
         self.stdout.flush()
+        periodic = [] if options["no_periodic"] else [
+            Periodic("camera offline check", settings.CAMERA_CHECK_SECONDS, cameras_check_offline),
+            Periodic("blurred derivatives", 60.0, redacted_derivatives_prepare),
+            Periodic("retention purge", 24 * 3600.0, retention_purge),
+        ]
         try:
             while not stop.is_set():
                 started = time.monotonic()
                 close_old_connections()
+                for job in periodic:
+                    job.run_if_due(started)
                 try:
                     for escalation in escalation_tick():
                         logger.info("Escalated %s", escalation)
