@@ -252,6 +252,12 @@ OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
 # How often the realtime server deletes outbox events older than the retention (0: never; see prune_outbox).
 REALTIME_PRUNE_INTERVAL = env_float("REALTIME_PRUNE_INTERVAL", 600)
 REALTIME_CORS_ORIGINS = env_list("REALTIME_CORS_ORIGINS", "*")
+# Limits per realtime connection (realtime_server/limits.py).
+REALTIME_MAX_MESSAGE_BYTES = env_int("REALTIME_MAX_MESSAGE_BYTES", 64 * 1024)
+REALTIME_MAX_MESSAGES_PER_SECOND = env_float("REALTIME_MAX_MESSAGES_PER_SECOND", 10)
+REALTIME_MESSAGE_BURST = env_float("REALTIME_MESSAGE_BURST", 40)
+REALTIME_MAX_UNAUTHENTICATED = env_int("REALTIME_MAX_UNAUTHENTICATED", 200)
+REALTIME_AUTH_TIMEOUT_SECONDS = env_float("REALTIME_AUTH_TIMEOUT_SECONDS", 10)
 
 # Web pages (dashboard/): where browsers reach the realtime server (empty: same host, REALTIME_PORT)
 # and the map tiles (empty: no tile layer, for closed networks; markers and lists still work).

@@ -11,6 +11,7 @@ from django.db import connection
 from realtime_server import handlers, wakeup
 from realtime_server.db import close_db_connections, run_db
 from realtime_server.hub import Hub
+from realtime_server.limits import GuardedAsyncServer
 from realtime_server.sessions import SessionGuard
 from realtime.services import outbox_prune
 
@@ -29,7 +30,12 @@ class SocketIOTransport:
 def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
     """Build the ASGI app; the hub starts with the ASGI lifespan (uvicorn runs it), not at import."""
     origins = settings.REALTIME_CORS_ORIGINS
-    sio = socketio.AsyncServer(
+    sio = GuardedAsyncServer(
+        max_unauthenticated=settings.REALTIME_MAX_UNAUTHENTICATED,
+        auth_timeout=settings.REALTIME_AUTH_TIMEOUT_SECONDS,
+        message_rate=settings.REALTIME_MAX_MESSAGES_PER_SECOND,
+        message_burst=settings.REALTIME_MESSAGE_BURST,
+        max_http_buffer_size=settings.REALTIME_MAX_MESSAGE_BYTES,
         async_mode="asgi",
         cors_allowed_origins="*" if origins == ["*"] else origins,
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
