@@ -226,6 +226,8 @@ THROTTLE_RATES = {
     "auth": env_str("THROTTLE_AUTH", "30/min"),
     "register": env_str("THROTTLE_REGISTER", "20/hour"),
 }
+# Location points one SOS may receive per minute (from anyone): a trail cannot be flooded (sos/services.py).
+SOS_LOCATION_POINTS_PER_MINUTE = env_int("SOS_LOCATION_POINTS_PER_MINUTE", 60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NaariKavach API",

@@ -7,7 +7,7 @@ only turn away requests that carry no credential at all.
 from rest_framework.permissions import BasePermission
 
 from common.actors import Actor
-from common.errors import Forbidden
+from common.errors import Forbidden, NotFound
 from sos.models import SOS
 
 SOS_TOKEN_HEADER = "HTTP_X_SOS_TOKEN"
@@ -25,14 +25,23 @@ def is_sos_owner(actor: Actor, sos: SOS) -> bool:
     return actor.owns_sos(owner_id=sos.owner_id, access_token_hash=sos.access_token_hash)
 
 
+def _not_found() -> NotFound:
+    # The answer for an SOS that does not exist, word for word: a made-up X-SOS-Token (or someone
+    # else's account) must not tell an existing SOS from a missing one.
+    return NotFound("SOS not found")
+
+
 def require_owner_or_responder(actor: Actor, sos: SOS) -> None:
     if not (actor.is_responder or is_sos_owner(actor, sos)):
-        raise Forbidden("Only this SOS's owner or a responder may do this.")
+        raise _not_found()
 
 
 def require_owner(actor: Actor, sos: SOS) -> None:
-    if not is_sos_owner(actor, sos):
+    if is_sos_owner(actor, sos):
+        return
+    if actor.is_responder:
         raise Forbidden("Only the person who raised this SOS may cancel it.")
+    raise _not_found()
 
 
 def require_responder(actor: Actor) -> None:

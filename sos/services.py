@@ -6,12 +6,14 @@ publishes its realtime events through `realtime.events` (`publish`, `publish_man
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitLocation, User
 from common.actors import Actor
-from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common import ratelimit
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from common.geo import validate_position
 from common.tokens import hash_secret, new_secret
 from realtime import rooms
@@ -22,6 +24,19 @@ from sos.permissions import require_owner, require_owner_or_responder, require_r
 
 def _audit(sos: SOS, *, action: str, actor: Actor, from_status: str = "", details: dict | None = None) -> None:
     SOSAuditEntry.record(sos, action=action, actor=actor, from_status=from_status, details=details)
+
+
+def _require_point_budget(sos_id: int) -> None:
+    """At most SOS_LOCATION_POINTS_PER_MINUTE points per SOS: a trail cannot be flooded, and a phone
+    flushing a long offline queue is told when to send the rest (429 with Retry-After)."""
+    limit = settings.SOS_LOCATION_POINTS_PER_MINUTE
+    window = ratelimit.count(f"sos-points:{sos_id}", 60)
+    if window.count > limit:
+        raise TooManyRequests(
+            f"Too many location points for this SOS: at most {limit} a minute. "
+            f"Retry after {max(1, round(window.reset_in))} seconds.",
+            retry_after=window.reset_in,
+        )
 
 
 def _lock_sos(sos_id: int, fields: tuple[str, ...] = ()) -> SOS:
@@ -156,6 +171,7 @@ def sos_location_add(
     # on every point is a measurable part of its cost.
     sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at"))
     require_owner_or_responder(actor, sos)
+    _require_point_budget(sos.pk)
     if recorded_at > now + timedelta(minutes=5):
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
     _require_open(sos)

@@ -1,0 +1,51 @@
+"""What an SOS endpoint gives away, and how much it takes: a made-up token learns nothing, a trail
+cannot be flooded."""
+
+import pytest
+from django.core.cache import cache
+
+from sos.models import LocationUpdate
+from sos.tests.conftest import raise_sos
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.mark.parametrize("method", ["detail", "update_location", "cancel"])
+def test_a_made_up_sos_token_gets_the_same_answer_for_an_existing_and_a_missing_sos(client_for, method):
+    existing = raise_sos().sos
+    stranger = client_for(None, sos_token="made-up-token")
+
+    def call(sos_id):
+        if method == "detail":
+            return stranger.get(f"/api/sos/{sos_id}/")
+        if method == "update_location":
+            return stranger.post("/api/update-location/", {"sos_request": sos_id, "latitude": 1, "longitude": 1})
+        return stranger.post(f"/api/cancel-sos/{sos_id}/")
+
+    for_existing, for_missing = call(existing.pk), call(existing.pk + 1000)
+    assert (for_existing.status_code, for_existing.json()) == (for_missing.status_code, for_missing.json())
+    assert for_existing.status_code == 404
+
+
+def test_points_beyond_the_per_minute_budget_of_an_sos_get_a_429_to_back_off_from(client_for, settings):
+    settings.SOS_LOCATION_POINTS_PER_MINUTE = 3
+    raised = raise_sos()
+    phone = client_for(None, sos_token=raised.token)
+    codes = [phone.post("/api/update-location/", {"sos_request": raised.sos.pk, "latitude": 12.9 + i / 100,
+                                                  "longitude": 77.5}).status_code for i in range(5)]
+    assert codes == [201, 201, 201, 429, 429]
+    refused = phone.post("/api/update-location/", {"sos_request": raised.sos.pk, "latitude": 1, "longitude": 1})
+    assert refused.json()["code"] == "throttled"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert LocationUpdate.objects.filter(sos_request=raised.sos).count() == 1 + 3  # the first point + 3
+    # Another SOS has a budget of its own.
+    other = raise_sos()
+    assert client_for(None, sos_token=other.token).post(
+        "/api/update-location/", {"sos_request": other.sos.pk, "latitude": 1, "longitude": 1}).status_code == 201
