@@ -86,16 +86,32 @@ async def _prune_forever(interval: float) -> None:
             logger.exception("Pruning the outbox failed")
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def _is_local_operator(scope) -> bool:
+    """A request from this machine itself, not relayed by a proxy (which would add X-Forwarded-For)."""
+    client = scope.get("client") or ("", 0)
+    relayed = any(name == b"x-forwarded-for" for name, _ in scope.get("headers", []))
+    return client[0] in LOOPBACK and not relayed
+
+
 def _health_app(hub: Hub):
-    """GET /healthz: the server is up and reading the outbox (for load balancers, tests and the benchmark)."""
+    """GET /healthz: the server is up (for load balancers): {"status": "ok"}, nothing more.
+    GET /healthz/detail: its counters (event cursor, clients, deliveries), for an operator on this machine
+    only: how many alerts the platform carries is not for anyone on the network to read."""
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
-        found = scope["path"] == "/healthz"
-        body = json.dumps({"status": "ok", **hub.stats()} if found else {"detail": "Not found"}).encode()
-        await send({"type": "http.response.start", "status": 200 if found else 404,
+        status, body = 404, {"detail": "Not found"}
+        if scope["path"] == "/healthz":
+            status, body = 200, {"status": "ok"}
+        elif scope["path"] == "/healthz/detail":
+            status, body = (200, {"status": "ok", **hub.stats()}) if _is_local_operator(scope) \
+                else (403, {"detail": "Only from the server's own machine."})
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
     return app

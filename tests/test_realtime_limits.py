@@ -104,3 +104,12 @@ async def test_sessions_that_never_sign_in_are_capped_then_timed_out(realtime, c
         async with asyncio.timeout(10):
             while await _open_session(http) != 200:
                 await asyncio.sleep(0.2)
+
+
+async def test_the_public_health_check_shows_no_counters_and_the_detail_is_for_the_machine_only(realtime):
+    async with httpx.AsyncClient(base_url=realtime.url, timeout=10) as http:
+        assert (await http.get("/healthz")).json() == {"status": "ok"}
+        detail = await http.get("/healthz/detail")
+        assert detail.status_code == 200 and "cursor" in detail.json()
+        relayed = await http.get("/healthz/detail", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert relayed.status_code == 403 and "cursor" not in relayed.text
