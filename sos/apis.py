@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
+from common.actors import public_label
 from common.api.permissions import IsResponder
 from common.api.throttling import SettingsScopedThrottle
 from common.errors import NotFound
@@ -38,7 +39,11 @@ class AssignmentOutput(serializers.ModelSerializer):
 
 
 class AuditOutput(serializers.ModelSerializer):
-    by = serializers.CharField(source="actor_label")
+    by = serializers.SerializerMethodField(help_text="Who acted: 'role:username' for responders; only the role "
+                                                     "for the SOS's owner.")
+
+    def get_by(self, entry) -> str:
+        return entry.actor_label if self.context.get("responder") else public_label(entry.actor_label)
 
     class Meta:
         model = SOSAuditEntry
@@ -290,8 +295,9 @@ class SOSDetailApi(APIView):
         sos = selectors.sos_detail(sos_id=sos_id)
         if sos is None:
             raise NotFound("SOS not found")
-        require_owner_or_responder(actor_from_request(request), sos)
-        return Response(SOSDetailOutput(sos).data)
+        actor = actor_from_request(request)
+        require_owner_or_responder(actor, sos)
+        return Response(SOSDetailOutput(sos, context={"responder": actor.is_responder}).data)
 
 
 class UnitOutput(serializers.ModelSerializer):

@@ -88,7 +88,8 @@ def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | N
         "room_id": str(sos.room_id),
         "status": sos.status,
         "action": action,
-        "by": actor.label,
+        # Also sent to the raiser's own room: a role, never a staff username.
+        "by": actor.role_label,
         "timestamp": timezone.now().isoformat(),
         **(extra or {}),
     }

@@ -49,3 +49,19 @@ def test_points_beyond_the_per_minute_budget_of_an_sos_get_a_429_to_back_off_fro
     other = raise_sos()
     assert client_for(None, sos_token=other.token).post(
         "/api/update-location/", {"sos_request": other.sos.pk, "latitude": 1, "longitude": 1}).status_code == 201
+
+
+def test_the_raiser_sees_who_acted_by_role_and_responders_by_name(client_for, dispatcher):
+    from realtime.models import OutboxEvent
+
+    raised = raise_sos()
+    assert client_for(dispatcher).post(f"/api/sos/{raised.sos.pk}/acknowledge/").status_code == 200
+
+    owner_view = client_for(None, sos_token=raised.token).get(f"/api/sos/{raised.sos.pk}/").json()
+    responder_view = client_for(dispatcher).get(f"/api/sos/{raised.sos.pk}/").json()
+    assert [entry["by"] for entry in owner_view["audit_trail"]] == ["sos-owner-token", "dispatcher"]
+    assert [entry["by"] for entry in responder_view["audit_trail"]] == ["sos-owner-token", "dispatcher:dispatch"]
+    # The realtime event reaches the raiser's own room too: it carries the role only.
+    (event,) = OutboxEvent.objects.filter(event="sos_updated")
+    assert event.payload["by"] == "dispatcher"
+    assert "dispatch" not in str(event.payload).replace("dispatcher", "")
