@@ -15,7 +15,7 @@ from common.errors import NotFound
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from sos import selectors, services
 from sos.models import SOS, OfficerAssignment, SOSAuditEntry
-from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
+from sos.permissions import HasUserOrSOSToken, actor_from_request, may_see_phone, require_may_see
 
 
 # Output serializers -----------------------------------------------------------------------------
@@ -63,6 +63,14 @@ class SOSOutput(serializers.ModelSerializer):
             "last_located_at", "initial_latitude", "initial_longitude", "accuracy_m",
             "created_at", "updated_at", "closed_at", "distance_km",
         )
+
+    def to_representation(self, sos):
+        data = super().to_representation(sos)
+        actor = self.context.get("actor")
+        # Officers see a victim's number once the alert is their unit's (sos.permissions).
+        if actor is not None and data.get("phone") and not may_see_phone(actor, sos):
+            data["phone"] = ""
+        return data
 
     def get_distance_km(self, sos) -> float | None:
         distance = getattr(sos, "distance_km", None)
@@ -284,6 +292,9 @@ class SOSViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             user=self.request.user, statuses=v.get("status"), near=v.get("near"), radius_km=v.get("radius_km")
         )
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "actor": actor_from_request(self.request)}
+
 
 class SOSDetailApi(APIView):
     """One SOS with its trail, assignments and audit trail: for responders and its owner."""
@@ -296,8 +307,8 @@ class SOSDetailApi(APIView):
         if sos is None:
             raise NotFound("SOS not found")
         actor = actor_from_request(request)
-        require_owner_or_responder(actor, sos)
-        return Response(SOSDetailOutput(sos, context={"responder": actor.is_responder}).data)
+        require_may_see(actor, sos)
+        return Response(SOSDetailOutput(sos, context={"responder": actor.is_responder, "actor": actor}).data)
 
 
 class UnitOutput(serializers.ModelSerializer):

@@ -3,14 +3,14 @@
 import math
 from dataclasses import dataclass
 
-from django.db.models import F, FloatField, QuerySet, Subquery
+from django.db.models import F, FloatField, Q, QuerySet, Subquery
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
 from accounts.models import Unit, User
 from common.geo import EARTH_RADIUS_KM
 from realtime.selectors import outbox_newest_id
 from realtime.models import OutboxEvent
-from sos.models import SOS, LocationUpdate
+from sos.models import SOS, LocationUpdate, OfficerAssignment
 
 
 @dataclass(frozen=True)
@@ -28,18 +28,36 @@ def sos_token_hash_exists(access_token_hash: str) -> bool:
 
 
 def sos_room_owner(*, room_id: str) -> dict | None:
-    """What deciding a join of an SOS's room needs: its id, owner and token hash (None: no such room)."""
-    return SOS.objects.filter(room_id=room_id).values("id", "owner_id", "access_token_hash").first()
+    """What deciding a join of an SOS's room needs: its id, owner, token hash, whether it is open and the
+    units assigned to it (None: no such room)."""
+    sos = SOS.objects.filter(room_id=room_id).values("id", "owner_id", "access_token_hash", "status").first()
+    if sos is not None:
+        sos["is_open"] = sos.pop("status") in SOS.OPEN_STATUSES
+        sos["unit_ids"] = set(OfficerAssignment.objects.filter(sos_request_id=sos["id"])
+                              .values_list("unit_id", flat=True))
+    return sos
 
 
 def sos_visible_to(user: User) -> QuerySet[SOS]:
-    """Responders see every SOS; a citizen sees only their own; anyone else nothing."""
+    """Dispatchers and admins see every SOS; officers every open one and their unit's (sos.permissions);
+    a citizen only their own; anyone else nothing."""
     qs = SOS.objects.all()
     if not user.is_authenticated:
         return qs.none()
+    if user.is_responder and user.role == User.Role.OFFICER and not user.is_superuser:
+        mine = SOSAssignmentScope(unit_id=user.unit_id)
+        return qs.filter(Q(status__in=SOS.OPEN_STATUSES) | Q(pk__in=mine.sos_ids())).prefetch_related("assignments")
     if user.is_responder:
-        return qs
+        return qs.prefetch_related("assignments")
     return qs.filter(owner=user)
+
+
+@dataclass(frozen=True)
+class SOSAssignmentScope:
+    unit_id: int | None
+
+    def sos_ids(self):
+        return OfficerAssignment.objects.filter(unit_id=self.unit_id).values("sos_request_id")
 
 
 def sos_list(*, user: User, statuses: list[str] | None = None, near: tuple[float, float] | None = None,

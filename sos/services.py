@@ -19,7 +19,13 @@ from common.tokens import hash_secret, new_secret
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
-from sos.permissions import require_owner, require_owner_or_responder, require_responder
+from sos.permissions import (
+    is_sos_owner,
+    require_may_act,
+    require_owner,
+    require_owner_or_responder,
+    require_responder,
+)
 
 
 def _audit(sos: SOS, *, action: str, actor: Actor, from_status: str = "", details: dict | None = None) -> None:
@@ -63,7 +69,7 @@ def _require_open(sos: SOS) -> SOS:
 def _lock_open_sos(sos_id: int, *, actor: Actor) -> SOS:
     """The SOS locked for a responder's change: not found, then refused, then closed."""
     sos = _lock_sos(sos_id)
-    require_responder(actor)
+    require_may_act(actor, sos)
     return _require_open(sos)
 
 
@@ -172,6 +178,8 @@ def sos_location_add(
     # on every point is a measurable part of its cost.
     sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at"))
     require_owner_or_responder(actor, sos)
+    if actor.is_responder and not is_sos_owner(actor, sos):
+        require_may_act(actor, sos)
     _require_point_budget(sos.pk)
     if recorded_at > now + timedelta(minutes=5):
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
@@ -224,6 +232,8 @@ def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
 def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor) -> OfficerAssignment:
     """Dispatch a unit to an open SOS; it is acknowledged and dispatched in one step."""
     sos = _lock_open_sos(sos_id, actor=actor)
+    if actor.is_officer and unit_number != actor.unit_number:
+        raise Forbidden("Officers may assign only their own unit; a dispatcher assigns others.", code="other_unit")
     if not officer_name.strip():
         raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
     try:

@@ -66,7 +66,7 @@ def call(client, endpoint, sos):
 #            anonymous other_cit owner_tok owner_acc officer_a officer_b dispatch admin
 MATRIX = {
     "update_location": [401, 404, 201, 201, 201, 201, 201, 201],
-    "assign":          [401, 403, 401, 403, 201, 201, 201, 201],
+    "assign":          [401, 403, 401, 403, 201, 403, 201, 201],  # officer_b may assign only UNIT-B
     "acknowledge":     [401, 403, 401, 403, 200, 200, 200, 200],
     "resolve":         [401, 403, 401, 403, 200, 200, 200, 200],
     "cancel":          [401, 404, 200, 200, 403, 403, 403, 403],

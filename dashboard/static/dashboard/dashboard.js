@@ -345,7 +345,11 @@ $("alert-dismiss").addEventListener("click", () => {
 document.addEventListener("keydown", (e) => e.key === "Escape" && select(null));
 setInterval(renderLists, 30000); // keep the "raised 3m ago" texts honest
 
-const JOINS = ["join_sos_channel", "join_location_tracking_channel", "join_incidents_channel"];
+// Every position of the force is the dispatchers' picture; an officer follows their own unit's room
+// (docs/security.md, "Officers' scope").
+const JOINS = config.user.role === "officer"
+  ? [["join_sos_channel", {}], ["join_officer_room", { unit_number: config.user.unit_number }], ["join_incidents_channel", {}]]
+  : [["join_sos_channel", {}], ["join_location_tracking_channel", {}], ["join_incidents_channel", {}]];
 let joinsAwaited = 0;
 let snapshotAfterJoins = false;
 
@@ -357,7 +361,7 @@ const realtime = connectRealtime({
     // so no change can fall between the two. With one, the server replays what we missed instead.
     snapshotAfterJoins = resumeFrom === null;
     joinsAwaited = JOINS.length;
-    for (const join of JOINS) socket.emit(join, {});
+    for (const [join, data] of JOINS) socket.emit(join, data);
   },
   onEvent(event, data) {
     if ((event === "room_joined" || event === "error") && joinsAwaited > 0) {
