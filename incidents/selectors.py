@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 
-from incidents.models import AIEvent, Incident, IncidentImage, IncidentSignal
+from incidents.models import AIEvent, AlertDelivery, Incident, IncidentImage, IncidentSignal
 
 
 def incident_list(
@@ -60,3 +60,8 @@ def ai_event_list(
     if since:
         qs = qs.filter(received_at__gte=since)
     return qs.order_by("-received_at", "-id")
+
+
+def alerts_overdue(*, created_before) -> bool:
+    """Whether any alert raised before `created_before` is still undelivered."""
+    return AlertDelivery.objects.filter(delivered_at__isnull=True, created_at__lt=created_before).exists()

@@ -20,6 +20,20 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
+# HTTPS mode (DJANGO_HTTPS=1, behind TLS): redirects to https, secure cookies, HSTS; `manage.py check
+# --deploy` reports nothing in this mode. Behind a TLS-terminating proxy, that proxy must set
+# X-Forwarded-Proto (trusted only when TRUSTED_PROXY_COUNT > 0).
+HTTPS = env_bool("DJANGO_HTTPS", False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    if env_int("TRUSTED_PROXY_COUNT", 0) > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.api.middleware.ThrottledAsJsonMiddleware",
+    "common.api.security_headers.ContentSecurityPolicyMiddleware",
 ]
 
 # Every password check (API, admin, dashboard sign-in) is counted per client address (accounts/backends.py).
@@ -188,6 +203,8 @@ ALERT_WEBHOOK_TIMEOUT_SECONDS = env_float("ALERT_WEBHOOK_TIMEOUT_SECONDS", 10)
 ALERT_RETRY_BASE_SECONDS = env_float("ALERT_RETRY_BASE_SECONDS", 30)
 ALERT_RETRY_MAX_SECONDS = env_float("ALERT_RETRY_MAX_SECONDS", 3600)
 ALERT_POLL_SECONDS = env_float("ALERT_POLL_SECONDS", 2)
+# GET /healthz answers 503 while an alert older than this is still undelivered (the sender is down or behind).
+HEALTH_ALERT_BACKLOG_SECONDS = env_int("HEALTH_ALERT_BACKLOG_SECONDS", 300)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
