@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.metrics.MetricsMiddleware",
     "common.api.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the dashboard's own static files in production too (no separate web server needed).

@@ -4,12 +4,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from common.metrics import metrics
 from naarikavach.health import healthz
 from common.api.exceptions import json_bad_request, json_not_found, json_permission_denied, json_server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     # Sign-in, sign-out, registration and `me`; no other account flow is exposed.
     path("auth/", include("accounts.urls")),
     path("api/", include("sos.urls")),

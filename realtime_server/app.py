@@ -11,7 +11,10 @@ from django.db import connection
 from realtime_server import handlers, wakeup
 from realtime_server.db import close_db_connections, run_db
 from realtime_server.hub import Hub
+from prometheus_client import CONTENT_TYPE_LATEST
+
 from realtime_server.limits import GuardedAsyncServer
+from realtime_server.metrics import limits_of, realtime_metrics
 from realtime_server.sessions import SessionGuard
 from realtime.services import outbox_prune
 
@@ -70,6 +73,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
             close()
         await close_db_connections()
 
+    hub.sio_counters, hub.guard = sio.counters, guard
     app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub), on_startup=startup, on_shutdown=shutdown)
     app.hub, app.sio, app.guard = hub, sio, guard
     return app
@@ -107,6 +111,11 @@ def _health_app(hub: Hub):
         status, body = 404, {"detail": "Not found"}
         if scope["path"] == "/healthz":
             status, body = 200, {"status": "ok"}
+        elif scope["path"] == "/metrics" and _is_local_operator(scope):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())]})
+            await send({"type": "http.response.body", "body": realtime_metrics(hub, limits_of(hub))})
+            return
         elif scope["path"] == "/healthz/detail":
             status, body = (200, {"status": "ok", **hub.stats()}) if _is_local_operator(scope) \
                 else (403, {"detail": "Only from the server's own machine."})

@@ -65,3 +65,14 @@ def test_every_page_carries_a_content_security_policy_and_the_import_map_its_non
     assert "Content-Security-Policy" in client.get("/api/docs/") and "Content-Security-Policy" in client.get("/sos/")
     docs = client.get("/api/docs/").content.decode()
     assert "<script>" not in docs  # Swagger UI's settings come as a script file, not inline.
+
+
+def test_api_metrics_count_requests_by_route_for_this_machine_only(client, dispatcher):
+    from naarikavach.testing import client_for
+
+    client_for(dispatcher).get("/api/sos/")
+    text = client.get("/metrics").content.decode()
+    assert 'naarikavach_api_requests_total{method="GET",route="api/sos/",status="200"}' in text
+    assert "naarikavach_api_request_seconds_bucket" in text
+    assert client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403

@@ -113,3 +113,12 @@ async def test_the_public_health_check_shows_no_counters_and_the_detail_is_for_t
         assert detail.status_code == 200 and "cursor" in detail.json()
         relayed = await http.get("/healthz/detail", headers={"X-Forwarded-For": "203.0.113.9"})
         assert relayed.status_code == 403 and "cursor" not in relayed.text
+
+
+async def test_the_realtime_server_exposes_its_metrics_to_this_machine_only(realtime, connect, tokens):
+    await connect({"token": tokens["dispatcher"]})
+    async with httpx.AsyncClient(base_url=realtime.url, timeout=10) as http:
+        text = (await http.get("/metrics")).text
+        assert "naarikavach_realtime_clients" in text and "naarikavach_realtime_deliveries_total" in text
+        assert 'naarikavach_realtime_sessions_closed_total{reason="closed_for_rate"}' in text
+        assert (await http.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 404
