@@ -246,6 +246,8 @@ THROTTLE_RATES = {
 }
 # Location points one SOS may receive per minute (from anyone): a trail cannot be flooded (sos/services.py).
 SOS_LOCATION_POINTS_PER_MINUTE = env_int("SOS_LOCATION_POINTS_PER_MINUTE", 60)
+# The newest points of a trail that GET /api/sos/<id>/ returns (the realtime room's join sends the whole trail).
+SOS_DETAIL_MAX_POINTS = env_int("SOS_DETAIL_MAX_POINTS", 500)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "NaariKavach API",

@@ -1,5 +1,6 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -78,7 +79,8 @@ class SOSOutput(serializers.ModelSerializer):
 
 
 class SOSDetailOutput(SOSOutput):
-    locations = LocationOutput(many=True)
+    locations = LocationOutput(many=True, source="recent_points",
+                               help_text="The newest SOS_DETAIL_MAX_POINTS points, oldest first.")
     assignments = AssignmentOutput(many=True)
     audit_trail = AuditOutput(many=True)
 
@@ -303,7 +305,7 @@ class SOSDetailApi(APIView):
 
     @extend_schema(responses=SOSDetailOutput)
     def get(self, request, sos_id: int):
-        sos = selectors.sos_detail(sos_id=sos_id)
+        sos = selectors.sos_detail(sos_id=sos_id, max_points=settings.SOS_DETAIL_MAX_POINTS)
         if sos is None:
             raise NotFound("SOS not found")
         actor = actor_from_request(request)

@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from django.db.models import F, FloatField, Q, QuerySet, Subquery
+from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
 from accounts.models import Unit, User
@@ -88,13 +88,21 @@ def _haversine_km_expression(lat: float, lng: float):
     return 2 * EARTH_RADIUS_KM * ASin(Least(Sqrt(a), 1.0), output_field=FloatField())
 
 
-def sos_detail(*, sos_id: int) -> SOS | None:
-    return (
+def sos_detail(*, sos_id: int, max_points: int | None = None) -> SOS | None:
+    """The SOS with its assignments, audit trail and the newest `max_points` points of its trail (all if
+    None), oldest first: a long trail never makes one read unbounded."""
+    newest = LocationUpdate.objects.order_by("-recorded_at", "-id")
+    points = newest[:max_points] if max_points else newest
+    sos = (
         SOS.objects.select_related("owner")
-        .prefetch_related("locations", "assignments__unit", "audit_trail")
+        .prefetch_related(Prefetch("locations", queryset=points, to_attr="recent_points"),
+                          "assignments__unit", "audit_trail")
         .filter(pk=sos_id)
         .first()
     )
+    if sos is not None:
+        sos.recent_points.reverse()
+    return sos
 
 
 def unit_list(*, status: str | None = None) -> QuerySet[Unit]:

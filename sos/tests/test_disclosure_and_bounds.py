@@ -65,3 +65,21 @@ def test_the_raiser_sees_who_acted_by_role_and_responders_by_name(client_for, di
     (event,) = OutboxEvent.objects.filter(event="sos_updated")
     assert event.payload["by"] == "dispatcher"
     assert "dispatch" not in str(event.payload).replace("dispatcher", "")
+
+
+def test_the_detail_returns_only_the_newest_points_of_a_long_trail_oldest_first(client_for, dispatcher, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SOS_DETAIL_MAX_POINTS = 3
+    raised = raise_sos()
+    start = timezone.now() - timedelta(minutes=10)
+    LocationUpdate.objects.bulk_create(
+        LocationUpdate(sos_request=raised.sos, latitude=10 + i, longitude=77.0, recorded_at=start + timedelta(seconds=i),
+                       received_at=start + timedelta(seconds=i))
+        for i in range(6)
+    )
+    points = client_for(dispatcher).get(f"/api/sos/{raised.sos.pk}/").json()["locations"]
+    # The 6 added points are older than the first one (raised now): the newest three are 14, 15 and the first.
+    assert [point["latitude"] for point in points] == [14, 15, 12.9716]
