@@ -224,7 +224,7 @@ class Servers:
         return {**used, "machine": machine_busy_seconds()}
 
     def realtime_stats(self) -> dict:
-        return json.loads(urllib.request.urlopen(f"{self.rt_url}/healthz", timeout=5).read())
+        return json.loads(urllib.request.urlopen(f"{self.rt_url}/healthz/detail", timeout=5).read())
 
     def stop_api(self) -> None:
         self._stop(self.api)

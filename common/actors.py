@@ -25,6 +25,11 @@ def is_responder(user: Any) -> bool:
     )
 
 
+def public_label(label: str) -> str:
+    """'dispatcher:meera' -> 'dispatcher': what an SOS raiser is shown of whoever acted on their alert."""
+    return label.split(":", 1)[0]
+
+
 @dataclass(frozen=True)
 class Actor:
     user: Any = None  # accounts.User, signed in
@@ -69,6 +74,11 @@ class Actor:
         if self.device is not None:
             return self.device.label
         return "sos-owner-token" if self.sos_token_hash else "anonymous"
+
+    @property
+    def role_label(self) -> str:
+        """The actor as someone outside the force may see it: a role, never a staff username."""
+        return public_label(self.label)
 
     def owns_sos(self, *, owner_id: int | None, access_token_hash: str) -> bool:
         """The account that raised the SOS, or whoever holds its access token."""

@@ -35,3 +35,14 @@ class Conflict(DomainError):
 
     status = 409
     code = "conflict"
+
+
+class TooManyRequests(DomainError):
+    """Over a rate a client can back off from: the API answers 429 with Retry-After."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None):
+        super().__init__(message, code=code)
+        self.retry_after = retry_after

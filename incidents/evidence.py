@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -10,8 +11,11 @@ from PIL import Image, UnidentifiedImageError
 from common.errors import InvalidInput
 
 CONTENT_TYPE_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
-# Decoding is what proves an image whole; this bounds the memory one decode may take (about 120 MB).
-MAX_PIXELS = 40_000_000
+# Decoding is what proves an image whole. At most 12 megapixels (4000 × 3000, more than any CCTV frame;
+# about 36 MB decoded as RGB), and one decode at a time per process, so that a burst of large but legal
+# images cannot add up (a 6320 × 6320 PNG alone took about 150 MiB).
+MAX_PIXELS = 12_000_000
+_decoding = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def inspect_image(upload, *, number: int, max_bytes: int) -> EvidenceImage:
     if not data:
         raise _refuse(number, name, "is empty.")
     try:
-        with warnings.catch_warnings():
+        with _decoding, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 image_format, (width, height) = image.format, image.size

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from incidents.models import AIEvent, Incident, IncidentImage, IncidentSignal
+from incidents.models import AIEvent, AlertDelivery, Incident, IncidentImage, IncidentSignal
 
 
 def incident_list() -> QuerySet[Incident]:
@@ -30,3 +30,8 @@ def ai_event_list() -> QuerySet[AIEvent]:
         AIEvent.objects.select_related("beacon", "device").prefetch_related("images", "audio_clips")
         .order_by("-received_at", "-id")
     )
+
+
+def alerts_overdue(*, created_before) -> bool:
+    """Whether any alert raised before `created_before` is still undelivered."""
+    return AlertDelivery.objects.filter(delivered_at__isnull=True, created_at__lt=created_before).exists()

@@ -20,6 +20,20 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
+# HTTPS mode (DJANGO_HTTPS=1, behind TLS): redirects to https, secure cookies, HSTS; `manage.py check
+# --deploy` reports nothing in this mode. Behind a TLS-terminating proxy, that proxy must set
+# X-Forwarded-Proto (trusted only when TRUSTED_PROXY_COUNT > 0).
+HTTPS = env_bool("DJANGO_HTTPS", False)
+if HTTPS:
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+    if env_int("TRUSTED_PROXY_COUNT", 0) > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -50,6 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "common.metrics.MetricsMiddleware",
     "common.api.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the dashboard's own static files in production too (no separate web server needed).
@@ -63,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.api.middleware.ThrottledAsJsonMiddleware",
+    "common.api.security_headers.ContentSecurityPolicyMiddleware",
 ]
 
 # Every password check (API, admin, dashboard sign-in) is counted per client address (accounts/backends.py).
@@ -248,6 +264,8 @@ RESPONSE_TARGET_ACKNOWLEDGE_SECONDS = env_int("RESPONSE_TARGET_ACKNOWLEDGE_SECON
 RESPONSE_TARGET_ON_SCENE_SECONDS = env_int("RESPONSE_TARGET_ON_SCENE_SECONDS", 15 * 60)
 # The `sender` of CAP 1.2 alerts (GET …/cap.xml, CAP webhooks): no spaces, commas or '<', '&'.
 CAP_SENDER = env_str("CAP_SENDER", "naarikavach@localhost")
+# GET /healthz answers 503 while an alert older than this is still undelivered (the sender is down or behind).
+HEALTH_ALERT_BACKLOG_SECONDS = env_int("HEALTH_ALERT_BACKLOG_SECONDS", 300)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -284,6 +302,8 @@ THROTTLE_RATES = {
     "auth": env_str("THROTTLE_AUTH", "30/min"),
     "register": env_str("THROTTLE_REGISTER", "20/hour"),
 }
+# The newest points of a trail that GET /api/sos/<id>/ returns (the realtime room's join sends the whole trail).
+SOS_DETAIL_MAX_POINTS = env_int("SOS_DETAIL_MAX_POINTS", 500)
 
 # Raising an SOS is never refused per address: beyond these counts per window it is flagged as a
 # suspected flood and grouped on the dashboard; only the ceiling answers 429 (sos/flood.py, docs/citizen.md).
@@ -340,6 +360,12 @@ COMPAT_LIST_TRAIL_POINTS = 20  # newest points per SOS in the list; the detail h
 CORS_ALLOW_HEADERS = (
     "accept", "authorization", "content-type", "user-agent", "x-csrftoken", "x-requested-with", "x-sos-token",
 )
+# Limits per realtime connection (realtime_server/limits.py).
+REALTIME_MAX_MESSAGE_BYTES = env_int("REALTIME_MAX_MESSAGE_BYTES", 64 * 1024)
+REALTIME_MAX_MESSAGES_PER_SECOND = env_float("REALTIME_MAX_MESSAGES_PER_SECOND", 10)
+REALTIME_MESSAGE_BURST = env_float("REALTIME_MESSAGE_BURST", 40)
+REALTIME_MAX_UNAUTHENTICATED = env_int("REALTIME_MAX_UNAUTHENTICATED", 200)
+REALTIME_AUTH_TIMEOUT_SECONDS = env_float("REALTIME_AUTH_TIMEOUT_SECONDS", 10)
 
 # Web pages (dashboard/): where browsers reach the realtime server (empty: same host, REALTIME_PORT)
 # and the map tiles (empty: no tile layer, for closed networks; markers and lists still work).

@@ -16,6 +16,10 @@ from realtime_server.db import close_db_connections, run_db
 from realtime_server.capacity import Capacity, raise_open_files_limit
 from realtime_server.hub import Hub
 from realtime_server.origins import origin_allowed
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from realtime_server.limits import GuardedAsyncServer
+from realtime_server.metrics import limits_of, realtime_metrics
 from realtime_server.sessions import SessionGuard
 from realtime.services import outbox_prune
 
@@ -50,7 +54,12 @@ class SocketIOTransport:
 
 def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
     """Build the ASGI app; the hub starts with the ASGI lifespan (uvicorn runs it), not at import."""
-    sio = socketio.AsyncServer(
+    sio = GuardedAsyncServer(
+        max_unauthenticated=settings.REALTIME_MAX_UNAUTHENTICATED,
+        auth_timeout=settings.REALTIME_AUTH_TIMEOUT_SECONDS,
+        message_rate=settings.REALTIME_MAX_MESSAGES_PER_SECOND,
+        message_burst=settings.REALTIME_MESSAGE_BURST,
+        max_http_buffer_size=settings.REALTIME_MAX_MESSAGE_BYTES,
         async_mode="asgi",
         cors_allowed_origins=origin_allowed,
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
@@ -89,6 +98,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
             close()
         await close_db_connections()
 
+    hub.sio_counters, hub.guard = sio.counters, guard
     app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity), on_startup=startup, on_shutdown=shutdown)
     app.hub, app.sio, app.guard = hub, sio, guard
     return app
@@ -105,17 +115,37 @@ async def _prune_forever(interval: float) -> None:
             logger.exception("Pruning the outbox failed")
 
 
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def _is_local_operator(scope) -> bool:
+    """A request from this machine itself, not relayed by a proxy (which would add X-Forwarded-For)."""
+    client = scope.get("client") or ("", 0)
+    relayed = any(name == b"x-forwarded-for" for name, _ in scope.get("headers", []))
+    return client[0] in LOOPBACK and not relayed
+
+
 def _health_app(hub: Hub, capacity: Capacity):
-    """GET /healthz: the server is up and reading the outbox (for load balancers, tests and the benchmark)."""
+    """GET /healthz: the server is up (for load balancers): {"status": "ok"}, nothing more.
+    GET /healthz/detail: its counters (event cursor, clients, deliveries), for an operator on this machine
+    only: how many alerts the platform carries is not for anyone on the network to read."""
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
-        found = scope["path"] == "/healthz"
-        body = json.dumps({"status": "ok", **hub.stats(), **capacity.stats()} if found
-                          else {"detail": "Not found"}).encode()
-        await send({"type": "http.response.start", "status": 200 if found else 404,
+        status, body = 404, {"detail": "Not found"}
+        if scope["path"] == "/healthz":
+            status, body = 200, {"status": "ok"}
+        elif scope["path"] == "/metrics" and _is_local_operator(scope):
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())]})
+            await send({"type": "http.response.body", "body": realtime_metrics(hub, limits_of(hub))})
+            return
+        elif scope["path"] == "/healthz/detail":
+            status, body = (200, {"status": "ok", **hub.stats(), **capacity.stats()}) if _is_local_operator(scope) \
+                else (403, {"detail": "Only from the server's own machine."})
+        await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body})
+        await send({"type": "http.response.body", "body": json.dumps(body).encode()})
 
     return app

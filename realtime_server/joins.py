@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from accounts.models import Unit
 from realtime import rooms
 from common.actors import Actor
+from sos.permissions import may_see, sees_everything
 from sos.selectors import sos_room_owner
 
 
@@ -72,6 +73,9 @@ def joined_message(target: JoinTarget) -> str:
 def channel_target(actor: Actor, channel: str) -> JoinTarget:
     if not actor.is_responder:
         raise JoinRefused(f"Only officers and dispatchers may join {channel}.")
+    if channel == "location_tracking_channel" and not sees_everything(actor):
+        # Every unit's and every victim's position is the dispatchers' picture; officers follow their unit room.
+        raise JoinRefused("Only dispatchers may join location_tracking_channel; officers join their unit's room.")
     return JoinTarget(room=CHANNELS[channel], reply={"type": channel, "channel": CHANNELS[channel]})
 
 
@@ -97,7 +101,8 @@ def sos_room_target(actor: Actor, data: dict) -> JoinTarget:
         raise JoinRefused("room_id must be the SOS's room_id (a UUID).") from None
     sos = sos_room_owner(room_id=room_id)
     owns = sos is not None and actor.owns_sos(owner_id=sos["owner_id"], access_token_hash=sos["access_token_hash"])
-    if not (owns or actor.is_responder):
+    in_scope = sos is not None and may_see(actor, is_open=sos["is_open"], assigned_unit_ids=sos["unit_ids"])
+    if not (owns or in_scope or (sos is None and actor.is_responder)):
         # The same answer for a room that does not exist, so room ids cannot be probed.
         raise JoinRefused("You may only join the room of your own SOS.")
     if sos is None:

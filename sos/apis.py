@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
+from common.actors import public_label
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
 from common.errors import NotFound
@@ -24,10 +25,10 @@ from privacy import services as privacy_services
 from privacy.apis import view_audit_for_supervisor
 from sos import selectors, services
 from sos.filters import SOSFilter
-from sos.flood import sos_flood_assess, sos_points_allowed
+from sos.flood import sos_flood_assess
 from sos.image_apis import SOSImageOutput
 from sos.models import SOS, OfficerAssignment
-from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
+from sos.permissions import HasUserOrSOSToken, actor_from_request, may_see_phone, require_may_see
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -89,6 +90,10 @@ class SOSOutput(serializers.ModelSerializer):
 
     def to_representation(self, sos):
         data = super().to_representation(sos)
+        actor = self.context.get("actor")
+        # Officers see a victim's number once the alert is their unit's (sos.permissions).
+        if actor is not None and data.get("phone") and not may_see_phone(actor, sos):
+            data["phone"] = ""
         if self.context.get("for_owner"):
             # Whoever holds the phone may be forcing her: to the owner, a cancel under duress is a cancel.
             data.pop("duress_at")
@@ -121,7 +126,8 @@ class CameraLinkOutput(serializers.Serializer):
 
 
 class SOSDetailOutput(SOSOutput):
-    locations = LocationOutput(many=True)
+    locations = LocationOutput(many=True, source="recent_points",
+                               help_text="The newest SOS_DETAIL_MAX_POINTS points, oldest first.")
     assignments = AssignmentOutput(many=True)
     audit_trail = AuditEntryOutput(many=True)
     images = SOSImageOutput(many=True)  # the citizen's photos (download URLs need the same credentials)
@@ -254,9 +260,6 @@ class LocationUpdateApi(CitizenLanguage, APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        # Bounded per SOS, not per address: citizens behind one address never share a budget.
-        if not sos_points_allowed(sos_id=v["sos_request"]):
-            raise Throttled(wait=60, detail="Too many location points for this SOS; send at most one every second.")
         point = services.sos_location_add(
             sos_id=v["sos_request"], latitude=v["latitude"], longitude=v["longitude"],
             actor=actor_from_request(request), accuracy_m=v.get("accuracy_m"), recorded_at=v.get("recorded_at"),
@@ -417,6 +420,9 @@ class SOSViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.sos_visible_to(self.request.user).select_related("owner").order_by("-created_at", "-id")
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "actor": actor_from_request(self.request)}
+
 
 class SOSDetailApi(APIView):
     """One SOS with its trail, assignments and audit trail: for responders and its owner."""
@@ -425,13 +431,14 @@ class SOSDetailApi(APIView):
 
     @extend_schema(responses=SOSDetailOutput)
     def get(self, request, sos_id: int):
-        sos = selectors.sos_detail(sos_id=sos_id)
+        sos = selectors.sos_detail(sos_id=sos_id, max_points=settings.SOS_DETAIL_MAX_POINTS)
         if sos is None:
             raise NotFound("SOS not found")
         actor = actor_from_request(request)
-        require_owner_or_responder(actor, sos)
+        require_may_see(actor, sos)
         privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
-        data = SOSDetailOutput(sos, context={"request": request, "responder": actor.is_responder, **_viewer(actor)}).data
+        context = {"request": request, "responder": actor.is_responder, "actor": actor, **_viewer(actor)}
+        data = SOSDetailOutput(sos, context=context).data
         view_audit = view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
         if view_audit is not None:
             data["view_audit"] = view_audit

@@ -85,8 +85,3 @@ def sos_flood_assess(request, *, device_id: str = "") -> FloodVerdict:
         if _count(f"new-senders:{address}", window) > _setting("SOS_FLOOD_NEW_SENDERS_PER_ADDRESS"):
             return FloodVerdict(suspected=True, source=source)
     return FloodVerdict(suspected=False, source=source)
-
-
-def sos_points_allowed(*, sos_id: int) -> bool:
-    """Location points are bounded per SOS per minute (not per address): a phone sends one every few seconds."""
-    return _count(f"points:{sos_id}", 60) <= int(getattr(settings, "SOS_POINTS_PER_MINUTE", 120))

@@ -3,7 +3,7 @@
 import math
 from dataclasses import dataclass
 
-from django.db.models import F, FloatField, QuerySet, Subquery
+from django.db.models import F, FloatField, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 
 from accounts.models import Unit, User
@@ -11,7 +11,7 @@ from common.geo import EARTH_RADIUS_KM
 from common.tokens import hash_secret
 from realtime.selectors import outbox_newest_id
 from realtime.models import OutboxEvent
-from sos.models import SOS, LocationUpdate
+from sos.models import SOS, LocationUpdate, OfficerAssignment
 
 
 @dataclass(frozen=True)
@@ -34,18 +34,36 @@ def sos_by_idempotency_key(key: str) -> SOS | None:
 
 
 def sos_room_owner(*, room_id: str) -> dict | None:
-    """What deciding a join of an SOS's room needs: its id, owner and token hash (None: no such room)."""
-    return SOS.objects.filter(room_id=room_id).values("id", "owner_id", "access_token_hash").first()
+    """What deciding a join of an SOS's room needs: its id, owner, token hash, whether it is open and the
+    units assigned to it (None: no such room)."""
+    sos = SOS.objects.filter(room_id=room_id).values("id", "owner_id", "access_token_hash", "status").first()
+    if sos is not None:
+        sos["is_open"] = sos.pop("status") in SOS.OPEN_STATUSES
+        sos["unit_ids"] = set(OfficerAssignment.objects.filter(sos_request_id=sos["id"])
+                              .values_list("unit_id", flat=True))
+    return sos
 
 
 def sos_visible_to(user: User) -> QuerySet[SOS]:
-    """Responders see every SOS; a citizen sees only their own; anyone else nothing."""
+    """Dispatchers and admins see every SOS; officers every open one and their unit's (sos.permissions);
+    a citizen only their own; anyone else nothing."""
     qs = SOS.objects.all()
     if not user.is_authenticated:
         return qs.none()
+    if user.is_responder and user.role == User.Role.OFFICER and not user.is_superuser:
+        mine = SOSAssignmentScope(unit_id=user.unit_id)
+        return qs.filter(Q(status__in=SOS.OPEN_STATUSES) | Q(pk__in=mine.sos_ids())).prefetch_related("assignments")
     if user.is_responder:
-        return qs
+        return qs.prefetch_related("assignments")
     return qs.filter(owner=user)
+
+
+@dataclass(frozen=True)
+class SOSAssignmentScope:
+    unit_id: int | None
+
+    def sos_ids(self):
+        return OfficerAssignment.objects.filter(unit_id=self.unit_id).values("sos_request_id")
 
 
 def sos_near(qs: QuerySet[SOS], *, near: tuple[float, float], radius_km: float | None = None) -> QuerySet[SOS]:
@@ -71,13 +89,22 @@ def _haversine_km_expression(lat: float, lng: float):
     return 2 * EARTH_RADIUS_KM * ASin(Least(Sqrt(a), 1.0), output_field=FloatField())
 
 
-def sos_detail(*, sos_id: int) -> SOS | None:
-    return (
+def sos_detail(*, sos_id: int, max_points: int | None = None) -> SOS | None:
+    """The SOS with its assignments, audit trail and the newest `max_points` points of its trail (all if
+    None), oldest first: a long trail never makes one read unbounded."""
+    newest = LocationUpdate.objects.order_by("-recorded_at", "-id")
+    points = newest[:max_points] if max_points else newest
+    sos = (
         SOS.objects.select_related("owner")
-        .prefetch_related("locations", "assignments__unit", "audit_trail", "images", "camera_links__camera")
+        .prefetch_related(Prefetch("locations", queryset=points, to_attr="recent_points"),
+                          "assignments__unit", "audit_trail", "images",
+                          "camera_links__camera")
         .filter(pk=sos_id)
         .first()
     )
+    if sos is not None:
+        sos.recent_points.reverse()
+    return sos
 
 
 def unit_list(*, status: str | None = None) -> QuerySet[Unit]:

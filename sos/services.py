@@ -18,19 +18,39 @@ from accounts.models import Unit, UnitLocation, User
 from accounts.services import unit_status_change
 from cameras.services import cameras_link_sos
 from common.actors import Actor
-from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common import ratelimit
+from common.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from common.geo import position_errors, validate_position
 from common.tokens import derived_secret, hash_secret, new_secret
 from incidents.services import alert_deliveries_queue
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.permissions import (
+    is_sos_owner,
+    require_may_act,
+    require_owner,
+    require_owner_or_responder,
+    require_responder,
+)
 from sos.selectors import sos_by_idempotency_key
-from sos.permissions import require_owner, require_owner_or_responder, require_responder
 
 
 def _audit(sos: SOS, *, action: str, actor: Actor, from_status: str = "", details: dict | None = None) -> None:
     SOSAuditEntry.record(sos, action=action, actor=actor, from_status=from_status, details=details)
+
+
+def _require_point_budget(sos_id: int) -> None:
+    """At most SOS_POINTS_PER_MINUTE points per SOS: a trail cannot be flooded, and a phone
+    flushing a long offline queue is told when to send the rest (429 with Retry-After)."""
+    limit = settings.SOS_POINTS_PER_MINUTE
+    window = ratelimit.count(f"sos-points:{sos_id}", 60)
+    if window.count > limit:
+        raise TooManyRequests(
+            f"Too many location points for this SOS: at most {limit} a minute. "
+            f"Retry after {max(1, round(window.reset_in))} seconds.",
+            retry_after=window.reset_in,
+        )
 
 
 def _lock_sos(sos_id: int, fields: tuple[str, ...] = ()) -> SOS:
@@ -57,7 +77,7 @@ def _require_open(sos: SOS) -> SOS:
 def _lock_open_sos(sos_id: int, *, actor: Actor) -> SOS:
     """The SOS locked for a responder's change: not found, then refused, then closed."""
     sos = _lock_sos(sos_id)
-    require_responder(actor)
+    require_may_act(actor, sos)
     return _require_open(sos)
 
 
@@ -88,7 +108,8 @@ def _publish_sos_updated(sos: SOS, *, action: str, actor: Actor, extra: dict | N
         "room_id": str(sos.room_id),
         "status": sos.status,
         "action": action,
-        "by": actor.label,
+        # Also sent to the raiser's own room: a role, never a staff username.
+        "by": actor.role_label,
         "timestamp": timezone.now().isoformat(),
         **(extra or {}),
     }
@@ -292,6 +313,9 @@ def sos_location_add(
     sos = _lock_sos(sos_id, fields=("room_id", "status", "owner", "access_token_hash", "last_located_at",
                                     "created_at", "location_pending"))
     require_owner_or_responder(actor, sos)
+    if actor.is_responder and not is_sos_owner(actor, sos):
+        require_may_act(actor, sos)
+    _require_point_budget(sos.pk)
     if recorded_at > now + RECORDED_IN_FUTURE_TOLERANCE:
         raise InvalidInput("Invalid time.", fields={"recorded_at": ["Cannot be in the future."]})
     if recorded_at < sos.created_at - RECORDED_BEFORE_SOS_TOLERANCE:
@@ -358,6 +382,8 @@ def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
 def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor) -> OfficerAssignment:
     """Dispatch a unit to an open SOS; it is acknowledged and dispatched in one step."""
     sos = _lock_open_sos(sos_id, actor=actor)
+    if actor.is_officer and unit_number != actor.unit_number:
+        raise Forbidden("Officers may assign only their own unit; a dispatcher assigns others.", code="other_unit")
     if not officer_name.strip():
         raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
     unit = _unit_for_assignment(unit_number.strip(), actor=actor)

@@ -20,10 +20,12 @@ JOINS = {
     "unit room": ("join_officer_room", lambda ctx: {"unit_number": "UNIT-A"}),
     "sos room": ("join_sos_room", lambda ctx: {"room_id": ctx["sos"]["room_id"]}),
 }
-# Who may join what: responders every channel; officers their own unit only; an SOS room its owner and responders.
+# Who may join what: responders the SOS and incidents channels; dispatchers the tracking channel; officers
+# their own unit only; an SOS room its owner and responders (officers: an open SOS, or their unit's).
 ALLOWED = {
     "sos_channel": {"officer_a", "officer_b", "dispatcher", "admin"},
-    "location_tracking_channel": {"officer_a", "officer_b", "dispatcher", "admin"},
+    # Every unit's and victim's position: the dispatchers' picture (docs/security.md, officers' scope).
+    "location_tracking_channel": {"dispatcher", "admin"},
     "incidents_channel": {"officer_a", "officer_b", "dispatcher", "admin"},
     "unit room": {"officer_a", "dispatcher", "admin"},
     "sos room": {"citizen", "sos_owner_token", "officer_a", "officer_b", "dispatcher", "admin"},

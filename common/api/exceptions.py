@@ -40,7 +40,9 @@ def error_body(message: str, code: str, fields: dict | None = None) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.message, exc.code, exc.fields), status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after is not None else None
+        return Response(error_body(exc.message, exc.code, exc.fields), status=exc.status, headers=headers)
     if isinstance(exc, OperationalError):
         # A busy SQLite writer lock, a full PostgreSQL connection table, a database restarting: the
         # request changed nothing (its transaction rolled back), so the client can safely retry.

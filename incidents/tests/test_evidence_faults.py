@@ -109,3 +109,15 @@ def test_evidence_rows_that_cannot_be_recorded_leave_no_file_and_no_lost_alert(d
     assert result.incident is not None
     assert [failure.reason for failure in result.evidence_failures] == ["could not be recorded"] * 2
     assert _files(settings) == []
+
+
+@pytest.mark.django_db
+def test_a_large_but_legal_image_over_the_pixel_cap_is_refused_before_it_is_decoded(device_client, beacon):
+    from incidents.tests.factories import image_bytes, upload
+
+    big = image_bytes("PNG", size=(4000, 3100), color=(0, 0, 0))  # 12.4 megapixels, a small file
+    response = device_client.post(VIOLENCE, {**report(beacon.beacon_id), "images": [upload("big.png", big)]},
+                                  format="multipart")
+    assert response.status_code == 400
+    assert "pixels" in response.json()["error"]
+    assert Incident.objects.count() == 0

@@ -52,7 +52,11 @@ def test_an_sos_token_names_its_sos_only(owned_sos):
 
 @pytest.mark.parametrize("channel", ["sos_channel", "location_tracking_channel", "incidents_channel"])
 def test_channels_are_for_responders_only(channel, citizen, officer_a, dispatcher, admin_user, owned_sos):
-    assert channel_target(actor_of(officer_a), channel).room == channel
+    if channel == "location_tracking_channel":  # Every position of the force: dispatchers only.
+        with pytest.raises(JoinRefused, match="unit's room"):
+            channel_target(actor_of(officer_a), channel)
+    else:
+        assert channel_target(actor_of(officer_a), channel).room == channel
     assert channel_target(actor_of(dispatcher), channel).reply == {"type": channel, "channel": channel}
     assert channel_target(actor_of(admin_user), channel).room == channel
     for outsider in (actor_of(citizen), authenticate({"sos_token": owned_sos[1]})):

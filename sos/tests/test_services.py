@@ -91,7 +91,7 @@ def test_a_point_from_someone_who_neither_owns_the_sos_nor_responds_writes_and_p
 
     before = (LocationUpdate.objects.count(), OutboxEvent.objects.count())
     for stranger in (Actor(), Actor.for_user(citizen), Actor.from_credentials(sos_token=other.token)):
-        with pytest.raises(Forbidden):
+        with pytest.raises(NotFound):
             services.sos_location_add(sos_id=raised.sos.pk, latitude=12.98, longitude=77.6, actor=stranger)
     assert (LocationUpdate.objects.count(), OutboxEvent.objects.count()) == before
     raised.sos.refresh_from_db()

@@ -59,7 +59,8 @@ def test_a_citizens_sos_reaches_the_dispatcher_live_and_the_assignment_reaches_t
     # Moving, the phone's position goes out as the trail, and the dispatcher's panel follows it.
     phone.context.set_geolocation({"latitude": 22.6001, "longitude": 88.4002, "accuracy": 8})
     assert _wait_until(lambda: LocationUpdate.objects.filter(sos_request_id=sos_id, latitude=22.6001).exists())
-    dashboard.wait_for_function("document.querySelector('#detail').innerText.includes('22.60010, 88.40020')")
+    # A selector, not a JavaScript string: the pages' Content-Security-Policy forbids eval.
+    dashboard.wait_for_selector("#detail:has-text('22.60010, 88.40020')")
 
     # A reload keeps the alert: the token stayed in the browser.
     phone.reload()

@@ -477,7 +477,11 @@ document.addEventListener("keydown", (e) => e.key === "Escape" && select(null));
 setInterval(renderLists, 30000); // keep the "raised 3m ago" texts honest
 setInterval(tickTimes, 1000);
 
-const ROOMS = [{ type: "sos_channel" }, { type: "location_tracking_channel" }, { type: "incidents_channel" }];
+// Every position of the force is the dispatchers' picture; an officer follows their own unit's room
+// (docs/security.md, "Officers' scope"). All in one join: one ordered stream to resume from.
+const ROOMS = config.user.role === "officer"
+  ? [{ type: "sos_channel" }, { type: "unit", unit_number: config.user.unit_number }, { type: "incidents_channel" }]
+  : [{ type: "sos_channel" }, { type: "location_tracking_channel" }, { type: "incidents_channel" }];
 let joinAwaited = false;
 let snapshotAfterJoins = false;
 

@@ -20,5 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, log_level, graceful_timeout, **options):
         # One process per port: several processes behind a load balancer are documented in docs/realtime.md.
+        # ws_max_size: an oversized WebSocket message is refused as it arrives, never buffered (the
+        # default would take 16 MiB per message). See realtime_server/limits.py for the other limits.
         uvicorn.run("realtime_server.asgi:app", host=host, port=port, log_level=log_level, lifespan="on",
-                    timeout_graceful_shutdown=graceful_timeout)
+                    timeout_graceful_shutdown=graceful_timeout, ws_max_size=settings.REALTIME_MAX_MESSAGE_BYTES)
