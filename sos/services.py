@@ -382,11 +382,12 @@ def sos_acknowledge(*, sos_id: int, actor: Actor) -> SOS:
 def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor) -> OfficerAssignment:
     """Dispatch a unit to an open SOS; it is acknowledged and dispatched in one step."""
     sos = _lock_open_sos(sos_id, actor=actor)
-    if actor.is_officer and unit_number != actor.unit_number:
-        raise Forbidden("Officers may assign only their own unit; a dispatcher assigns others.", code="other_unit")
     if not officer_name.strip():
         raise InvalidInput("Officer name is required.", fields={"officer_name": ["This field may not be blank."]})
+    # An officer naming a unit that does not exist is told so (400); naming another unit is refused (403).
     unit = _unit_for_assignment(unit_number.strip(), actor=actor)
+    if actor.is_officer and unit.pk != actor.unit_id:
+        raise Forbidden("Officers may assign only their own unit; a dispatcher assigns others.", code="other_unit")
     if unit.status == Unit.Status.OFF_DUTY:
         raise Conflict(f"Unit {unit.unit_number} is off duty.", code="unit_off_duty")
     from_status = sos.status

@@ -49,12 +49,12 @@ def test_the_owner_and_responders_see_the_photos_and_nobody_else(citizen, other_
     stranger = client_for(other_citizen).get(f"/api/get-sos-images/{raised.sos.pk}/")
     anonymous = client_for(None).get(f"/api/get-sos-images/{raised.sos.pk}/")
 
-    assert (owner.status_code, responder.status_code, stranger.status_code, anonymous.status_code) == (200, 200, 403, 401)
+    assert (owner.status_code, responder.status_code, stranger.status_code, anonymous.status_code) == (200, 200, 404, 401)
     assert responder.json()["count"] == 1
     url = responder.json()["images"][0]["image"]
     download = client_for(dispatcher).get(url)
     assert (download.status_code, download["Content-Type"], download["Cache-Control"]) == (200, "image/jpeg", "private, no-store")
-    assert client_for(other_citizen).get(url).status_code == 403
+    assert client_for(other_citizen).get(url).status_code == 404
     detail = client_for(dispatcher).get(f"/api/sos/{raised.sos.pk}/").json()
     assert [i["id"] for i in detail["images"]] == [responder.json()["images"][0]["id"]]
 
