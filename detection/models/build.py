@@ -166,9 +166,10 @@ class ModelBuilder:
         return self.cache.put(key, lambda scratch: self._convert(files, runtime, scratch))
 
     def _convert(self, files: ModelFiles, runtime: str, scratch: Path) -> dict:
+        loaded = files.torch_model()  # first, so a host without torch hears what to do instead
         import torch
 
-        model = _logits_module(files.torch_model())
+        model = _logits_module(loaded)
         assert files.preprocess is not None
         check = files.preprocess(synthetic_frames(4, seed=11))
         started = time.perf_counter()
