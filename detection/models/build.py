@@ -26,11 +26,10 @@ from detection.models.classifiers import (
     softmax,
 )
 from detection.models.errors import ModelError, ModelLoadError
-from detection.models.int8 import CalibrationSet, GateResult, accuracy_gate
-from detection.models.loading import read_json, resolve_model_dir
+from detection.models.int8 import CalibrationSet, accuracy_gate
+from detection.models.loading import resolve_model_dir
 from detection.models.runtime import (
     Placement,
-    Runtime,
     TorchRuntime,
     _cpu_flags,
     cpu_native_bf16,
@@ -212,9 +211,9 @@ class ModelBuilder:
         index = meta["labels"].index("violence")
         reference = softmax(RUNTIME_CLASSES[runtime](base, "fp32", self.settings.threads).infer(held_out))[:, index]
         candidate = softmax(RUNTIME_CLASSES[runtime](scratch, "int8", self.settings.threads).infer(held_out))[:, index]
-        gate = accuracy_gate(reference, candidate, threshold=self.threshold, tolerance=self.settings.int8_tolerance)
-        return {**meta, "gate": asdict(gate), "calibration_frames": len(batches), "calibration_dir": str(
-            self.settings.calibration_dir)}
+        # The held-out scores are kept rather than a verdict, so a changed tolerance or threshold is judged anew.
+        return {**meta, "held_out": {"reference": reference.tolist(), "int8": candidate.tolist()},
+                "calibration_frames": len(batches), "calibration_dir": str(self.settings.calibration_dir)}
 
     # Classifiers ----------------------------------------------------------------------------------
 
@@ -254,7 +253,9 @@ class ModelBuilder:
             )
             return None
         directory, meta = self.quantized(files, runtime, calibration)
-        gate = GateResult(**meta["gate"])
+        held_out = meta["held_out"]
+        gate = accuracy_gate(np.asarray(held_out["reference"]), np.asarray(held_out["int8"]),
+                             threshold=self.threshold, tolerance=self.settings.int8_tolerance)
         if not gate.accepted:
             logger.warning("int8 %s model on %s refused by the accuracy gate: %s; running %s instead",
                            files.role, runtime, gate.describe(), fallback)

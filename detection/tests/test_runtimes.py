@@ -247,3 +247,14 @@ def test_auto_picks_the_fastest_candidate_that_passed_the_accuracy_check(tmp_pat
     builder = builder_for(tmp_path, converted)
     classifier, choice = builder.violence_classifier(builder.open("violence", str(converted / "violence")))
     assert (choice.runtime, choice.precision, classifier.runtime.name) == ("openvino", "fp32", "openvino")
+
+
+@pytest.mark.slow
+def test_a_cached_int8_model_is_judged_again_when_the_tolerance_tightens(tmp_path, converted, monkeypatch):
+    write_calibration(tmp_path / "calibration", scene(0, 40, 0))
+    files = builder_for(tmp_path, converted).open("violence", str(converted / "violence"))
+    lenient = builder_for(tmp_path, converted, int8_tolerance=0.5).converted_classifier(files, "onnxruntime", "int8")
+    assert lenient.runtime.precision == "int8"
+    monkeypatch.setattr(onnx_runtime, "save_quantized", lambda *a: pytest.fail("quantized again"))
+    strict = builder_for(tmp_path, converted, int8_tolerance=1e-6).converted_classifier(files, "onnxruntime", "int8")
+    assert strict.runtime.precision == "fp32"
