@@ -320,6 +320,7 @@ class AutoChooser:
     def __init__(self, builder: ModelBuilder):
         self.builder = builder
         self.settings = builder.settings
+        self.built: dict[tuple[str, str], ViTClassifier] = {}
 
     def candidates(self) -> list[tuple[str, str]]:
         settings, bf16, calibrated = self.settings, cpu_native_bf16(), self.builder.calibration() is not None
@@ -371,7 +372,9 @@ class AutoChooser:
         best = max((row for row in table if row.accepted), key=lambda row: row.images_per_s, default=None)
         if best is None:
             raise ModelError("runtime auto: no candidate could run the violence model accurately (see the table above)")
-        classifier = self.build(files, best.runtime, best.precision)
+        # Measured just now: the candidate is still built (and int8 torch models take long to quantize again).
+        classifier = self.built.get((best.runtime, best.precision)) or self.build(files, best.runtime, best.precision)
+        self.built.clear()
         reason = f"auto, fastest of {len(table)} measured on this machine ({best.images_per_s:.1f} img/s)"
         logger.info("inference on cpu with %s in %s: %s", best.runtime, best.precision, reason)
         return classifier, Choice(best.runtime, best.precision, reason)
@@ -402,6 +405,7 @@ class AutoChooser:
             built.append((row, classifier))
         if not built:
             return table
+        self.built = {(row.runtime, row.precision): classifier for row, classifier in built}
         frames = self.frames()
         pixels = built[0][1].preprocess(frames)
         reference = self._reference(files, built, frames)
