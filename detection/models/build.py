@@ -385,9 +385,11 @@ class AutoChooser:
         return self.builder.converted_classifier(files, runtime, precision)
 
     def frames(self) -> list[np.ndarray]:
+        """Two batches: held-out camera frames when there are some, else synthetic ones of the right kind."""
+        count = 2 * self.settings.batch_size
         calibration = self.builder.calibration()
-        frames = calibration.images(calibration.held_out) if calibration else []
-        return frames if frames else synthetic_frames(max(8, self.settings.batch_size), seed=5)
+        frames = calibration.images(calibration.held_out[:count]) if calibration else []
+        return frames if frames else synthetic_frames(count, seed=5)
 
     def measure(self, files: ModelFiles, candidates: list[tuple[str, str]]) -> list[Measured]:
         table, built = [], []
