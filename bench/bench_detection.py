@@ -379,11 +379,12 @@ def render(results: dict, notes: str = "") -> str:
         + ", ".join(f"{rate * 1e9 / flops:.1f} img/s in {name}" for name, rate in peaks.items()) + ".",
         "",
         "| | worker: frames/s, best round | all rounds (others' CPU share) | vs (a) | model alone, img/s at batch "
-        f"{results['batch_size']} | share of this machine's peak | max (mean) violence probability change vs PyTorch fp32 |",
-        "|---|---|---|---|---|---|---|",
+        f"{results['batch_size']}, best round | all rounds (others' CPU share) | share of this machine's peak "
+        "| max (mean) violence probability change vs PyTorch fp32 |",
+        "|---|---|---|---|---|---|---|---|",
         f"| (a) baseline: `pipeline(\"image-classification\")` per frame, fp32, batch 1, violence then gender "
         f"| {best_a:.2f}{'' if quiet_a else ' (none quiet)'} "
-        f"| {_rounds(worker['rates']['baseline'], worker['others']['baseline'])} | 1x | | | |",
+        f"| {_rounds(worker['rates']['baseline'], worker['others']['baseline'])} | 1x | | | | |",
     ]
     for name in results["variants"]:
         best, quiet = _best(worker["rates"][name], worker["others"][name])
@@ -396,7 +397,8 @@ def render(results: dict, notes: str = "") -> str:
         lines.append(
             f"| (b) worker, {mark}{name}{mark}{' (`auto` picks this)' if mark else ''} "
             f"| {best:.2f}{'' if quiet else ' (none quiet)'} | {_rounds(worker['rates'][name], worker['others'][name])} "
-            f"| {mark}{best / best_a:.2f}x{mark} | {model:.1f} | {share} | {max_delta:.4f} ({mean_delta:.4f}) |"
+            f"| {mark}{best / best_a:.2f}x{mark} | {model:.1f} | {_rounds(alone['rates'][name], alone['others'][name])} "
+            f"| {share} | {max_delta:.4f} ({mean_delta:.4f}) |"
         )
     auto = results["auto"]
     table = "; ".join(
