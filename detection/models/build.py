@@ -26,11 +26,10 @@ from detection.models.classifiers import (
     softmax,
 )
 from detection.models.errors import ModelError, ModelLoadError
-from detection.models.int8 import CalibrationSet, GateResult, accuracy_gate
-from detection.models.loading import read_json, resolve_model_dir
+from detection.models.int8 import CalibrationSet, accuracy_gate
+from detection.models.loading import resolve_model_dir
 from detection.models.runtime import (
     Placement,
-    Runtime,
     TorchRuntime,
     _cpu_flags,
     cpu_native_bf16,
@@ -166,9 +165,10 @@ class ModelBuilder:
         return self.cache.put(key, lambda scratch: self._convert(files, runtime, scratch))
 
     def _convert(self, files: ModelFiles, runtime: str, scratch: Path) -> dict:
+        loaded = files.torch_model()  # first, so a host without torch hears what to do instead
         import torch
 
-        model = _logits_module(files.torch_model())
+        model = _logits_module(loaded)
         assert files.preprocess is not None
         check = files.preprocess(synthetic_frames(4, seed=11))
         started = time.perf_counter()
@@ -211,9 +211,9 @@ class ModelBuilder:
         index = meta["labels"].index("violence")
         reference = softmax(RUNTIME_CLASSES[runtime](base, "fp32", self.settings.threads).infer(held_out))[:, index]
         candidate = softmax(RUNTIME_CLASSES[runtime](scratch, "int8", self.settings.threads).infer(held_out))[:, index]
-        gate = accuracy_gate(reference, candidate, threshold=self.threshold, tolerance=self.settings.int8_tolerance)
-        return {**meta, "gate": asdict(gate), "calibration_frames": len(batches), "calibration_dir": str(
-            self.settings.calibration_dir)}
+        # The held-out scores are kept rather than a verdict, so a changed tolerance or threshold is judged anew.
+        return {**meta, "held_out": {"reference": reference.tolist(), "int8": candidate.tolist()},
+                "calibration_frames": len(batches), "calibration_dir": str(self.settings.calibration_dir)}
 
     # Classifiers ----------------------------------------------------------------------------------
 
@@ -253,7 +253,9 @@ class ModelBuilder:
             )
             return None
         directory, meta = self.quantized(files, runtime, calibration)
-        gate = GateResult(**meta["gate"])
+        held_out = meta["held_out"]
+        gate = accuracy_gate(np.asarray(held_out["reference"]), np.asarray(held_out["int8"]),
+                             threshold=self.threshold, tolerance=self.settings.int8_tolerance)
         if not gate.accepted:
             logger.warning("int8 %s model on %s refused by the accuracy gate: %s; running %s instead",
                            files.role, runtime, gate.describe(), fallback)
@@ -318,6 +320,7 @@ class AutoChooser:
     def __init__(self, builder: ModelBuilder):
         self.builder = builder
         self.settings = builder.settings
+        self.built: dict[tuple[str, str], ViTClassifier] = {}
 
     def candidates(self) -> list[tuple[str, str]]:
         settings, bf16, calibrated = self.settings, cpu_native_bf16(), self.builder.calibration() is not None
@@ -369,7 +372,9 @@ class AutoChooser:
         best = max((row for row in table if row.accepted), key=lambda row: row.images_per_s, default=None)
         if best is None:
             raise ModelError("runtime auto: no candidate could run the violence model accurately (see the table above)")
-        classifier = self.build(files, best.runtime, best.precision)
+        # Measured just now: the candidate is still built (and int8 torch models take long to quantize again).
+        classifier = self.built.get((best.runtime, best.precision)) or self.build(files, best.runtime, best.precision)
+        self.built.clear()
         reason = f"auto, fastest of {len(table)} measured on this machine ({best.images_per_s:.1f} img/s)"
         logger.info("inference on cpu with %s in %s: %s", best.runtime, best.precision, reason)
         return classifier, Choice(best.runtime, best.precision, reason)
@@ -380,9 +385,11 @@ class AutoChooser:
         return self.builder.converted_classifier(files, runtime, precision)
 
     def frames(self) -> list[np.ndarray]:
+        """Two batches: held-out camera frames when there are some, else synthetic ones of the right kind."""
+        count = 2 * self.settings.batch_size
         calibration = self.builder.calibration()
-        frames = calibration.images(calibration.held_out) if calibration else []
-        return frames if frames else synthetic_frames(max(8, self.settings.batch_size), seed=5)
+        frames = calibration.images(calibration.held_out[:count]) if calibration else []
+        return frames if frames else synthetic_frames(count, seed=5)
 
     def measure(self, files: ModelFiles, candidates: list[tuple[str, str]]) -> list[Measured]:
         table, built = [], []
@@ -400,6 +407,7 @@ class AutoChooser:
             built.append((row, classifier))
         if not built:
             return table
+        self.built = {(row.runtime, row.precision): classifier for row, classifier in built}
         frames = self.frames()
         pixels = built[0][1].preprocess(frames)
         reference = self._reference(files, built, frames)

@@ -41,6 +41,7 @@ class OpenVINORuntime(Runtime):
 
     def describe(self) -> str:
         hint = self.compiled.get_property("INFERENCE_PRECISION_HINT")
+        hint = hint.get_type_name() if hasattr(hint, "get_type_name") else str(hint)
         threads = self.compiled.get_property("INFERENCE_NUM_THREADS")
         return f"openvino {version()}, {self.precision} (kernels in {hint}), {threads} CPU threads"
 

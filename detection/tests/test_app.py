@@ -59,7 +59,10 @@ def camera(name, video, **extra):
             "beacon_id": f"beacon-{name}", "analysis_fps": 2, **extra}
 
 
-@pytest.mark.parametrize("runtime", ["torch", "openvino", "onnxruntime", "auto"])
+# Converting to OpenVINO, and auto's measuring of every candidate, take tens of seconds on a busy 2-core machine.
+@pytest.mark.parametrize("runtime", [
+    "torch", pytest.param("openvino", marks=pytest.mark.slow), "onnxruntime", pytest.param("auto", marks=pytest.mark.slow),
+])
 def test_a_video_with_one_fight_produces_exactly_one_report_with_evidence(tmp_path, models, fake_api, caplog, runtime):
     caplog.set_level(logging.INFO, logger="detection")
     video = write_video(tmp_path / "corridor.avi", scene(30, 60, 40), fps=10)

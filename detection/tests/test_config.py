@@ -44,12 +44,31 @@ def test_a_minimal_config_gets_the_documented_defaults(tmp_path):
     assert config.decision.threshold == 0.75
     assert config.models.violence == "jaranohaal/vit-base-violence-detection"
     assert config.api.url == "http://127.0.0.1:8000/api/ai/violence-detected/"
+    assert (config.inference.runtime, config.inference.precision, config.inference.int8_tolerance) == ("auto", "auto", 0.02)
 
 
 def test_relative_file_sources_and_spool_are_relative_to_the_config_file(tmp_path):
     config = load_config(write(tmp_path, MINIMAL))
     assert config.cameras[0].source == str(tmp_path / "videos/gate.avi")
     assert config.publisher.spool_dir == str(tmp_path / "spool/detection")
+
+
+def test_the_model_cache_and_calibration_frames_are_relative_to_the_config_file(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.inference.cache_dir == str(tmp_path / "cache/models")
+    assert config.inference.calibration_dir == str(tmp_path / "calibration")
+    config = load_config(write(tmp_path, MINIMAL + "inference:\n  cache_dir: /srv/models\n"))
+    assert config.inference.cache_dir == "/srv/models"
+
+
+def test_an_unknown_runtime_is_an_error_listing_the_known_ones(tmp_path):
+    with pytest.raises(ConfigError, match=r"inference\.runtime: Input should be 'auto', 'torch', 'openvino' or 'onnxruntime'"):
+        load_config(write(tmp_path, MINIMAL + "inference:\n  runtime: tensorrt\n"))
+
+
+def test_a_converted_runtime_on_cuda_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="runtime openvino runs on the CPU here"):
+        load_config(write(tmp_path, MINIMAL + "inference:\n  device: cuda\n  runtime: openvino\n"))
 
 
 def test_an_unknown_key_is_an_error_that_names_it(tmp_path):

@@ -119,6 +119,7 @@ def test_a_cached_conversion_is_reused_without_loading_pytorch(tmp_path, convert
     assert spy.calls == 0 and builder.cache.entries() == entries
 
 
+@pytest.mark.slow
 def test_new_weights_are_converted_again_and_replace_the_old_entry(tmp_path, converted, monkeypatch):
     spy = LoadSpy(monkeypatch)
     source = save_violence_checkpoint(tmp_path / "violence", timm_vit_state_dict(seed=3))
@@ -133,6 +134,7 @@ def test_new_weights_are_converted_again_and_replace_the_old_entry(tmp_path, con
     assert meta["key"]["weights_sha256"] != first.name.split("-")[1]
 
 
+@pytest.mark.slow
 def test_a_new_runtime_version_converts_again(tmp_path, converted, monkeypatch):
     spy = LoadSpy(monkeypatch)
     builder = builder_for(tmp_path, converted)
@@ -143,6 +145,7 @@ def test_a_new_runtime_version_converts_again(tmp_path, converted, monkeypatch):
     assert spy.calls == 1 and meta["key"]["version"] == "99.0.0" and "99.0.0" in new.name and not old.exists()
 
 
+@pytest.mark.slow
 def test_an_entry_whose_metadata_does_not_match_is_rebuilt(tmp_path, converted, monkeypatch):
     spy = LoadSpy(monkeypatch)
     builder = builder_for(tmp_path, converted)
@@ -223,6 +226,7 @@ def test_int8_without_calibration_frames_runs_unquantized_and_says_how_to_collec
 # auto ------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_auto_measures_the_candidates_logs_the_table_and_caches_the_choice(tmp_path, converted, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="detection.models.build")
     builder = builder_for(tmp_path, converted)
@@ -247,3 +251,14 @@ def test_auto_picks_the_fastest_candidate_that_passed_the_accuracy_check(tmp_pat
     builder = builder_for(tmp_path, converted)
     classifier, choice = builder.violence_classifier(builder.open("violence", str(converted / "violence")))
     assert (choice.runtime, choice.precision, classifier.runtime.name) == ("openvino", "fp32", "openvino")
+
+
+@pytest.mark.slow
+def test_a_cached_int8_model_is_judged_again_when_the_tolerance_tightens(tmp_path, converted, monkeypatch):
+    write_calibration(tmp_path / "calibration", scene(0, 40, 0))
+    files = builder_for(tmp_path, converted).open("violence", str(converted / "violence"))
+    lenient = builder_for(tmp_path, converted, int8_tolerance=0.5).converted_classifier(files, "onnxruntime", "int8")
+    assert lenient.runtime.precision == "int8"
+    monkeypatch.setattr(onnx_runtime, "save_quantized", lambda *a: pytest.fail("quantized again"))
+    strict = builder_for(tmp_path, converted, int8_tolerance=1e-6).converted_classifier(files, "onnxruntime", "int8")
+    assert strict.runtime.precision == "fp32"
