@@ -4,11 +4,12 @@ from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import HashedTokenAuthentication
 from cameras import selectors, services
 from cameras.models import Camera, SOSCameraEvidence
 from common.actors import Actor
@@ -18,7 +19,7 @@ from incidents.apis import JSONObjectField
 from incidents.authentication import DeviceAuthentication
 from incidents.permissions import IsActiveDevice
 
-RESPONDER_AUTHENTICATION = [TokenAuthentication, SessionAuthentication, DeviceAuthentication]
+RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
 MAX_CAMERAS_PER_HEARTBEAT = 256
 
 

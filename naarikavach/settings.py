@@ -331,6 +331,8 @@ SPECTACULAR_SETTINGS = {
         "SOSStatusEnum": "sos.models.SOS.Status",
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "UnitStatusEnum": "accounts.models.Unit.Status",
+        "IncidentKindEnum": "incidents.models.IncidentKind",
+        "DetectionKindEnum": "incidents.models.DetectionKind",
     },
     # Swagger UI from our own static files (drf-spectacular-sidecar): no CDN, works on closed networks.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -43,7 +43,11 @@ class UploadSOSImagesApi(APIView):
     class InputSerializer(serializers.Serializer):
         sos_id = serializers.IntegerField(min_value=1)
 
-    @extend_schema(responses={201: inline_serializer("SOSImagesUploaded", {
+    @extend_schema(request={"multipart/form-data": inline_serializer("SOSImagesUploadInput", {
+        "sos_id": serializers.IntegerField(min_value=1),
+        "images": serializers.ListField(child=serializers.ImageField(), min_length=1, max_length=3),
+        "descriptions": serializers.ListField(child=serializers.CharField(max_length=255), required=False),
+    })}, responses={201: inline_serializer("SOSImagesUploaded", {
         "status": serializers.CharField(), "message": serializers.CharField(),
         "uploaded_images": SOSImageOutput(many=True)})})
     def post(self, request):
