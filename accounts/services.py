@@ -3,12 +3,11 @@
 import secrets
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
-
-from django.conf import settings
 
 from accounts.models import AuthToken, Unit, UnitStatusChange, User
 from common.actors import is_responder

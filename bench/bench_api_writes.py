@@ -28,8 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_realtime import (  # noqa: E402
-    REPO, cpu_seconds, create_postgres_database, free_port, machine, percentile, wait_for)
+from bench_realtime import REPO, cpu_seconds, create_postgres_database, free_port, machine, percentile, wait_for  # noqa: E402
 
 
 def parse_args():

@@ -22,6 +22,7 @@ choice sustains, and the CPU cost of a camera that sees no motion.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import platform
@@ -31,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 

@@ -227,9 +227,9 @@ def main() -> int:
 
     django.setup()
     from django.core.management import call_command
-    from accounts.services import token_issue
 
     from accounts.models import User
+    from accounts.services import token_issue
 
     call_command("migrate", verbosity=0)
     dispatcher, _ = User.objects.get_or_create(username="bench-dispatcher", defaults={"role": User.Role.DISPATCHER})

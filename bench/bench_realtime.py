@@ -109,9 +109,9 @@ def prepare_data(sos_count: int) -> dict:
     django.setup()
     from django.core.management import call_command
     from django.db import connections
-    from accounts.services import token_issue
 
     from accounts.models import User
+    from accounts.services import token_issue
     from sos import services
 
     call_command("migrate", verbosity=0)

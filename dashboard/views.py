@@ -6,27 +6,26 @@ from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.staticfiles import finders
-from django.http import HttpResponse, JsonResponse
-from django.templatetags.static import static
-from django.urls import reverse
-from django.utils import translation
-from django.views.i18n import JavaScriptCatalog
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse_lazy
+from django.templatetags.static import static
+from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.views.decorators.cache import never_cache
-
+from django.views.i18n import JavaScriptCatalog
 from rest_framework.exceptions import Throttled
+
 from accounts import services as account_services
 from accounts.models import AuthToken
+from common.actors import is_responder
 from common.api.throttling import SettingsScopedThrottle
 from common.languages import CITIZEN_LANGUAGES, citizen_language
-from common.actors import is_responder
+from common.tokens import hash_secret
 from incidents.models import Incident
 from sos.models import SOS
-from common.tokens import hash_secret
 
 # The dashboard page's API token is a token of its own, kept by id in the session (never its key):
 # a new one each time the page loads (its key is not stored to hand out again), the previous one revoked.

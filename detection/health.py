@@ -20,9 +20,9 @@ import numpy as np
 import requests
 
 from detection.capture import CaptureStats, Frame, FrameSource
-from detection.models.classifiers import Classifier
 from detection.config import CameraConfig, DetectorConfig
 from detection.events import encode_jpeg
+from detection.models.classifiers import Classifier
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,13 @@ from django.conf import settings
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -18,6 +24,7 @@ from common.api import parsers as safe_json
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
 from common.errors import InvalidInput, NotFound
+from common.ratelimit import client_address
 from incidents import selectors, services
 from incidents.authentication import DeviceAuthentication
 from incidents.filters import AIEventFilter, IncidentFilter
@@ -33,7 +40,6 @@ from incidents.models import (
     IncidentSignal,
 )
 from incidents.permissions import IsActiveDevice
-from common.ratelimit import client_address
 from incidents.storage import evidence_uses_signed_urls
 from privacy import services as privacy_services
 from privacy.apis import delivery_response, view_audit_for_supervisor

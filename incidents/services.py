@@ -28,7 +28,6 @@ from common.geo import position_errors
 from common.tokens import hash_secret
 from incidents.evidence import EvidenceAudio, EvidenceImage, inspect_audio, inspect_image
 from incidents.models import (
-    IncidentAudio,
     AIEvent,
     AlertDelivery,
     AlertTarget,
@@ -37,6 +36,7 @@ from incidents.models import (
     DetectionKind,
     Device,
     Incident,
+    IncidentAudio,
     IncidentAuditEntry,
     IncidentImage,
     IncidentSignal,

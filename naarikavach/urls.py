@@ -4,10 +4,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from common.metrics import metrics
-from naarikavach.health import healthz
 from common.api.exceptions import json_bad_request, json_not_found, json_permission_denied, json_server_error
+from common.metrics import metrics
 from compat import urls as compat_urls
+from naarikavach.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),

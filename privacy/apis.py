@@ -5,18 +5,17 @@ import uuid
 from django.http import FileResponse, HttpResponseRedirect
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.response import Response
 from rest_framework.authentication import SessionAuthentication
-
-from accounts.authentication import HashedTokenAuthentication
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import HashedTokenAuthentication
 from common.actors import Actor
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput
-from privacy import selectors, services
 from common.ratelimit import client_address
+from privacy import selectors, services
 from privacy.models import LegalHold, ViewAuditEntry
 from privacy.permissions import IsSupervisor, is_supervisor
 

@@ -5,23 +5,22 @@ import json
 import logging
 
 import socketio
-from engineio import exceptions as eio_exceptions
-from engineio import packet as eio_packet
-from socketio import packet as sio_packet
 from django.conf import settings
 from django.db import connection
-
-from realtime_server import handlers, wakeup
-from realtime_server.db import close_db_connections, run_db
-from realtime_server.capacity import Capacity, raise_open_files_limit
-from realtime_server.hub import Hub
-from realtime_server.origins import origin_allowed
+from engineio import exceptions as eio_exceptions
+from engineio import packet as eio_packet
 from prometheus_client import CONTENT_TYPE_LATEST
+from socketio import packet as sio_packet
 
+from realtime.services import outbox_prune
+from realtime_server import handlers, joins, wakeup
+from realtime_server.capacity import Capacity, raise_open_files_limit
+from realtime_server.db import close_db_connections, run_db
+from realtime_server.hub import Hub
 from realtime_server.limits import GuardedAsyncServer
 from realtime_server.metrics import limits_of, realtime_metrics
+from realtime_server.origins import origin_allowed
 from realtime_server.sessions import SessionGuard
-from realtime.services import outbox_prune
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,8 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
         async_handlers=True,
     )
-    hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL)
+    hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL,
+              read_trail=joins.read_trail)
     soft, hard = raise_open_files_limit()
     capacity = Capacity(limit=soft)
     guard = SessionGuard(sio.disconnect, interval=settings.REALTIME_SESSION_CHECK_SECONDS)

@@ -6,9 +6,11 @@ clients send (positions, SOS creation over the socket) are in `realtime_server/c
 """
 
 import asyncio
+from types import SimpleNamespace
 
 import socketio
 
+from common.ratelimit import client_address
 from realtime_server import compat, joins
 from realtime_server.auth import AuthenticationFailed, authenticate_session, parse_last_event_id
 from realtime_server.capacity import Capacity, MemoryReturner
@@ -33,7 +35,8 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
         except (AuthenticationFailed, ValueError) as exc:
             raise socketio.exceptions.ConnectionRefusedError(str(exc)) from None
         actor = session.actor
-        hub.add_client(sid, actor, last_event_id, compat.credentials_from(auth, environ))
+        hub.add_client(sid, actor, last_event_id, compat.credentials_from(auth, environ),
+                       address=client_address(SimpleNamespace(META=environ)))
         if guard is not None:
             guard.watch(sid, session.token_digest)
         memory.clients_changed(len(hub.clients))

@@ -27,12 +27,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from realtime import selectors
-from realtime_server.joins import JoinRefused, JoinTarget
-from realtime.selectors import StoredEvent
-from sos.selectors import sos_trail
 from common.actors import Actor
+from realtime import selectors
+from realtime.selectors import StoredEvent
 from realtime_server.db import run_db
+from realtime_server.joins import JoinRefused, JoinTarget
+from sos.selectors import sos_trail
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class Client:
     actor: Actor
     auth_last_event_id: int | None = None
     credentials: Any = None  # realtime_server.compat.SocketCredentials: signs the REST calls it makes through us
+    address: str | None = None  # where it connected from (for the view audit of the trails it reads)
     rooms: dict[str, int] = field(default_factory=dict)  # joined room -> start: owed its events with id > start
     joining: set[str] = field(default_factory=set)  # rooms whose join is in progress
     pos: int = 0  # the highest event id sent to this client
@@ -105,8 +106,11 @@ class Client:
 
 class Hub:
     def __init__(self, transport: Transport, *, poll_interval: float, batch_size: int = 500,
-                 replay_limit: int = 10_000, cursor_wait: float = 10.0):
+                 replay_limit: int = 10_000, cursor_wait: float = 10.0, read_trail=None):
         self.transport = transport
+        # (sos_id, actor, address) -> Trail, run in the database thread: the app passes the audited read
+        # (realtime_server.joins.read_trail); unit tests may keep the plain one.
+        self.read_trail = read_trail or (lambda sos_id, actor, address: sos_trail(sos_id=sos_id))
         self.poll_interval = poll_interval
         self.batch_size = batch_size
         self.replay_limit = replay_limit
@@ -192,8 +196,10 @@ class Hub:
 
     # Clients ---------------------------------------------------------------------------------------
 
-    def add_client(self, sid: str, actor: Actor, last_event_id: int | None, credentials: Any = None) -> Client:
-        client = Client(sid=sid, actor=actor, auth_last_event_id=last_event_id, credentials=credentials)
+    def add_client(self, sid: str, actor: Actor, last_event_id: int | None, credentials: Any = None,
+                   address: str | None = None) -> Client:
+        client = Client(sid=sid, actor=actor, auth_last_event_id=last_event_id, credentials=credentials,
+                        address=address)
         self.clients[sid] = client
         return client
 
@@ -283,7 +289,7 @@ class Hub:
                 self.members[room].add(client.sid)
         try:
             start, replayed, trail, resync = (snapshot, [], None, None) if rejoin else await self._catch_up_room(
-                target, last_event_id, snapshot
+                target, last_event_id, snapshot, client
             )
         except Exception:
             logger.exception("Join of %s failed", room)
@@ -316,7 +322,8 @@ class Hub:
                 if not members:
                     del self.members[room]
 
-    async def _catch_up_room(self, target: JoinTarget, last_event_id: int | None, snapshot: int):
+    async def _catch_up_room(self, target: JoinTarget, last_event_id: int | None, snapshot: int,
+                             client: Client | None = None):
         """Where the client starts in the room, what to replay up to `snapshot`, its trail, or why it must resync."""
         resync = None
         if last_event_id is not None:
@@ -333,7 +340,8 @@ class Hub:
                 return last_event_id, replayed, None, None
         if target.sos_id is None:
             return snapshot, [], None, resync
-        trail = await run_db(sos_trail, sos_id=target.sos_id)
+        trail = await run_db(self.read_trail, target.sos_id, client.actor if client else None,
+                             client.address if client else None)
         # Deliver nothing past the trail's snapshot before the loop has dispatched up to it, so the trail's
         # event_id is a safe resume point for every room of the client, not only this one.
         await self.wait_for_cursor(trail.as_of_event_id)

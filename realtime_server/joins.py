@@ -4,10 +4,11 @@ import uuid
 from dataclasses import dataclass
 
 from accounts.models import Unit
-from realtime import rooms
 from common.actors import Actor
+from privacy.services import sos_trail_read_record
+from realtime import rooms
 from sos.permissions import may_see, sees_everything
-from sos.selectors import sos_room_owner
+from sos.selectors import sos_room_owner, sos_trail
 
 
 class JoinRefused(Exception):
@@ -108,3 +109,11 @@ def sos_room_target(actor: Actor, data: dict) -> JoinTarget:
     if sos is None:
         raise JoinRefused("Unknown SOS room.")
     return JoinTarget(room=rooms.sos_room(room_id), reply={"type": "sos", "room_id": room_id}, sos_id=sos["id"])
+
+
+def read_trail(sos_id: int, actor: Actor | None, address: str | None):
+    """The trail a join of an SOS room sends, and the record of who read it (privacy's view audit)."""
+    trail = sos_trail(sos_id=sos_id)
+    if actor is not None:
+        sos_trail_read_record(sos_id=sos_id, actor=actor, ip_address=address)
+    return trail

@@ -30,7 +30,6 @@ from sos.image_apis import SOSImageOutput
 from sos.models import SOS, OfficerAssignment
 from sos.permissions import HasUserOrSOSToken, actor_from_request, may_see_phone, require_may_see
 
-
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 

@@ -9,8 +9,8 @@ from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sq
 from accounts.models import Unit, User
 from common.geo import EARTH_RADIUS_KM
 from common.tokens import hash_secret
-from realtime.selectors import outbox_newest_id
 from realtime.models import OutboxEvent
+from realtime.selectors import outbox_newest_id
 from sos.models import SOS, LocationUpdate, OfficerAssignment
 
 

@@ -17,8 +17,8 @@ from django.utils.translation import gettext
 from accounts.models import Unit, UnitLocation, User
 from accounts.services import unit_status_change
 from cameras.services import cameras_link_sos
-from common.actors import Actor
 from common import ratelimit
+from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
 from common.geo import position_errors, validate_position
 from common.tokens import derived_secret, hash_secret, new_secret

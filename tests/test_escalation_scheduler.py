@@ -12,9 +12,9 @@ from datetime import timedelta
 import httpx
 import pytest
 from django.conf import settings as django_settings
-from accounts.services import token_issue
 from standardwebhooks.webhooks import Webhook
 
+from accounts.services import token_issue
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver
 from realtime.models import OutboxEvent
 from realtime_server.testing import database_env

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from incidents.models import AIEvent, AlertDelivery, Incident
-from incidents.tests.factories import image_bytes
 from incidents.services import beacon_create, device_create
+from incidents.tests.factories import image_bytes
 from incidents.tests.fixtures import _private_evidence_dir, beacon  # noqa: F401
 from realtime.models import OutboxEvent
 

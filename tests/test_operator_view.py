@@ -11,8 +11,8 @@ from django.test import Client
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
-from incidents.tests.fixtures import _private_evidence_dir, beacon, device, device_client  # noqa: F401
 from incidents.tests.factories import report
+from incidents.tests.fixtures import _private_evidence_dir, beacon, device, device_client  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 

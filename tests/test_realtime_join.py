@@ -37,13 +37,14 @@ async def test_an_officer_follows_channels_and_its_unit_in_one_ordered_stream(co
     sos = await api.raise_sos("Bela")
     await api.assign(sos["sos_id"], "UNIT-A", token=tokens["dispatcher"])
     await api.add_location(sos["sos_id"], 12.5, sos_token=sos["access_token"])
-    await officer.next("location_tracking_update")
+    await officer.next("unit_location_update")
 
-    assert [r.get("channel") or r.get("unit_number") for r in answer["joined"]] == [
-        "sos_channel", "location_tracking_channel", "UNIT-A"]
+    # Every position of the force is the dispatchers' (docs/security.md): that one room is refused, the rest join.
+    assert [r.get("channel") or r.get("unit_number") for r in answer["joined"]] == ["sos_channel", "UNIT-A"]
+    assert [r["type"] for r in answer["refused"]] == ["location_tracking_channel"]
     names = [e for e, _ in officer.outbox_events()]
-    assert names[:2] == ["new_sos", "sos_updated"]  # each once, though sent to the channel and the unit room
-    assert names.count("sos_updated") == 1
+    assert names[0] == "new_sos"
+    assert names.count("sos_updated") == 1  # once, though sent to the channel and the unit room
     assert is_strictly_increasing([d["event_id"] for _, d in officer.outbox_events()])
 
 

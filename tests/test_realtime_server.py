@@ -7,6 +7,7 @@ import socketio
 from asgiref.sync import sync_to_async
 
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
+from privacy.models import ViewAuditEntry
 from realtime.models import OutboxEvent
 from realtime_server.testing import RecordingClient, api, connect, realtime, realtime_server, tokens  # noqa: F401  (fixtures)
 from sos.models import SOS
@@ -118,6 +119,19 @@ async def test_joining_an_sos_room_sends_its_trail_then_each_new_point(connect, 
     assert "sos_id" not in trail  # the NaariKavach dashboard takes a location_history with one as a live point
     assert (point["latitude"], point["sos_id"]) == (12.2, sos["sos_id"])
     assert point["event_id"] > trail["event_id"]
+
+
+async def test_a_trail_read_over_the_socket_is_in_the_view_audit_like_one_read_over_rest(connect, api, tokens):
+    sos = await api.raise_sos("Asha")
+    dispatcher = await connect({"token": tokens["dispatcher"]})
+
+    await dispatcher.join("join_sos_room", {"room_id": sos["room_id"]})
+    await dispatcher.next("location_history")
+
+    reads = await sync_to_async(list)(
+        ViewAuditEntry.objects.filter(action="sos_trail_read", subject_id=str(sos["sos_id"])).values_list(
+            "actor_label", "ip_address"))
+    assert reads == [("dispatcher:dispatch", "127.0.0.1")]
 
 
 async def test_a_location_point_reaches_the_sos_room_its_unit_and_the_tracking_channel(connect, api, tokens):

@@ -6,12 +6,13 @@ import os
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings as hypothesis_settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from naarikavach.testing import api_token
 
 from incidents import services as incident_services
+from naarikavach.testing import api_token
 from naarikavach.wsgi import application
 from sos.tests.conftest import raise_sos
 

@@ -5,9 +5,9 @@ import re
 
 import pytest
 from django.test import Client
-from accounts.selectors import token_user
 from django.utils import timezone
 
+from accounts.selectors import token_user
 from naarikavach.testing import PASSWORD
 
 pytestmark = pytest.mark.django_db

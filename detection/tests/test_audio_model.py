@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from detection.audio.model import ModelError, ModelLoadError, load_audio_classifier
-from detection.audio.model import Runtime
+from detection.audio.model import ModelError, ModelLoadError, Runtime, load_audio_classifier
 from detection.config import DEFAULT_AUDIO_CLASSES
 from detection.tests.audio_factories import (
     TINY_AST,

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from detection.capture import CaptureStats, Frame, FrameSource, OpenCVSource
-from detection.models.classifiers import Classifier
 from detection.config import CaptureSettings, DetectorConfig
 from detection.health import HealthMonitor, Heartbeats, TimedClassifier
+from detection.models.classifiers import Classifier
 from detection.pipeline import CameraStats
 from detection.tests.factories import write_video
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from detection.config import InferenceSettings
 from detection.models import runtime as runtime_module
 from detection.models.classifiers import Preprocess, load_gender_classifier, load_violence_classifier
 from detection.models.errors import ModelError, ModelLoadError, ModelNotFoundError
 from detection.models.runtime import Placement, quantize_linear_int8, resolve_placement
-from detection.config import InferenceSettings
 from detection.tests.factories import (
     TINY,
     gender_model,

@@ -16,7 +16,13 @@ from detection.models.classifiers import load_gender_classifier, load_violence_c
 from detection.models.errors import ModelError
 from detection.models.int8 import CalibrationSet, accuracy_gate
 from detection.models.runtime import Placement
-from detection.tests.factories import gender_model, save_gender_checkpoint, save_violence_checkpoint, scene, timm_vit_state_dict
+from detection.tests.factories import (
+    gender_model,
+    save_gender_checkpoint,
+    save_violence_checkpoint,
+    scene,
+    timm_vit_state_dict,
+)
 
 CPU = Placement(torch.device("cpu"))
 CONVERTED = ["openvino", "onnxruntime"]

@@ -1,13 +1,13 @@
 """Fixtures for the privacy tests: the incident personas, and raising SOS alerts."""
 
+import pytest
+
 from incidents.tests.fixtures import (  # noqa: F401
     _private_evidence_dir,
     beacon,
     device,
     device_client,
 )
-
-import pytest
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,8 @@
 """Every event is declared once (realtime/event_schema.py) and every publish call site matches it."""
 
 import re
-from pathlib import Path
-
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import transaction

@@ -12,17 +12,17 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connections
 
+from accounts.models import User
+from common.actors import Actor
+from naarikavach import testing
 from realtime import rooms
 from realtime.models import OutboxEvent
-from realtime_server.joins import JoinRefused, JoinTarget
+from realtime.services import outbox_prune
 from realtime_server.db import close_db_connections
 from realtime_server.hub import Hub, JoinPlan
-from realtime.services import outbox_prune
+from realtime_server.joins import JoinRefused, JoinTarget
 from realtime_server.testing import is_strictly_increasing
 from sos import services
-from common.actors import Actor
-from accounts.models import User
-from naarikavach import testing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,11 +64,11 @@ class StagedHub(Hub):
 
     between = None
 
-    async def _catch_up_room(self, target, last_event_id, snapshot):
+    async def _catch_up_room(self, target, last_event_id, snapshot, client=None):
         if self.between is not None:
             step, self.between = self.between, None
             await step()
-        return await super()._catch_up_room(target, last_event_id, snapshot)
+        return await super()._catch_up_room(target, last_event_id, snapshot, client)
 
 
 @pytest.fixture

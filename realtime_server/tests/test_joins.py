@@ -1,10 +1,10 @@
 """Who may connect, and which rooms each connection may join."""
 
 import pytest
-from naarikavach.testing import api_token
 
-from realtime_server.joins import JoinRefused, channel_target, sos_room_target, unit_room_target
+from naarikavach.testing import api_token
 from realtime_server.auth import AuthenticationFailed, authenticate, parse_last_event_id
+from realtime_server.joins import JoinRefused, channel_target, sos_room_target, unit_room_target
 from sos import services
 
 

@@ -3,12 +3,12 @@
 import pytest
 
 from accounts.models import Unit
+from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
+from common.tokens import hash_secret
 from realtime.models import OutboxEvent
 from realtime.rooms import LOCATION_TRACKING_CHANNEL, SOS_CHANNEL, sos_room, unit_room
-from common.actors import Actor
 from sos import services
-from common.tokens import hash_secret
 from sos.models import SOS, LocationUpdate
 from sos.tests.conftest import raise_sos
 

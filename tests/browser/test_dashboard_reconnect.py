@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+
 from naarikavach.testing import api_token
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

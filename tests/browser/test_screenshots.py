@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from accounts.models import User
-from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
 from common.actors import Actor
+from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
 from sos import services
 from tests.browser.test_incidents_on_dashboard import camera_frame, report_violence
 
