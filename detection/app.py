@@ -9,9 +9,9 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from detection.audio.capture import PyAVAudioSource
-from detection.audio.model import AudioClassifier
 from detection.audio.pipeline import AudioPipeline, audio_inputs
 from detection.capture import FrameSource, OpenCVSource
 from detection.config import ConfigError, DetectorConfig, load_config
@@ -25,6 +25,9 @@ from detection.operator import OperatorEndpoint
 from detection.persons import PeopleCounter
 from detection.pipeline import Analyzer, CameraWorker, FrameBatcher
 from detection.publisher import HttpPublisher, Publisher
+
+if TYPE_CHECKING:  # needs torch; a worker without audio never imports it
+    from detection.audio.model import AudioClassifier
 from detection.tamper import TamperWatch
 
 logger = logging.getLogger("detection")
@@ -173,7 +176,8 @@ class DetectorApp:
         if stats is not None:
             counters.update(publisher_delivered_total=stats.delivered, publisher_rejected_total=stats.rejected)
         return {
-            "runtime": {"device": str(runtime.device), "precision": runtime.precision} if runtime else None,
+            "runtime": {"name": runtime.name, "precision": runtime.precision, "describe": runtime.describe()}
+            if runtime else None,
             "counters": counters,
         }
 

@@ -90,6 +90,11 @@ class RealtimeServer:
         with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
             return json.loads(response.read())
 
+    def health_detail(self) -> dict:
+        """The counters and capacity, which the server shows only to its own machine (as this test is)."""
+        with urllib.request.urlopen(f"{self.url}/healthz/detail", timeout=2) as response:
+            return json.loads(response.read())
+
     def kill(self) -> None:
         """Die like a crash: no shutdown, connections cut."""
         self._signal(signal.SIGKILL)

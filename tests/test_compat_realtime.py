@@ -52,7 +52,8 @@ async def test_an_sos_raised_over_a_socket_may_be_located_by_that_socket_only(co
     await stranger.emit("update_location", {"sos_request": created["sos_id"], "latitude": 1.0, "longitude": 2.0})
     refused = await stranger.next("update_location_response")
 
-    assert (refused["success"], refused["status_code"]) == (False, 403)
+    # A stranger to the SOS learns nothing of it: the same answer as for an SOS that does not exist.
+    assert (refused["success"], refused["status_code"]) == (False, 404)
     # The access token went to the creating socket only.
     assert not [e for e, d in stranger.events if "access_token" in str(d)]
 

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def realtime_server(django_db_setup, django_db_blocker):
-    server = RealtimeServer(extra_env={"THROTTLE_SOS_LOCATION": "2/min"}).start()
+    server = RealtimeServer(extra_env={"SOS_POINTS_PER_MINUTE": "2"}).start()
     yield server
     server.stop()
 

@@ -31,7 +31,7 @@ async def test_a_full_server_refuses_with_a_reason_answers_healthz_and_admits_ag
     with pytest.raises(socketio.exceptions.ConnectionError):
         await refused.connect({"token": tokens["dispatcher"]})
     refusal = refused.named("connect_error")[0]
-    health = realtime.health()
+    health = realtime.health_detail()
 
     assert "at capacity" in refusal["message"]
     assert refusal["data"] == {"retry_after": 5}  # unlike a bad token: worth retrying

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,10 +14,12 @@ from detection.audio.capture import SAMPLE_RATE, AudioInput, AudioRing, PyAVAudi
 from detection.audio.decision import ScoredWindow, ScreamDecision
 from detection.audio.events import AudioReporter, build_scream_event
 from detection.audio.gate import AudioGate, make_audio_gate
-from detection.audio.model import AudioClassifier, Runtime, load_audio_classifier
 from detection.config import AudioGateSettings, AudioSettings, DetectorConfig
 from detection.pipeline import FrameBatcher, Sample
 from detection.publisher import Publisher
+
+if TYPE_CHECKING:  # the model needs torch: a worker without audio (a camera host without torch) never loads it
+    from detection.audio.model import AudioClassifier, Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +198,9 @@ class AudioPipeline:
         self.config, self.stop = config, stop
         inputs = audio_inputs(config)
         settings = config.audio
+        if classifier is None:
+            from detection.audio.model import load_audio_classifier
+
         self.classifier = classifier or load_audio_classifier(
             settings.model, settings.classes, runtime, config.models.cache_dir, settings.activation
         )
