@@ -66,9 +66,10 @@ def test_the_worker_turns_one_fight_on_camera_into_one_incident_with_evidence(li
     assert 1 <= incident.images.count() <= 3
     event = AIEvent.objects.get()
     assert event.incident == incident and event.confidence_score > 0.99
-    # Nobody the person detector recognises: no gender claim, and the worker's hint (high) sets the priority.
-    assert event.details["priority_hint"] == "high" and event.details["female"] == 0
-    assert incident.priority == "High" and "female" not in incident.description
+    # Two people found on the person crops, both classified female: context for the dispatcher (said with the
+    # count), and the worker's hint (critical) sets the priority.
+    assert event.details["priority_hint"] == "critical" and event.details["woman_present"] is True
+    assert incident.priority == "Critical" and "2 female, 0 male" in incident.description
     assert f"incident={incident.pk}" in run.stderr
     assert list((tmp_path / "spool" / "pending").iterdir()) == []
     assert event.details["camera"] == "library-entrance"
