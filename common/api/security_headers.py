@@ -36,6 +36,8 @@ def content_security_policy(request, nonce: str) -> str:
         "style-src-attr": ["'unsafe-inline'"],
         # blob: evidence images, fetched with the responder's token and shown from memory.
         "img-src": ["'self'", "data:", "blob:", *([tiles] if tiles else [])],
+        # blob: evidence sound clips (scream detection), fetched the same way and played from memory.
+        "media-src": ["'self'", "blob:"],
         "connect-src": ["'self'", *_realtime_sources(request)],
         "object-src": ["'none'"],
         "base-uri": ["'none'"],

@@ -41,7 +41,7 @@ def test_each_language_renders_on_a_phone_with_nothing_left_in_english(pages, la
     # A message written by the script, in the same language.
     phone.click("#sos-button")
     phone.wait_for_selector("main[data-state=active]")
-    phone.wait_for_function("document.getElementById('location-status').textContent !== ''")
+    phone.wait_for_function("el => el.textContent !== ''", arg=phone.query_selector("#location-status"))
     status = phone.inner_text("#location-status")
     shared_prefix = script_catalog.gettext("Location shared at %(time)s.").split("%(time)s")[0]
     assert status == script_catalog.gettext("Sharing your location with the police.") or status.startswith(shared_prefix)

@@ -97,7 +97,9 @@ def test_a_double_press_raises_one_sos(phone):
     citizen.wait_for_selector("main[data-state=active]")
     citizen.clock.run_for(10_000)
     # Nothing left waiting on the phone that could still go out as a second alert.
-    citizen.wait_for_function("NaariKavachQueue.all().then((items) => items.length === 0)")
+    # Predicates are functions, not strings: the page's Content-Security-Policy forbids evaluating strings.
+    citizen.wait_for_function("body => NaariKavachQueue.all().then((items) => items.length === 0)",
+                              arg=citizen.query_selector("body"))
     assert SOS.objects.count() == 1
 
 
@@ -175,7 +177,9 @@ def test_a_flood_from_one_address_is_grouped_and_a_second_citizen_there_still_al
     body = {"name": "Fake", "sos_type": 0, "initial_latitude": 22.5, "initial_longitude": 88.3}
     for _ in range(6):  # a script from the same (local) address as the citizen's phone
         assert _post_json(f"{live_server.url}/api/create-sos/", body) == 201
-    dashboard.wait_for_function("document.querySelector('#sos-list .flood-group summary')?.textContent === '4 unverified SOS from one source'")
+    dashboard.wait_for_function(
+        "body => body.querySelector('#sos-list .flood-group summary')?.textContent === '4 unverified SOS from one source'",
+        arg=dashboard.query_selector("body"))
 
     citizen = phone()
     press_sos(citizen)
@@ -183,7 +187,8 @@ def test_a_flood_from_one_address_is_grouped_and_a_second_citizen_there_still_al
     sos_id = current_sos_id(citizen)
     assert not SOS.objects.get(pk=sos_id).suspected_flood
     dashboard.wait_for_selector(f"#sos-list > li[data-id='{sos_id}']", timeout=3000)
-    dashboard.wait_for_function(f"document.querySelector('#alert-text').textContent.includes('New SOS #{sos_id}')")
+    dashboard.wait_for_function("([body, text]) => body.querySelector('#alert-text').textContent.includes(text)",
+                                arg=[dashboard.query_selector("body"), f"New SOS #{sos_id}"])
 
 
 def test_beyond_the_hard_ceiling_the_page_offers_call_and_sms_not_an_error(phone, settings):
@@ -201,7 +206,8 @@ def test_the_page_is_installable_and_loads_offline(phone):
     manifest = citizen.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())")
     assert manifest["start_url"] == "/sos/" and manifest["display"] == "standalone"
     assert {icon["sizes"] for icon in manifest["icons"]} >= {"192x192", "512x512"}
-    citizen.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10000)
+    citizen.wait_for_function("body => navigator.serviceWorker.controller !== null", arg=citizen.query_selector("body"),
+                              timeout=10000)
     citizen.context.set_offline(True)
     citizen.reload()
     citizen.wait_for_selector("body[data-ready=true]")

@@ -37,6 +37,5 @@ def test_an_escalated_sos_climbs_to_the_top_with_its_level_and_the_alarm_sounds_
     # Escalated first, though raised later; and the time in status counts up live.
     assert dashboard.eval_on_selector("#sos-list li", "li => li.dataset.id") == str(newer.pk)
     text = dashboard.inner_text(f"#sos-list li[data-id='{older.pk}'] .in-status")
-    dashboard.wait_for_function(
-        f"document.querySelector(\"#sos-list li[data-id='{older.pk}'] .in-status\").textContent !== {text!r}"
-    )
+    dashboard.wait_for_function("([el, text]) => el.textContent !== text",
+                                arg=[dashboard.query_selector(f"#sos-list li[data-id='{older.pk}'] .in-status"), text])

@@ -22,7 +22,7 @@ def test_the_sos_detail_shows_the_citizens_photos(dashboard_for, dispatcher, set
     dashboard.click(f"#sos-list li[data-id='{raised.sos.pk}']")
     image = f"#detail img[data-photo-id='{photo_id}']"
     dashboard.wait_for_selector(image)
-    dashboard.wait_for_function(f"document.querySelector(\"{image}\").naturalWidth > 0")
+    dashboard.wait_for_function("img => img.naturalWidth > 0", arg=dashboard.query_selector(image))
 
     assert dashboard.evaluate(f"document.querySelector(\"{image}\").naturalWidth") == 64
     assert "The street corner" in dashboard.inner_text("#detail")
