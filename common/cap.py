@@ -59,9 +59,12 @@ def _sos_fields(sos: dict, sender: str) -> dict:
         "headline": f"SOS {'emergency' if emergency else 'alert'} #{sos['sos_id']} from {sos['name']}",
         "description": f"Citizen SOS, status {sos['status']}."
         + (f" Escalation level {sos['escalation_level']}." if sos.get("escalation_level") else ""),
-        "area": f"Position reported by {sos['name']}'s phone",
+        "area": f"Position reported by {sos['name']}'s phone" if sos["latitude"] is not None
+        else "Location pending: the phone has not reported a position yet",
+        # An SOS raised without a fix (location pending) has no circle yet; the area still names it.
         "circle": _circle(sos["latitude"], sos["longitude"],
-                          accuracy / 1000 if accuracy is not None else DEFAULT_RADIUS_KM),
+                          accuracy / 1000 if accuracy is not None else DEFAULT_RADIUS_KM)
+        if sos["latitude"] is not None else None,
     }
 
 

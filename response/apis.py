@@ -110,6 +110,8 @@ class SOSNearestUnitsApi(NearestUnitsApi):
         sos = SOS.objects.filter(pk=sos_id).only("last_latitude", "last_longitude").first()
         if sos is None:
             raise NotFound("SOS not found")
+        if sos.last_latitude is None:
+            raise Conflict("This SOS has no position yet (location pending).", code="no_position")
         return sos.last_latitude, sos.last_longitude
 
 
@@ -265,7 +267,8 @@ class OpenAlertsFeedApi(XMLApiView):
                 "title": f"SOS {kind} #{sos.pk} from {sos.name} ({sos.status})",
                 "link": request.build_absolute_uri(reverse("sos-cap", args=[sos.pk])),
                 "unique_id": f"urn:naarikavach:sos:{sos.pk}",
-                "description": f"Status {sos.status}; at {sos.last_latitude:.5f}, {sos.last_longitude:.5f}.",
+                "description": f"Status {sos.status}; at {sos.last_latitude:.5f}, {sos.last_longitude:.5f}."
+                if sos.last_latitude is not None else f"Status {sos.status}; location pending.",
                 "pubdate": sos.created_at, "updateddate": sos.updated_at,
             }))
         incidents = (Incident.objects.filter(status__in=Incident.OPEN_STATUSES).select_related("beacon")

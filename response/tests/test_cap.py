@@ -123,3 +123,19 @@ def test_the_atom_feed_lists_open_alerts_with_links_to_their_cap(client_for, dis
     links = [e.find(f"{ATOM}link").get("href") for e in entries]
     assert any(link.endswith(f"/api/sos/{open_sos.pk}/cap.xml") for link in links)
     assert client_for(citizen).get(reverse("open-alerts-feed")).status_code == 403
+
+
+def test_an_sos_without_a_position_yet_exports_and_feeds_without_a_circle(client_for, dispatcher):
+    from sos import services as sos_services
+
+    sos, _ = sos_services.sos_create(name="Asha", sos_type=0, latitude=None, longitude=None)
+    responder = client_for(dispatcher)
+
+    cap = responder.get(f"/api/sos/{sos.pk}/cap.xml")
+    feed = responder.get("/api/feeds/open-alerts.atom")
+    nearest = responder.get(f"/api/sos/{sos.pk}/nearest-units/")
+
+    assert cap.status_code == 200 and cap_problems(cap.content) == []
+    assert b"<circle>" not in cap.content and b"Location pending" in cap.content
+    assert feed.status_code == 200 and b"location pending" in feed.content
+    assert nearest.status_code == 409 and nearest.json()["code"] == "no_position"
