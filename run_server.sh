@@ -13,7 +13,11 @@ ACCESS_LOG="${API_ACCESS_LOG--}"
 if [ -n "$ACCESS_LOG" ]; then
   set -- --access-logfile "$ACCESS_LOG" "$@"
 fi
+# Each instance its own control socket (gunicorn's default path is one per user: two instances on one host
+# would take each other's).
+mkdir -p .local
 exec "${BIN}gunicorn" naarikavach.wsgi:application \
+  --control-socket ".local/gunicorn-${API_PORT:-8000}.ctl" \
   --bind "${API_HOST:-127.0.0.1}:${API_PORT:-8000}" \
   --workers "${API_WORKERS:-2}" --threads "${API_THREADS:-4}" --worker-class gthread \
   --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-127.0.0.1}" "$@"
