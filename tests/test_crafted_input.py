@@ -92,3 +92,11 @@ def test_a_bad_host_header_answers_json_400_and_logs_one_line(settings, caplog):
     handler = logging.getLogger("django.security").handlers[0]
     lines = [handler.format(record) for record in caplog.records if record.name.startswith("django.security")]
     assert len(lines) == 1 and "\n" not in lines[0] and "evil.example.com" in lines[0]
+
+
+def test_an_id_beyond_64_bits_in_a_url_is_a_clear_400_not_a_500(client_for, dispatcher):
+    response = client_for(dispatcher).post("/api/sos/18231152292013043712/cameras/unlink/",
+                                           {"camera_id": "cam-1"}, format="json")
+    # SQLite cannot hold the number (400); PostgreSQL looks it up and finds nothing (404). Never a 500.
+    assert response.status_code in (400, 404)
+    assert response.json()["error"]

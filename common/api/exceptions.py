@@ -49,6 +49,12 @@ def exception_handler(exc, context):
         logger.warning("Database unavailable on %s: %s", context["request"].path, exc)
         return Response(error_body("The server is busy; nothing was changed. Retry shortly.", "busy"),
                         status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "2"})
+    if isinstance(exc, OverflowError):
+        # SQLite's answer to an integer beyond 64 bits (an id in a URL, say); PostgreSQL raises DataError for
+        # the same input. The client's input, so 400; nothing was written.
+        logger.warning("Number out of range on %s: %s", context["request"].path, exc)
+        return Response(error_body("Invalid input: a number is out of range.", "invalid"),
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DataError):
         # A value the database cannot hold (text with NUL, a number out of range) that no validator
         # caught: the client's input, so 400; the transaction rolled back, nothing changed.
