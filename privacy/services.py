@@ -1,6 +1,7 @@
 """State changes of the privacy app: recording each look at guarded data, and handing evidence out."""
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ def view_record(
     details: dict | None = None,
 ) -> ViewAuditEntry:
     """Record one look at guarded data: who, when, what, from which address and (if given) why."""
+    ip_address = _ip_or_none(ip_address)
     return ViewAuditEntry.append(
         ViewAuditEntry(
             action=action,
@@ -58,6 +60,15 @@ def view_record(
             details=details or {},
         )
     )
+
+
+def _ip_or_none(address: str | None) -> str | None:
+    """An address the audit can store, or None: a request without a usable peer address (common.ratelimit
+    calls it "unknown") is still recorded, without one."""
+    try:
+        return str(ipaddress.ip_address(address)) if address else None
+    except ValueError:
+        return None
 
 
 def image_subject(image: IncidentImage) -> tuple[str, str]:

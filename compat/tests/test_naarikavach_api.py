@@ -98,7 +98,7 @@ def test_the_apps_sos_detail_has_location_updates_and_officer_assignments_for_it
     assert mine.status_code == 200
     assert [p["latitude"] for p in mine.json()["location_updates"]] == [12.9716]
     assert mine.json()["officer_assignments"] == []
-    assert (theirs.status_code, missing.status_code) == (403, 404)
+    assert (theirs.status_code, missing.status_code) == (404, 404)  # a stranger learns nothing: the same answer as a missing SOS
 
 
 def test_their_other_calls_reach_our_views_under_the_base_url(dispatcher):

@@ -75,7 +75,7 @@ def test_the_live_link_shows_her_status_and_trail_and_nothing_else(citizen, anon
     assert set(view) == {"name", "status", "location_pending", "created_at", "closed_at", "trail"}
     assert view["status"] == "active" and view["trail"][0]["latitude"] == 12.9716
     # The token opens nothing else.
-    assert client_for(None, sos_token=token).get(f"/api/sos/{sos.pk}/").status_code == 403
+    assert client_for(None, sos_token=token).get(f"/api/sos/{sos.pk}/").status_code == 404
     assert anon.get("/api/live/not-a-token/").status_code == 404
 
 
@@ -87,7 +87,7 @@ def test_the_live_link_ends_an_hour_after_the_sos_closes_and_can_be_revoked(citi
     assert anon.get(f"/api/live/{token}/").status_code == 404
 
     sos, token = _live_token(citizen)
-    assert client_for(None, sos_token="wrong").post(f"/api/sos/{sos.pk}/live-links/revoke/").status_code == 403
+    assert client_for(None, sos_token="wrong").post(f"/api/sos/{sos.pk}/live-links/revoke/").status_code == 404
     assert client_for(citizen).post(f"/api/sos/{sos.pk}/live-links/revoke/").json()["revoked"] >= 1
     assert anon.get(f"/api/live/{token}/").status_code == 404
 

@@ -83,7 +83,7 @@ def test_an_sos_trail_read_records_one_entry_for_responders_and_for_the_owner(of
 
     assert client_for(officer_a).get(url).status_code == 200
     assert client_for(None, sos_token=token).get(url).status_code == 200
-    assert client_for(None, sos_token="wrong").get(url).status_code == 403
+    assert client_for(None, sos_token="wrong").get(url).status_code == 404  # a stranger: the same as a missing SOS
 
     entries = list(ViewAuditEntry.objects.order_by("id"))
     assert [(e.action, e.subject_kind, e.subject_id, e.actor_label) for e in entries] == [
@@ -135,3 +135,14 @@ def test_the_view_audit_is_read_only_and_filterable_in_admin(evidence, officer_a
     assert "officer:officer_a" in listing.content.decode()
     assert "officer:officer_a" not in client.get(reverse("admin:privacy_viewauditentry_changelist"),
                                                   {"action": "sos_trail_read"}).content.decode()
+
+
+def test_a_look_without_a_usable_peer_address_is_recorded_without_one(citizen):
+    from common.actors import Actor
+    from privacy.services import view_record
+
+    entry = view_record(actor=Actor.for_user(citizen), action=ViewAuditEntry.Action.CITIZEN_EXPORT,
+                        subject_kind=ViewAuditEntry.Subject.CITIZEN, subject_id=citizen.pk,
+                        delivery=ViewAuditEntry.Delivery.JSON, ip_address="unknown")
+    entry.refresh_from_db()
+    assert entry.ip_address is None and entry.actor_label == f"citizen:{citizen.username}"
