@@ -2,7 +2,7 @@
 
 import django_filters
 
-from common.api.filters import CommaChoicesFilter
+from common.api.filters import CommaChoicesFilter, SaneDateTimeFilter
 from incidents.models import AIEvent, DetectionKind, Incident, IncidentKind
 
 
@@ -11,7 +11,7 @@ class IncidentFilter(django_filters.FilterSet):
     priority = CommaChoicesFilter(values=Incident.Priority.values, help_text="Comma list, any case.")
     kind = CommaChoicesFilter(values=IncidentKind.values, help_text="Comma list, any case.")
     beacon = django_filters.CharFilter(field_name="beacon__beacon_id", max_length=128)
-    since = django_filters.IsoDateTimeFilter(field_name="last_signal_at", lookup_expr="gte",
+    since = SaneDateTimeFilter(field_name="last_signal_at", lookup_expr="gte",
                                              help_text="Incidents with a signal at or after this time.")
 
     class Meta:
@@ -23,7 +23,7 @@ class AIEventFilter(django_filters.FilterSet):
     kind = CommaChoicesFilter(values=DetectionKind.values)
     outcome = CommaChoicesFilter(values=AIEvent.Outcome.values)
     beacon = django_filters.CharFilter(field_name="beacon__beacon_id", max_length=128)
-    since = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    since = SaneDateTimeFilter(field_name="received_at", lookup_expr="gte")
 
     class Meta:
         model = AIEvent

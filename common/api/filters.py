@@ -32,3 +32,21 @@ class CommaChoicesFilter(django_filters.Filter):
 
     def filter(self, qs, value):
         return qs.filter(**{f"{self.field_name}__in": value}) if value else qs
+
+
+class SaneDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time whose offset a database can hold (real offsets lie within ±14 h; PostgreSQL refuses
+    beyond ±15:59, which would turn a client's typo into a database error)."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        offset = parsed.utcoffset() if parsed is not None and parsed.tzinfo is not None else None
+        if offset is not None and abs(offset.total_seconds()) > 14 * 3600:
+            raise forms.ValidationError("The time zone offset is out of range (at most ±14:00).")
+        return parsed
+
+
+class SaneDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """`?since=2026-12-01T10:00:00+05:30`: an ISO 8601 time with a real-world offset."""
+
+    field_class = SaneDateTimeField

@@ -248,3 +248,10 @@ def test_a_resolved_incident_can_no_longer_change(dispatcher, officer_a, inciden
         response = client_for(dispatcher).post(action_url(incident, action), data)
         assert response.status_code == 409, action
         assert response.json()["code"] == "incident_closed"
+
+
+def test_a_since_with_an_impossible_time_zone_offset_is_a_clear_400(dispatcher):
+    from naarikavach.testing import client_for
+
+    response = client_for(dispatcher).get("/api/incidents/", {"since": "0128-03-15 14:12:22-16:24"})
+    assert response.status_code == 400 and "since" in response.json()["fields"]
