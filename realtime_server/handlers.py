@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import socketio
 
 from common.ratelimit import client_address
-from realtime_server import compat, joins
+from realtime_server import compat, joins, units
 from realtime_server.auth import AuthenticationFailed, authenticate_session, parse_last_event_id
 from realtime_server.capacity import Capacity, MemoryReturner
 from realtime_server.db import run_db
@@ -102,6 +102,7 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
         sio.on(event, _single_join(kind))
 
     compat.register(sio, hub)
+    units.register(sio, hub)
 
     @sio.on("*")
     async def anything_else(event, sid, *args):
