@@ -1,4 +1,4 @@
-"""Sending alert deliveries: email (with an incident's evidence attached) and webhooks signed the Standard Webhooks way.
+"""Sending alert deliveries: email (with an incident's evidence attached, faces blurred) and webhooks signed the Standard Webhooks way.
 
 Runs only in a background process (`manage.py send_alerts`, `manage.py run_worker`), never in a request.
 A `Sender` claims due rows one at a time, each under a short lease that it renews while it sends,
@@ -32,6 +32,7 @@ from django.utils import timezone
 from common import cap
 from incidents import services
 from incidents.models import AlertDelivery, IncidentImage
+from privacy.services import redacted_image_data
 
 logger = logging.getLogger(__name__)
 
@@ -178,28 +179,39 @@ def _sos_email(delivery: AlertDelivery) -> tuple[str, list[str]]:
     return subject, lines
 
 
-def _attach_evidence(message: EmailMessage, delivery: AlertDelivery) -> list[str]:
-    """Attach the incident's images; an image that cannot be read is left out, and the mail says so."""
-    notes = []
+def _attach_evidence(message: EmailMessage, delivery: AlertDelivery) -> tuple[list[str], bool]:
+    """Attach the incident's images with faces blurred (privacy/: the derivative responders see, made now if
+    need be), never the originals: a mailbox is outside the platform's access control and view audit.
+    Returns the mail's notes about them (that faces are blurred and how to see an original; any image that
+    could not be read or blurred, left out since that must never hold the alert back) and whether all went."""
+    attached, failures = [], []
     images = IncidentImage.objects.filter(incident_id=delivery.incident_id).order_by("uploaded_at", "id")
     for number, image in enumerate(images[:MAX_EMAIL_ATTACHMENTS], start=1):
         try:
-            with image.image.storage.open(image.image.name, "rb") as handle:
-                message.attach(f"evidence-{number}.{image.extension}", handle.read(), image.content_type)
-        except Exception as exc:  # a missing or unreadable file must never hold the alert back
+            message.attach(f"evidence-{number}-faces-blurred.png", redacted_image_data(image), "image/png")
+            attached.append(str(image.pk))
+        except Exception as exc:
             logger.warning("Alert %s: evidence %s not attached: %s", delivery.pk, image.image.name, exc)
-            notes.append(f"Evidence image {number} could not be attached ({type(exc).__name__}); "
-                         "see it in the dashboard.")
-    return notes
+            failures.append(f"Evidence image {number} could not be attached ({type(exc).__name__}); "
+                            "see it in the dashboard.")
+    if not attached:
+        return failures, False
+    return [
+        "Faces in the attached evidence images are blurred; originals are never sent by email.",
+        "A user with the 'view unredacted evidence' permission can see an original by giving a reason, which",
+        "is recorded in the view audit: POST /api/privacy/evidence/images/<image id>/unredacted/ {\"reason\": ...}",
+        f"(image ids, in order: {', '.join(attached)}).",
+        *failures,
+    ], not failures
 
 
 def _send_email(delivery: AlertDelivery) -> SendResult:
     is_incident = delivery.incident_id is not None
     subject, lines = (_incident_email if is_incident else _sos_email)(delivery)
     message = EmailMessage(subject=subject, to=[delivery.target])
-    notes = _attach_evidence(message, delivery) if is_incident else []
+    notes, all_attached = _attach_evidence(message, delivery) if is_incident else ([], False)
     closing = "Acknowledge and act on it in the NaariKavach dashboard."
-    if is_incident and not notes and message.attachments:
+    if all_attached:
         closing = "Evidence images are attached. " + closing
     message.body = "\n".join([*lines, "", *notes, closing])
     try:

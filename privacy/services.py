@@ -120,8 +120,12 @@ def _deliver_and_record(delivery: EvidenceDelivery, **record) -> EvidenceDeliver
 
 
 def _read_original(image: IncidentImage) -> bytes:
+    return _read_file(image.image.storage, image.image.name)
+
+
+def _read_file(storage, name: str) -> bytes:
     try:
-        with image.image.storage.open(image.image.name, "rb") as handle:
+        with storage.open(name, "rb") as handle:
             return handle.read()
     except FileNotFoundError:
         raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
@@ -169,6 +173,17 @@ def _open_redacted(image: IncidentImage) -> EvidenceDelivery:
         # The cached file went missing (a cleaned cache): make it again from the original.
         derivative = redacted_derivative(image, rebuild=True)
         return _open(image.image.storage, derivative.file.name, content_type="image/png", filename=filename)
+
+
+def redacted_image_data(image: IncidentImage) -> bytes:
+    """The bytes of the image with faces blurred (a PNG), for copies that leave the platform, such as alert
+    emails: made now if not made yet, and again if the cached file is lost. Never the original."""
+    derivative = redacted_derivative(image)
+    try:
+        return _read_file(image.image.storage, derivative.file.name)
+    except NotFound:
+        derivative = redacted_derivative(image, rebuild=True)
+        return _read_file(image.image.storage, derivative.file.name)
 
 
 def evidence_view(*, image_id: int, actor: Actor, ip_address: str | None) -> EvidenceDelivery:

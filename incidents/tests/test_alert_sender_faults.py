@@ -150,7 +150,7 @@ def test_an_email_whose_evidence_file_is_gone_is_sent_without_it_and_says_so(set
     [message] = smtp.messages
     attachments = [part for part in message.walk() if part.get_content_disposition() == "attachment"]
     body = next(part for part in message.walk() if part.get_content_type() == "text/plain").get_payload(decode=True)
-    assert [part.get_filename() for part in attachments] == ["evidence-2.png"]
+    assert [part.get_filename() for part in attachments] == ["evidence-2-faces-blurred.png"]
     assert b"Evidence image 1 could not be attached" in body
     assert AlertDelivery.objects.get().delivered_at is not None
 

@@ -7,6 +7,8 @@ import json
 import threading
 from datetime import timedelta
 
+import cv2
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -14,9 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from incidents import alerts, services
-from incidents.models import AlertDelivery
+from incidents.models import AlertDelivery, IncidentImage
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver, free_port
 from incidents.tests.factories import image_bytes, report, upload
+from privacy.models import RedactedImage
+from privacy.tests.helpers import scene_with_face
 
 # The sender sends from worker threads with their own database connections: they must see committed rows.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,6 +53,10 @@ def recipients(settings, smtp, webhook):
     settings.ALERT_WEBHOOK_URLS = [webhook.url + "/hooks/naarikavach"]
     settings.ALERT_RETRY_BASE_SECONDS = 30
     settings.ALERT_RETRY_MAX_SECONDS = 3600
+
+
+def decode(data: bytes) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
 def send_once():
@@ -88,8 +96,11 @@ def test_a_joined_report_raises_no_second_alert(recipients, device_client, beaco
     assert AlertDelivery.objects.count() == 3
 
 
-def test_the_sender_emails_the_evidence_through_a_real_smtp_server(recipients, smtp, device_client, beacon):
-    frames = [image_bytes(color=(10, 20, 30)), image_bytes("PNG", color=(40, 50, 60))]
+def test_the_sender_emails_the_evidence_with_faces_blurred_through_a_real_smtp_server(
+    recipients, smtp, device_client, beacon
+):
+    with_face, (x, y, size) = scene_with_face()
+    frames = [with_face, image_bytes("PNG", color=(40, 50, 60))]
     post_report(device_client, beacon, frames)
 
     send_once()
@@ -100,10 +111,36 @@ def test_the_sender_emails_the_evidence_through_a_real_smtp_server(recipients, s
     assert message["Subject"] == "[NaariKavach] Critical violence alert at Library Entrance"
     attachments = [part for part in message.walk() if part.get_content_disposition() == "attachment"]
     assert [(part.get_filename(), part.get_content_type()) for part in attachments] == [
-        ("evidence-1.jpg", "image/jpeg"), ("evidence-2.png", "image/png"),
+        ("evidence-1-faces-blurred.png", "image/png"), ("evidence-2-faces-blurred.png", "image/png"),
     ]
-    assert [part.get_payload(decode=True) for part in attachments] == frames
+    sent = [part.get_payload(decode=True) for part in attachments]
+    assert all(attachment != frame for attachment, frame in zip(sent, frames))
+    # The face is blurred in what was mailed; the image is the same scene, at the same size.
+    original, mailed = decode(with_face), decode(sent[0])
+    face = (slice(y + size // 4, y + 3 * size // 4), slice(x + size // 4, x + 3 * size // 4))
+    assert mailed.shape == original.shape
+    assert original[face].var() > 1000
+    assert mailed[face].var() < 150
+    body = next(part for part in message.walk() if part.get_content_type() == "text/plain").get_payload(decode=True)
+    image_ids = list(IncidentImage.objects.order_by("uploaded_at", "id").values_list("pk", flat=True))
+    assert b"Faces in the attached evidence images are blurred" in body
+    assert b"/api/privacy/evidence/images/<image id>/unredacted/" in body
+    assert f"(image ids, in order: {image_ids[0]}, {image_ids[1]})".encode() in body
     assert AlertDelivery.objects.filter(channel="email", delivered_at__isnull=False).count() == 2
+
+
+def test_an_alert_email_makes_the_blurred_derivative_once_and_responders_reuse_it(recipients, smtp, device_client,
+                                                                                   beacon):
+    with_face, _ = scene_with_face()
+    post_report(device_client, beacon, [with_face])
+
+    send_once()
+
+    [derivative] = RedactedImage.objects.all()
+    mailed = {part.get_payload(decode=True) for message in smtp.messages for part in message.walk()
+              if part.get_content_disposition() == "attachment"}
+    assert derivative.faces_found >= 1
+    assert mailed == {derivative.file.storage.open(derivative.file.name).read()}
 
 
 def test_webhooks_carry_an_hmac_sha256_signature_over_the_body(recipients, webhook, device_client, beacon):
