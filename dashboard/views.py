@@ -1,4 +1,5 @@
-"""The pages: sign-in for responders, the dashboard (which hands its script a DRF token), the citizen SOS page."""
+"""The pages: sign-in for responders, the dashboard (which hands its script a DRF token), the supervisors'
+response-time report, the citizen SOS page."""
 
 import hashlib
 import json
@@ -13,7 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
-from django.utils import translation
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.i18n import JavaScriptCatalog
 from rest_framework.exceptions import Throttled
@@ -25,11 +26,16 @@ from common.api.throttling import SettingsScopedThrottle
 from common.languages import CITIZEN_LANGUAGES, citizen_language
 from common.tokens import hash_secret
 from incidents.models import Incident
+from privacy.permissions import is_supervisor
 from sos.models import SOS
 
 # The dashboard page's API token is a token of its own, kept by id in the session (never its key):
 # a new one each time the page loads (its key is not stored to hand out again), the previous one revoked.
 SESSION_TOKEN_ID = "dashboard_token_id"
+# The reports page holds its own, so that opening it does not revoke the token of a dashboard open in
+# another tab (and the other way round).
+REPORTS_SESSION_TOKEN_ID = "reports_token_id"
+PAGE_TOKEN_SESSION_KEYS = (SESSION_TOKEN_ID, REPORTS_SESSION_TOKEN_ID)
 
 
 def _refuse(request, user):
@@ -86,20 +92,21 @@ class ResponderLogoutView(auth_views.LogoutView):
     next_page = reverse_lazy("dashboard:login")
 
     def post(self, request, *args, **kwargs):
-        _revoke_page_token(request)
+        for session_key in PAGE_TOKEN_SESSION_KEYS:
+            _revoke_page_token(request, session_key)
         return super().post(request, *args, **kwargs)
 
 
-def _revoke_page_token(request) -> None:
-    token = AuthToken.objects.filter(pk=request.session.get(SESSION_TOKEN_ID), user=request.user).first()
+def _revoke_page_token(request, session_key: str = SESSION_TOKEN_ID) -> None:
+    token = AuthToken.objects.filter(pk=request.session.get(session_key), user=request.user).first()
     if token is not None:
         account_services.token_revoke(token=token)
 
 
-def _page_token(request) -> str:
-    _revoke_page_token(request)
+def _page_token(request, session_key: str = SESSION_TOKEN_ID) -> str:
+    _revoke_page_token(request, session_key)
     key = account_services.token_issue(user=request.user)
-    request.session[SESSION_TOKEN_ID] = AuthToken.objects.get(digest=hash_secret(key)).pk
+    request.session[session_key] = AuthToken.objects.get(digest=hash_secret(key)).pk
     return key
 
 
@@ -120,7 +127,24 @@ def dashboard(request):
         "map": _map_config(),
         "statuses": _open_statuses(),
     }
-    return render(request, "dashboard/dashboard.html", {"config": config})
+    return render(request, "dashboard/dashboard.html", {"config": config, "may_read_reports": is_supervisor(request.user)})
+
+
+@never_cache
+@login_required
+def reports(request):
+    """The response-time report for dispatch supervisors (dispatchers and admins: the report API's rule)."""
+    if not is_responder(request.user):
+        return _refuse(request, request.user)
+    if not is_supervisor(request.user):
+        return render(request, "dashboard/reports_refused.html", status=403)
+    config = {
+        "token": _page_token(request, REPORTS_SESSION_TOKEN_ID),
+        "api": reverse("report-response-times"),
+        "today": timezone.localdate().isoformat(),
+        "timeZone": settings.TIME_ZONE,
+    }
+    return render(request, "dashboard/reports.html", {"config": config})
 
 
 @never_cache
