@@ -3,6 +3,10 @@
 Every tick: escalations (with duress cancels, expired check-ins and camera incidents). Every few seconds:
 cameras gone silent become incidents. Every minute: blurred derivatives of new evidence. Daily: the
 retention purge. Each job is idempotent, so several workers may run at once.
+
+The escalation loop has the main thread to itself; the alert sender and the periodic jobs each run in a
+thread of their own, so a long job (blurring a backlog of evidence takes seconds an image, a purge
+minutes) never makes an escalation late.
 """
 
 import logging
@@ -78,12 +82,14 @@ class Command(BaseCommand):
             Periodic("blurred derivatives", 60.0, redacted_derivatives_prepare),
             Periodic("retention purge", 24 * 3600.0, retention_purge),
         ]
+        periodic_thread = None
+        if periodic:
+            periodic_thread = threading.Thread(target=self._run_periodic, args=(periodic, stop), name="periodic-jobs")
+            periodic_thread.start()
         try:
             while not stop.is_set():
                 started = time.monotonic()
                 close_old_connections()
-                for job in periodic:
-                    job.run_if_due(started)
                 try:
                     for escalation in escalation_tick():
                         logger.info("Escalated %s", escalation)
@@ -93,10 +99,25 @@ class Command(BaseCommand):
                 stop.wait(max(0.0, tick - (time.monotonic() - started)))
         finally:
             stop.set()
-            if sender_thread is not None:
-                sender_thread.join()
+            for thread in (sender_thread, periodic_thread):
+                if thread is not None:
+                    thread.join()
         self.stdout.write("Stopped.")
         self.stdout.flush()
+
+    @staticmethod
+    def _run_periodic(jobs: list[Periodic], stop: threading.Event) -> None:
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                for job in jobs:
+                    if stop.is_set():
+                        break
+                    job.run_if_due(time.monotonic())
+                next_due = min(job.next_at for job in jobs)
+                stop.wait(min(1.0, max(0.0, next_due - time.monotonic())))
+        finally:
+            connection.close()
 
     @staticmethod
     def _send(sender: Sender, stop: threading.Event, interval: float) -> None:
