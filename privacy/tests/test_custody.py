@@ -14,6 +14,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from common.actors import Actor
+from common.audit import AuditChainHead
+from incidents import services as incident_services
 from incidents.models import IncidentSignal
 from incidents.tests.factories import image_bytes
 from naarikavach.testing import client_for
@@ -82,6 +85,25 @@ def test_a_bundle_holds_the_originals_and_a_manifest_of_them(incident_evidence, 
     assert [(v["action"], v["by"], v["reason"]) for v in manifest["incident"]["view_audit"]] == [
         ("bundle_export", "dispatcher:dispatch", "Chargesheet 42/2026")]
     assert manifest["key_id"] == signing.key_id(signing.public_key())
+
+
+def test_the_manifest_records_the_chain_heads_at_export_time_for_a_court_to_compare(incident_evidence, dispatcher,
+                                                                                      tmp_path):
+    incident, _ = incident_evidence
+
+    with zipfile.ZipFile(save(export(dispatcher, incident), tmp_path)) as archive:
+        recorded = json.loads(archive.read("manifest.json"))["chain_heads"]
+
+    heads_now = {head.chain: {"length": head.length, "last_hash": head.last_hash}
+                 for head in AuditChainHead.objects.filter(chain__in=recorded)}
+    # Every chain the bundle quotes (the incident's trail, the views of it) as it stood when exported...
+    assert recorded == heads_now and len(recorded) >= 2
+    assert all(head["length"] >= 1 and len(head["last_hash"]) == 64 for head in recorded.values())
+    # ...so a later entry, or a rewritten chain, no longer matches what the court holds.
+    incident_services.incident_acknowledge(incident_id=incident.pk, actor=Actor.for_user(dispatcher))
+    moved = {head.chain: {"length": head.length, "last_hash": head.last_hash}
+             for head in AuditChainHead.objects.filter(chain__in=recorded)}
+    assert moved != recorded
 
 
 def test_a_bundle_verifies_and_fails_after_one_byte_of_one_file_changes(incident_evidence, dispatcher, tmp_path,

@@ -3,9 +3,11 @@
 import pytest
 from django.contrib.admin.sites import site
 from django.test import RequestFactory
+from django.db import DatabaseError
 from django.urls import reverse
 
 from naarikavach.testing import client_for
+from privacy import services
 from privacy.models import ViewAuditEntry
 from privacy.tests.helpers import grant_unredacted, incident_with_image, raise_sos
 
@@ -57,6 +59,23 @@ def test_refused_and_failed_downloads_record_nothing(evidence, citizen, officer_
     image.image.storage.delete(image.image.name)
     assert download(officer_a, image).status_code == 404
 
+    assert not ViewAuditEntry.objects.exists()
+
+
+def test_nothing_is_handed_out_when_the_look_cannot_be_recorded(evidence, officer_a, monkeypatch):
+    _, image = evidence
+
+    def audit_down(**record):
+        raise DatabaseError("the audit table is unavailable")
+
+    monkeypatch.setattr(services, "view_record", audit_down)
+    client = client_for(officer_a)
+    client.raise_request_exception = False
+    response = client.get(reverse("incident-image-download", args=[image.pk]))
+
+    assert response.status_code >= 500
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert not body.startswith(b"\x89PNG") and image.image.storage.open(image.image.name).read() not in body
     assert not ViewAuditEntry.objects.exists()
 
 

@@ -63,3 +63,38 @@ def test_escalations_keep_their_tick_while_a_long_periodic_job_runs(monkeypatch,
     observer.join(10)
 
     assert seen == {"job_started": True, "ticked_meanwhile": True, "job_still_running": True}
+
+
+def test_the_worker_runs_the_retention_purge_and_the_blurring_when_it_starts_and_beside_the_escalations(
+    monkeypatch, restore_signals
+):
+    calls: dict[str, str] = {}
+    all_called = threading.Event()
+
+    def job(name):
+        def run(*args, **kwargs):
+            calls.setdefault(name, threading.current_thread().name)
+            if len(calls) == 3:
+                all_called.set()
+            return 0
+
+        return run
+
+    monkeypatch.setattr(run_worker, "redacted_derivatives_prepare", job("blurred derivatives"))
+    monkeypatch.setattr(run_worker, "cameras_check_offline", job("camera offline check"))
+    monkeypatch.setattr(run_worker, "retention_purge", job("retention purge"))
+    monkeypatch.setattr(run_worker, "escalation_tick", lambda **kwargs: [])
+
+    def stop_when_all_ran():
+        try:
+            all_called.wait(10)
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    stopper = threading.Thread(target=stop_when_all_ran)
+    stopper.start()
+    call_command("run_worker", "--tick", str(TICK), "--no-alerts", stdout=io.StringIO())
+    stopper.join(10)
+
+    assert calls == {name: "periodic-jobs" for name in ("camera offline check", "blurred derivatives",
+                                                        "retention purge")}
