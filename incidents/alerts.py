@@ -32,7 +32,7 @@ from django.utils import timezone
 from common import cap
 from incidents import services
 from incidents.models import AlertDelivery, IncidentImage
-from privacy.services import redacted_image_data
+from privacy.services import evidence_emailed_record, redacted_image_data
 
 logger = logging.getLogger(__name__)
 
@@ -179,45 +179,65 @@ def _sos_email(delivery: AlertDelivery) -> tuple[str, list[str]]:
     return subject, lines
 
 
-def _attach_evidence(message: EmailMessage, delivery: AlertDelivery) -> tuple[list[str], bool]:
+@dataclass
+class _Evidence:
+    """What an incident email carries: its notes on the evidence, and the images attached."""
+
+    notes: list[str]
+    attached: list[IncidentImage]
+    complete: bool  # every image attached
+
+
+def _attach_evidence(message: EmailMessage, delivery: AlertDelivery) -> _Evidence:
     """Attach the incident's images with faces blurred (privacy/: the derivative responders see, made now if
-    need be), never the originals: a mailbox is outside the platform's access control and view audit.
-    Returns the mail's notes about them (that faces are blurred and how to see an original; any image that
-    could not be read or blurred, left out since that must never hold the alert back) and whether all went."""
+    need be), never the originals: a mailbox is outside the platform's access control.
+    The notes say that faces are blurred and how to see an original, and name any image that could not be
+    read or blurred (left out, since that must never hold the alert back)."""
     attached, failures = [], []
     images = IncidentImage.objects.filter(incident_id=delivery.incident_id).order_by("uploaded_at", "id")
     for number, image in enumerate(images[:MAX_EMAIL_ATTACHMENTS], start=1):
         try:
             message.attach(f"evidence-{number}-faces-blurred.png", redacted_image_data(image), "image/png")
-            attached.append(str(image.pk))
+            attached.append(image)
         except Exception as exc:
             logger.warning("Alert %s: evidence %s not attached: %s", delivery.pk, image.image.name, exc)
             failures.append(f"Evidence image {number} could not be attached ({type(exc).__name__}); "
                             "see it in the dashboard.")
     if not attached:
-        return failures, False
-    return [
+        return _Evidence(failures, [], False)
+    notes = [
         "Faces in the attached evidence images are blurred; originals are never sent by email.",
         "A user with the 'view unredacted evidence' permission can see an original by giving a reason, which",
         "is recorded in the view audit: POST /api/privacy/evidence/images/<image id>/unredacted/ {\"reason\": ...}",
-        f"(image ids, in order: {', '.join(attached)}).",
+        f"(image ids, in order: {', '.join(str(image.pk) for image in attached)}).",
         *failures,
-    ], not failures
+    ]
+    return _Evidence(notes, attached, not failures)
+
+
+def _record_emailed(delivery: AlertDelivery, images: list[IncidentImage]) -> None:
+    # After the mail server took it: the mail is out, so a failure here is logged, never a reason to resend.
+    for image in images:
+        try:
+            evidence_emailed_record(image=image, recipient=delivery.target)
+        except Exception:
+            logger.exception("Alert %s: the view audit could not record evidence %s emailed", delivery.pk, image.pk)
 
 
 def _send_email(delivery: AlertDelivery) -> SendResult:
     is_incident = delivery.incident_id is not None
     subject, lines = (_incident_email if is_incident else _sos_email)(delivery)
     message = EmailMessage(subject=subject, to=[delivery.target])
-    notes, all_attached = _attach_evidence(message, delivery) if is_incident else ([], False)
+    evidence = _attach_evidence(message, delivery) if is_incident else _Evidence([], [], False)
     closing = "Acknowledge and act on it in the NaariKavach dashboard."
-    if all_attached:
+    if evidence.complete:
         closing = "Evidence images are attached. " + closing
-    message.body = "\n".join([*lines, "", *notes, closing])
+    message.body = "\n".join([*lines, "", *evidence.notes, closing])
     try:
         message.send(fail_silently=False)
     except Exception as exc:  # SMTP and network errors alike: all mean "try again later"
         return SendResult(False, error=f"{type(exc).__name__}: {exc}")
+    _record_emailed(delivery, evidence.attached)
     return SendResult(True)
 
 

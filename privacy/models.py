@@ -21,6 +21,7 @@ class ViewAuditEntry(AuditEntry):
         SOS_TRAIL_READ = "sos_trail_read", "SOS trail read"
         BUNDLE_EXPORT = "bundle_export", "Evidence bundle exported"
         CITIZEN_EXPORT = "citizen_export", "Citizen's own data exported"
+        EVIDENCE_EMAILED = "evidence_emailed", "Evidence image emailed (faces blurred)"
 
     class Subject(models.TextChoices):
         SOS = "sos", "SOS"
@@ -33,6 +34,7 @@ class ViewAuditEntry(AuditEntry):
         SIGNED_URL = "signed_url", "Signed URL handed out"
         JSON = "json", "JSON"
         ZIP = "zip", "Zip bundle"
+        EMAIL = "email", "Attached to an alert email"
 
     # Plain values, not foreign keys: the record of a look outlives what was looked at (retention).
     subject_kind = models.CharField(max_length=16, choices=Subject.choices)

@@ -186,6 +186,27 @@ def redacted_image_data(image: IncidentImage) -> bytes:
         return _read_file(image.image.storage, derivative.file.name)
 
 
+@dataclass(frozen=True)
+class _SystemActor:
+    """The platform itself, as the view audit names it (an Actor-like object: no account)."""
+
+    label: str
+    db_user: None = None
+
+
+ALERT_MAILER = _SystemActor("system:alert-email")
+
+
+def evidence_emailed_record(*, image: IncidentImage, recipient: str) -> ViewAuditEntry:
+    """An alert email carried this image, faces blurred, to `recipient`: recorded in the view audit like a look,
+    once the mail server has accepted it (the recipient is an address, not an account: it goes in `reason`)."""
+    kind, subject_id = image_subject(image)
+    with transaction.atomic():
+        return view_record(actor=ALERT_MAILER, action=ViewAuditEntry.Action.EVIDENCE_EMAILED, subject_kind=kind,
+                           subject_id=subject_id, delivery=ViewAuditEntry.Delivery.EMAIL, image_id=image.pk,
+                           reason=f"Alert email to {recipient}")
+
+
 def evidence_view(*, image_id: int, actor: Actor, ip_address: str | None) -> EvidenceDelivery:
     """A responder's look at an evidence image, faces blurred; audited."""
     image = _image_for(actor, image_id)

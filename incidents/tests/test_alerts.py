@@ -19,7 +19,7 @@ from incidents import alerts, services
 from incidents.models import AlertDelivery, IncidentImage
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver, free_port
 from incidents.tests.factories import image_bytes, report, upload
-from privacy.models import RedactedImage
+from privacy.models import RedactedImage, ViewAuditEntry
 from privacy.tests.helpers import scene_with_face
 
 # The sender sends from worker threads with their own database connections: they must see committed rows.
@@ -127,6 +127,13 @@ def test_the_sender_emails_the_evidence_with_faces_blurred_through_a_real_smtp_s
     assert b"/api/privacy/evidence/images/<image id>/unredacted/" in body
     assert f"(image ids, in order: {image_ids[0]}, {image_ids[1]})".encode() in body
     assert AlertDelivery.objects.filter(channel="email", delivered_at__isnull=False).count() == 2
+    # Each image mailed to each recipient is in the view audit, like a look at it.
+    emailed = ViewAuditEntry.objects.filter(action="evidence_emailed").order_by("reason", "image_id")
+    assert [(e.actor_label, e.delivery, e.image_id, e.reason) for e in emailed] == [
+        ("system:alert-email", "email", image_id, f"Alert email to {recipient}")
+        for recipient in ("control-room@example.org", "warden@example.org") for image_id in image_ids
+    ]
+    call_command("verify_audit_chain", stdout=io.StringIO())
 
 
 def test_an_alert_email_makes_the_blurred_derivative_once_and_responders_reuse_it(recipients, smtp, device_client,
@@ -203,6 +210,7 @@ def test_a_mail_server_outage_delays_the_alert_but_loses_nothing(recipients, set
     delivery = AlertDelivery.objects.get()
     assert (delivery.delivered_at, delivery.attempts) == (None, 1)
     assert "Connection" in delivery.last_error
+    assert not ViewAuditEntry.objects.filter(action="evidence_emailed").exists()  # nothing went out
 
     settings.EMAIL_PORT = smtp.port
     make_due()
@@ -211,6 +219,7 @@ def test_a_mail_server_outage_delays_the_alert_but_loses_nothing(recipients, set
     delivery.refresh_from_db()
     assert delivery.delivered_at is not None
     assert len(smtp.messages) == 1
+    assert ViewAuditEntry.objects.filter(action="evidence_emailed").count() == 1
 
 
 def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(recipients, device_client, beacon):
