@@ -127,7 +127,8 @@ def dashboard(request):
         "map": _map_config(),
         "statuses": _open_statuses(),
     }
-    return render(request, "dashboard/dashboard.html", {"config": config, "may_read_reports": is_supervisor(request.user)})
+    context = {"config": config, "may_read_reports": is_supervisor(request.user)}
+    return render(request, "dashboard/dashboard.html", context)
 
 
 @never_cache

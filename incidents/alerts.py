@@ -1,4 +1,5 @@
-"""Sending alert deliveries: email (with an incident's evidence attached, faces blurred) and webhooks signed the Standard Webhooks way.
+"""Sending alert deliveries: email (with an incident's evidence attached, faces blurred) and webhooks signed
+the Standard Webhooks way.
 
 Runs only in a background process (`manage.py send_alerts`, `manage.py run_worker`), never in a request.
 A `Sender` claims due rows one at a time, each under a short lease that it renews while it sends,
