@@ -446,7 +446,7 @@ def camera_snapshot_deliver(*, device: Device, camera_id: str, snapshot_id: int,
     storage = evidence_storage()
     names = []
     try:
-        names.append(storage.save(evidence_path(checked.content_type), ContentFile(redacted.data)))
+        names.append(storage.save(evidence_path(checked.content_type), ContentFile(checked.data)))
         names.append(storage.save(f"redacted/{names[0].rsplit('.', 1)[0]}.png", ContentFile(redacted.data)))
         return _record_snapshot(snapshot_id=snapshot_id, checked=checked, redacted=redacted, names=names,
                                 captured_at=captured_at)
