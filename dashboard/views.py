@@ -30,6 +30,8 @@ from sos.models import SOS
 # The dashboard page's API token is a token of its own, kept by id in the session (never its key):
 # a new one each time the page loads (its key is not stored to hand out again), the previous one revoked.
 SESSION_TOKEN_ID = "dashboard_token_id"
+# The camera list has a token of its own, so that opening it in another tab does not revoke the dashboard's.
+CAMERAS_SESSION_TOKEN_ID = "cameras_token_id"
 
 
 def _refuse(request, user):
@@ -87,19 +89,20 @@ class ResponderLogoutView(auth_views.LogoutView):
 
     def post(self, request, *args, **kwargs):
         _revoke_page_token(request)
+        _revoke_page_token(request, CAMERAS_SESSION_TOKEN_ID)
         return super().post(request, *args, **kwargs)
 
 
-def _revoke_page_token(request) -> None:
-    token = AuthToken.objects.filter(pk=request.session.get(SESSION_TOKEN_ID), user=request.user).first()
+def _revoke_page_token(request, session_key: str = SESSION_TOKEN_ID) -> None:
+    token = AuthToken.objects.filter(pk=request.session.get(session_key), user=request.user).first()
     if token is not None:
         account_services.token_revoke(token=token)
 
 
-def _page_token(request) -> str:
-    _revoke_page_token(request)
+def _page_token(request, session_key: str = SESSION_TOKEN_ID) -> str:
+    _revoke_page_token(request, session_key)
     key = account_services.token_issue(user=request.user)
-    request.session[SESSION_TOKEN_ID] = AuthToken.objects.get(digest=hash_secret(key)).pk
+    request.session[session_key] = AuthToken.objects.get(digest=hash_secret(key)).pk
     return key
 
 
@@ -121,6 +124,21 @@ def dashboard(request):
         "statuses": _open_statuses(),
     }
     return render(request, "dashboard/dashboard.html", {"config": config})
+
+
+@never_cache
+@login_required
+def cameras(request):
+    """Every camera with its health, figures and watched SOS; a snapshot on request (through the platform:
+    the dispatcher's browser cannot reach a worker)."""
+    if not is_responder(request.user):
+        return _refuse(request, request.user)
+    config = {
+        "token": _page_token(request, CAMERAS_SESSION_TOKEN_ID),
+        "realtime": _realtime_config(),
+        "refreshSeconds": 10,
+    }
+    return render(request, "dashboard/cameras.html", {"config": config})
 
 
 @never_cache
