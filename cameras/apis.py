@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.authentication import HashedTokenAuthentication
 from cameras import selectors, services
-from cameras.models import Camera, CameraSnapshot, SOSCameraEvidence
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence
 from common.actors import Actor
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput, NotFound
@@ -196,7 +196,8 @@ class SOSCameraUnlinkApi(_LinkApi):
 
 
 class SOSEvidenceUploadApi(APIView):
-    """A linked camera's worker sends key frames of its last seconds for an SOS (multipart, up to 6 images).
+    """A linked camera's worker sends key frames of its last seconds for an SOS (multipart, up to 6 images, and
+    optionally `clip`, the same frames as a short video).
 
     The fields are those of a detection report, so the worker's spool carries it: `details` holds `sos_id`,
     `camera` and optionally `captured_at` (a list of ISO times, one per image)."""
@@ -209,6 +210,7 @@ class SOSEvidenceUploadApi(APIView):
     class InputSerializer(serializers.Serializer):
         details = JSONObjectField()
         images = serializers.ListField(child=serializers.FileField(), max_length=services.MAX_PREROLL_IMAGES)
+        clip = serializers.FileField(required=False, help_text="The same frames as a short WebM or MP4 (optional).")
         beacon_id = serializers.CharField(required=False, max_length=128)
         confidence_score = serializers.CharField(required=False, max_length=16)
         description = serializers.CharField(required=False, max_length=5000)
@@ -229,9 +231,10 @@ class SOSEvidenceUploadApi(APIView):
         d = details.validated_data
         rows = services.camera_sos_evidence_add(
             device=request.auth, camera_id=d["camera"], sos_id=d["sos_id"], images=data.validated_data["images"],
-            captured_at=d.get("captured_at"),
+            captured_at=d.get("captured_at"), clip=data.validated_data.get("clip"),
         )
-        return Response({"status": "evidence_added", "sos_id": d["sos_id"], "images": len(rows)},
+        return Response({"status": "evidence_added", "sos_id": d["sos_id"], "images": len(rows),
+                         "clip": "clip" in data.validated_data},
                         status=status.HTTP_201_CREATED)
 
 
@@ -277,6 +280,49 @@ class SOSEvidenceDownloadApi(APIView):
             raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
         response = FileResponse(handle, content_type=row.content_type)
         response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.{row.extension}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class ClipOutput(serializers.ModelSerializer):
+    camera_id = serializers.CharField(source="camera.camera_id")
+    video = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SOSCameraClip
+        fields = ("id", "camera_id", "video", "received_at", "sha256", "content_type", "size_bytes", "width",
+                  "height", "frames", "fps", "faces_found")
+
+    def get_video(self, row) -> str:
+        """The clip with faces blurred (WebM); each look is audited."""
+        return self.context["request"].build_absolute_uri(reverse("sos-camera-clip-download", args=[row.pk]))
+
+
+class SOSClipListApi(APIView):
+    """An SOS's pre-roll clips from linked cameras (when their workers send them): responders only."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=ClipOutput(many=True))
+    def get(self, request, sos_id: int):
+        rows = selectors.sos_camera_clips(sos_id=sos_id)
+        if rows is None:
+            raise NotFound("SOS not found")
+        return Response(ClipOutput(rows, many=True, context={"request": request}).data)
+
+
+class SOSClipDownloadApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "video/webm"): bytes})
+    def get(self, request, clip_id: int):
+        clip, handle = services.sos_camera_clip_view(clip_id=clip_id, actor=Actor.for_user(request.user),
+                                                     ip_address=client_address(request))
+        response = FileResponse(handle, content_type="video/webm")
+        response["Content-Disposition"] = f'inline; filename="sos-{clip.sos_id}-camera-clip-{clip.pk}.webm"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -207,3 +207,29 @@ class CameraSnapshot(models.Model):
 
     def is_pending(self, now: datetime) -> bool:
         return self.status(now) == "pending"
+
+
+class SOSCameraClip(models.Model):
+    """A linked camera's pre-roll as a short video (the worker's optional clip of its key frames): private SOS
+    evidence. Responders are shown `redacted`, every face blurred frame by frame; the original is kept as sent."""
+
+    sos = models.ForeignKey("sos.SOS", on_delete=models.CASCADE, related_name="camera_clips")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="sos_clips")
+    clip = models.FileField(storage=evidence_storage, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    redacted = models.FileField(storage=evidence_storage, max_length=255)
+    redacted_sha256 = models.CharField(max_length=64)
+    faces_found = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frames = models.PositiveIntegerField()
+    fps = models.FloatField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sos", "received_at", "id"]
+
+    def __str__(self):
+        return f"Pre-roll clip of {self.camera_id} for SOS #{self.sos_id}"

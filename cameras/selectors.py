@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from cameras.models import Camera, CameraSnapshot, SOSCameraEvidence, SOSCameraLink
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence, SOSCameraLink
 from sos.models import SOS
 
 
@@ -47,3 +47,10 @@ def snapshots_wanted(*, camera_pks: list[int], now: datetime) -> dict[int, list[
 
 def camera_snapshot(*, snapshot_id: int) -> CameraSnapshot | None:
     return CameraSnapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
+
+
+def sos_camera_clips(*, sos_id: int) -> QuerySet[SOSCameraClip] | None:
+    """None when the SOS does not exist."""
+    if not SOS.objects.filter(pk=sos_id).exists():
+        return None
+    return SOSCameraClip.objects.filter(sos_id=sos_id).select_related("camera").order_by("received_at", "id")

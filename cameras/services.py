@@ -23,8 +23,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from cameras import geometry
-from cameras.models import Camera, CameraSnapshot, SOSCameraEvidence, SOSCameraLink
+from cameras import clips, geometry
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence, SOSCameraLink
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import distance_km, position_errors
@@ -344,11 +344,12 @@ MAX_PREROLL_IMAGES = 6
 
 
 def camera_sos_evidence_add(*, device: Device, camera_id: str, sos_id: int, images: list,
-                            captured_at: list[datetime | None] | None = None) -> list[SOSCameraEvidence]:
-    """A linked camera's worker sends the key frames of its last seconds (pre-roll) for an SOS.
+                            captured_at: list[datetime | None] | None = None, clip=None) -> list[SOSCameraEvidence]:
+    """A linked camera's worker sends the key frames of its last seconds (pre-roll) for an SOS, and optionally
+    the same frames as a short clip (kept with a face-blurred copy, see cameras.clips).
 
     Only a camera of this device, linked to that SOS now or before, may; the SOS may have closed since
-    (evidence that arrives late is still kept). Images are checked, then stored before the transaction."""
+    (evidence that arrives late is still kept). Files are checked, then stored before the transaction."""
     if not images or len(images) > MAX_PREROLL_IMAGES:
         raise InvalidInput(f"Send 1 to {MAX_PREROLL_IMAGES} images.",
                            fields={"images": [f"Send 1 to {MAX_PREROLL_IMAGES} images; {len(images)} were sent."]})
@@ -361,22 +362,36 @@ def camera_sos_evidence_add(*, device: Device, camera_id: str, sos_id: int, imag
         raise Forbidden(f"Camera {camera_id} is not linked to SOS {sos_id}.", code="not_linked")
     checked = [inspect_image(upload, number=n, max_bytes=settings.EVIDENCE_MAX_BYTES)
                for n, upload in enumerate(images, start=1)]
+    checked_clip = clips.inspect_clip(clip, max_bytes=settings.EVIDENCE_MAX_BYTES) if clip is not None else None
     storage = evidence_storage()
     names = []
     try:
         for item in checked:
             names.append(storage.save(evidence_path(item.content_type), ContentFile(item.data)))
+        clip_names = _store_clip(storage, checked_clip, names) if checked_clip is not None else None
         return _record_preroll(camera=camera, sos_id=sos_id, device=device, checked=checked, names=names,
-                               captured_at=captured_at or [])
+                               captured_at=captured_at or [], clip=clip_names)
     except BaseException:
         for name in names:
             storage.delete(name)
         raise
 
 
+def _store_clip(storage, checked, names: list[str]) -> dict:
+    """Store the clip and its face-blurred copy; their names are added to `names` (removed on failure)."""
+    redacted, faces = clips.blurred_copy(checked)
+    names.append(storage.save(clips.clip_path(checked.extension), ContentFile(checked.data)))
+    original = names[-1]
+    names.append(storage.save(f"redacted/{original.rsplit('.', 1)[0]}.webm", ContentFile(redacted)))
+    return {"clip": original, "sha256": checked.sha256, "content_type": checked.content_type,
+            "size_bytes": checked.size, "redacted": names[-1], "redacted_sha256": hashlib.sha256(redacted).hexdigest(),
+            "faces_found": faces, "width": checked.width, "height": checked.height,
+            "frames": checked.frames, "fps": checked.fps}
+
+
 @transaction.atomic
 def _record_preroll(*, camera: Camera, sos_id: int, device: Device, checked: list, names: list[str],
-                    captured_at: list) -> list[SOSCameraEvidence]:
+                    captured_at: list, clip: dict | None = None) -> list[SOSCameraEvidence]:
     sos = SOS.objects.select_for_update().get(pk=sos_id)
     now = timezone.now()
     rows = [
@@ -387,8 +402,11 @@ def _record_preroll(*, camera: Camera, sos_id: int, device: Device, checked: lis
         )
         for i, (name, item) in enumerate(zip(names, checked))
     ]
-    SOSAuditEntry.record(sos, action="camera_evidence", actor=Actor(device=device),
-                         details={"camera_id": camera.camera_id, "images": len(rows)})
+    details = {"camera_id": camera.camera_id, "images": len(rows)}
+    if clip is not None:
+        stored = SOSCameraClip.objects.create(sos=sos, camera=camera, received_at=now, **clip)
+        details |= {"clip_id": stored.pk, "clip_sha256": stored.sha256}
+    SOSAuditEntry.record(sos, action="camera_evidence", actor=Actor(device=device), details=details)
     publish(event="sos_camera_evidence", rooms=[rooms.SOS_CHANNEL], payload={
         "sos_id": sos.pk, "room_id": str(sos.room_id), "camera_id": camera.camera_id, "images": len(rows),
         "timestamp": now.isoformat(),
@@ -506,3 +524,27 @@ def camera_snapshot_view(*, snapshot_id: int, actor: Actor, ip_address: str | No
         handle.close()  # a look that cannot be recorded is not handed out
         raise
     return snapshot, handle
+
+
+def sos_camera_clip_view(*, clip_id: int, actor: Actor, ip_address: str | None):
+    """A responder plays a pre-roll clip, faces blurred; the look is in the view audit (under its SOS)."""
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may see evidence.")
+    clip = SOSCameraClip.objects.filter(pk=clip_id).first()
+    if clip is None:
+        raise NotFound("Clip not found.")
+    try:
+        handle = clip.redacted.storage.open(clip.redacted.name, "rb")
+    except FileNotFoundError:
+        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+    try:
+        with transaction.atomic():
+            privacy_services.view_record(
+                actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=ViewAuditEntry.Subject.SOS,
+                subject_id=clip.sos_id, delivery=ViewAuditEntry.Delivery.FILE, ip_address=ip_address,
+                details={"camera_clip_id": clip.pk, "sha256": clip.sha256},
+            )
+    except BaseException:
+        handle.close()
+        raise
+    return clip, handle

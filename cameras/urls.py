@@ -17,6 +17,8 @@ urlpatterns = [
     path("sos/<int:sos_id>/cameras/link/", apis.SOSCameraLinkApi.as_view(), name="sos-camera-link"),
     path("sos/<int:sos_id>/cameras/unlink/", apis.SOSCameraUnlinkApi.as_view(), name="sos-camera-unlink"),
     path("sos/<int:sos_id>/camera-evidence/", apis.SOSEvidenceListApi.as_view(), name="sos-camera-evidence"),
+    path("sos/<int:sos_id>/camera-clips/", apis.SOSClipListApi.as_view(), name="sos-camera-clips"),
+    path("sos/camera-clips/<int:clip_id>/download/", apis.SOSClipDownloadApi.as_view(), name="sos-camera-clip-download"),
     path("sos/camera-evidence/<int:evidence_id>/download/", apis.SOSEvidenceDownloadApi.as_view(),
          name="sos-camera-evidence-download"),
 ]

@@ -383,7 +383,7 @@ class HealthSettings(_Strict):
     preroll_path: str = Field(default="/api/devices/sos-evidence/", pattern=r"^/", description="Where pre-roll frames go.")
     preroll_clip: bool = Field(
         default=False,
-        description="Also send the pre-roll as a short video clip (the key frames at preroll_clip_fps, MP4) with the frames.",
+        description="Also send the pre-roll as a short video clip (the key frames at preroll_clip_fps, WebM) with the frames.",
     )
     preroll_clip_fps: float = Field(default=1.0, gt=0, le=10, description="Frame rate of the pre-roll clip.")
     preroll_clip_max_bytes: int = Field(

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 import requests
 
+from detection import clips
 from detection.capture import CaptureStats, Frame, FrameSource
 from detection.config import CameraConfig, DetectorConfig
 from detection.events import encode_jpeg
@@ -60,6 +61,9 @@ class PrerollEvidence:
     details: dict
     images: list[bytes]
     path: str
+    # A short video of the same frames (health.preroll_clip), sent with them; empty when off or too big.
+    clip: bytes = b""
+    clip_content_type: str = clips.CONTENT_TYPE
 
 
 @dataclass(frozen=True)
@@ -174,11 +178,14 @@ class HealthMonitor:
         if not frames:
             return None
         times = [datetime.fromtimestamp(t, UTC).isoformat() for t, _ in frames]
+        settings = self.config.health
+        clip = (clips.encode_clip([jpeg for _, jpeg in frames], fps=settings.preroll_clip_fps,
+                                  max_bytes=settings.preroll_clip_max_bytes) if settings.preroll_clip else None)
         return PrerollEvidence(
             camera_id=camera_id, device_id=camera.device_id, beacon_id=camera.beacon_id, confidence_score=1.0,
             description=f"Camera {camera_id}: the last {len(frames)} key frames before SOS {sos_id} was linked.",
             details={"camera": camera_id, "sos_id": sos_id, "captured_at": times},
-            images=[jpeg for _, jpeg in frames], path=self.config.health.preroll_path,
+            images=[jpeg for _, jpeg in frames], path=self.config.health.preroll_path, clip=clip or b"",
         )
 
     def snapshot_upload(self, camera_id: str, snapshot_id: int) -> SnapshotUpload | None:
