@@ -1,7 +1,7 @@
 """Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links,
 pre-roll evidence and snapshots on request."""
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
@@ -266,20 +266,17 @@ class SOSEvidenceListApi(APIView):
 
 
 class SOSEvidenceDownloadApi(APIView):
+    """A pre-roll key frame as responders see it: faces blurred (PNG), each look audited."""
+
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
 
-    @extend_schema(responses={(200, "image/*"): bytes})
+    @extend_schema(responses={(200, "image/png"): bytes})
     def get(self, request, evidence_id: int):
-        row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
-        if row is None:
-            raise NotFound("Evidence not found.")
-        try:
-            handle = row.image.storage.open(row.image.name, "rb")
-        except FileNotFoundError:
-            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-        response = FileResponse(handle, content_type=row.content_type)
-        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.{row.extension}"'
+        row, data = services.sos_camera_evidence_view(evidence_id=evidence_id, actor=Actor.for_user(request.user),
+                                                      ip_address=client_address(request))
+        response = HttpResponse(data, content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.png"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response

@@ -548,3 +548,26 @@ def sos_camera_clip_view(*, clip_id: int, actor: Actor, ip_address: str | None):
         handle.close()
         raise
     return clip, handle
+
+
+def sos_camera_evidence_view(*, evidence_id: int, actor: Actor, ip_address: str | None) -> tuple[SOSCameraEvidence, bytes]:
+    """A responder looks at a pre-roll key frame: faces blurred (PNG, made on each look: a pre-roll is a few
+    small frames), the look in the SOS's view audit. A look that cannot be recorded is not handed out."""
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may see evidence.")
+    row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
+    if row is None:
+        raise NotFound("Evidence not found.")
+    try:
+        with row.image.storage.open(row.image.name, "rb") as handle:
+            original = handle.read()
+    except FileNotFoundError:
+        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+    redacted = redaction.blur_faces(original)
+    with transaction.atomic():
+        privacy_services.view_record(
+            actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=ViewAuditEntry.Subject.SOS,
+            subject_id=row.sos_id, delivery=ViewAuditEntry.Delivery.FILE, ip_address=ip_address,
+            details={"camera_evidence_id": row.pk, "sha256": row.sha256, "faces_blurred": len(redacted.faces)},
+        )
+    return row, redacted.data
