@@ -1,4 +1,4 @@
-"""Admin pages: cameras (position, view and coverage, with a preview of the computed polygon) and SOS links."""
+"""Admin pages: cameras (position, view and a coverage drawn on a map), SOS links, pre-roll evidence, snapshots."""
 
 from django import forms
 from django.contrib import admin
@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from cameras import services
-from cameras.models import Camera, CameraSnapshot, SOSCameraEvidence, SOSCameraLink
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence, SOSCameraLink
 from cameras.widgets import CoverageMapWidget
 from common.admin import ReadOnlyAdmin
 
@@ -109,4 +109,10 @@ class SOSCameraEvidenceAdmin(ReadOnlyAdmin):
 @admin.register(CameraSnapshot)
 class CameraSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("camera", "requested_by_label", "requested_at", "delivered_at", "faces_found")
+    list_filter = ("camera",)
+
+
+@admin.register(SOSCameraClip)
+class SOSCameraClipAdmin(ReadOnlyAdmin):
+    list_display = ("sos", "camera", "received_at", "frames", "size_bytes", "faces_found")
     list_filter = ("camera",)

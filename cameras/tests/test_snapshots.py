@@ -166,3 +166,11 @@ def test_the_camera_list_names_the_open_sos_each_camera_watches(client_for, disp
     assert listed == {"library-entrance": [sos.pk], "library-stairs": []}
     detail = client_for(dispatcher).get("/api/cameras/library-entrance/").json()
     assert detail["open_sos"] == [sos.pk]
+
+
+def test_a_disabled_camera_is_not_asked(client_for, dispatcher, entrance_camera):
+    entrance_camera.enabled = False
+    entrance_camera.save()
+    response = client_for(dispatcher).post("/api/cameras/library-entrance/snapshot/")
+    assert (response.status_code, response.json()["code"]) == (409, "camera_disabled")
+    assert not CameraSnapshot.objects.exists()
