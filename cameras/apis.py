@@ -1,7 +1,9 @@
-"""Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links."""
+"""Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links,
+pre-roll evidence and snapshots on request."""
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.authentication import SessionAuthentication
@@ -11,10 +13,11 @@ from rest_framework.views import APIView
 
 from accounts.authentication import HashedTokenAuthentication
 from cameras import selectors, services
-from cameras.models import Camera, SOSCameraEvidence
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence
 from common.actors import Actor
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput, NotFound
+from common.ratelimit import client_address
 from incidents.apis import JSONObjectField
 from incidents.authentication import DeviceAuthentication
 from incidents.permissions import IsActiveDevice
@@ -28,15 +31,23 @@ class CameraOutput(serializers.ModelSerializer):
     beacon_id = serializers.CharField(source="beacon.beacon_id")
     health = serializers.CharField()
     coverage = serializers.SerializerMethodField()
+    open_sos = serializers.SerializerMethodField()
 
     class Meta:
         model = Camera
         fields = ("camera_id", "name", "device_id", "beacon_id", "latitude", "longitude", "heading_deg", "fov_deg",
                   "range_m", "coverage", "enabled", "health", "reported_state", "last_heartbeat_at", "last_frame_at",
-                  "stats", "offline_since")
+                  "stats", "offline_since", "open_sos")
 
     def get_coverage(self, camera) -> list[list[float]]:
         return camera.coverage_polygon()
+
+    def get_open_sos(self, camera) -> list[int]:
+        """The open SOS the camera is linked to now (a list view passes them for the whole page in `focus`)."""
+        focus = self.context.get("focus")
+        if focus is None:
+            focus = selectors.focus_by_camera(camera_pks=[camera.pk])
+        return focus.get(camera.pk, [])
 
 
 def _flatten(errors, where: str) -> list[str]:
@@ -96,12 +107,15 @@ class HeartbeatApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.camera_heartbeat(device=request.auth, reports=data.validated_data["cameras"])
-        focus = selectors.focus_by_camera(camera_pks=[camera.pk for camera in result.cameras])
+        pks = [camera.pk for camera in result.cameras]
+        focus = selectors.focus_by_camera(camera_pks=pks)
+        snapshots = selectors.snapshots_wanted(camera_pks=pks, now=timezone.now())
         return Response({
             "received_at": result.cameras[0].last_heartbeat_at if result.cameras else None,
             "cameras": {
                 camera.camera_id: {"health": camera.health, "focus": bool(focus.get(camera.pk)),
-                                   "focus_sos": focus.get(camera.pk, [])}
+                                   "focus_sos": focus.get(camera.pk, []),
+                                   "snapshot_requests": snapshots.get(camera.pk, [])}
                 for camera in result.cameras
             },
             "unknown_cameras": result.unknown,
@@ -122,6 +136,12 @@ class CameraListApi(generics.ListAPIView):
         if health is not None and health not in self.HEALTH:
             raise InvalidInput("Unknown health.", fields={"health": [f"Use one of {', '.join(self.HEALTH)}."]})
         return selectors.camera_list(health=health)
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.get_queryset())
+        focus = selectors.focus_by_camera(camera_pks=[camera.pk for camera in page])
+        data = CameraOutput(page, many=True, context={"request": request, "focus": focus}).data
+        return self.get_paginated_response(data)
 
 
 class CameraDetailApi(APIView):
@@ -176,7 +196,8 @@ class SOSCameraUnlinkApi(_LinkApi):
 
 
 class SOSEvidenceUploadApi(APIView):
-    """A linked camera's worker sends key frames of its last seconds for an SOS (multipart, up to 6 images).
+    """A linked camera's worker sends key frames of its last seconds for an SOS (multipart, up to 6 images, and
+    optionally `clip`, the same frames as a short video).
 
     The fields are those of a detection report, so the worker's spool carries it: `details` holds `sos_id`,
     `camera` and optionally `captured_at` (a list of ISO times, one per image)."""
@@ -189,6 +210,7 @@ class SOSEvidenceUploadApi(APIView):
     class InputSerializer(serializers.Serializer):
         details = JSONObjectField()
         images = serializers.ListField(child=serializers.FileField(), max_length=services.MAX_PREROLL_IMAGES)
+        clip = serializers.FileField(required=False, help_text="The same frames as a short WebM or MP4 (optional).")
         beacon_id = serializers.CharField(required=False, max_length=128)
         confidence_score = serializers.CharField(required=False, max_length=16)
         description = serializers.CharField(required=False, max_length=5000)
@@ -209,9 +231,10 @@ class SOSEvidenceUploadApi(APIView):
         d = details.validated_data
         rows = services.camera_sos_evidence_add(
             device=request.auth, camera_id=d["camera"], sos_id=d["sos_id"], images=data.validated_data["images"],
-            captured_at=d.get("captured_at"),
+            captured_at=d.get("captured_at"), clip=data.validated_data.get("clip"),
         )
-        return Response({"status": "evidence_added", "sos_id": d["sos_id"], "images": len(rows)},
+        return Response({"status": "evidence_added", "sos_id": d["sos_id"], "images": len(rows),
+                         "clip": "clip" in data.validated_data},
                         status=status.HTTP_201_CREATED)
 
 
@@ -243,20 +266,168 @@ class SOSEvidenceListApi(APIView):
 
 
 class SOSEvidenceDownloadApi(APIView):
+    """A pre-roll key frame as responders see it: faces blurred (PNG), each look audited."""
+
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
 
-    @extend_schema(responses={(200, "image/*"): bytes})
+    @extend_schema(responses={(200, "image/png"): bytes})
     def get(self, request, evidence_id: int):
-        row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
-        if row is None:
-            raise NotFound("Evidence not found.")
-        try:
-            handle = row.image.storage.open(row.image.name, "rb")
-        except FileNotFoundError:
-            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-        response = FileResponse(handle, content_type=row.content_type)
-        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.{row.extension}"'
+        row, data = services.sos_camera_evidence_view(evidence_id=evidence_id, actor=Actor.for_user(request.user),
+                                                      ip_address=client_address(request))
+        response = HttpResponse(data, content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.png"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class ClipOutput(serializers.ModelSerializer):
+    camera_id = serializers.CharField(source="camera.camera_id")
+    video = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SOSCameraClip
+        fields = ("id", "camera_id", "video", "received_at", "sha256", "content_type", "size_bytes", "width",
+                  "height", "frames", "fps", "faces_found")
+
+    def get_video(self, row) -> str:
+        """The clip with faces blurred (WebM); each look is audited."""
+        return self.context["request"].build_absolute_uri(reverse("sos-camera-clip-download", args=[row.pk]))
+
+
+class SOSClipListApi(APIView):
+    """An SOS's pre-roll clips from linked cameras (when their workers send them): responders only."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=ClipOutput(many=True))
+    def get(self, request, sos_id: int):
+        rows = selectors.sos_camera_clips(sos_id=sos_id)
+        if rows is None:
+            raise NotFound("SOS not found")
+        return Response(ClipOutput(rows, many=True, context={"request": request}).data)
+
+
+class SOSClipDownloadApi(APIView):
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "video/webm"): bytes})
+    def get(self, request, clip_id: int):
+        clip, handle = services.sos_camera_clip_view(clip_id=clip_id, actor=Actor.for_user(request.user),
+                                                     ip_address=client_address(request))
+        response = FileResponse(handle, content_type="video/webm")
+        response["Content-Disposition"] = f'inline; filename="sos-{clip.sos_id}-camera-clip-{clip.pk}.webm"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+# Snapshots on request -------------------------------------------------------------------------------
+
+
+class SnapshotOutput(serializers.ModelSerializer):
+    snapshot_id = serializers.IntegerField(source="pk")
+    camera_id = serializers.CharField(source="camera.camera_id")
+    status = serializers.SerializerMethodField()
+    image = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CameraSnapshot
+        fields = ("snapshot_id", "camera_id", "status", "requested_at", "requested_by_label", "expires_at",
+                  "delivered_at", "captured_at", "sha256", "content_type", "size_bytes", "width", "height",
+                  "faces_found", "image")
+
+    def get_status(self, row) -> str:
+        return row.status(timezone.now())
+
+    def get_image(self, row) -> str | None:
+        """The face-blurred picture (each look audited), once the worker has sent it."""
+        if row.delivered_at is None:
+            return None
+        return self.context["request"].build_absolute_uri(reverse("camera-snapshot-image", args=[row.pk]))
+
+
+class CameraSnapshotRequestApi(APIView):
+    """A responder asks for a camera's latest frame; its worker is told in its next heartbeat answer and sends
+    it back. Answers 202 with the request to poll (`GET /api/cameras/snapshots/<snapshot_id>/`)."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(request=None, responses={202: SnapshotOutput})
+    def post(self, request, camera_id: str):
+        snapshot = services.camera_snapshot_request(camera_id=camera_id, actor=Actor.for_user(request.user))
+        return Response(SnapshotOutput(snapshot, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CameraSnapshotDetailApi(APIView):
+    """Where a snapshot request stands: pending, ready (with its image link) or expired."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses=SnapshotOutput)
+    def get(self, request, snapshot_id: int):
+        snapshot = selectors.camera_snapshot(snapshot_id=snapshot_id)
+        if snapshot is None:
+            raise NotFound("Snapshot not found.")
+        return Response(SnapshotOutput(snapshot, context={"request": request}).data)
+
+
+class CameraSnapshotImageApi(APIView):
+    """The snapshot with faces blurred (PNG); each look is recorded in the view audit."""
+
+    authentication_classes = RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "image/png"): bytes})
+    def get(self, request, snapshot_id: int):
+        snapshot, handle = services.camera_snapshot_view(snapshot_id=snapshot_id, actor=Actor.for_user(request.user),
+                                                         ip_address=client_address(request))
+        response = FileResponse(handle, content_type="image/png")
+        response["Content-Disposition"] = f'inline; filename="camera-{snapshot.camera.camera_id}-{snapshot.pk}.png"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class CameraSnapshotUploadApi(APIView):
+    """A camera's worker sends the frame a responder asked for (multipart, one image). The fields are those of a
+    detection report, so the worker's spool carries it: `details` holds `camera`, `snapshot_id` and optionally
+    `captured_at`."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsActiveDevice]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema_serializer(component_name="CameraSnapshotUpload")
+    class InputSerializer(serializers.Serializer):
+        details = JSONObjectField()
+        images = serializers.ListField(child=serializers.FileField(), min_length=1, max_length=1)
+        beacon_id = serializers.CharField(required=False, max_length=128)
+        confidence_score = serializers.CharField(required=False, max_length=16)
+        description = serializers.CharField(required=False, max_length=5000)
+        device_id = serializers.CharField(required=False, max_length=64, allow_blank=True)
+
+    class Details(serializers.Serializer):
+        camera = serializers.CharField(max_length=64)
+        snapshot_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+        captured_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    @extend_schema(request={"multipart/form-data": InputSerializer}, responses={201: None})
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        details = self.Details(data=data.validated_data["details"])
+        if not details.is_valid():
+            raise InvalidInput("Invalid details.", fields={"details": _flatten(details.errors, "details")})
+        d = details.validated_data
+        snapshot = services.camera_snapshot_deliver(
+            device=request.auth, camera_id=d["camera"], snapshot_id=d["snapshot_id"],
+            image=data.validated_data["images"][0], captured_at=d.get("captured_at"),
+        )
+        return Response({"status": "snapshot_delivered", "snapshot_id": snapshot.pk, "sha256": snapshot.sha256},
+                        status=status.HTTP_201_CREATED)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -162,3 +163,73 @@ class SOSCameraEvidence(models.Model):
     @property
     def extension(self) -> str:
         return self.image.name.rsplit(".", 1)[-1]
+
+
+class CameraSnapshot(models.Model):
+    """A dispatcher's request for a camera's latest frame, and the frame once its worker has sent it.
+
+    The platform cannot reach the worker (its operator port is bound to its own machine), so the request
+    travels in the camera's next heartbeat answer and the worker posts the frame back. The original is
+    kept privately like evidence; responders are shown the copy with faces blurred.
+    """
+
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="snapshots")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+    requested_by_label = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="The worker's frame is refused after this; the page stops waiting.")
+    image = models.FileField(upload_to=evidence_upload_to, storage=evidence_storage, max_length=255, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    content_type = models.CharField(max_length=32, blank=True)
+    size_bytes = models.PositiveIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    # The copy responders see: every face found blurred (privacy.redaction), PNG.
+    redacted = models.FileField(storage=evidence_storage, max_length=255, blank=True)
+    redacted_sha256 = models.CharField(max_length=64, blank=True)
+    faces_found = models.PositiveIntegerField(null=True, blank=True)
+    captured_at = models.DateTimeField(null=True, blank=True, help_text="When the camera saw it, per the worker.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [models.Index(fields=["camera", "delivered_at", "expires_at"])]
+
+    def __str__(self):
+        return f"Snapshot #{self.pk} of {self.camera_id}"
+
+    def status(self, now: datetime) -> str:
+        """ready (the frame is here), pending (the worker may still send it) or expired."""
+        if self.delivered_at is not None:
+            return "ready"
+        return "pending" if now < self.expires_at else "expired"
+
+    def is_pending(self, now: datetime) -> bool:
+        return self.status(now) == "pending"
+
+
+class SOSCameraClip(models.Model):
+    """A linked camera's pre-roll as a short video (the worker's optional clip of its key frames): private SOS
+    evidence. Responders are shown `redacted`, every face blurred frame by frame; the original is kept as sent."""
+
+    sos = models.ForeignKey("sos.SOS", on_delete=models.CASCADE, related_name="camera_clips")
+    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="sos_clips")
+    clip = models.FileField(storage=evidence_storage, max_length=255)
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=32)
+    size_bytes = models.PositiveIntegerField()
+    redacted = models.FileField(storage=evidence_storage, max_length=255)
+    redacted_sha256 = models.CharField(max_length=64)
+    faces_found = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    frames = models.PositiveIntegerField()
+    fps = models.FloatField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sos", "received_at", "id"]
+
+    def __str__(self):
+        return f"Pre-roll clip of {self.camera_id} for SOS #{self.sos_id}"

@@ -1,8 +1,10 @@
 """Reads of cameras: the registry with health for responders, and the SOS a camera should watch."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
-from cameras.models import Camera, SOSCameraEvidence, SOSCameraLink
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence, SOSCameraLink
 from sos.models import SOS
 
 
@@ -32,3 +34,23 @@ def sos_camera_evidence(*, sos_id: int) -> QuerySet[SOSCameraEvidence] | None:
     if not SOS.objects.filter(pk=sos_id).exists():
         return None
     return SOSCameraEvidence.objects.filter(sos_id=sos_id).select_related("camera").order_by("captured_at", "id")
+
+
+def snapshots_wanted(*, camera_pks: list[int], now: datetime) -> dict[int, list[int]]:
+    """For each camera, the snapshot requests its worker should answer (pending: not delivered, not expired)."""
+    wanted: dict[int, list[int]] = {}
+    pending = CameraSnapshot.objects.filter(camera_id__in=camera_pks, delivered_at__isnull=True, expires_at__gt=now)
+    for camera_pk, snapshot_pk in pending.order_by("id").values_list("camera_id", "id"):
+        wanted.setdefault(camera_pk, []).append(snapshot_pk)
+    return wanted
+
+
+def camera_snapshot(*, snapshot_id: int) -> CameraSnapshot | None:
+    return CameraSnapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
+
+
+def sos_camera_clips(*, sos_id: int) -> QuerySet[SOSCameraClip] | None:
+    """None when the SOS does not exist."""
+    if not SOS.objects.filter(pk=sos_id).exists():
+        return None
+    return SOSCameraClip.objects.filter(sos_id=sos_id).select_related("camera").order_by("received_at", "id")

@@ -1,4 +1,5 @@
-"""Every state change of cameras: registry, heartbeats, the offline check, SOS ↔ camera links, attaching detections.
+"""Every state change of cameras: registry, heartbeats, the offline check, SOS ↔ camera links, attaching detections,
+pre-roll evidence and snapshots on request.
 
 The offline rule lives in one place, `_evaluate`, run on each heartbeat and by `cameras_check_offline` (which
 the platform's scheduler calls every few seconds, or `manage.py check_cameras --loop`):
@@ -11,9 +12,10 @@ the platform's scheduler calls every few seconds, or `manage.py check_cameras --
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,8 +23,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from cameras import geometry
-from cameras.models import Camera, SOSCameraEvidence, SOSCameraLink
+from cameras import clips, geometry
+from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence, SOSCameraLink
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import distance_km, position_errors
@@ -30,6 +32,9 @@ from incidents import services as incident_services
 from incidents.evidence import inspect_image
 from incidents.models import Beacon, Device, Incident, IncidentKind, IncidentSignal
 from incidents.storage import evidence_path, evidence_storage
+from privacy import redaction
+from privacy import services as privacy_services
+from privacy.models import ViewAuditEntry
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
 from sos.models import SOS, SOSAuditEntry
@@ -339,11 +344,12 @@ MAX_PREROLL_IMAGES = 6
 
 
 def camera_sos_evidence_add(*, device: Device, camera_id: str, sos_id: int, images: list,
-                            captured_at: list[datetime | None] | None = None) -> list[SOSCameraEvidence]:
-    """A linked camera's worker sends the key frames of its last seconds (pre-roll) for an SOS.
+                            captured_at: list[datetime | None] | None = None, clip=None) -> list[SOSCameraEvidence]:
+    """A linked camera's worker sends the key frames of its last seconds (pre-roll) for an SOS, and optionally
+    the same frames as a short clip (kept with a face-blurred copy, see cameras.clips).
 
     Only a camera of this device, linked to that SOS now or before, may; the SOS may have closed since
-    (evidence that arrives late is still kept). Images are checked, then stored before the transaction."""
+    (evidence that arrives late is still kept). Files are checked, then stored before the transaction."""
     if not images or len(images) > MAX_PREROLL_IMAGES:
         raise InvalidInput(f"Send 1 to {MAX_PREROLL_IMAGES} images.",
                            fields={"images": [f"Send 1 to {MAX_PREROLL_IMAGES} images; {len(images)} were sent."]})
@@ -356,22 +362,36 @@ def camera_sos_evidence_add(*, device: Device, camera_id: str, sos_id: int, imag
         raise Forbidden(f"Camera {camera_id} is not linked to SOS {sos_id}.", code="not_linked")
     checked = [inspect_image(upload, number=n, max_bytes=settings.EVIDENCE_MAX_BYTES)
                for n, upload in enumerate(images, start=1)]
+    checked_clip = clips.inspect_clip(clip, max_bytes=settings.EVIDENCE_MAX_BYTES) if clip is not None else None
     storage = evidence_storage()
     names = []
     try:
         for item in checked:
             names.append(storage.save(evidence_path(item.content_type), ContentFile(item.data)))
+        clip_names = _store_clip(storage, checked_clip, names) if checked_clip is not None else None
         return _record_preroll(camera=camera, sos_id=sos_id, device=device, checked=checked, names=names,
-                               captured_at=captured_at or [])
+                               captured_at=captured_at or [], clip=clip_names)
     except BaseException:
         for name in names:
             storage.delete(name)
         raise
 
 
+def _store_clip(storage, checked, names: list[str]) -> dict:
+    """Store the clip and its face-blurred copy; their names are added to `names` (removed on failure)."""
+    redacted, faces = clips.blurred_copy(checked)
+    names.append(storage.save(clips.clip_path(checked.extension), ContentFile(checked.data)))
+    original = names[-1]
+    names.append(storage.save(f"redacted/{original.rsplit('.', 1)[0]}.webm", ContentFile(redacted)))
+    return {"clip": original, "sha256": checked.sha256, "content_type": checked.content_type,
+            "size_bytes": checked.size, "redacted": names[-1], "redacted_sha256": hashlib.sha256(redacted).hexdigest(),
+            "faces_found": faces, "width": checked.width, "height": checked.height,
+            "frames": checked.frames, "fps": checked.fps}
+
+
 @transaction.atomic
 def _record_preroll(*, camera: Camera, sos_id: int, device: Device, checked: list, names: list[str],
-                    captured_at: list) -> list[SOSCameraEvidence]:
+                    captured_at: list, clip: dict | None = None) -> list[SOSCameraEvidence]:
     sos = SOS.objects.select_for_update().get(pk=sos_id)
     now = timezone.now()
     rows = [
@@ -382,10 +402,172 @@ def _record_preroll(*, camera: Camera, sos_id: int, device: Device, checked: lis
         )
         for i, (name, item) in enumerate(zip(names, checked))
     ]
-    SOSAuditEntry.record(sos, action="camera_evidence", actor=Actor(device=device),
-                         details={"camera_id": camera.camera_id, "images": len(rows)})
+    details = {"camera_id": camera.camera_id, "images": len(rows)}
+    if clip is not None:
+        stored = SOSCameraClip.objects.create(sos=sos, camera=camera, received_at=now, **clip)
+        details |= {"clip_id": stored.pk, "clip_sha256": stored.sha256}
+    SOSAuditEntry.record(sos, action="camera_evidence", actor=Actor(device=device), details=details)
     publish(event="sos_camera_evidence", rooms=[rooms.SOS_CHANNEL], payload={
         "sos_id": sos.pk, "room_id": str(sos.room_id), "camera_id": camera.camera_id, "images": len(rows),
         "timestamp": now.isoformat(),
     })
     return rows
+
+
+# Snapshots on request ------------------------------------------------------------------------------
+
+# How long a dispatcher's request waits for the worker: a heartbeat (10 s by default) to carry the request,
+# then the spool to deliver the frame. Settings: CAMERA_SNAPSHOT_TIMEOUT_SECONDS.
+DEFAULT_SNAPSHOT_TIMEOUT_SECONDS = 60.0
+# The view audit's subject for a look at a camera's picture (not an SOS or incident: nothing is open).
+SNAPSHOT_AUDIT_SUBJECT = "camera"
+
+
+def snapshot_timeout_seconds() -> float:
+    return float(getattr(settings, "CAMERA_SNAPSHOT_TIMEOUT_SECONDS", DEFAULT_SNAPSHOT_TIMEOUT_SECONDS))
+
+
+@transaction.atomic
+def camera_snapshot_request(*, camera_id: str, actor: Actor, now: datetime | None = None) -> CameraSnapshot:
+    """A responder asks for a camera's latest frame. The request rides on the camera's next heartbeat answer;
+    a pending request of the same camera is shared (the worker sends one frame), each asker still recorded."""
+    if not actor.is_responder:
+        raise Forbidden("Only responders may see camera pictures.")
+    now = now or timezone.now()
+    camera = Camera.objects.select_for_update().filter(camera_id=camera_id).first()
+    if camera is None:
+        raise NotFound(f"Camera {camera_id!r} not found.", code="camera_not_found")
+    if not camera.enabled:
+        raise Conflict(f"Camera {camera_id} is disabled.", code="camera_disabled")
+    pending = (CameraSnapshot.objects.filter(camera=camera, delivered_at__isnull=True, expires_at__gt=now)
+               .order_by("requested_at").first())
+    if pending is not None:
+        return pending
+    return CameraSnapshot.objects.create(
+        camera=camera, requested_by=actor.db_user, requested_by_label=actor.label, requested_at=now,
+        expires_at=now + timedelta(seconds=snapshot_timeout_seconds()),
+    )
+
+
+def camera_snapshot_deliver(*, device: Device, camera_id: str, snapshot_id: int, image,
+                            captured_at: datetime | None = None) -> CameraSnapshot:
+    """The camera's worker sends the frame asked for. Only the camera's own device, once, before the request
+    expires. The original and its face-blurred copy are stored privately before the transaction."""
+    camera = Camera.objects.filter(camera_id=camera_id).first()
+    if camera is None:
+        raise NotFound(f"Camera {camera_id!r} not found.", code="camera_not_found")
+    if camera.device_id != device.pk:
+        raise Forbidden(f"Camera {camera_id} belongs to another device.", code="camera_mismatch")
+    _deliverable(CameraSnapshot.objects.filter(pk=snapshot_id, camera=camera).first(), now=timezone.now())
+    checked = inspect_image(image, number=1, max_bytes=settings.EVIDENCE_MAX_BYTES)
+    redacted = redaction.blur_faces(checked.data)
+    storage = evidence_storage()
+    names = []
+    try:
+        names.append(storage.save(evidence_path(checked.content_type), ContentFile(checked.data)))
+        names.append(storage.save(f"redacted/{names[0].rsplit('.', 1)[0]}.png", ContentFile(redacted.data)))
+        return _record_snapshot(snapshot_id=snapshot_id, checked=checked, redacted=redacted, names=names,
+                                captured_at=captured_at)
+    except BaseException:
+        for name in names:
+            storage.delete(name)
+        raise
+
+
+def _deliverable(snapshot: CameraSnapshot | None, *, now: datetime) -> CameraSnapshot:
+    if snapshot is None:
+        raise NotFound("No such snapshot request for this camera.", code="snapshot_not_found")
+    if snapshot.delivered_at is not None:
+        raise Conflict("This snapshot was already delivered.", code="snapshot_delivered")
+    if not snapshot.is_pending(now):
+        raise Conflict("This snapshot request has expired.", code="snapshot_expired")
+    return snapshot
+
+
+@transaction.atomic
+def _record_snapshot(*, snapshot_id: int, checked, redacted, names: list[str],
+                     captured_at: datetime | None) -> CameraSnapshot:
+    now = timezone.now()
+    # Checked again on the locked row: two deliveries racing must not both be kept.
+    snapshot = _deliverable(CameraSnapshot.objects.select_for_update().filter(pk=snapshot_id).first(), now=now)
+    snapshot.image, snapshot.redacted = names
+    snapshot.sha256, snapshot.content_type, snapshot.size_bytes = checked.sha256, checked.content_type, checked.size
+    snapshot.width, snapshot.height = checked.width, checked.height
+    snapshot.redacted_sha256 = hashlib.sha256(redacted.data).hexdigest()
+    snapshot.faces_found = len(redacted.faces)
+    snapshot.captured_at, snapshot.delivered_at = captured_at, now
+    snapshot.save()
+    return snapshot
+
+
+def camera_snapshot_view(*, snapshot_id: int, actor: Actor, ip_address: str | None):
+    """A responder looks at a delivered snapshot, faces blurred; the look is in the view audit."""
+    if not actor.is_responder:
+        raise Forbidden("Only responders may see camera pictures.")
+    snapshot = CameraSnapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise NotFound("Snapshot not found.")
+    if snapshot.delivered_at is None:
+        raise Conflict("The camera has not sent this snapshot (yet).", code="snapshot_not_ready")
+    try:
+        handle = snapshot.redacted.storage.open(snapshot.redacted.name, "rb")
+    except FileNotFoundError:
+        raise NotFound("The snapshot file is missing from storage.", code="evidence_missing") from None
+    try:
+        with transaction.atomic():
+            privacy_services.view_record(
+                actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=SNAPSHOT_AUDIT_SUBJECT,
+                subject_id=snapshot.camera.camera_id, delivery=ViewAuditEntry.Delivery.FILE, ip_address=ip_address,
+                details={"snapshot_id": snapshot.pk, "sha256": snapshot.sha256, "faces_blurred": snapshot.faces_found},
+            )
+    except BaseException:
+        handle.close()  # a look that cannot be recorded is not handed out
+        raise
+    return snapshot, handle
+
+
+def sos_camera_clip_view(*, clip_id: int, actor: Actor, ip_address: str | None):
+    """A responder plays a pre-roll clip, faces blurred; the look is in the view audit (under its SOS)."""
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may see evidence.")
+    clip = SOSCameraClip.objects.filter(pk=clip_id).first()
+    if clip is None:
+        raise NotFound("Clip not found.")
+    try:
+        handle = clip.redacted.storage.open(clip.redacted.name, "rb")
+    except FileNotFoundError:
+        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+    try:
+        with transaction.atomic():
+            privacy_services.view_record(
+                actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=ViewAuditEntry.Subject.SOS,
+                subject_id=clip.sos_id, delivery=ViewAuditEntry.Delivery.FILE, ip_address=ip_address,
+                details={"camera_clip_id": clip.pk, "sha256": clip.sha256},
+            )
+    except BaseException:
+        handle.close()
+        raise
+    return clip, handle
+
+
+def sos_camera_evidence_view(*, evidence_id: int, actor: Actor, ip_address: str | None) -> tuple[SOSCameraEvidence, bytes]:
+    """A responder looks at a pre-roll key frame: faces blurred (PNG, made on each look: a pre-roll is a few
+    small frames), the look in the SOS's view audit. A look that cannot be recorded is not handed out."""
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may see evidence.")
+    row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
+    if row is None:
+        raise NotFound("Evidence not found.")
+    try:
+        with row.image.storage.open(row.image.name, "rb") as handle:
+            original = handle.read()
+    except FileNotFoundError:
+        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
+    redacted = redaction.blur_faces(original)
+    with transaction.atomic():
+        privacy_services.view_record(
+            actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=ViewAuditEntry.Subject.SOS,
+            subject_id=row.sos_id, delivery=ViewAuditEntry.Delivery.FILE, ip_address=ip_address,
+            details={"camera_evidence_id": row.pk, "sha256": row.sha256, "faces_blurred": len(redacted.faces)},
+        )
+    return row, redacted.data

@@ -9,6 +9,7 @@ app_name = "dashboard"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="index"),
     path("dashboard/reports/", views.reports, name="reports"),
+    path("dashboard/cameras/", views.cameras, name="cameras"),
     path("dashboard/login/", views.ResponderLoginView.as_view(), name="login"),
     path("dashboard/logout/", views.ResponderLogoutView.as_view(), name="logout"),
     path("sos/", views.citizen_sos, name="citizen-sos"),

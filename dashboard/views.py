@@ -32,10 +32,11 @@ from sos.models import SOS
 # The dashboard page's API token is a token of its own, kept by id in the session (never its key):
 # a new one each time the page loads (its key is not stored to hand out again), the previous one revoked.
 SESSION_TOKEN_ID = "dashboard_token_id"
-# The reports page holds its own, so that opening it does not revoke the token of a dashboard open in
-# another tab (and the other way round).
+# The reports page and the camera list hold their own, so that opening one does not revoke the token
+# of a dashboard open in another tab (and the other way round).
 REPORTS_SESSION_TOKEN_ID = "reports_token_id"
-PAGE_TOKEN_SESSION_KEYS = (SESSION_TOKEN_ID, REPORTS_SESSION_TOKEN_ID)
+CAMERAS_SESSION_TOKEN_ID = "cameras_token_id"
+PAGE_TOKEN_SESSION_KEYS = (SESSION_TOKEN_ID, REPORTS_SESSION_TOKEN_ID, CAMERAS_SESSION_TOKEN_ID)
 
 
 def _refuse(request, user):
@@ -146,6 +147,21 @@ def reports(request):
         "timeZone": settings.TIME_ZONE,
     }
     return render(request, "dashboard/reports.html", {"config": config})
+
+
+@never_cache
+@login_required
+def cameras(request):
+    """Every camera with its health, figures and watched SOS; a snapshot on request (through the platform:
+    the dispatcher's browser cannot reach a worker)."""
+    if not is_responder(request.user):
+        return _refuse(request, request.user)
+    config = {
+        "token": _page_token(request, CAMERAS_SESSION_TOKEN_ID),
+        "realtime": _realtime_config(),
+        "refreshSeconds": 10,
+    }
+    return render(request, "dashboard/cameras.html", {"config": config})
 
 
 @never_cache

@@ -381,6 +381,19 @@ class HealthSettings(_Strict):
     )
     preroll_frames: int = Field(default=6, ge=0, le=6, description="Key frames kept over preroll_s (0: none kept).")
     preroll_path: str = Field(default="/api/devices/sos-evidence/", pattern=r"^/", description="Where pre-roll frames go.")
+    preroll_clip: bool = Field(
+        default=False,
+        description="Also send the pre-roll as a short video clip (the key frames at preroll_clip_fps, WebM) with the frames.",
+    )
+    preroll_clip_fps: float = Field(default=1.0, gt=0, le=10, description="Frame rate of the pre-roll clip.")
+    preroll_clip_max_bytes: int = Field(
+        default=2_000_000, ge=10_000, le=20_000_000,
+        description="Largest pre-roll clip sent; a bigger one is re-encoded smaller, then left out if still too big.",
+    )
+    snapshot_path: str = Field(
+        default="/api/devices/camera-snapshot/", pattern=r"^/",
+        description="Where a frame a dispatcher asked for (in a heartbeat answer) is sent.",
+    )
 
 
 class TamperSettings(_Strict):

@@ -3,7 +3,8 @@
 `HealthMonitor` sees every sampled frame through `ObservedSource` (a wrapper around each `FrameSource`) and
 the violence model's timing through `TimedClassifier`, so the pipeline itself needs no change. `Heartbeats`
 posts every camera's state to `POST /api/devices/heartbeat/` with its device's key; the answer may ask for a
-closer look at cameras linked to an open SOS (`focus`), kept here for the operator endpoint and the logs.
+closer look at cameras linked to an open SOS (`focus`, with their pre-roll) or for a camera's latest frame
+(`snapshot_requests`, which a dispatcher asked for).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 import numpy as np
 import requests
 
+from detection import clips
 from detection.capture import CaptureStats, Frame, FrameSource
 from detection.config import CameraConfig, DetectorConfig
 from detection.events import encode_jpeg
@@ -41,6 +43,7 @@ class CameraHealth:
     latest: np.ndarray | None = None
     focus_sos: list[int] = field(default_factory=list)
     preroll_sent: set[int] = field(default_factory=set)  # SOS ids whose pre-roll has been handed to the publisher
+    snapshots_sent: set[int] = field(default_factory=set)  # snapshot requests answered (or being delivered)
     # (wall time, JPEG) key frames of the last preroll_s seconds, oldest first.
     preroll: deque = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -49,6 +52,23 @@ class CameraHealth:
 @dataclass(frozen=True)
 class PrerollEvidence:
     """Key frames of a camera's last seconds for an SOS; spooled and sent like a report, to its own path."""
+
+    camera_id: str
+    device_id: str
+    beacon_id: str
+    confidence_score: float
+    description: str
+    details: dict
+    images: list[bytes]
+    path: str
+    # A short video of the same frames (health.preroll_clip), sent with them; empty when off or too big.
+    clip: bytes = b""
+    clip_content_type: str = clips.CONTENT_TYPE
+
+
+@dataclass(frozen=True)
+class SnapshotUpload:
+    """The latest frame of a camera, which a dispatcher asked for; spooled and sent like a report, to its own path."""
 
     camera_id: str
     device_id: str
@@ -158,11 +178,29 @@ class HealthMonitor:
         if not frames:
             return None
         times = [datetime.fromtimestamp(t, UTC).isoformat() for t, _ in frames]
+        settings = self.config.health
+        clip = (clips.encode_clip([jpeg for _, jpeg in frames], fps=settings.preroll_clip_fps,
+                                  max_bytes=settings.preroll_clip_max_bytes) if settings.preroll_clip else None)
         return PrerollEvidence(
             camera_id=camera_id, device_id=camera.device_id, beacon_id=camera.beacon_id, confidence_score=1.0,
             description=f"Camera {camera_id}: the last {len(frames)} key frames before SOS {sos_id} was linked.",
             details={"camera": camera_id, "sos_id": sos_id, "captured_at": times},
-            images=[jpeg for _, jpeg in frames], path=self.config.health.preroll_path,
+            images=[jpeg for _, jpeg in frames], path=self.config.health.preroll_path, clip=clip or b"",
+        )
+
+    def snapshot_upload(self, camera_id: str, snapshot_id: int) -> SnapshotUpload | None:
+        """The camera's latest frame for snapshot request `snapshot_id`; None while it has none."""
+        health, camera = self.health[camera_id], self.cameras[camera_id]
+        with health.lock:
+            image, seen = health.latest, health.last_frame_wall
+        if image is None:
+            return None
+        return SnapshotUpload(
+            camera_id=camera_id, device_id=camera.device_id, beacon_id=camera.beacon_id, confidence_score=1.0,
+            description=f"Camera {camera_id}: latest frame, as asked (snapshot {snapshot_id}).",
+            details={"camera": camera_id, "snapshot_id": snapshot_id,
+                     "captured_at": datetime.fromtimestamp(seen, UTC).isoformat()},
+            images=[encode_jpeg(image, self.config.publisher.jpeg_quality)], path=self.config.health.snapshot_path,
         )
 
     def snapshot(self, camera_id: str, reader: str = "heartbeat") -> dict:
@@ -276,6 +314,7 @@ class Heartbeats:
                                ", ".join(map(str, new)))
             self._set_rate(camera_id, focused=bool(focus))
             self._send_preroll(camera_id, health, focus)
+            self._send_snapshots(camera_id, health, state.get("snapshot_requests") or [])
 
     def _set_rate(self, camera_id: str, *, focused: bool) -> None:
         """A camera watching an open SOS is analysed at `focus_analysis_fps` (if faster than its own rate)."""
@@ -301,3 +340,18 @@ class Heartbeats:
             if evidence is not None:
                 self.send(evidence)
                 health.preroll_sent.add(sos_id)
+
+    def _send_snapshots(self, camera_id: str, health, requests: list) -> None:
+        """Once per request; a camera with no frame yet tries again on the next answer (until the request expires)."""
+        if self.send is None:
+            return
+        for snapshot_id in requests:
+            if not isinstance(snapshot_id, int) or snapshot_id in health.snapshots_sent:
+                continue
+            upload = self.monitor.snapshot_upload(camera_id, snapshot_id)
+            if upload is not None:
+                logger.info("camera %s: sending the latest frame for snapshot %d", camera_id, snapshot_id)
+                self.send(upload)
+                health.snapshots_sent.add(snapshot_id)
+        # Requests the platform no longer lists were answered or expired: forget them, so the set stays small.
+        health.snapshots_sent &= set(requests)

@@ -54,6 +54,10 @@ class SpooledEvent:
         audio = self.data.get("audio")
         return (self.path / audio["file"], audio["content_type"]) if audio else None
 
+    def clip_file(self) -> tuple[Path, str] | None:
+        clip = self.data.get("clip")
+        return (self.path / clip["file"], clip["content_type"]) if clip else None
+
 
 class Spool:
     """A directory queue: pending/<sortable name>/ holds event.json and the JPEGs; names sort in arrival order."""
@@ -82,12 +86,17 @@ class Spool:
         audio = getattr(event, "audio", b"")
         if audio:
             (staging / event.audio_name).write_bytes(audio)
+        # A pre-roll may carry a short video of its frames.
+        clip = getattr(event, "clip", b"")
+        if clip:
+            (staging / "clip.webm").write_bytes(clip)
         data = {
             "camera_id": event.camera_id, "device_id": event.device_id, "beacon_id": event.beacon_id,
             "confidence_score": event.confidence_score, "description": event.description,
             "details": event.details, "images": images, "spooled_at": time.time(),
             "path": getattr(event, "path", None),
             "audio": {"file": event.audio_name, "content_type": event.audio_content_type} if audio else None,
+            "clip": {"file": "clip.webm", "content_type": event.clip_content_type} if clip else None,
             # Sent with every attempt: a report the API stored but never answered is not stored twice.
             "idempotency_key": uuid.uuid4().hex,
         }
@@ -162,8 +171,8 @@ class HttpPublisher(Publisher):
     def send(self, event: ViolenceEvent) -> None:
         path = self.spool.put(event)
         logger.info(
-            "camera %s: event spooled as %s (%d images%s)", event.camera_id, path.name, len(event.images),
-            ", audio" if getattr(event, "audio", b"") else "",
+            "camera %s: event spooled as %s (%d images%s%s)", event.camera_id, path.name, len(event.images),
+            ", audio" if getattr(event, "audio", b"") else "", ", clip" if getattr(event, "clip", b"") else "",
         )
         self._idle.clear()
         self._wake.set()
@@ -233,6 +242,8 @@ class HttpPublisher(Publisher):
             files = [("images", (p.name, p.read_bytes(), "image/jpeg")) for p in entry.image_files()]
             if (audio := entry.audio_file()) is not None:
                 files.append(("audio", (audio[0].name, audio[0].read_bytes(), audio[1])))
+            if (clip := entry.clip_file()) is not None:
+                files.append(("clip", (clip[0].name, clip[0].read_bytes(), clip[1])))
         except OSError as exc:
             return Outcome("rejected", error=f"unreadable evidence in the spool: {exc}")
         path = entry.data.get("path")

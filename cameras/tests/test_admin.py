@@ -35,3 +35,30 @@ def test_a_bad_view_or_coverage_is_refused_on_the_form(admin_client, device, bea
     response = admin_client.post(reverse("admin:cameras_camera_add"), form(device, beacon, **change))
     assert response.status_code == 200 and message in response.content.decode()
     assert not Camera.objects.exists()
+
+
+def test_the_map_previews_the_view_computed_from_heading_field_of_view_and_range(admin_client):
+    url = reverse("admin:cameras_camera_coverage_preview")
+    sector = admin_client.get(url, {"latitude": "22.5726", "longitude": "88.3639", "heading_deg": "0",
+                                    "fov_deg": "90", "range_m": "50"}).json()["coverage"]
+    assert sector[0] == [22.5726, 88.3639] and len(sector) >= 4
+    # Every far corner lies about 50 m north-ish of the camera (within the 90° view).
+    assert all(22.5726 < lat < 22.5726 + 0.0005 for lat, _ in sector[1:])
+
+
+@pytest.mark.parametrize("query", [{"latitude": "x", "longitude": "1"}, {"latitude": "95", "longitude": "1"},
+                                   {"latitude": "1", "longitude": "1", "heading_deg": "nan", "fov_deg": "20"}])
+def test_a_bad_preview_query_is_a_clear_400(admin_client, query):
+    response = admin_client.get(reverse("admin:cameras_camera_coverage_preview"), query)
+    assert response.status_code == 400 and response.json()["fields"]
+
+
+def test_the_preview_is_for_admins_only(client, dispatcher):
+    client.force_login(dispatcher)
+    response = client.get(reverse("admin:cameras_camera_coverage_preview"), {"latitude": "1", "longitude": "1"})
+    assert response.status_code in (302, 403)
+
+
+def test_the_coverage_field_carries_its_map_editor(admin_client):
+    page = admin_client.get(reverse("admin:cameras_camera_add")).content.decode()
+    assert 'class="coverage-editor"' in page and "cameras/coverage-widget.js" in page and "leaflet.js" in page

@@ -126,7 +126,8 @@ def test_a_worker_heartbeat_records_each_cameras_figures_and_names_unknown_ones(
 
     assert response.status_code == 200, response.json()
     body = response.json()
-    assert body["cameras"]["library-entrance"] == {"health": "reconnecting", "focus": False, "focus_sos": []}
+    assert body["cameras"]["library-entrance"] == {"health": "reconnecting", "focus": False, "focus_sos": [],
+                                                    "snapshot_requests": []}
     assert body["unknown_cameras"] == ["not-registered"]
     entrance_camera.refresh_from_db()
     assert entrance_camera.stats == {"fps": 1.5, "dropped_frames": 3, "model_latency_ms": 42.0, "motion_share": 0.25}

@@ -3,6 +3,7 @@
 import logging
 import threading
 
+import cv2
 import numpy as np
 import pytest
 
@@ -171,3 +172,26 @@ def test_a_camera_watching_an_open_sos_is_analysed_faster_and_slows_down_when_it
 
     assert focused == pytest.approx([i * 0.2 for i in range(20)])  # 5 fps over the 4 s video
     assert relaxed == pytest.approx([0.0, 1.0, 2.0, 3.0])  # back to its own 1 fps
+
+
+def test_a_snapshot_request_in_the_answer_sends_the_latest_frame_once(fake_api):
+    sent = []
+    cfg = config(fake_api.url)
+    monitor = HealthMonitor(cfg)
+    sources = monitor.observe({cid: ListSource(cid, 0) for cid in ("hall", "yard")} | {"gate": ListSource("gate", 20)})
+    beats = Heartbeats(cfg, monitor, threading.Event(), send=sent.append)
+    fake_api.heartbeat_answer = {"cameras": {"gate": {"focus": False, "focus_sos": [], "snapshot_requests": [41]}}}
+    beats.beat()
+    assert sent == []  # no frame seen yet: it will try again on the next answer
+    list(sources["gate"].frames())
+    beats.beat()
+    beats.beat()  # still listed while the spool delivers: not sent twice
+
+    (upload,) = sent
+    assert upload.path == "/api/devices/camera-snapshot/"
+    assert upload.details == {"camera": "gate", "snapshot_id": 41, "captured_at": "2026-01-01T00:00:19+00:00"}
+    frame = cv2.imdecode(np.frombuffer(upload.images[0], np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert frame.shape == (48, 64) and abs(int(frame.mean()) - 19) <= 2  # the latest frame (shade 19)
+    fake_api.heartbeat_answer = {"cameras": {"gate": {"snapshot_requests": []}}}
+    beats.beat()
+    assert monitor.health["gate"].snapshots_sent == set()
