@@ -343,6 +343,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["compat.schema.exclude_compat_routes"],
+    # An example for every request and response that has no hand-written one (common/api/schema_examples.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "common.api.schema_examples.add_examples"],
 }
 
 # Realtime delivery (see realtime/ and socketio_testing_guide.md).

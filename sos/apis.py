@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -284,7 +284,23 @@ class SOSCreateApi(CitizenLanguage, APIView):
         device_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", required=False, allow_blank=True, default="",
                                            help_text="A random id the phone keeps, so flood control counts phones, not addresses.")
 
-    @extend_schema(request=InputSerializer, parameters=[OpenApiParameter(
+    @extend_schema(request=InputSerializer, examples=[
+        OpenApiExample("With a position", request_only=True, value={
+            "name": "Asha", "sos_type": 0, "initial_latitude": 12.9716, "initial_longitude": 77.5946,
+            "accuracy_m": 15, "phone": "+919876543210"}),
+        OpenApiExample("Without a position yet (location pending)", request_only=True, value={
+            "name": "Asha", "sos_type": 0, "phone": "+919876543210",
+            "last_known": {"latitude": 22.57, "longitude": 88.36, "accuracy_m": 40,
+                           "recorded_at": "2026-11-21T14:10:00Z"},
+            "device_hints": {"timezone": "Asia/Kolkata", "network": "3g", "battery_percent": 14}}),
+        OpenApiExample("Raised", response_only=True, status_codes=["201"], value={
+            "status": "success", "message": "SOS created successfully", "sos_id": 1,
+            "room_id": "2af8d043-574a-41d3-931b-158dcfa7e1d5", "access_token": "$SOS_TOKEN", "dropped": {}}),
+        OpenApiExample("Raised without a bad phone number", response_only=True, status_codes=["201"], value={
+            "status": "success", "message": "SOS created successfully", "sos_id": 2,
+            "room_id": "8c0d5e1b-1f2a-4c3d-9e4f-5a6b7c8d9e0f", "access_token": "$SOS_TOKEN",
+            "dropped": {"phone": ["This value does not match the required pattern."]}}),
+    ], parameters=[OpenApiParameter(
         IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
         description="A random key made on the phone for this press (or `idempotency_key` in the body): "
                     "a retry with the same key answers the same SOS and token instead of raising another.")],
