@@ -352,6 +352,8 @@ SPECTACULAR_SETTINGS = {
 REALTIME_PORT = env_int("REALTIME_PORT", 8001)
 REALTIME_NUDGE_ADDR = env_str("REALTIME_NUDGE_ADDR", "127.0.0.1:8002")
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 1.0)
+# The realtime server's GET /healthz answers 503 once reading the outbox has failed for this long.
+REALTIME_HEALTH_STALE_SECONDS = env_float("REALTIME_HEALTH_STALE_SECONDS", 10)
 # GET /healthz of the API asks the realtime server (its /healthz/detail, over loopback) how far it has
 # delivered, and answers 503 when it is unreachable or when an event older than HEALTH_OUTBOX_LAG_SECONDS is
 # still waiting for it. Empty: no realtime check (an API deployed without the realtime server).

@@ -129,6 +129,43 @@ def test_healthz_follows_the_realtime_server_and_how_far_behind_it_delivers(clie
         realtime_server.start()
 
 
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_realtime_server_answers_503_while_it_cannot_read_the_outbox_and_the_api_says_so(client, settings):
+    import json
+    import urllib.error
+    import urllib.request
+
+    from django.db import connection
+
+    from realtime_server.testing import RealtimeServer
+
+    def realtime_health() -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(server.url + "/healthz", timeout=5) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as refused:
+            return refused.code, json.loads(refused.read())
+
+    server = RealtimeServer(poll_interval=0.2, extra_env={"REALTIME_HEALTH_STALE_SECONDS": "0.5"}).start()
+    settings.HEALTH_REALTIME_URL = server.url
+    try:
+        assert realtime_health() == (200, {"status": "ok"})
+        with connection.cursor() as cursor:  # the outbox is gone, as with a dead or misconfigured database
+            cursor.execute("ALTER TABLE realtime_outboxevent RENAME TO realtime_outboxevent_away")
+        try:
+            wait_until(lambda: realtime_health() == (503, {"status": "unhealthy"}))
+            response = client.get("/healthz")
+            assert (response.status_code, response.json()["checks"]["realtime"]) == (503, "unhealthy")
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE realtime_outboxevent_away RENAME TO realtime_outboxevent")
+        wait_until(lambda: realtime_health() == (200, {"status": "ok"}))
+        assert client.get("/healthz").json()["checks"]["realtime"] == "ok"
+    finally:
+        server.stop()
+
+
 def wait_until(condition, timeout=15.0):
     deadline = time.monotonic() + timeout
     while not condition():
