@@ -204,11 +204,26 @@ def test_every_page_carries_a_content_security_policy_and_the_import_map_its_non
 
 
 def test_api_metrics_count_requests_by_route_for_this_machine_only(client, dispatcher):
+    from prometheus_client.parser import text_string_to_metric_families
+
     from naarikavach.testing import client_for
 
-    client_for(dispatcher).get("/api/sos/")
-    text = client.get("/metrics").content.decode()
-    assert 'naarikavach_api_requests_total{method="GET",route="api/sos/",status="200"}' in text
-    assert "naarikavach_api_request_seconds_bucket" in text
+    def scrape() -> dict:
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(client.get("/metrics").content.decode())
+                for s in family.samples}
+
+    ok = ("naarikavach_api_requests_total", (("method", "GET"), ("route", "api/sos/"), ("status", "200")))
+    missing = ("naarikavach_api_requests_total",
+               (("method", "GET"), ("route", "api/sos/<int:sos_id>/"), ("status", "404")))
+    timed = ("naarikavach_api_request_seconds_count", (("method", "GET"), ("route", "api/sos/")))
+    before = scrape()
+    dispatcher_client = client_for(dispatcher)
+    dispatcher_client.get("/api/sos/")
+    dispatcher_client.get("/api/sos/")
+    dispatcher_client.get("/api/sos/999999/")
+    after = scrape()
+    assert after[ok] - before.get(ok, 0) == 2 and after[timed] - before.get(timed, 0) == 2
+    assert after[missing] - before.get(missing, 0) == 1
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
