@@ -1,6 +1,7 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
@@ -265,7 +266,9 @@ class SOSCreateApi(CitizenLanguage, APIView):
     # No refusal per address: sos/flood.py flags and groups floods, and refuses only beyond a hard ceiling.
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous")
+        name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous",
+                                     validators=[RegexValidator(r"[\x00-\x1f\x7f]", inverse_match=True,
+                                                                message="No control characters.")])
         sos_type = serializers.ChoiceField(choices=SOS.Type.choices, required=False, default=SOS.Type.EMERGENCY,
                                            help_text="0 (emergency) unless said otherwise.")
         # Without coordinates the SOS is still raised, as `location_pending`; the phone streams its first

@@ -29,6 +29,7 @@ BAD_DETAILS = [
     ({"phone": "9" * 40}, {"phone"}, {"phone": ""}),
     ({"phone": {"number": 1}}, {"phone"}, {"phone": ""}),
     ({"name": "x" * 500}, {"name"}, {"name": "Anonymous"}),
+    ({"name": "Asha\x07\x1b[2J"}, {"name"}, {"name": "Anonymous"}),
     ({"sos_type": 7}, {"sos_type"}, {"sos_type": SOS.Type.EMERGENCY}),
     ({"initial_latitude": 90.5}, {"initial_latitude", "initial_longitude"}, {"location_pending": True}),
     ({"initial_longitude": "east"}, {"initial_latitude", "initial_longitude"}, {"location_pending": True}),
