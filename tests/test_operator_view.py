@@ -105,6 +105,9 @@ def test_healthz_answers_503_while_alerts_are_stuck(client, device_client, beaco
 def test_healthz_follows_the_realtime_server_and_how_far_behind_it_delivers(client, realtime_server, settings):
     import socket
 
+    from django.db import connection
+
+    from realtime.events import NOTIFY_CHANNEL
     from realtime.models import OutboxEvent
 
     settings.HEALTH_REALTIME_URL = realtime_server.url
@@ -118,9 +121,14 @@ def test_healthz_follows_the_realtime_server_and_how_far_behind_it_delivers(clie
     response = client.get("/healthz")
     assert (response.status_code, response.json()["checks"]["outbox"]) == (503, "lagging")
     assert client.get("/healthz/detail").json()["figures"]["outbox"]["pending"] == 1
-    host, _, port = realtime_server.nudge_addr.rpartition(":")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.sendto(b"outbox", (host, int(port)))
+    # Wake it as publishing does: NOTIFY on PostgreSQL, a datagram on SQLite.
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [NOTIFY_CHANNEL])
+    else:
+        host, _, port = realtime_server.nudge_addr.rpartition(":")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(b"outbox", (host, int(port)))
     wait_until(lambda: client.get("/healthz").status_code == 200)
     realtime_server.stop()
     try:
