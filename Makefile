@@ -26,7 +26,7 @@ $(VENV)/.test-deps: requirements-test.lock | $(BIN)/python
 LOCK_TOOLS := .local/lock-tools
 lock:
 	[ -x $(LOCK_TOOLS)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install -q "pip-tools>=7.5,<8"; }
-	for name in requirements requirements-detection requirements-test; do \
+	for name in requirements requirements-detection requirements-detection-runtime requirements-test; do \
 	  $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	    --no-emit-find-links --output-file $$name.lock $$name.txt || exit 1; \
 	done

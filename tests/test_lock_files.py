@@ -9,7 +9,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parent.parent
-LOCKED = ["requirements", "requirements-detection", "requirements-test"]
+LOCKED = ["requirements", "requirements-detection", "requirements-detection-runtime", "requirements-test"]
 
 
 def named(path: Path) -> list[Requirement]:
