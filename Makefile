@@ -7,19 +7,29 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/naarikavach
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast test-sqlite test-postgres install install-test browser demo clean
+.PHONY: run test test-fast test-sqlite test-postgres install install-test lock browser demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.run-deps: requirements.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements.txt
+# Installs come from the lock files: every package pinned, with its hashes (`make lock` regenerates them
+# after requirements*.txt change). torch is the CPU build that lies in the machine's wheel directory.
+$(VENV)/.run-deps: requirements.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.test-deps: requirements.txt requirements-detection.txt requirements-test.txt | $(BIN)/python
-	$(BIN)/pip install -q -r requirements-test.txt
+$(VENV)/.test-deps: requirements-test.lock | $(BIN)/python
+	$(BIN)/pip install -q --require-hashes -r requirements-test.lock
 	touch $@
+
+LOCK_TOOLS := .local/lock-tools
+lock:
+	[ -x $(LOCK_TOOLS)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install -q "pip-tools>=7.5,<8"; }
+	for name in requirements requirements-detection requirements-detection-runtime requirements-test; do \
+	  $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	    --no-emit-find-links --output-file $$name.lock $$name.txt || exit 1; \
+	done
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -7,6 +7,11 @@ cd "$(dirname "$0")"
 PYTHON=python3
 [ -x .venv/bin/python ] && PYTHON=.venv/bin/python
 
+# One directory for every process's Prometheus counts: the API's GET /metrics then adds up its gunicorn
+# workers and the worker's alert deliveries. Stale counts of an earlier run are cleared first.
+export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-$PWD/.local/prometheus}"
+mkdir -p "$PROMETHEUS_MULTIPROC_DIR" && rm -f "$PROMETHEUS_MULTIPROC_DIR"/*.db
+
 pids=()
 stop() { kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null; }
 trap 'stop; exit 0' INT TERM

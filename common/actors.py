@@ -25,6 +25,11 @@ def is_responder(user: Any) -> bool:
     )
 
 
+def sees_everything(actor: Actor) -> bool:
+    """Dispatchers and admins see and act on every alert; officers work within their scope (docs/security.md)."""
+    return actor.is_responder and not actor.is_officer
+
+
 def public_label(label: str) -> str:
     """'dispatcher:meera' -> 'dispatcher': what an SOS raiser is shown of whoever acted on their alert."""
     return label.split(":", 1)[0]

@@ -88,6 +88,16 @@ def _incident_fields(incident: dict, sender: str) -> dict:
     return fields
 
 
+# Characters XML 1.0 cannot carry at all (C0 controls but tab, newline and carriage return; lone surrogates;
+# U+FFFE, U+FFFF): a device's description or a name holding one must not break the document (or the feed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text):
+    """`text` without the characters XML 1.0 cannot hold (None stays None)."""
+    return _NOT_XML.sub("", text) if isinstance(text, str) else text
+
+
 def alert_element(subject_key: str, payload: dict, *, event: str, sender: str, sent: datetime | None = None,
                   web: str = "") -> ET.Element:
     fields = (_sos_fields if subject_key == "sos" else _incident_fields)(payload, sender)
@@ -97,7 +107,7 @@ def alert_element(subject_key: str, payload: dict, *, event: str, sender: str, s
 
     def add(parent, name, text):
         child = ET.SubElement(parent, f"{{{NS}}}{name}")
-        child.text = text
+        child.text = xml_safe(text)
         return child
 
     identifier = fields["identifier"] if msg_type == "Alert" else f"{fields['identifier']}-{event}-{sent_at}"

@@ -97,6 +97,8 @@ class OperatorEndpoint:
         families = [
             ("naarikavach_camera_up", "gauge", "1 while the camera delivers frames", lambda s: int(s["state"] == "ok")),
             ("naarikavach_camera_frames_total", "counter", "Sampled frames seen", lambda s: s["frames"]),
+            ("naarikavach_camera_fps", "gauge", "Frames per second scored or skipped since the previous scrape",
+             lambda s: s["fps"]),
             ("naarikavach_camera_analysed_total", "counter", "Frames the violence model scored", lambda s: s["analysed"]),
             ("naarikavach_camera_skipped_static_total", "counter", "Frames the motion gate skipped",
              lambda s: s["skipped_static"]),

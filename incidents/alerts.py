@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from common import cap
 from incidents import services
+from incidents.metrics import count_attempt
 from incidents.models import AlertDelivery, IncidentImage
 from privacy.services import evidence_emailed_record, redacted_image_data
 
@@ -253,10 +254,11 @@ def send_one(delivery: AlertDelivery) -> SendResult:
     except Exception as exc:  # a bug in one alert must not stop the sender
         logger.exception("Alert %s could not be sent", delivery.pk)
         result = SendResult(False, error=f"{type(exc).__name__}: {exc}")
-    services.alert_delivery_record_attempt(
+    recorded = services.alert_delivery_record_attempt(
         delivery_id=delivery.pk, succeeded=result.succeeded, started_at=started_at,
         duration_ms=int((time.monotonic() - started) * 1000), status_code=result.status_code, error=result.error,
     )
+    count_attempt(channel=delivery.channel, succeeded=result.succeeded, dead=recorded.dead_at is not None)
     if result.succeeded:
         logger.info("Alert %s delivered by %s to %s", delivery.pk, delivery.channel, delivery.target)
     else:

@@ -39,7 +39,7 @@ from incidents.models import (
     IncidentKind,
     IncidentSignal,
 )
-from incidents.permissions import IsActiveDevice
+from incidents.permissions import IsActiveDevice, incidents_visible_to, require_may_see_incident
 from incidents.storage import evidence_uses_signed_urls
 from privacy import services as privacy_services
 from privacy.apis import delivery_response, view_audit_for_supervisor
@@ -306,7 +306,7 @@ class IncidentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = IncidentFilter
 
     def get_queryset(self):
-        return selectors.incident_list()
+        return incidents_visible_to(Actor.for_user(self.request.user), selectors.incident_list())
 
 
 class IncidentDetailApi(APIView):
@@ -320,6 +320,7 @@ class IncidentDetailApi(APIView):
         incident = selectors.incident_detail(incident_id=incident_id)
         if incident is None:
             raise NotFound("Incident not found.")
+        require_may_see_incident(Actor.for_user(request.user), incident)
         data = IncidentDetailOutput(incident, context={"request": request}).data
         view_audit = view_audit_for_supervisor(request, subject_kind="incident", subject_id=incident.pk)
         if view_audit is not None:

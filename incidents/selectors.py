@@ -32,6 +32,11 @@ def ai_event_list() -> QuerySet[AIEvent]:
     )
 
 
-def alerts_overdue(*, created_before) -> bool:
-    """Whether any alert raised before `created_before` is still undelivered."""
-    return AlertDelivery.objects.filter(delivered_at__isnull=True, created_at__lt=created_before).exists()
+def alert_backlog(*, dead_since) -> dict:
+    """Alerts still to deliver (how many, the oldest's creation time) and those given up since `dead_since`."""
+    pending = AlertDelivery.objects.filter(delivered_at__isnull=True, dead_at__isnull=True)
+    return {
+        "pending": pending.count(),
+        "oldest_pending_at": pending.order_by("created_at").values_list("created_at", flat=True).first(),
+        "dead": AlertDelivery.objects.filter(delivered_at__isnull=True, dead_at__gte=dead_since).count(),
+    }

@@ -41,6 +41,7 @@ from incidents.models import (
     IncidentImage,
     IncidentSignal,
 )
+from incidents.permissions import require_may_act_on_incident, require_may_assign_officer, require_may_see_incident
 from incidents.storage import evidence_path, evidence_storage
 from realtime import rooms
 from realtime.events import publish
@@ -507,7 +508,7 @@ def incident_raise(
 @transaction.atomic
 def incident_raise_priority(*, incident_id, priority: str, actor: Actor, reason: str) -> Incident:
     """Raise an open incident's priority (never lower it), with the reason in its timeline."""
-    incident = _lock_open_incident(incident_id)
+    incident = _lock_open_incident(incident_id, actor)
     if not incident.is_below(priority):
         return incident
     details = {"note": reason, "from_priority": incident.priority, "to_priority": priority}
@@ -519,8 +520,9 @@ def incident_raise_priority(*, incident_id, priority: str, actor: Actor, reason:
 # The response workflow --------------------------------------------------------------------------
 
 
-def _lock_open_incident(incident_id) -> Incident:
-    """Re-read the incident under a row lock, so two responders cannot both move it from one state."""
+def _lock_open_incident(incident_id, actor: Actor) -> Incident:
+    """Re-read the incident under a row lock, so two responders cannot both move it from one state, and
+    check on the locked row that `actor` may act on it (officers: their unit's or unassigned)."""
     # of=("self",): PostgreSQL cannot lock the nullable side of the outer join to assigned_to.
     incident = (
         Incident.objects.select_for_update(of=("self",)).select_related("beacon", "assigned_to")
@@ -528,8 +530,11 @@ def _lock_open_incident(incident_id) -> Incident:
     )
     if incident is None:
         raise NotFound("Incident not found.")
+    if actor.is_officer:
+        require_may_see_incident(actor, incident)
     if not incident.is_open:
         raise Conflict(f"Incident is {incident.status}; it can no longer change.", code="incident_closed")
+    require_may_act_on_incident(actor, incident)
     return incident
 
 
@@ -553,7 +558,7 @@ def _change(incident: Incident, *, to_status: str, action: str, actor: Actor, st
 
 @transaction.atomic
 def incident_acknowledge(*, incident_id, actor: Actor, note: str = "") -> Incident:
-    incident = _lock_open_incident(incident_id)
+    incident = _lock_open_incident(incident_id, actor)
     if incident.status != Incident.Status.CREATED:
         raise Conflict(f"Incident is already {incident.status}.", code="already_acknowledged")
     return _change(incident, to_status=Incident.Status.ACKNOWLEDGED, action="acknowledged", actor=actor,
@@ -568,7 +573,8 @@ def incident_assign(*, incident_id, officer_username: str, actor: Actor, note: s
         raise InvalidInput("Unknown officer.", fields={"officer": [f"No active officer {officer_username!r}."]})
     if officer.unit_id and officer.unit.status == officer.unit.Status.OFF_DUTY:
         raise Conflict(f"{officer.username}'s unit {officer.unit.unit_number} is off duty.", code="unit_off_duty")
-    incident = _lock_open_incident(incident_id)
+    incident = _lock_open_incident(incident_id, actor)
+    require_may_assign_officer(actor, officer)
     if incident.assigned_to_id == officer.pk:
         raise Conflict(f"Incident is already assigned to {officer.username}.", code="already_assigned")
     incident.assigned_to = officer
@@ -582,7 +588,7 @@ def incident_assign(*, incident_id, officer_username: str, actor: Actor, note: s
 @transaction.atomic
 def incident_start(*, incident_id, actor: Actor, note: str = "") -> Incident:
     """The assigned officer is on scene (or on the way): the incident is in progress."""
-    incident = _lock_open_incident(incident_id)
+    incident = _lock_open_incident(incident_id, actor)
     if incident.status != Incident.Status.ASSIGNED:
         raise Conflict(f"Only an assigned incident can start; this one is {incident.status}.", code="not_assigned")
     return _change(incident, to_status=Incident.Status.IN_PROGRESS, action="started", actor=actor,
@@ -594,7 +600,7 @@ def incident_resolve(*, incident_id, actor: Actor, resolution_note: str) -> Inci
     if not resolution_note.strip():
         raise InvalidInput("A resolution note is required.",
                            fields={"resolution_note": ["This field may not be blank."]})
-    incident = _lock_open_incident(incident_id)
+    incident = _lock_open_incident(incident_id, actor)
     incident.resolution_note = resolution_note.strip()
     return _change(incident, to_status=Incident.Status.RESOLVED, action="resolved", actor=actor, stamp="resolved_at",
                    details={"resolution_note": incident.resolution_note}, extra_fields=("resolution_note",))

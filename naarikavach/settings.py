@@ -265,8 +265,12 @@ RESPONSE_TARGET_ACKNOWLEDGE_SECONDS = env_int("RESPONSE_TARGET_ACKNOWLEDGE_SECON
 RESPONSE_TARGET_ON_SCENE_SECONDS = env_int("RESPONSE_TARGET_ON_SCENE_SECONDS", 15 * 60)
 # The `sender` of CAP 1.2 alerts (GET …/cap.xml, CAP webhooks): no spaces, commas or '<', '&'.
 CAP_SENDER = env_str("CAP_SENDER", "naarikavach@localhost")
-# GET /healthz answers 503 while an alert older than this is still undelivered (the sender is down or behind).
+# GET /healthz answers 503 while an alert older than this is still undelivered (the sender is down or behind),
+# or while more than HEALTH_ALERT_DEAD_MAX alerts were given up in the last HEALTH_ALERT_DEAD_WINDOW_SECONDS
+# (someone must look at a target that stopped accepting them, then queue them again in admin).
 HEALTH_ALERT_BACKLOG_SECONDS = env_int("HEALTH_ALERT_BACKLOG_SECONDS", 300)
+HEALTH_ALERT_DEAD_MAX = env_int("HEALTH_ALERT_DEAD_MAX", 0)
+HEALTH_ALERT_DEAD_WINDOW_SECONDS = env_int("HEALTH_ALERT_DEAD_WINDOW_SECONDS", 3600)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
@@ -340,12 +344,23 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PREPROCESSING_HOOKS": ["compat.schema.exclude_compat_routes"],
+    # An example for every request and response that has no hand-written one (common/api/schema_examples.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "common.api.schema_examples.add_examples"],
 }
 
 # Realtime delivery (see realtime/ and socketio_testing_guide.md).
 REALTIME_PORT = env_int("REALTIME_PORT", 8001)
 REALTIME_NUDGE_ADDR = env_str("REALTIME_NUDGE_ADDR", "127.0.0.1:8002")
 REALTIME_POLL_INTERVAL = env_float("REALTIME_POLL_INTERVAL", 1.0)
+# The realtime server's GET /healthz answers 503 once reading the outbox has failed for this long.
+REALTIME_HEALTH_STALE_SECONDS = env_float("REALTIME_HEALTH_STALE_SECONDS", 10)
+# GET /healthz of the API asks the realtime server (its /healthz/detail, over loopback) how far it has
+# delivered, and answers 503 when it is unreachable or when an event older than HEALTH_OUTBOX_LAG_SECONDS is
+# still waiting for it. Empty: no realtime check (an API deployed without the realtime server).
+HEALTH_REALTIME_URL = env_str("HEALTH_REALTIME_URL", f"http://127.0.0.1:{REALTIME_PORT}")
+HEALTH_REALTIME_TIMEOUT_SECONDS = env_float("HEALTH_REALTIME_TIMEOUT_SECONDS", 1.0)
+HEALTH_OUTBOX_LAG_SECONDS = env_int("HEALTH_OUTBOX_LAG_SECONDS", 30)
 OUTBOX_RETENTION_HOURS = env_float("OUTBOX_RETENTION_HOURS", 72)
 # Check every published event against realtime/event_schema.py and refuse a mismatch (the tests turn
 # this on; in production a mismatch is logged and the event still delivered).

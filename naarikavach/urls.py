@@ -7,11 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from common.api.exceptions import json_bad_request, json_not_found, json_permission_denied, json_server_error
 from common.metrics import metrics
 from compat import urls as compat_urls
-from naarikavach.health import healthz
+from naarikavach.health import healthz, healthz_detail
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("healthz/detail", healthz_detail, name="healthz-detail"),
     path("metrics", metrics, name="metrics"),
     # Sign-in, sign-out, registration and `me`; no other account flow is exposed.
     path("auth/", include("accounts.urls")),

@@ -34,6 +34,13 @@ def outbox_newest_id() -> int:
     return OutboxEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
 
+def outbox_lag(*, after_id: int) -> dict:
+    """Events a realtime server whose cursor is `after_id` has not delivered yet: how many, and the oldest's time."""
+    waiting = OutboxEvent.objects.filter(id__gt=after_id)
+    return {"pending": waiting.count(),
+            "oldest_pending_at": waiting.order_by("id").values_list("created_at", flat=True).first()}
+
+
 def outbox_after(*, after_id: int, limit: int) -> list[StoredEvent]:
     """The next events after `after_id`, in id order: the live tail every realtime process follows."""
     rows = OutboxEvent.objects.filter(id__gt=after_id).order_by("id").only(*_FIELDS)[:limit]

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import time
 
 import socketio
 from django.conf import settings
@@ -126,7 +127,8 @@ def _is_local_operator(scope) -> bool:
 
 
 def _health_app(hub: Hub, capacity: Capacity):
-    """GET /healthz: the server is up (for load balancers): {"status": "ok"}, nothing more.
+    """GET /healthz: the server is up and reads the outbox (for load balancers): {"status": "ok"}, nothing more;
+    503 {"status": "unhealthy"} once reading the outbox has failed for REALTIME_HEALTH_STALE_SECONDS.
     GET /healthz/detail: its counters (event cursor, clients, deliveries), for an operator on this machine
     only: how many alerts the platform carries is not for anyone on the network to read."""
 
@@ -134,15 +136,19 @@ def _health_app(hub: Hub, capacity: Capacity):
         if scope["type"] != "http":
             return
         status, body = 404, {"detail": "Not found"}
+        failing_for = 0.0 if hub.failing_since is None else time.monotonic() - hub.failing_since
+        healthy = hub.failing_since is None or failing_for < settings.REALTIME_HEALTH_STALE_SECONDS
         if scope["path"] == "/healthz":
-            status, body = 200, {"status": "ok"}
+            status, body = (200, {"status": "ok"}) if healthy else (503, {"status": "unhealthy"})
         elif scope["path"] == "/metrics" and _is_local_operator(scope):
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())]})
             await send({"type": "http.response.body", "body": realtime_metrics(hub, limits_of(hub))})
             return
         elif scope["path"] == "/healthz/detail":
-            status, body = (200, {"status": "ok", **hub.stats(), **capacity.stats()}) if _is_local_operator(scope) \
+            detail = {"status": "ok" if healthy else "unhealthy", "outbox_failing_for_s": round(failing_for, 1),
+                      **hub.stats(), **capacity.stats()}
+            status, body = (200 if healthy else 503, detail) if _is_local_operator(scope) \
                 else (403, {"detail": "Only from the server's own machine."})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})

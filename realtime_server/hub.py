@@ -22,6 +22,7 @@ so a client that needs several rooms in one ordered stream must ask for them in 
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -121,6 +122,8 @@ class Hub:
         # Held while events are dispatched and while a join begins or completes, so neither sees the other half-done.
         self.lock = asyncio.Lock()
         self.delivered = 0
+        # When reading the outbox began to fail (None while it works): /healthz turns 503 when it lasts.
+        self.failing_since: float | None = None
         self._wake = asyncio.Event()
         self._moved = asyncio.Condition()
         self._reading = asyncio.Lock()  # one reader of the tail at a time, or two would dispatch the same rows
@@ -153,8 +156,11 @@ class Hub:
             try:
                 await self.catch_up()
                 failures = 0
+                self.failing_since = None
             except Exception:
                 failures += 1
+                if self.failing_since is None:
+                    self.failing_since = time.monotonic()
                 logger.exception("Reading the outbox failed; retrying")
                 await asyncio.sleep(min(0.2 * 2**failures, 5))
 

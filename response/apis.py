@@ -283,7 +283,7 @@ class OpenAlertsFeedApi(XMLApiView):
                 "pubdate": incident.created_at, "updateddate": incident.updated_at,
             }))
         for _, item in sorted(entries, key=lambda pair: pair[0], reverse=True):
-            feed.add_item(**item)
+            feed.add_item(**{key: cap.xml_safe(value) for key, value in item.items()})
         return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")
 
 

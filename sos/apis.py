@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,7 +16,7 @@ from accounts.models import Unit
 from common.actors import public_label
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
-from common.errors import NotFound
+from common.errors import InvalidInput, NotFound
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
 from common.languages import citizen_language
 from common.ratelimit import client_address
@@ -171,21 +171,116 @@ class LastKnownInput(serializers.Serializer):
     recorded_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+# A phone number as people type it: digits with spaces, dots, dashes, brackets and a leading '+'.
+PHONE_PATTERN = r"^\+?[0-9][0-9 .()-]{1,30}[0-9]$"
+
+# What an SOS does not need. A bad value of any of these is dropped, noted on the SOS ("details dropped")
+# and named in the response, never a reason to refuse it: a genuine SOS must get through even from a client
+# with a bug. Only a body that is not an object at all is refused.
+OPTIONAL_SOS_DETAILS = frozenset({
+    "name", "sos_type", "initial_latitude", "initial_longitude", "accuracy_m", "phone", "last_known",
+    "device_hints", "idempotency_key", "cancel_pin", "duress_pin", "device_id",
+})
+
+# A detail the service refuses (its field name) -> the arguments of sos_create that are emptied, and the
+# input field reported. A position needs both coordinates, so a bad one drops the pair.
+_POSITION = {"latitude": None, "longitude": None, "accuracy_m": None}
+_SERVICE_DROPS = {
+    "latitude": ("initial_latitude", _POSITION),
+    "longitude": ("initial_longitude", _POSITION),
+    "accuracy_m": ("accuracy_m", {"accuracy_m": None}),
+    "last_known_latitude": ("last_known", {"last_known": None}),
+    "last_known_longitude": ("last_known", {"last_known": None}),
+    "last_known_accuracy_m": ("last_known", {"last_known": None}),
+    "last_known_at": ("last_known", {"last_known": None}),
+    "device_hints": ("device_hints", {"device_hints": None}),
+    "pin": ("cancel_pin", {"cancel_pin": "", "duress_pin": ""}),  # a duress PIN needs a cancel PIN
+    "duress_pin": ("duress_pin", {"duress_pin": ""}),
+}
+
+def _no_control_characters(value: str) -> None:
+    # A function, not an inverse RegexValidator: the schema would show its pattern as one to match.
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise serializers.ValidationError("No control characters.")
+
+
+_INPUT_NAMES = {"latitude": "initial_latitude", "longitude": "initial_longitude"}
+
+
+def _messages(errors) -> list[str]:
+    """DRF's errors of one field (a list, or a dict for a nested object) as plain sentences."""
+    if isinstance(errors, dict):
+        return [f"{key}: {message}" for key, value in errors.items() for message in _messages(value)]
+    if isinstance(errors, list):
+        return [message for error in errors for message in _messages(error)]
+    return [str(errors)]
+
+
+def _valid_dropping_bad_details(serializer_class, data) -> tuple[dict, dict]:
+    """The validated input and {field: reasons} of the optional details that had to be dropped for it."""
+    dropped = {}
+    body = data.copy() if hasattr(data, "copy") else data
+    while True:
+        serializer = serializer_class(data=body)
+        if serializer.is_valid():
+            return serializer.validated_data, dropped
+        bad = set(serializer.errors)
+        if not hasattr(body, "pop") or not bad or bad - OPTIONAL_SOS_DETAILS:
+            raise serializers.ValidationError(serializer.errors)
+        for field in bad:
+            dropped[field] = _messages(serializer.errors[field])
+            body.pop(field, None)
+
+
+def _create_dropping_bad_details(create: dict, key: str | None, dropped: dict):
+    """Raise the SOS; a detail the service refuses is dropped and the SOS raised without it."""
+    for _ in range(len(_SERVICE_DROPS) + 1):
+        try:
+            # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
+            with transaction.atomic():
+                create["dropped_details"] = sorted(dropped)
+                if key:
+                    sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
+                else:
+                    (sos, token), replayed = services.sos_create(**create), False
+                if not replayed:
+                    contacts_alert_sos(sos=sos)
+                return sos, token, replayed
+        except InvalidInput as refused:
+            if not refused.fields or set(refused.fields) - set(_SERVICE_DROPS):
+                raise
+            for field, reasons in refused.fields.items():
+                reported, emptied = _SERVICE_DROPS[field]
+                dropped.setdefault(reported, []).extend(_messages(reasons))
+                for argument, empty in emptied.items():
+                    companion = _INPUT_NAMES.get(argument, argument)
+                    if create.get(argument) not in (None, "", empty) and companion != reported:
+                        dropped.setdefault(companion, []).append(f"Dropped with {reported}.")
+                    create[argument] = empty
+    raise InvalidInput("Invalid SOS.")  # pragma: no cover - every round empties at least one detail
+
+
 class SOSCreateApi(CitizenLanguage, APIView):
-    """Raise an SOS. Anyone may, signed in or not; the response holds the one copy of its access token."""
+    """Raise an SOS. Anyone may, signed in or not; the response holds the one copy of its access token.
+
+    A bad optional detail (phone, position, last known position, device hints, PINs, idempotency key ...)
+    is dropped, not refused: the SOS is raised without it, flagged, and `dropped` names it.
+    """
 
     permission_classes = [AllowAny]
     # No refusal per address: sos/flood.py flags and groups floods, and refuses only beyond a hard ceiling.
 
     class InputSerializer(serializers.Serializer):
-        name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous")
-        sos_type = serializers.ChoiceField(choices=SOS.Type.choices)
+        name = serializers.CharField(max_length=120, allow_blank=True, required=False, default="Anonymous",
+                                     validators=[_no_control_characters])
+        sos_type = serializers.ChoiceField(choices=SOS.Type.choices, required=False, default=SOS.Type.EMERGENCY,
+                                           help_text="0 (emergency) unless said otherwise.")
         # Without coordinates the SOS is still raised, as `location_pending`; the phone streams its first
         # fix to update-location when it has one.
         initial_latitude = serializers.FloatField(**LATITUDE_FIELD, required=False, allow_null=True)
         initial_longitude = serializers.FloatField(**LONGITUDE_FIELD, required=False, allow_null=True)
         accuracy_m = serializers.FloatField(min_value=0, required=False, allow_null=True)
-        phone = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+        phone = serializers.RegexField(PHONE_PATTERN, max_length=32, required=False, allow_blank=True, default="")
         last_known = LastKnownInput(required=False, allow_null=True)
         device_hints = serializers.DictField(required=False, allow_empty=True)
         idempotency_key = serializers.CharField(max_length=100, required=False, allow_blank=True)
@@ -196,17 +291,33 @@ class SOSCreateApi(CitizenLanguage, APIView):
         device_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", required=False, allow_blank=True, default="",
                                            help_text="A random id the phone keeps, so flood control counts phones, not addresses.")
 
-    @extend_schema(request=InputSerializer, parameters=[OpenApiParameter(
+    @extend_schema(request=InputSerializer, examples=[
+        OpenApiExample("With a position", request_only=True, value={
+            "name": "Asha", "sos_type": 0, "initial_latitude": 12.9716, "initial_longitude": 77.5946,
+            "accuracy_m": 15, "phone": "+919876543210"}),
+        OpenApiExample("Without a position yet (location pending)", request_only=True, value={
+            "name": "Asha", "sos_type": 0, "phone": "+919876543210",
+            "last_known": {"latitude": 22.57, "longitude": 88.36, "accuracy_m": 40,
+                           "recorded_at": "2026-11-21T14:10:00Z"},
+            "device_hints": {"timezone": "Asia/Kolkata", "network": "3g", "battery_percent": 14}}),
+        OpenApiExample("Raised", response_only=True, status_codes=["201"], value={
+            "status": "success", "message": "SOS created successfully", "sos_id": 1,
+            "room_id": "2af8d043-574a-41d3-931b-158dcfa7e1d5", "access_token": "$SOS_TOKEN", "dropped": {}}),
+        OpenApiExample("Raised without a bad phone number", response_only=True, status_codes=["201"], value={
+            "status": "success", "message": "SOS created successfully", "sos_id": 2,
+            "room_id": "8c0d5e1b-1f2a-4c3d-9e4f-5a6b7c8d9e0f", "access_token": "$SOS_TOKEN",
+            "dropped": {"phone": ["This value does not match the required pattern."]}}),
+    ], parameters=[OpenApiParameter(
         IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, required=False,
         description="A random key made on the phone for this press (or `idempotency_key` in the body): "
                     "a retry with the same key answers the same SOS and token instead of raising another.")],
         responses={201: inline_serializer("SOSCreated", {
             "status": serializers.CharField(), "message": serializers.CharField(), "sos_id": serializers.IntegerField(),
-            "room_id": serializers.UUIDField(), "access_token": serializers.CharField()})})
+            "room_id": serializers.UUIDField(), "access_token": serializers.CharField(),
+            "dropped": serializers.DictField(child=serializers.ListField(child=serializers.CharField()), help_text=(
+                "Optional details that were invalid, with why: the SOS was raised without them."))})})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        v = data.validated_data
+        v, dropped = _valid_dropping_bad_details(self.InputSerializer, request.data)
         create = dict(
             name=v["name"], sos_type=v["sos_type"], latitude=v.get("initial_latitude"),
             longitude=v.get("initial_longitude"), accuracy_m=v.get("accuracy_m"), phone=v["phone"], owner=request.user,
@@ -214,6 +325,12 @@ class SOSCreateApi(CitizenLanguage, APIView):
             cancel_pin=v["cancel_pin"], duress_pin=v["duress_pin"],
         )
         key = request.headers.get(IDEMPOTENCY_HEADER) or v.get("idempotency_key")
+        if key:
+            try:
+                services.validate_idempotency_key(key)
+            except InvalidInput as refused:
+                dropped["idempotency_key"] = _messages(refused.fields["idempotency_key"])
+                key = None
         # A retry of an SOS already raised is answered again, and not counted as another.
         if not (key and selectors.sos_by_idempotency_key(key)):
             verdict = sos_flood_assess(request, device_id=v["device_id"])
@@ -222,18 +339,10 @@ class SOSCreateApi(CitizenLanguage, APIView):
                 raise Throttled(wait=verdict.retry_after_s, detail=gettext(
                     "Too many SOS from this network. Call %(number)s or send an SMS to %(number)s now.") % {"number": number})
             create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
-        replayed = False
-        # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
-        with transaction.atomic():
-            if key:
-                sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
-            else:
-                sos, token = services.sos_create(**create)
-            if not replayed:
-                contacts_alert_sos(sos=sos)
+        sos, token, replayed = _create_dropping_bad_details(create, key, dropped)
         response = Response(
             {"status": "success", "message": "SOS created successfully", "sos_id": sos.pk,
-             "room_id": str(sos.room_id), "access_token": token},
+             "room_id": str(sos.room_id), "access_token": token, "dropped": dropped},
             status=status.HTTP_201_CREATED,
         )
         if replayed:

@@ -7,7 +7,7 @@ only turn away requests that carry no credential at all.
 from django.utils.translation import gettext
 from rest_framework.permissions import BasePermission
 
-from common.actors import Actor
+from common.actors import Actor, sees_everything
 from common.errors import Forbidden, NotFound
 from sos.models import SOS
 
@@ -54,10 +54,6 @@ def require_responder(actor: Actor) -> None:
 # every open alert (any of them may be the nearest) and every alert assigned to their unit, closed or
 # not; acts only on alerts assigned to their unit or to no unit yet; and sees a victim's phone number only
 # once the alert is assigned to their unit.
-
-
-def sees_everything(actor: Actor) -> bool:
-    return actor.is_responder and not actor.is_officer
 
 
 def officer_covers(actor: Actor, assigned_unit_ids: set[int]) -> bool:

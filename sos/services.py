@@ -168,6 +168,7 @@ def sos_create(
     flood_source: str = "",
     cancel_pin: str = "",
     duress_pin: str = "",
+    dropped_details: list[str] | None = None,
     _access_token: str | None = None,
     _idempotency_key_hash: str | None = None,
 ) -> tuple[SOS, str]:
@@ -175,6 +176,7 @@ def sos_create(
 
     Without a position it is still raised, `location_pending`, with whatever helps find her meanwhile:
     `last_known` ({latitude, longitude, accuracy_m, recorded_at}: the phone's cached fix) and `device_hints`.
+    `dropped_details` names the invalid details the caller left out of it; the audit entry keeps them.
     """
     validate_position(latitude, longitude, accuracy_m, required=False)
     if sos_type not in SOS.Type.values:
@@ -222,6 +224,9 @@ def sos_create(
     details = {"location_pending": True} if not located else {}
     if suspected_flood:
         details.update(suspected_flood=True, flood_source=flood_source)
+    if dropped_details:
+        # Invalid optional details the client sent: the SOS went through without them (sos/apis.py).
+        details["details_dropped"] = list(dropped_details)
     _audit(sos, action="created", actor=actor, details=details)
     publish(event="new_sos", rooms=[rooms.SOS_CHANNEL], payload=_new_sos_payload(sos))
     if not suspected_flood:

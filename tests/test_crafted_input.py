@@ -100,3 +100,24 @@ def test_an_id_beyond_64_bits_in_a_url_is_a_clear_400_not_a_500(client_for, disp
     # SQLite cannot hold the number (400); PostgreSQL looks it up and finds nothing (404). Never a 500.
     assert response.status_code in (400, 404)
     assert response.json()["error"]
+
+
+def test_control_characters_from_a_device_never_break_the_atom_feed_or_cap(device_client, beacon, dispatcher):
+    from xml.etree import ElementTree as ET
+
+    from common.cap import cap_problems
+    from incidents.models import Incident
+    from naarikavach.testing import client_for
+
+    report = {**_report(beacon_id=beacon.beacon_id), "description": "Fight\x07 at\x1b[2J the gate\x00"[:-1]}
+    assert device_client.post("/api/ai/violence-detected/", report).status_code == 201
+    incident = Incident.objects.get()
+    assert "\x07" in incident.description  # stored as sent: only the XML views leave it out
+    responder = client_for(dispatcher)
+    feed = responder.get("/api/feeds/open-alerts.atom")
+    assert feed.status_code == 200
+    assert "Fight at[2J the gate" in ET.fromstring(feed.content).findtext(
+        "{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}summary")
+    cap = responder.get(f"/api/incidents/{incident.pk}/cap.xml")
+    assert cap.status_code == 200 and cap_problems(cap.content) == []
+    ET.fromstring(cap.content)  # well-formed

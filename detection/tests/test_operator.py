@@ -67,12 +67,16 @@ def test_stats_give_each_cameras_figures_and_the_runtime(endpoint):
     assert stats["runtime"] == {"device": "cpu", "precision": "fp32"}
 
 
+def _samples(text: str) -> dict:
+    return {(s.name, s.labels.get("camera")): s.value for family in text_string_to_metric_families(text)
+            for s in family.samples}
+
+
 def test_metrics_are_valid_prometheus_text_labelled_by_camera(endpoint):
-    text = requests.get(endpoint.url + "/metrics", timeout=5).text
-    samples = {(s.name, s.labels.get("camera")): s.value
-               for family in text_string_to_metric_families(text) for s in family.samples}
+    samples = _samples(requests.get(endpoint.url + "/metrics", timeout=5).text)
     assert samples[("naarikavach_camera_up", "gate")] == 1 and samples[("naarikavach_camera_up", "yard")] == 0
     assert samples[("naarikavach_camera_frames_total", "gate")] == 3
+    assert samples[("naarikavach_camera_fps", "gate")] == 0  # the first scrape: no interval yet
     assert samples[("naarikavach_publisher_pending", None)] == 2
 
 
@@ -123,6 +127,21 @@ def test_the_endpoints_answer_on_a_running_worker(tmp_path, fake_api):
         snapshot = requests.get(app.operator.url + "/cameras/corridor/snapshot.jpg", timeout=5)
         assert snapshot.status_code == 200 and snapshot.content[:2] == b"\xff\xd8"
         assert fake_api.heartbeats and fake_api.heartbeats[-1]["cameras"][0]["camera_id"] == "corridor"
+        # Prometheus: the camera's counters move between two scrapes, its fps is that of the scrapes' interval.
+        first = _samples(requests.get(app.operator.url + "/metrics", timeout=5).text)
+        later = first
+        deadline = time.monotonic() + 60
+        while (time.monotonic() < deadline and later[("naarikavach_camera_analysed_total", "corridor")]
+               <= first[("naarikavach_camera_analysed_total", "corridor")]):
+            threading.Event().wait(0.2)  # polling the condition above
+            later = _samples(requests.get(app.operator.url + "/metrics", timeout=5).text)
+        assert later[("naarikavach_camera_analysed_total", "corridor")] > first[("naarikavach_camera_analysed_total",
+                                                                                   "corridor")]
+        assert later[("naarikavach_camera_fps", "corridor")] > 0
+        assert later[("naarikavach_model_latency_ms", None)] > 0
+        assert ("naarikavach_camera_skipped_static_total", "corridor") in later
+        assert ("naarikavach_camera_dropped_total", "corridor") in later
+        assert ("naarikavach_camera_events_total", "corridor") in later
     finally:
         app.stop.set()
         runner.join(timeout=60)

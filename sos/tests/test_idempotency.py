@@ -47,11 +47,11 @@ def test_only_the_keys_hash_is_stored(anon):
 
 
 @pytest.mark.parametrize("key", ["short", "has spaces in it here", "x" * 101, "ключ-ключ-ключ-ключ"])
-def test_a_malformed_key_is_a_clear_400_and_raises_nothing(anon, key):
+def test_a_malformed_key_is_dropped_and_the_sos_raised_without_it(anon, key):
     response = anon.post("/api/create-sos/", {**VALID_SOS, "idempotency_key": key})
-    assert response.status_code == 400
-    assert "idempotency_key" in response.json()["fields"]
-    assert not SOS.objects.exists()
+    assert response.status_code == 201
+    assert "idempotency_key" in response.json()["dropped"]
+    assert SOS.objects.get().idempotency_key_hash is None
 
 
 def test_a_concurrent_insert_with_the_same_key_answers_the_sos_that_won(anon, monkeypatch):

@@ -57,12 +57,10 @@ def test_it_carries_the_phones_last_known_position_with_its_age_and_coarse_hints
     {"device_hints": {"battery_percent": 140}},
     {"device_hints": {"timezone": "x" * 65}},
 ])
-def test_bad_pending_input_is_a_clear_400_and_changes_nothing(anon, bad):
-    before = counts()
-    response = anon.post("/api/create-sos/", {**WITHOUT_POSITION, **bad}, format="json")
-    assert response.status_code == 400
-    assert response.json()["fields"]
-    assert counts() == before
+def test_bad_pending_input_is_dropped_and_the_sos_still_raised(anon, bad):
+    body = raise_pending(anon, **bad)
+    assert set(body["dropped"]) >= set(bad)
+    assert SOS.objects.get(pk=body["sos_id"]).location_pending
 
 
 def test_the_first_point_locates_the_sos_and_tells_the_dashboards(anon):
