@@ -256,3 +256,48 @@ def test_a_pin_set_while_the_sos_is_raised_is_then_asked_for(phone):
     citizen.wait_for_selector("main[data-state=closed]")
     sos = SOS.objects.get()
     assert sos.is_open and sos.under_duress
+
+
+def _rewrite_create_body(page, **changes):
+    """Alter the create-sos request in transit, as an older cached page or a tampered queue would send it."""
+    def rewrite(route):
+        body = json.loads(route.request.post_data)
+        body.update(changes)
+        route.continue_(post_data=json.dumps(body))
+
+    page.route("**/api/create-sos/", rewrite)
+
+
+def test_a_pin_the_server_drops_is_not_believed_set_and_she_is_told(phone):
+    citizen = phone()
+    _rewrite_create_body(citizen, cancel_pin="12a4")
+    citizen.click("#pin-setup summary")
+    citizen.fill("#pin", "1234")
+    citizen.fill("#duress-pin", "9999")
+    press_sos(citizen)
+    citizen.wait_for_selector("main[data-state=active]")
+    citizen.wait_for_selector("#error:not([hidden])")
+    assert "PIN could not be saved" in citizen.inner_text("#error")
+    stored = citizen.evaluate("JSON.parse(localStorage.getItem('naarikavach.sos'))")
+    assert stored["has_pin"] is False and stored["duress_digest"] is None
+    sos = SOS.objects.get()
+    assert sos.is_open and not sos.cancel_pin_hash
+    # With no PIN on the SOS, the page offers to set one and cancels without asking for it.
+    assert citizen.is_visible("#pin-later")
+    citizen.click("#cancel-button")
+    assert citizen.is_hidden("#cancel-pin-field")
+
+
+def test_a_duress_pin_the_server_drops_leaves_only_the_cancel_pin_and_she_is_told(phone):
+    citizen = phone()
+    _rewrite_create_body(citizen, duress_pin="1234")  # the same as the cancel PIN: refused by the server
+    citizen.click("#pin-setup summary")
+    citizen.fill("#pin", "1234")
+    citizen.fill("#duress-pin", "9999")
+    press_sos(citizen)
+    citizen.wait_for_selector("main[data-state=active]")
+    citizen.wait_for_selector("#error:not([hidden])")
+    assert "duress PIN could not be saved" in citizen.inner_text("#error")
+    stored = citizen.evaluate("JSON.parse(localStorage.getItem('naarikavach.sos'))")
+    assert stored["has_pin"] is True and stored["duress_digest"] is None
+    assert SOS.objects.get().cancel_pin_hash

@@ -275,11 +275,20 @@ function scheduleDelivery(delay) {
 }
 
 function adopt(answer, { key, body, duress_digest: duressDigest }) {
-  const pending = body.initial_latitude === undefined;
+  // The server raises the SOS without an optional detail it cannot take, and names it in `dropped`:
+  // a dropped PIN must not be believed set, or a later "duress" cancel would be a real one.
+  const dropped = (answer && answer.dropped) || {};
+  const pending = body.initial_latitude === undefined || "initial_latitude" in dropped;
+  const hasPin = Boolean(body.cancel_pin) && !("cancel_pin" in dropped);
+  const keepsDuress = hasPin && !("duress_pin" in dropped);
   remember({ sos_id: answer.sos_id, room_id: answer.room_id, access_token: answer.access_token,
-    location_pending: pending, has_pin: Boolean(body.cancel_pin), key, duress_digest: duressDigest || null });
+    location_pending: pending, has_pin: hasPin, key, duress_digest: keepsDuress ? duressDigest || null : null });
   lastPointAt = pending ? 0 : Date.now();
   follow({ status: "active", assignments: [], location_pending: pending });
+  if (body.cancel_pin && !keepsDuress) {
+    showError(hasPin ? gettext("Your SOS is raised, but the duress PIN could not be saved: only your cancel PIN works.")
+      : gettext("Your SOS is raised, but your PIN could not be saved: set one again below."));
+  }
 }
 
 // While the alert is open: position, live status --------------------------------------------
