@@ -292,6 +292,7 @@ def sustained(count: int, video: Path, variant: Variant, args, spool: Path) -> d
     sampled = sum(src.stats.frames_sampled for src in app.sources.values())
     return {
         "cameras": count,
+        "analysed": sum(s.analysed for s in stats),
         "fps_per_camera": [round((s.analysed + s.skipped_static) / wall, 2) for s in stats],
         "analysed_share": sum(s.analysed for s in stats) / max(sum(s.analysed + s.skipped_static for s in stats), 1),
         "dropped_share": sum(s.dropped for s in stats) / max(sampled, 1),
