@@ -84,6 +84,21 @@ def test_one_model_call_scores_frames_of_every_camera_and_each_camera_gets_its_o
         "north": (2, 0), "gate": (1, 1), "lobby": (2, 0)}
 
 
+def test_with_more_cameras_than_a_batch_holds_the_next_batch_begins_with_those_left_out():
+    names = [f"cam{i:02d}" for i in range(16)]
+    batcher = FrameBatcher()
+    for name in names:
+        batcher.register(name, lossless=False, depth=2)
+    stop, served = threading.Event(), []
+    for ts in range(6):
+        for name in names:  # every camera delivers a frame with motion per tick, as live cameras do
+            batcher.put(Sample(Frame(name, flat(0), ts, ts), True), stop)
+        served.extend(s.frame.camera_id for s in batcher.take(8, 0.1, 0))
+
+    # Six batches of eight from sixteen cameras: every camera three times, none starved by its place in the list.
+    assert {name: served.count(name) for name in names} == {name: 3 for name in names}
+
+
 def test_the_census_runs_only_when_an_event_fires_and_only_on_that_cameras_evidence():
     people, publisher = CountingPeople(), KeepingPublisher()
     worker = analyzer(("quiet", "fight"), BrightnessClassifier(), people, publisher)
