@@ -355,7 +355,8 @@ class AutoChooser:
         facts = {
             "model": files.fingerprint, "cpu": platform.processor() or platform.machine(), "flags": sorted(_cpu_flags()),
             "cpu_model": _cpu_model(), "versions": versions, "batch": self.settings.batch_size,
-            "threads": self.settings.threads, "streams": self.settings.streams, "calibration": calibration.fingerprint if calibration else None,
+            "threads": self.settings.threads, "streams": self.settings.streams,
+            "calibration": calibration.fingerprint if calibration else None,
             "candidates": candidates, "tolerance": self.settings.int8_tolerance, "threshold": self.builder.threshold,
         }
         digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:20]
