@@ -57,7 +57,8 @@ SECTION = "## Detection worker"
 WIDTH, HEIGHT = 640, 360
 NO_EVENTS_THRESHOLD = 0.99
 QUIET = 0.15  # a round is quiet when other processes used less than this share of the machine's CPU
-CAMERA_STEPS = (1, 2, 4, 6, 8, 12, 16, 20, 24, 32)
+CAMERA_STEPS = (1, 2, 4, 6, 8, 10, 12, 16, 20, 24, 32)
+BEFORE = "openvino int8, 1 stream (before)"
 
 
 # Material ----------------------------------------------------------------------------------------
@@ -165,10 +166,11 @@ class Variant:
     precision: str
     violence: ViTClassifier
     people: PeopleCounter
+    label: str = ""
 
     @property
     def name(self) -> str:
-        return f"{self.runtime} {self.precision}"
+        return self.label or f"{self.runtime} {self.precision}"
 
 
 def settings(args, scratch: Path, **extra) -> InferenceSettings:
@@ -185,6 +187,8 @@ def build_variants(args, scratch: Path, violence_dir: Path, gender_dir: Path) ->
     wanted = [("torch", p) for p in ("fp32", *bf16, "int8")]
     wanted += [("openvino", p) for p in ("fp32", *bf16, "int8")] if installed("openvino") else []
     wanted += [("onnxruntime", p) for p in ("fp32", "int8")] if installed("onnxruntime") else []
+    if args.variants:  # PyTorch fp32 stays: it is the accuracy reference
+        wanted = [w for w in wanted if w == ("torch", "fp32") or f"{w[0]}:{w[1]}" in args.variants]
     variants = []
     for runtime, precision in wanted:
         started = time.perf_counter()
@@ -197,6 +201,12 @@ def build_variants(args, scratch: Path, violence_dir: Path, gender_dir: Path) ->
         print(f"built {runtime} {precision} in {time.perf_counter() - started:.0f} s: {classifier.runtime.describe()}",
               flush=True)
         variants.append(Variant(runtime, precision, classifier, PeopleCounter(HogPersonDetector(), census)))
+    if args.before and ("openvino", "int8") in wanted:
+        # The worker before batches were split across streams: one request on every thread.
+        one = ModelBuilder(settings(args, scratch, streams=1), NO_EVENTS_THRESHOLD)
+        classifier = one.converted_classifier(one.open("violence", str(violence_dir)), "openvino", "int8")
+        census = one.converted_classifier(one.open("gender", str(gender_dir)), "openvino", one.unquantized("openvino"))
+        variants.append(Variant("openvino", "int8", classifier, PeopleCounter(HogPersonDetector(), census), BEFORE))
     return variants
 
 
@@ -233,11 +243,14 @@ def pipeline_fps(videos: list[Path], variant: Variant, args, spool: Path) -> flo
     return sum(s.analysed for s in app.analyzer.stats.values()) / wall
 
 
-def model_fps(variant: Variant, pixels: np.ndarray, batch: int) -> float:
-    """The violence model alone: preprocessed batches through the runtime."""
-    started = time.perf_counter()
+def model_fps(variant: Variant, pixels: np.ndarray, batch: int, cpu_rates: list | None = None) -> float:
+    """The violence model alone: preprocessed batches through the runtime. Appends to cpu_rates the images per CPU
+    second times the cores: what the cores would give undisturbed, if the work spreads over them."""
+    started, cpu = time.perf_counter(), time.process_time()
     for start in range(0, len(pixels), batch):
         variant.violence.runtime.infer(pixels[start:start + batch])
+    if cpu_rates is not None:
+        cpu_rates.append(len(pixels) / max(time.process_time() - cpu, 1e-9) * (os.cpu_count() or 1))
     return len(pixels) / (time.perf_counter() - started)
 
 
@@ -292,21 +305,34 @@ def sustained(count: int, video: Path, variant: Variant, args, spool: Path) -> d
     sampled = sum(src.stats.frames_sampled for src in app.sources.values())
     return {
         "cameras": count,
+        "analysed": sum(s.analysed for s in stats),
         "fps_per_camera": [round((s.analysed + s.skipped_static) / wall, 2) for s in stats],
         "analysed_share": sum(s.analysed for s in stats) / max(sum(s.analysed + s.skipped_static for s in stats), 1),
         "dropped_share": sum(s.dropped for s in stats) / max(sampled, 1),
         "cpu_cores": cpu / wall,
+        "cpu_ms_per_frame": 1000 * cpu / max(sum(s.analysed for s in stats), 1),
         "others": others,
+        "load": os.getloadavg()[0],
+        "variant": variant.name,
     }
 
 
-def sustained_runs(args, busy: Path, variant: Variant, spool: Path) -> list[dict]:
-    runs = []
-    for count in [c for c in CAMERA_STEPS if c <= args.max_cameras]:
-        run = sustained(count, busy, variant, args, spool)
-        runs.append(run)
-        print(f"sustained: {run}", flush=True)
-        if run["dropped_share"] >= 0.05 or min(run["fps_per_camera"]) < 1.8:
+def kept_up(run: dict) -> bool:
+    return run["dropped_share"] < 0.05 and min(run["fps_per_camera"]) >= 1.8
+
+
+def sustained_runs(args, busy: Path, variants: list[Variant], spool: Path) -> list[dict]:
+    """Step the camera count up; at each step every variant still keeping up runs once, in alternating order."""
+    runs, going = [], list(variants)
+    for step, count in enumerate([c for c in CAMERA_STEPS if c <= args.max_cameras]):
+        order = going[step % len(going):] + going[:step % len(going)]
+        for variant in order:
+            run = sustained(count, busy, variant, args, spool)
+            runs.append(run)
+            print(f"sustained: {run}", flush=True)
+            if not kept_up(run):
+                going.remove(variant)
+        if not going:
             break
     return runs
 
@@ -372,33 +398,36 @@ def render(results: dict, notes: str = "") -> str:
         f"is {results['cameras']} cameras of {results['frames'] + 1} sampled frames each, start-up and shut-down "
         "of the whole worker included; the decision threshold is raised so random weights raise no events.",
         "",
-        f"Peak of this machine as measured by `bench/peak.py` in the same run (a {results['peak_size']}x"
-        f"{results['peak_size']} matrix product on OpenVINO's oneDNN kernels, best of alternating rounds): "
+        "Peak of this machine as measured by `bench/peak.py` in the same run (the best of a 2048x2048 matrix "
+        "product and ViT-B/16's two MLP products on OpenVINO's oneDNN kernels, one thread timed in CPU time, times "
+        "the cores, best of alternating rounds): "
         + ", ".join(f"{name} {rate:,.0f} GOP/s" for name, rate in peaks.items())
         + ", so ViT-B/16 could reach at most "
         + ", ".join(f"{rate * 1e9 / flops:.1f} img/s in {name}" for name, rate in peaks.items()) + ".",
         "",
         "| | worker: frames/s, best round | all rounds (others' CPU share) | vs (a) | model alone, img/s at batch "
-        f"{results['batch_size']}, best round | all rounds (others' CPU share) | share of this machine's peak "
+        f"{results['batch_size']}, best round | all rounds (others' CPU share) | model alone by CPU time: img per "
+        "CPU second x cores, best round | its share of this machine's peak "
         "| max (mean) violence probability change vs PyTorch fp32 |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
         f"| (a) baseline: `pipeline(\"image-classification\")` per frame, fp32, batch 1, violence then gender "
         f"| {best_a:.2f}{'' if quiet_a else ' (none quiet)'} "
-        f"| {_rounds(worker['rates']['baseline'], worker['others']['baseline'])} | 1x | | | | |",
+        f"| {_rounds(worker['rates']['baseline'], worker['others']['baseline'])} | 1x | | | | | |",
     ]
     for name in results["variants"]:
         best, quiet = _best(worker["rates"][name], worker["others"][name])
         model, _ = _best(alone["rates"][name], alone["others"][name])
-        precision = name.split()[1]
+        by_cpu = max(alone.get("cpu_rates", {}).get(name) or [0.0])
+        precision = name.split()[1].rstrip(",")
         peak = peaks.get(_arithmetic(precision))
-        share = f"{100 * model * flops / 1e9 / peak:.0f}% of {_arithmetic(precision)}" if peak else "-"
+        share = f"{100 * by_cpu * flops / 1e9 / peak:.0f}% of {_arithmetic(precision)}" if peak and by_cpu else "-"
         max_delta, mean_delta = results["accuracy"][name]
-        mark = "**" if name == results["auto"]["name"] else ""
+        mark = "**" if name == results["auto"]["name"] and results["auto"]["table"] else ""
         lines.append(
             f"| (b) worker, {mark}{name}{mark}{' (`auto` picks this)' if mark else ''} "
             f"| {best:.2f}{'' if quiet else ' (none quiet)'} | {_rounds(worker['rates'][name], worker['others'][name])} "
             f"| {mark}{best / best_a:.2f}x{mark} | {model:.1f} | {_rounds(alone['rates'][name], alone['others'][name])} "
-            f"| {share} | {max_delta:.4f} ({mean_delta:.4f}) |"
+            f"| {by_cpu:.1f} | {share} | {max_delta:.4f} ({mean_delta:.4f}) |"
         )
     auto = results["auto"]
     table = "; ".join(
@@ -409,7 +438,8 @@ def render(results: dict, notes: str = "") -> str:
     lines += [
         "",
         f"- `runtime: auto`, `precision: auto` on this machine (the worker's own start-up measurement, "
-        f"int8 gate at the default 0.02): **{auto['name']}** ({auto['reason']}). Its table: {table}.",
+        f"int8 gate at the default 0.02): **{auto['name']}** ({auto['reason']}). Its table: {table}."
+        if auto["table"] else f"- `auto` was not measured in this run (`--variants`); the cameras ran {auto['name']}.",
         f"- int8 accuracy: the int8 models were calibrated by NNCF on {results['calibration_frames']} frames of the "
         "benchmark's own cameras (other clips than those measured) and compared with PyTorch fp32 on "
         f"{results['accuracy_frames']} held-out benchmark frames (the column above). The worker's gate (0.02, no "
@@ -419,16 +449,25 @@ def render(results: dict, notes: str = "") -> str:
     ]
     for run in results["sustained"]:
         fps = ", ".join(map(str, run["fps_per_camera"]))
+        cpu_ms, load = run.get("cpu_ms_per_frame"), run.get("load")
         lines.append(
             f"- {run['cameras']} camera{'s' if run['cameras'] > 1 else ''} at 2 analysed fps, motion in every frame, "
-            f"{auto['name']}, paced in real time for {results['camera_seconds']:.0f} s: frames/s per camera {fps}, "
-            f"{100 * run['dropped_share']:.0f}% of sampled frames dropped, {run['cpu_cores']:.2f} cores busy, "
-            f"other processes {100 * run['others']:.0f}% of the CPU."
+            f"{run.get('variant', auto['name'])}, paced in real time for {results['camera_seconds']:.0f} s: frames/s "
+            f"per camera {fps}, {100 * run['dropped_share']:.0f}% of sampled frames dropped, {run['cpu_cores']:.2f} "
+            f"cores busy{f', {cpu_ms:.0f} CPU ms per analysed frame' if cpu_ms else ''}, other processes "
+            f"{100 * run['others']:.0f}% of the CPU{f' (load {load:.1f})' if load else ''}."
         )
-    kept = [r["cameras"] for r in results["sustained"] if r["dropped_share"] < 0.05 and min(r["fps_per_camera"]) >= 1.8]
-    lines.append(f"- **Cameras sustained at 2 fps with motion in every frame: {max(kept) if kept else 0}** "
-                 f"(steps {', '.join(str(r['cameras']) for r in results['sustained'])}; the first step that "
-                 "dropped frames or fell below 1.8 fps ends the run).")
+    for name in dict.fromkeys(r.get("variant", auto["name"]) for r in results["sustained"]):
+        runs = [r for r in results["sustained"] if r.get("variant", auto["name"]) == name]
+        kept = [r["cameras"] for r in runs if kept_up(r)]
+        costs = [r["cpu_ms_per_frame"] for r in runs if r.get("cpu_ms_per_frame")]
+        capacity = (f"; at its median {sorted(costs)[len(costs) // 2]:.0f} CPU ms per analysed frame the "
+                    f"{m['cores']} cores, undisturbed, would carry about "
+                    f"{m['cores'] * 1000 / sorted(costs)[len(costs) // 2] / 2:.1f} cameras") if costs else ""
+        lines.append(f"- **{name}: cameras sustained at 2 fps with motion in every frame on what the other work "
+                     f"left of the machine: {max(kept) if kept else 0}** (steps "
+                     f"{', '.join(str(r['cameras']) for r in runs)}; the first step that dropped frames or fell "
+                     f"below 1.8 fps ends its run){capacity}.")
     s = results["static"]
     lines.append(
         f"- A static camera ({WIDTH}x{HEIGHT} MPEG-4 at 25 fps, decoded in real time, 2 fps through the motion gate) "
@@ -490,6 +529,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--render", type=Path, help="Only render the section from a results JSON of an earlier run.")
     parser.add_argument("--notes", type=Path, help="A file whose text is appended to the section (what limits it).")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--variants", nargs="*", help="Only these runtime:precision pairs (e.g. openvino:int8) besides "
+                        "PyTorch fp32, the accuracy reference; `auto` is then not measured and --camera-variant is "
+                        "used for the cameras.")
+    parser.add_argument("--camera-variant", default="openvino int8", help="Variant for the cameras when auto is not run.")
+    parser.add_argument("--before", action=argparse.BooleanOptionalAction, default=True,
+                        help="Also run OpenVINO int8 on one request over every thread (the worker before streams).")
     parser.add_argument("--quick", action="store_true", help="Tiny run to check the script; writes nothing.")
     args = parser.parse_args()
     if args.quick:
@@ -527,7 +572,9 @@ def main() -> None:
         results["flops"] = vit_flops(violence_model.config)
         write_calibration(scratch / "calibration", args.calibration_frames)
         variants = build_variants(args, scratch, violence_dir, gender_dir)
-        results["variants"] = [v.name for v in variants]
+        # PyTorch fp32 is always built (the accuracy reference) but timed only when asked for or when all are.
+        timed = [v for v in variants if not args.variants or v.name != "torch fp32" or "torch:fp32" in args.variants]
+        results["variants"] = [v.name for v in timed]
         baseline = make_baseline(violence_model, gender_model)
 
         results["peaks"] = measure_peaks(args.threads, args.peak_seconds, rounds=2 if args.quick else 3)
@@ -538,24 +585,31 @@ def main() -> None:
         frames = moving_frames(args.baseline_frames, seed=3)
         baseline_fps(baseline, frames[:1])  # first-call set-up is not steady state
         pixels = variants[0].violence.preprocess(moving_frames(args.model_frames, seed=6))
-        for variant in variants:
+        for variant in timed:
             model_fps(variant, pixels[:args.batch_size], args.batch_size)
         worker_sides = {"baseline": lambda: baseline_fps(baseline, frames)}
-        worker_sides.update({v.name: (lambda v=v: pipeline_fps(clips, v, args, spool)) for v in variants})
+        worker_sides.update({v.name: (lambda v=v: pipeline_fps(clips, v, args, spool)) for v in timed})
         results["worker"] = alternating(worker_sides, args.rounds, "worker")
-        alone_sides = {v.name: (lambda v=v: model_fps(v, pixels, args.batch_size)) for v in variants}
+        cpu_rates: dict[str, list[float]] = {v.name: [] for v in timed}
+        alone_sides = {v.name: (lambda v=v: model_fps(v, pixels, args.batch_size, cpu_rates[v.name])) for v in timed}
         results["alone"] = alternating(alone_sides, args.rounds, "model alone")
+        results["alone"]["cpu_rates"] = cpu_rates
         results["accuracy"] = accuracy(variants, moving_frames(args.accuracy_frames, seed=40))
 
-        runtime, precision, reason, table = auto_choice(args, scratch, violence_dir, gender_dir)
-        name = f"{runtime} {precision}"
-        results["auto"] = {"name": name, "reason": reason, "table": [asdict(row) for row in table]}
-        print(f"auto: {name} ({reason})", flush=True)
+        if args.variants:
+            name = args.camera_variant
+            results["auto"] = {"name": name, "reason": "not measured in this run (--variants)", "table": []}
+        else:
+            runtime, precision, reason, table = auto_choice(args, scratch, violence_dir, gender_dir)
+            name = f"{runtime} {precision}"
+            results["auto"] = {"name": name, "reason": reason, "table": [asdict(row) for row in table]}
+            print(f"auto: {name} ({reason})", flush=True)
         chosen = next((v for v in variants if v.name == name), variants[0])
+        compared = [chosen] + [v for v in variants if v.name == BEFORE and chosen.name == "openvino int8"]
 
         busy = write_video(scratch / "busy-live.mp4", moving_frames(250, seed=9), 25)
         still = write_video(scratch / "static.mp4", [moving_frames(1)[0]] * 250, 25)
-        results["sustained"] = sustained_runs(args, busy, chosen, spool)
+        results["sustained"] = sustained_runs(args, busy, compared, spool)
         results["static"] = static_cost(still, chosen, args, spool)
 
     results["load_end"] = os.getloadavg()[0]

@@ -223,6 +223,17 @@ class InferenceSettings(_Strict):
         default=50, ge=0, le=5000, description="How long to wait for more frames to fill a batch once one frame is waiting."
     )
     threads: int | None = Field(default=None, ge=1, le=256, description="CPU threads per runtime; the library default when unset.")
+    streams: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description=(
+            "OpenVINO only: independent inference requests each batch is split across, the threads shared out among "
+            "them. Unset: OpenVINO's throughput choice for this CPU (one single-thread stream per core on a small "
+            "machine), the fastest where the cores are shared with other work; 1: one request on every thread "
+            "(lowest latency for a lone frame)."
+        ),
+    )
     gender_max_people: int = Field(default=8, ge=1, le=64, description="Most person crops per frame given to the gender model.")
     cache_dir: str = Field(
         default="cache/models",

@@ -100,20 +100,21 @@ class FrameBatcher:
         return sum(s.moving for q in self._queues.values() for s in q)
 
     def _collect(self, max_moving: int) -> list[Sample]:
+        # One frame per camera in turn, starting after the camera served last: once the batch is full the turn
+        # stops there, so with more cameras than a batch holds the next batch begins with those left out of this one.
         batch: list[Sample] = []
-        moving = 0
-        progress = True
-        while progress and moving < max_moving:
-            progress = False
-            for _ in range(len(self._order)):
-                camera_id = self._order[0]
-                self._order.rotate(-1)
-                queue = self._queues[camera_id]
-                if queue and moving < max_moving:
-                    sample = queue.popleft()
-                    moving += sample.moving
-                    batch.append(sample)
-                    progress = True
+        moving = empty = 0
+        while moving < max_moving and empty < len(self._order):
+            camera_id = self._order[0]
+            self._order.rotate(-1)
+            queue = self._queues[camera_id]
+            if not queue:
+                empty += 1
+                continue
+            sample = queue.popleft()
+            moving += sample.moving
+            batch.append(sample)
+            empty = 0
         return batch
 
 

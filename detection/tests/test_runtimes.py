@@ -103,6 +103,19 @@ def test_a_batch_of_any_size_runs_on_the_converted_models(tmp_path, converted):
         assert [classifier.predict(scene(0, n, 0)).shape for n in (1, 5)] == [(1, 2), (5, 2)]
 
 
+def test_a_batch_split_across_openvino_streams_keeps_each_image_with_its_own_scores(tmp_path, converted):
+    files = ModelBuilder(InferenceSettings(cache_dir=str(converted / "cache")), 0.75).open(
+        "violence", str(converted / "violence"))
+    one = builder_for(tmp_path, converted, streams=1).converted_classifier(files, "openvino", "fp32")
+    split = builder_for(tmp_path, converted, streams=2).converted_classifier(files, "openvino", "fp32")
+    assert (one.runtime.streams, split.runtime.streams) == (1, 2) and "2 streams" in split.runtime.describe()
+    frames = build.synthetic_frames(7, seed=9)
+    reference = one.scores(frames, "violence")
+    assert len(set(np.round(reference, 5))) == len(frames)  # every frame scores differently: a swap would show
+    for count in (1, 2, 3, len(frames)):  # uneven splits, and fewer frames than streams
+        np.testing.assert_allclose(split.scores(frames[:count], "violence"), reference[:count], atol=1e-5)
+
+
 def test_a_conversion_that_changes_the_outputs_is_refused(tmp_path, converted, monkeypatch):
     real = onnx_runtime.OnnxRuntime.infer
     monkeypatch.setattr(onnx_runtime.OnnxRuntime, "infer", lambda self, batch: real(self, batch) + [0.0, 0.5])
