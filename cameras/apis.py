@@ -1,25 +1,22 @@
 """Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links."""
 
-from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import HashedTokenAuthentication
 from cameras import selectors, services
 from cameras.models import Camera, SOSCameraEvidence
 from common.actors import Actor
+from common.api.evidence import evidence_open, evidence_response
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput, NotFound
 from incidents.apis import JSONObjectField
-from incidents.authentication import DeviceAuthentication
+from incidents.authentication import RESPONDER_AUTHENTICATION, DeviceAuthentication
 from incidents.permissions import IsActiveDevice
 
-RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
 MAX_CAMERAS_PER_HEARTBEAT = 256
 
 
@@ -251,12 +248,7 @@ class SOSEvidenceDownloadApi(APIView):
         row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
         if row is None:
             raise NotFound("Evidence not found.")
-        try:
-            handle = row.image.storage.open(row.image.name, "rb")
-        except FileNotFoundError:
-            raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-        response = FileResponse(handle, content_type=row.content_type)
-        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.{row.extension}"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_response(evidence_open(
+            row.image.storage, row.image.name, content_type=row.content_type,
+            filename=f"sos-{row.sos_id}-camera-{row.pk}.{row.extension}",
+        ))

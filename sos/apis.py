@@ -1,7 +1,6 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
@@ -13,17 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
-from common.actors import public_label
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
 from common.errors import NotFound
-from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
+from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
 from common.languages import citizen_language
 from common.ratelimit import client_address
-from contacts.services import contacts_alert_sos
-from privacy import services as privacy_services
-from privacy.apis import view_audit_for_supervisor
-from sos import selectors, services
+from sos import hooks, selectors, services
 from sos.filters import SOSFilter
 from sos.flood import sos_flood_assess
 from sos.image_apis import SOSImageOutput
@@ -223,14 +218,10 @@ class SOSCreateApi(CitizenLanguage, APIView):
                     "Too many SOS from this network. Call %(number)s or send an SMS to %(number)s now.") % {"number": number})
             create.update(suspected_flood=verdict.suspected, flood_source=verdict.source)
         replayed = False
-        # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
-        with transaction.atomic():
-            if key:
-                sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
-            else:
-                sos, token = services.sos_create(**create)
-            if not replayed:
-                contacts_alert_sos(sos=sos)
+        if key:
+            sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
+        else:
+            sos, token = services.sos_create(**create)
         response = Response(
             {"status": "success", "message": "SOS created successfully", "sos_id": sos.pk,
              "room_id": str(sos.room_id), "access_token": token},
@@ -435,12 +426,11 @@ class SOSDetailApi(APIView):
             raise NotFound("SOS not found")
         actor = actor_from_request(request)
         require_may_see(actor, sos)
-        privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
+        hooks.sos_trail_read.fire(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
         context = {"request": request, "responder": actor.is_responder, "actor": actor, **_viewer(actor)}
         data = SOSDetailOutput(sos, context=context).data
-        view_audit = view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
-        if view_audit is not None:
-            data["view_audit"] = view_audit
+        for extra in hooks.sos_detail_extras.fire(request=request, sos=sos):
+            data.update(extra)
         return Response(data)
 
 
