@@ -402,3 +402,57 @@ async def test_a_resume_that_cannot_be_replayed_gets_one_resync_required_for_all
     await hub.join("c1", given(SOS_CHANNEL, seen))
 
     assert len(hub.transport.events("c1", "resync_required")) == 1
+
+
+async def test_the_room_index_follows_the_clients_through_joins_refusals_failures_and_disconnects(hub):
+    """`Hub.members` is derived from each client's rooms: after every kind of join and leave it equals the
+    index rebuilt from the clients, so the loop sends to exactly the clients that joined."""
+
+    def index_matches():
+        assert {room: sids for room, sids in hub.members.items()} == hub.memberships()
+
+    sos_room = JoinTarget(room=rooms.sos_room(str((await raise_sos()).room_id)), reply={"room_id": "x"}, sos_id=None)
+    for sid in ("c1", "c2", "c3"):
+        hub.add_client(sid, DISPATCHER, None)
+    await hub.join("c1", given([SOS_CHANNEL, TRACKING], None))
+    await hub.join("c2", given(SOS_CHANNEL, None))
+    index_matches()
+    assert hub.members[rooms.SOS_CHANNEL] == {"c1", "c2"}
+
+    await hub.join("c1", given(SOS_CHANNEL, 0))  # a duplicate join
+    index_matches()
+
+    async def refuse(principal):
+        raise JoinRefused("Not for you.")
+
+    await hub.join("c3", refuse)  # the whole message refused
+    await hub.join("c3", lambda principal: _plan(refused=[{"channel": "x", "message": "no"}]))  # each room refused
+    index_matches()
+    assert "c3" not in set().union(*hub.members.values())
+
+    async def fail():
+        raise RuntimeError("the database is away")
+
+    hub.between = fail  # the join's replay cannot be read: the room is abandoned
+    await hub.join("c3", given(sos_room, await newest_id()))
+    index_matches()
+    assert sos_room.room not in hub.members
+
+    async def leave():
+        hub.remove_client("c2")
+
+    hub.between = leave  # a disconnect while a join is in progress
+    await hub.join("c2", given(sos_room, await newest_id()))
+    index_matches()
+    assert "c2" not in set().union(*hub.members.values())
+
+    hub.remove_client("c1")
+    index_matches()
+    assert hub.members == {}
+    await raise_sos()
+    await hub.catch_up()
+    assert hub.transport.events("c1") == hub.transport.events("c2") == []
+
+
+async def _plan(**fields):
+    return JoinPlan(rooms=[], **fields)
