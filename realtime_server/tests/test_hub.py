@@ -199,11 +199,17 @@ async def test_a_join_with_a_slow_permission_check_still_joins_the_same_stream(h
     hub.add_client("c1", DISPATCHER, seen)
     sos_room = JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk)
 
+    channel_joined = asyncio.Event()
+
     async def slow_check(principal):
-        await asyncio.sleep(0.2)  # a database lookup, slower than the whole channel join beside it
+        await channel_joined.wait()  # a database lookup that ends only after the whole channel join beside it
         return JoinPlan(rooms=[(sos_room, "joined")], last_event_id=seen)
 
-    await asyncio.gather(hub.join("c1", slow_check), hub.join("c1", given(SOS_CHANNEL, seen)))
+    async def channel_join():
+        await hub.join("c1", given(SOS_CHANNEL, seen))
+        channel_joined.set()
+
+    await asyncio.gather(hub.join("c1", slow_check), channel_join())
 
     expected = sorted(set(await ids_in(rooms.SOS_CHANNEL, seen)) | set(await ids_in(sos_room.room, seen)))
     assert hub.transport.ids("c1") == expected

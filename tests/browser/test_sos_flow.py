@@ -93,10 +93,17 @@ def test_a_citizen_cancels_an_sos_and_it_moves_to_recently_closed(dashboard_for,
 
 def test_pressing_dont_send_during_the_countdown_sends_nothing(citizen_page):
     phone = citizen_page()
+    phone.clock.install()  # the countdown's timer runs when this test moves the clock, not on the wall clock
     phone.click("#sos-button")
     phone.wait_for_selector("main[data-state=counting]")
     phone.click("#abort-button")
     phone.wait_for_selector("main[data-state=idle]")
-    phone.wait_for_timeout(3500)
+    phone.clock.run_for(3500)  # past the end of the 3 s countdown that was stopped
     assert phone.get_attribute("main", "data-state") == "idle"
-    assert not SOS.objects.exists()
+    # A positive barrier: a second press, let through, raises its SOS; had the first one gone out too, there
+    # would be two by the time the page shows this one.
+    phone.click("#sos-button")
+    phone.wait_for_selector("main[data-state=counting]")
+    phone.clock.run_for(3500)
+    phone.wait_for_selector("main[data-state=active]")
+    assert SOS.objects.count() == 1
