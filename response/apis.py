@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Unit
 from common import cap
-from common.actors import Actor, is_responder
+from common.actors import Actor, is_supervisor
 from common.api.permissions import IsResponder
 from common.errors import Conflict, NotFound
 from incidents.models import Incident
@@ -132,8 +132,7 @@ class IsDispatchSupervisor(BasePermission):
     message = "Only dispatchers and admins may read reports."
 
     def has_permission(self, request, view):
-        user = request.user
-        return is_responder(user) and (user.role in {"dispatcher", "admin"} or user.is_superuser)
+        return is_supervisor(request.user)
 
 
 def _moment(value: str, *, end: bool) -> datetime:
