@@ -1,21 +1,13 @@
 """A citizen raises an SOS from the web page; a dispatcher sees it live and sends a unit; the citizen sees who comes."""
 
-import time
 
 import pytest
 
+from naarikavach.testing import wait_until
 from sos.models import SOS, LocationUpdate
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-
-def _wait_until(condition, timeout=8.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_a_citizens_sos_reaches_the_dispatcher_live_and_the_assignment_reaches_the_citizen(
@@ -58,7 +50,7 @@ def test_a_citizens_sos_reaches_the_dispatcher_live_and_the_assignment_reaches_t
 
     # Moving, the phone's position goes out as the trail, and the dispatcher's panel follows it.
     phone.context.set_geolocation({"latitude": 22.6001, "longitude": 88.4002, "accuracy": 8})
-    assert _wait_until(lambda: LocationUpdate.objects.filter(sos_request_id=sos_id, latitude=22.6001).exists())
+    assert wait_until(lambda: LocationUpdate.objects.filter(sos_request_id=sos_id, latitude=22.6001).exists())
     # A selector, not a JavaScript string: the pages' Content-Security-Policy forbids eval.
     dashboard.wait_for_selector("#detail:has-text('22.60010, 88.40020')")
 
