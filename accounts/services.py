@@ -122,7 +122,7 @@ def unit_status_change(*, unit: Unit, status: str, actor, reason: str = "", over
         raise InvalidInput("Invalid unit status.", fields={"status": [f"Use one of {', '.join(Unit.Status.values)}."]})
     if status == unit.status:
         return unit
-    if override and not (actor.user is not None and actor.user.role in {User.Role.DISPATCHER, User.Role.ADMIN}):
+    if override and not actor.is_supervisor:
         raise Forbidden("Only dispatchers may override a unit's status.")
     if not override and not unit.may_become(status):
         raise Conflict(f"A unit that is {unit.status} cannot become {status}; a dispatcher may override.",

@@ -1,28 +1,27 @@
 """Thin DRF views: a worker's heartbeat (device key), the camera registry for responders, manual SOS links,
 pre-roll evidence and snapshots on request."""
 
-from django.http import FileResponse, HttpResponse
+import io
+
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import HashedTokenAuthentication
 from cameras import selectors, services
 from cameras.models import Camera, CameraSnapshot, SOSCameraClip, SOSCameraEvidence
 from common.actors import Actor
+from common.api.evidence import EvidenceDelivery, evidence_response
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput, NotFound
 from common.ratelimit import client_address
 from incidents.apis import JSONObjectField
-from incidents.authentication import DeviceAuthentication
+from incidents.authentication import RESPONDER_AUTHENTICATION, DeviceAuthentication
 from incidents.permissions import IsActiveDevice
 
-RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
 MAX_CAMERAS_PER_HEARTBEAT = 256
 
 
@@ -275,11 +274,8 @@ class SOSEvidenceDownloadApi(APIView):
     def get(self, request, evidence_id: int):
         row, data = services.sos_camera_evidence_view(evidence_id=evidence_id, actor=Actor.for_user(request.user),
                                                       ip_address=client_address(request))
-        response = HttpResponse(data, content_type="image/png")
-        response["Content-Disposition"] = f'inline; filename="sos-{row.sos_id}-camera-{row.pk}.png"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_response(EvidenceDelivery(
+            handle=io.BytesIO(data), content_type="image/png", filename=f"sos-{row.sos_id}-camera-{row.pk}.png"))
 
 
 class ClipOutput(serializers.ModelSerializer):
@@ -318,11 +314,8 @@ class SOSClipDownloadApi(APIView):
     def get(self, request, clip_id: int):
         clip, handle = services.sos_camera_clip_view(clip_id=clip_id, actor=Actor.for_user(request.user),
                                                      ip_address=client_address(request))
-        response = FileResponse(handle, content_type="video/webm")
-        response["Content-Disposition"] = f'inline; filename="sos-{clip.sos_id}-camera-clip-{clip.pk}.webm"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_response(EvidenceDelivery(
+            handle=handle, content_type="video/webm", filename=f"sos-{clip.sos_id}-camera-clip-{clip.pk}.webm"))
 
 
 # Snapshots on request -------------------------------------------------------------------------------
@@ -387,11 +380,8 @@ class CameraSnapshotImageApi(APIView):
     def get(self, request, snapshot_id: int):
         snapshot, handle = services.camera_snapshot_view(snapshot_id=snapshot_id, actor=Actor.for_user(request.user),
                                                          ip_address=client_address(request))
-        response = FileResponse(handle, content_type="image/png")
-        response["Content-Disposition"] = f'inline; filename="camera-{snapshot.camera.camera_id}-{snapshot.pk}.png"'
-        response["Cache-Control"] = "private, no-store"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_response(EvidenceDelivery(
+            handle=handle, content_type="image/png", filename=f"camera-{snapshot.camera.camera_id}-{snapshot.pk}.png"))
 
 
 class CameraSnapshotUploadApi(APIView):

@@ -6,3 +6,13 @@ from django.apps import AppConfig
 class CamerasConfig(AppConfig):
     name = "cameras"
     verbose_name = "Cameras"
+
+    def ready(self):
+        # The SOS and incident apps sit below this one: they announce positions and camera reports, this app
+        # links cameras and joins a camera's incident to its SOS, inside their transactions.
+        from cameras import services
+        from incidents.hooks import camera_incident_reported
+        from sos.hooks import sos_positioned
+
+        sos_positioned.register(services.cameras_link_sos)
+        camera_incident_reported.register(services.cameras_attach_incident_to_linked_sos)

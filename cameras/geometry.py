@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from common.geo import EARTH_RADIUS_KM
+from common.geo import EARTH_RADIUS_KM, position_errors
 
 EARTH_RADIUS_M = EARTH_RADIUS_KM * 1000
 # A point this close to the coverage edge counts as on it (floating point, not GPS, precision).
@@ -89,6 +89,6 @@ def polygon_errors(polygon) -> list[str]:
         if not (isinstance(point, (list, tuple)) and len(point) == 2
                 and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in point)):
             return [f"Each point must be [latitude, longitude]; got {point!r}."]
-        if not (-90 <= point[0] <= 90 and -180 <= point[1] <= 180):
+        if position_errors(point[0], point[1]):
             return [f"Point {point!r} is not a valid [latitude, longitude]."]
     return []

@@ -12,6 +12,7 @@ from typing import Any
 from common.tokens import hash_secret
 
 RESPONDER_ROLES = frozenset({"officer", "dispatcher", "admin"})
+SUPERVISOR_ROLES = frozenset({"dispatcher", "admin"})
 
 
 def is_responder(user: Any) -> bool:
@@ -28,6 +29,11 @@ def is_responder(user: Any) -> bool:
 def sees_everything(actor: Actor) -> bool:
     """Dispatchers and admins see and act on every alert; officers work within their scope (docs/security.md)."""
     return actor.is_responder and not actor.is_officer
+
+
+def is_supervisor(user: Any) -> bool:
+    """Dispatchers and admins oversee the response: they override, read reports, see who looked, place holds."""
+    return is_responder(user) and (getattr(user, "role", "") in SUPERVISOR_ROLES or getattr(user, "is_superuser", False))
 
 
 def public_label(label: str) -> str:
@@ -53,6 +59,10 @@ class Actor:
     @property
     def is_responder(self) -> bool:
         return is_responder(self.user)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return is_supervisor(self.user)
 
     @property
     def is_officer(self) -> bool:

@@ -10,6 +10,8 @@ import re
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
+from common.geo import position_errors
+
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 
 STATUSES = {"Actual", "Exercise", "System", "Test", "Draft"}
@@ -224,6 +226,6 @@ def _circle_problems(value: str) -> list[str]:
     if not match:
         return [f"area: <circle> {value!r} is not 'latitude,longitude radius'"]
     latitude, longitude = float(match.group(1)), float(match.group(3))
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+    if position_errors(latitude, longitude):
         return [f"area: <circle> {value!r} is outside WGS 84 ranges"]
     return []

@@ -57,10 +57,11 @@ def _live_url(token: str) -> str:
     return settings.PUBLIC_BASE_URL.rstrip("/") + reverse("dashboard:citizen-live", args=[token])
 
 
-def contacts_alert_sos(*, sos: SOS, why: str = "raised an SOS") -> list[str]:
+def contacts_alert_sos(*, sos: SOS, raised_because: str = "raised an SOS") -> list[str]:
     """Queue a message with a live link to every trusted contact of the SOS's owner; returns the links' tokens.
 
-    Runs inside the caller's transaction (the SOS's creation), so the alerts exist if and only if the SOS does.
+    Called by `sos_create` through `sos.hooks.sos_raised` (registered in apps.py), inside its transaction,
+    so the alerts exist if and only if the SOS does.
     """
     if sos.owner_id is None:
         return []
@@ -71,7 +72,7 @@ def contacts_alert_sos(*, sos: SOS, why: str = "raised an SOS") -> list[str]:
         LiveLink.objects.create(sos_request=sos, contact=contact, token_hash=hash_secret(token))
         tokens.append(token)
         url = _live_url(token)
-        text = (f"{who} {why} at {timezone.localtime(sos.created_at):%H:%M}. "
+        text = (f"{who} {raised_because} at {timezone.localtime(sos.created_at):%H:%M}. "
                 f"Follow it live (read-only, until an hour after it closes): {url}\n"
                 f"If you can, call {settings.SOS_EMERGENCY_NUMBER}.")
         payload = {"sos_id": sos.pk, "contact": contact.name, "phone": contact.phone, "text": text, "live_url": url}
@@ -167,10 +168,13 @@ def _checkin_expire(*, checkin_id: int, now: datetime) -> SOS | None:
     points = list(checkin.points.all())
     last = points[-1] if points else None
     owner = checkin.owner
+    where = f" on the way to {checkin.destination}" if checkin.destination else ""
+    # Her trusted contacts are alerted by sos_create (sos.hooks.sos_raised), told why it was raised.
     sos, _token = sos_services.sos_create(
         name=owner.get_full_name() or owner.username, sos_type=SOS.Type.EMERGENCY, owner=owner,
         latitude=last.latitude if last else None, longitude=last.longitude if last else None,
         accuracy_m=last.accuracy_m if last else None, phone=getattr(owner, "phone", "") or "",
+        raised_because=f"did not check in{where} as planned; an SOS was raised",
     )
     # Her walk becomes the SOS's trail, with the times the points were taken (the newest is its position).
     if last:
@@ -185,6 +189,4 @@ def _checkin_expire(*, checkin_id: int, now: datetime) -> SOS | None:
     checkin.expired_at = now
     checkin.sos_request = sos
     checkin.save(update_fields=["expired_at", "sos_request"])
-    where = f" on the way to {checkin.destination}" if checkin.destination else ""
-    contacts_alert_sos(sos=sos, why=f"did not check in{where} as planned; an SOS was raised")
     return sos

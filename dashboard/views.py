@@ -26,7 +26,7 @@ from common.api.throttling import SettingsScopedThrottle
 from common.languages import CITIZEN_LANGUAGES, citizen_language
 from common.tokens import hash_secret
 from incidents.models import Incident
-from privacy.permissions import is_supervisor
+from common.actors import is_supervisor
 from sos.models import SOS
 
 # The dashboard page's API token is a token of its own, kept by id in the session (never its key):

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from detection.config import CameraConfig, CaptureSettings
+from detection.reconnect import Reconnector
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +96,6 @@ class OpenCVSource(FrameSource):
         self._is_file = camera.kind == "file"
         self._fps = FALLBACK_FILE_FPS
         self._last_ts = 0.0
-        self._backoff = settings.reconnect_initial_s
         # Set while the platform asks for a close look (a linked SOS is open); None: the configured rate.
         self.analysis_fps_override: float | None = None
 
@@ -104,20 +104,21 @@ class OpenCVSource(FrameSource):
         return self._is_file and not self.camera.realtime
 
     def frames(self) -> Iterator[Frame]:
-        offline_since: float | None = None
+        reconnect = Reconnector(what=f"camera {self.camera.id}", source=redact(self.camera.source), lost="frames",
+                                settings=self.settings, stats=self.stats, stop=self.stop, clock=self.clock,
+                                logger=logger)
         ts_offset = 0.0
-        self._backoff = self.settings.reconnect_initial_s
         while not self.stop.is_set():
             capture = self._open()
             if capture is None:
-                offline_since = self._retry_later(offline_since, "cannot open the source")
+                reconnect.failed("cannot open the source")
                 continue
-            self._set_state("up")
+            reconnect.set_state("up")
             got_any = False
             try:
                 for frame in self._read(capture, ts_offset):
-                    got_any, offline_since = True, None
-                    self._backoff = self.settings.reconnect_initial_s
+                    got_any = True
+                    reconnect.delivered()
                     yield frame
                 ts_offset = self._last_ts + (1.0 / self._fps if self._is_file else 0.0)
             finally:
@@ -125,17 +126,11 @@ class OpenCVSource(FrameSource):
             if self._is_file and got_any and not self.stop.is_set():
                 if self.camera.loop:
                     continue
-                self._set_state("ended")
+                reconnect.set_state("ended")
                 logger.info("camera %s: end of file %s", self.camera.id, self.camera.source)
                 return
             if not self.stop.is_set():
-                offline_since = self._retry_later(offline_since, "the stream stopped delivering frames")
-
-    def _retry_later(self, offline_since: float | None, reason: str) -> float:
-        offline_since = self._note_failure(offline_since, reason)
-        self.stop.wait(self._backoff)
-        self._backoff = min(self._backoff * 2, self.settings.reconnect_max_s)
-        return offline_since
+                reconnect.failed("the stream stopped delivering frames")
 
     def _open(self) -> cv2.VideoCapture | None:
         source = self.camera.source
@@ -182,29 +177,3 @@ class OpenCVSource(FrameSource):
         delay = started + index / self._fps - self.clock()
         if delay > 0:
             self.stop.wait(delay)
-
-    def _set_state(self, state: str) -> None:
-        with self.stats.lock:
-            self.stats.state = state
-
-    def _note_failure(self, offline_since: float | None, reason: str) -> float:
-        """Count the failed attempt; log once when an outage starts and once when it has lasted down_after_s."""
-        now = self.clock()
-        offline_since = now if offline_since is None else offline_since
-        with self.stats.lock:
-            self.stats.reconnects += 1
-            self.stats.last_error = reason
-            newly_down = self.stats.state != "down" and now - offline_since >= self.settings.down_after_s
-            if newly_down:
-                self.stats.state, self.stats.down_events = "down", self.stats.down_events + 1
-            elif self.stats.state != "down":
-                self.stats.state = "reconnecting"
-        if offline_since == now:
-            logger.warning(
-                "camera %s: %s (%s); reopening with backoff", self.camera.id, reason, redact(self.camera.source)
-            )
-        if newly_down:
-            logger.error(
-                "camera %s is down: no frames for %.0f s (%s); still retrying", self.camera.id, now - offline_since, reason
-            )
-        return offline_since

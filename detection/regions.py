@@ -15,10 +15,6 @@ class RegionMask:
         self._polygons = [np.asarray(p, dtype=np.float64) for p in polygons or []]
         self._cache: dict[tuple[int, int], np.ndarray] = {}
 
-    @property
-    def active(self) -> bool:
-        return bool(self._polygons)
-
     def for_shape(self, height: int, width: int) -> np.ndarray | None:
         """A uint8 mask (255 inside the regions) for frames of this size, or None when the whole frame counts."""
         if not self._polygons:

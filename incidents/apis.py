@@ -13,20 +13,17 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import HashedTokenAuthentication
 from common.actors import Actor
 from common.api import parsers as safe_json
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
 from common.errors import InvalidInput, NotFound
-from common.ratelimit import client_address
-from incidents import selectors, services
-from incidents.authentication import DeviceAuthentication
+from incidents import hooks, selectors, services
+from incidents.authentication import RESPONDER_AUTHENTICATION, DeviceAuthentication
 from incidents.filters import AIEventFilter, IncidentFilter
 from incidents.models import (
     AIEvent,
@@ -34,18 +31,12 @@ from incidents.models import (
     DetectionKind,
     Incident,
     IncidentAudio,
-    IncidentAuditEntry,
     IncidentImage,
-    IncidentKind,
     IncidentSignal,
 )
 from incidents.permissions import IsActiveDevice, incidents_visible_to, require_may_see_incident
 from incidents.storage import evidence_uses_signed_urls
-from privacy import services as privacy_services
-from privacy.apis import delivery_response, view_audit_for_supervisor
 
-# Responders sign in with a token or a session; devices are recognised too, so that they get 403, not 401.
-RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]
 # Room for the largest allowed images plus the form fields, refused before anything is read or spooled.
 REQUEST_OVERHEAD_BYTES = 1024 * 1024
 
@@ -322,9 +313,8 @@ class IncidentDetailApi(APIView):
             raise NotFound("Incident not found.")
         require_may_see_incident(Actor.for_user(request.user), incident)
         data = IncidentDetailOutput(incident, context={"request": request}).data
-        view_audit = view_audit_for_supervisor(request, subject_kind="incident", subject_id=incident.pk)
-        if view_audit is not None:
-            data["view_audit"] = view_audit
+        for extra in hooks.incident_detail_extras.fire(request=request, incident=incident):
+            data.update(extra)
         return Response(data)
 
 
@@ -341,34 +331,6 @@ class AIEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return selectors.ai_event_list()
-
-
-class ImageDownloadApi(APIView):
-    """The evidence image as responders see it, streamed or as a redirect to a signed URL; each look audited."""
-
-    authentication_classes = RESPONDER_AUTHENTICATION
-    permission_classes = [IsResponder]
-
-    @extend_schema(responses={(200, "image/*"): bytes, 302: None})
-    def get(self, request, image_id: int):
-        delivery = privacy_services.evidence_view(
-            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
-        )
-        return delivery_response(delivery)
-
-
-class AudioDownloadApi(APIView):
-    """An evidence sound clip, for responders only, served like images (the dashboard plays it)."""
-
-    authentication_classes = RESPONDER_AUTHENTICATION
-    permission_classes = [IsResponder]
-
-    @extend_schema(responses={(200, "audio/*"): bytes, 302: None})
-    def get(self, request, audio_id: int):
-        delivery = privacy_services.evidence_audio_view(
-            audio_id=audio_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
-        )
-        return delivery_response(delivery)
 
 
 # The response workflow --------------------------------------------------------------------------

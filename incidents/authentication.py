@@ -1,8 +1,9 @@
 """`Authorization: Device <key>`: how cameras and other detectors prove who they are."""
 
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 
+from accounts.authentication import HashedTokenAuthentication
 from common.tokens import hash_secret
 from incidents.models import Device
 
@@ -48,3 +49,8 @@ class DeviceAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+# For responders' views: they sign in with a token or a session; devices are recognised too, so that a
+# device is told 403 (not for you), not 401 (who are you).
+RESPONDER_AUTHENTICATION = [HashedTokenAuthentication, SessionAuthentication, DeviceAuthentication]

@@ -26,6 +26,7 @@ from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from common.geo import position_errors
 from common.tokens import hash_secret
+from incidents import hooks
 from incidents.evidence import EvidenceAudio, EvidenceImage, inspect_audio, inspect_image
 from incidents.models import (
     AIEvent,
@@ -412,12 +413,10 @@ def _record_report(
                                   from_status=incident.status, details=report)
         _publish(incident, event="incident_updated", action="signal_added", by=device.label, now=now)
     if kind in (DetectionKind.VIOLENCE, DetectionKind.SCREAM):
-        # Imported here: the cameras app builds on this one (its models point at incidents).
-        from cameras.services import cameras_attach_incident_to_linked_sos
-
-        if cameras_attach_incident_to_linked_sos(
+        # The cameras app joins it to an SOS its camera is linked to, raising its priority.
+        if any(hooks.camera_incident_reported.fire(
             incident=incident, device=device, camera_id=details.get("camera"), now=now
-        ):
+        )):
             incident.refresh_from_db(fields=["priority"])
     return DetectionResult(ai_event=ai_event, threshold=threshold, incident=incident, signal=signal)
 

@@ -1,4 +1,6 @@
-"""Incident routes: the AI detection contract (/api/ai/...), and incidents for responders (/api/incidents/...)."""
+"""Incident routes: the AI detection contract (/api/ai/...), and incidents for responders (/api/incidents/...).
+
+The evidence downloads under /api/incidents/ are the privacy app's (privacy/urls.py: every look is audited)."""
 
 from django.urls import path
 
@@ -10,10 +12,6 @@ urlpatterns = [
     path("ai/camera-tamper/", apis.CameraTamperApi.as_view(), name="ai-camera-tamper"),
     path("ai/events/", apis.AIEventViewSet.as_view({"get": "list"}), name="ai-event-list"),
     path("incidents/", apis.IncidentViewSet.as_view({"get": "list"}), name="incident-list"),
-    path("incidents/images/<int:image_id>/download/", apis.ImageDownloadApi.as_view(),
-         name="incident-image-download"),
-    path("incidents/audio/<int:audio_id>/download/", apis.AudioDownloadApi.as_view(),
-         name="incident-audio-download"),
     path("incidents/<uuid:incident_id>/", apis.IncidentDetailApi.as_view(), name="incident-detail"),
     path("incidents/<uuid:incident_id>/acknowledge/", apis.AcknowledgeIncidentApi.as_view(),
          name="incident-acknowledge"),

@@ -1,4 +1,6 @@
-"""Test support shared by every app: the named personas and API clients signed in as them."""
+"""Test support shared by every app: the named personas and API clients signed in as them, and waiting on a condition."""
+
+import time
 
 from rest_framework.test import APIClient
 
@@ -36,3 +38,14 @@ def client_for(user: User | None = None, *, sos_token: str | None = None) -> API
         headers["HTTP_X_SOS_TOKEN"] = sos_token
     client.credentials(**headers)
     return client
+
+
+def wait_until(condition, timeout: float = 10.0, interval: float = 0.05) -> bool:
+    """Poll `condition` until it is true (True) or `timeout` seconds have passed (False): for what another
+    thread or process does, where there is nothing to be told by. Never a sleep before asserting a negative."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
+    return True

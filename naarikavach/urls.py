@@ -8,6 +8,7 @@ from common.api.exceptions import json_bad_request, json_not_found, json_permiss
 from common.metrics import metrics
 from compat import urls as compat_urls
 from naarikavach.health import healthz, healthz_detail
+from privacy import urls as privacy_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("auth/", include("accounts.urls")),
     path("api/", include("sos.urls")),
     path("api/", include("incidents.urls")),
+    # Incident evidence downloads: privacy's views (each look audited) at the incidents' addresses.
+    path("api/", include(privacy_urls.evidence_urlpatterns)),
     path("api/", include("console.urls")),
     # The seeds' clients (docs/compatibility.md): ResQ's AI routes, and the NaariKavach apps' base URL.
     path("api/", include(compat_urls.ai_aliases)),

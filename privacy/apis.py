@@ -1,8 +1,9 @@
-"""Thin DRF views of the privacy app, and the pieces the incident and SOS views borrow from it."""
+"""Thin DRF views of the privacy app: evidence as responders see it (mounted under /api/incidents/ too, see
+urls.py), bundles, legal holds, a citizen's own data; and the view audit it adds to SOS and incident details."""
 
 import uuid
 
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -12,9 +13,11 @@ from rest_framework.views import APIView
 
 from accounts.authentication import HashedTokenAuthentication
 from common.actors import Actor
+from common.api.evidence import evidence_response
 from common.api.permissions import IsResponder
 from common.errors import InvalidInput
 from common.ratelimit import client_address
+from incidents import authentication as incidents_authentication
 from privacy import selectors, services
 from privacy.models import LegalHold, ViewAuditEntry
 from privacy.permissions import IsSupervisor, is_supervisor
@@ -31,24 +34,50 @@ class ViewAuditOutput(serializers.ModelSerializer):
                   "reason")
 
 
-def view_audit_for_supervisor(request, *, subject_kind: str, subject_id) -> list | None:
-    """The view audit of a subject for a supervisor's detail page; None (left out) for anyone else."""
+def view_audit_for_supervisor(request, *, subject_kind: str, subject_id) -> dict:
+    """{"view_audit": [...]} for a supervisor's detail page of a subject; nothing for anyone else."""
     if not is_supervisor(request.user):
-        return None
-    return ViewAuditOutput(selectors.view_audit_for(subject_kind=subject_kind, subject_id=subject_id), many=True).data
+        return {}
+    entries = selectors.view_audit_for(subject_kind=subject_kind, subject_id=subject_id)
+    return {"view_audit": ViewAuditOutput(entries, many=True).data}
 
 
-def delivery_response(delivery: services.EvidenceDelivery):
-    """A redirect to a signed URL, or the file streamed; never kept in a shared cache."""
-    if delivery.url:
-        response = HttpResponseRedirect(delivery.url)
-    else:
-        response = FileResponse(delivery.handle, content_type=delivery.content_type)
-        response["Content-Disposition"] = f'inline; filename="{delivery.filename}"'
-        response["X-Content-Type-Options"] = "nosniff"
-    # Evidence must not linger in shared caches, and a signed URL must not outlive its purpose in one.
-    response["Cache-Control"] = "private, no-store"
-    return response
+def sos_detail_view_audit(*, request, sos) -> dict:
+    """Receiver of sos.hooks.sos_detail_extras (registered in apps.py)."""
+    return view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
+
+
+def incident_detail_view_audit(*, request, incident) -> dict:
+    """Receiver of incidents.hooks.incident_detail_extras (registered in apps.py)."""
+    return view_audit_for_supervisor(request, subject_kind="incident", subject_id=incident.pk)
+
+
+class ImageDownloadApi(APIView):
+    """The evidence image as responders see it, streamed or as a redirect to a signed URL; each look audited."""
+
+    authentication_classes = incidents_authentication.RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "image/*"): bytes, 302: None})
+    def get(self, request, image_id: int):
+        delivery = services.evidence_view(
+            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
+        )
+        return evidence_response(delivery)
+
+
+class AudioDownloadApi(APIView):
+    """An evidence sound clip, for responders only, served like images (the dashboard plays it)."""
+
+    authentication_classes = incidents_authentication.RESPONDER_AUTHENTICATION
+    permission_classes = [IsResponder]
+
+    @extend_schema(responses={(200, "audio/*"): bytes, 302: None})
+    def get(self, request, audio_id: int):
+        delivery = services.evidence_audio_view(
+            audio_id=audio_id, actor=Actor.for_user(request.user), ip_address=client_address(request)
+        )
+        return evidence_response(delivery)
 
 
 class UnredactedImageApi(APIView):
@@ -69,7 +98,7 @@ class UnredactedImageApi(APIView):
             image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request),
             reason=data.validated_data["reason"],
         )
-        return delivery_response(delivery)
+        return evidence_response(delivery)
 
 
 class _BundleApi(APIView):

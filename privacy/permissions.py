@@ -2,17 +2,11 @@
 
 from rest_framework.permissions import BasePermission
 
-from common.actors import Actor, is_responder
+from common.actors import Actor, is_supervisor
+
+__all__ = ["IsSupervisor", "is_supervisor", "may_view_unredacted"]
 
 UNREDACTED_PERMISSION = "privacy.view_unredacted_evidence"
-SUPERVISOR_ROLES = frozenset({"dispatcher", "admin"})
-
-
-def is_supervisor(user) -> bool:
-    """Dispatchers and admins oversee the response: they see the view audit, place legal holds and export bundles."""
-    return is_responder(user) and (
-        getattr(user, "role", "") in SUPERVISOR_ROLES or getattr(user, "is_superuser", False)
-    )
 
 
 def may_view_unredacted(actor: Actor) -> bool:

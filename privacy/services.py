@@ -3,7 +3,6 @@
 import hashlib
 import ipaddress
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -11,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from common.actors import Actor
+from common.api.evidence import EvidenceDelivery, evidence_open
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from incidents.models import Incident, IncidentAudio, IncidentAuditEntry, IncidentImage
 from incidents.storage import evidence_uses_signed_urls
@@ -20,16 +20,6 @@ from privacy.permissions import is_supervisor, may_view_unredacted
 from sos.models import SOS, SOSAuditEntry
 
 MAX_REASON_CHARS = 1000
-
-
-@dataclass(frozen=True)
-class EvidenceDelivery:
-    """What a download view answers with: a signed URL to redirect to (GCS), or an open file to stream."""
-
-    url: str | None = None
-    handle: Any = None
-    content_type: str = ""
-    filename: str = ""
 
 
 def view_record(
@@ -97,13 +87,8 @@ def _image_for(actor: Actor, image_id: int) -> IncidentImage:
 
 
 def _open(storage, name: str, *, content_type: str, filename: str) -> EvidenceDelivery:
-    if evidence_uses_signed_urls():
-        return EvidenceDelivery(url=storage.url(name), content_type=content_type, filename=filename)
-    try:
-        handle = storage.open(name, "rb")
-    except FileNotFoundError:
-        raise NotFound("The evidence file is missing from storage.", code="evidence_missing") from None
-    return EvidenceDelivery(handle=handle, content_type=content_type, filename=filename)
+    return evidence_open(storage, name, content_type=content_type, filename=filename,
+                         signed_url=evidence_uses_signed_urls())
 
 
 def _deliver_and_record(delivery: EvidenceDelivery, **record) -> EvidenceDelivery:

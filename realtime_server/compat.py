@@ -91,60 +91,68 @@ def register(sio: socketio.AsyncServer, hub: Hub) -> None:
         return {"success": False, "error": answer.get("error") or f"Request failed with status {status}",
                 "status_code": status, **({"fields": answer["fields"]} if "fields" in answer else {})}
 
-    async def _reply(sid, event, message):
-        await sio.emit(event, message, to=sid)
+    async def _refuse(sid, answer_event: str | None, error: dict) -> None:
+        if answer_event is not None:
+            await sio.emit(answer_event, error, to=sid)
+        else:
+            # Their server answered nothing; an error tells the sender its write was not recorded.
+            await hub.send_control(sid, "error", {"message": error["error"],
+                                                  **({"status_code": error["status"]} if "status" in error else {})})
 
-    @sio.event
-    async def create_sos(sid, data=None):
+    async def _write(sid, data, *, view, prepare, answer_event: str | None = None, done=None) -> None:
+        """One write from a socket: parse its payload, `prepare` the REST call ((path, body, call_api keywords),
+        or an error answer), run the view with the socket's credentials, then answer `answer_event` with
+        {success, data} or the failure, or, for an event their server never answered, an `error` on failure."""
         client = hub.clients.get(sid)
         if client is None:
             return
         body, error = _body(data)
+        call = prepare(body, client) if error is None else None
+        if isinstance(call, dict):
+            error = call
         if error is not None:
-            return await _reply(sid, "create_sos_response", error)
-        status, answer = await run_db(call_api, create_view, "/api/create-sos/", body, client.credentials)
-        if status == 201:
-            # The access token goes to this socket only (it is the answer to it), and lets it send points.
-            client.credentials.created[answer["sos_id"]] = answer["access_token"]
-            return await _reply(sid, "create_sos_response", {"success": True, "data": answer})
-        await _reply(sid, "create_sos_response", _failure(status, answer))
+            return await _refuse(sid, answer_event, error)
+        path, body, keywords = call
+        status, answer = await run_db(call_api, view, path, body, client.credentials, **keywords)
+        if status != 201:
+            failure = (_failure(status, answer) if answer_event is not None else
+                       {"error": answer.get("error") or f"Status {status}", "status": status})
+            return await _refuse(sid, answer_event, failure)
+        if done is not None:
+            done(client, answer)
+        if answer_event is not None:
+            await sio.emit(answer_event, {"success": True, "data": answer}, to=sid)
 
-    @sio.event
-    async def update_location(sid, data=None):
-        client = hub.clients.get(sid)
-        if client is None:
-            return
-        body, error = _body(data)
-        if error is not None:
-            return await _reply(sid, "update_location_response", error)
+    def _remember_token(client, answer: dict) -> None:
+        # The access token goes to this socket only (it is the answer to it), and lets it send points.
+        client.credentials.created[answer["sos_id"]] = answer["access_token"]
+
+    def _sos_point(body: dict, client):
         try:
             own_token = client.credentials.created.get(int(body.get("sos_request")))
         except (TypeError, ValueError):
             own_token = None
-        status, answer = await run_db(call_api, location_view, "/api/update-location/", body, client.credentials,
-                                      sos_token=own_token)
-        if status == 201:
-            return await _reply(sid, "update_location_response", {"success": True, "data": answer})
-        await _reply(sid, "update_location_response", _failure(status, answer))
+        return "/api/update-location/", body, {"sos_token": own_token}
+
+    def _unit_point(body: dict, client):
+        unit = str(body.get("unit_id") or body.get("unit_number") or "").strip()
+        if not unit:
+            return {"error": "unit_id is required."}
+        point = {key: body[key] for key in ("latitude", "longitude", "accuracy_m") if key in body}
+        if body.get("timestamp"):
+            point["recorded_at"] = body["timestamp"]
+        return f"/api/units/{unit}/location/", point, {"unit_number": unit}
+
+    @sio.event
+    async def create_sos(sid, data=None):
+        await _write(sid, data, view=create_view, prepare=lambda body, client: ("/api/create-sos/", body, {}),
+                     answer_event="create_sos_response", done=_remember_token)
+
+    @sio.event
+    async def update_location(sid, data=None):
+        await _write(sid, data, view=location_view, prepare=_sos_point, answer_event="update_location_response")
 
     @sio.event
     async def officer_location_update(sid, data=None):
         """`{unit_id, latitude, longitude, timestamp}`: recorded like POST /api/units/<unit>/location/."""
-        client = hub.clients.get(sid)
-        if client is None:
-            return
-        body, error = _body(data)
-        unit = str((body or {}).get("unit_id") or (body or {}).get("unit_number") or "").strip()
-        if error is None and not unit:
-            error = {"error": "unit_id is required.", "status_code": 400}
-        if error is not None:
-            return await hub.send_control(sid, "error", {"message": error["error"]})
-        point = {key: body[key] for key in ("latitude", "longitude", "accuracy_m") if key in body}
-        if body.get("timestamp"):
-            point["recorded_at"] = body["timestamp"]
-        status, answer = await run_db(call_api, unit_location_view, f"/api/units/{unit}/location/", point,
-                                      client.credentials, unit_number=unit)
-        if status != 201:
-            # Their server answered nothing; an error tells the sender its position was not recorded.
-            await hub.send_control(sid, "error", {"message": answer.get("error") or f"Status {status}",
-                                                  "status_code": status})
+        await _write(sid, data, view=unit_location_view, prepare=_unit_point)

@@ -118,6 +118,8 @@ class Hub:
         self.cursor_wait = cursor_wait
         self.cursor = 0
         self.clients: dict[str, Client] = {}
+        # An index of the clients' rooms (joined or joining) for the loop: room -> sids. The clients are the
+        # source of truth; only _reindex writes here, deriving a room's entry for one client from that client.
         self.members: dict[str, set[str]] = defaultdict(set)
         # Held while events are dispatched and while a join begins or completes, so neither sees the other half-done.
         self.lock = asyncio.Lock()
@@ -215,11 +217,27 @@ class Hub:
             return
         client.connected = False
         for room in set(client.rooms) | client.joining:
-            members = self.members.get(room)
-            if members is not None:
-                members.discard(sid)
-                if not members:
-                    del self.members[room]
+            self._reindex(client, room)
+
+    def _reindex(self, client: Client, room: str) -> None:
+        """Bring `members[room]` in line with the client: in it while connected and joined or joining the room."""
+        if client.connected and self.clients.get(client.sid) is client and (
+                room in client.rooms or room in client.joining):
+            self.members[room].add(client.sid)
+            return
+        members = self.members.get(room)
+        if members is not None:
+            members.discard(client.sid)
+            if not members:
+                del self.members[room]
+
+    def memberships(self) -> dict[str, set[str]]:
+        """The index `members` as it must be, derived from the clients from scratch (for checks and tests)."""
+        derived: dict[str, set[str]] = defaultdict(set)
+        for client in self.clients.values():
+            for room in set(client.rooms) | client.joining:
+                derived[room].add(client.sid)
+        return dict(derived)
 
     async def send_control(self, sid: str, event: str, message: dict) -> None:
         """Answer a client (connection_established, error...), with its current resume point as `event_id`."""
@@ -292,7 +310,7 @@ class Hub:
                 if last_event_id is not None:
                     client.hold.floor = min(client.hold.floor, last_event_id)
                 client.joining.add(room)
-                self.members[room].add(client.sid)
+                self._reindex(client, room)
         try:
             start, replayed, trail, resync = (snapshot, [], None, None) if rejoin else await self._catch_up_room(
                 target, last_event_id, snapshot, client
@@ -308,6 +326,7 @@ class Hub:
             if not rejoin:
                 client.joining.discard(room)
                 client.rooms[room] = start
+                self._reindex(client, room)
                 client.hold.floor = min(client.hold.floor, start)
                 for event in replayed:
                     client.hold.pending[event.id] = event
@@ -321,12 +340,7 @@ class Hub:
 
     def _abandon(self, client: Client, room: str) -> None:
         client.joining.discard(room)
-        if room not in client.rooms:
-            members = self.members.get(room)
-            if members is not None:
-                members.discard(client.sid)
-                if not members:
-                    del self.members[room]
+        self._reindex(client, room)
 
     async def _catch_up_room(self, target: JoinTarget, last_event_id: int | None, snapshot: int,
                              client: Client | None = None):

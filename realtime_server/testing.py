@@ -187,9 +187,15 @@ class RecordingClient:
         control = {"connection_established", "room_joined", "rooms_joined", "error", "resync_required"}
         return [(e, d) for e, d in self.events if e not in control]
 
-    async def settle(self, seconds: float = 0.5) -> None:
-        """Give stray events time to arrive before asserting that something did not."""
-        await asyncio.sleep(seconds)
+    async def barrier(self, api: "Api", *, token: str) -> None:
+        """Wait until everything the outbox holds now that this client is owed has arrived, so that a test may
+        then assert that something did not: the client's user (a citizen) raises an SOS of her own and joins
+        its room. Its trail is sent only after the server has dispatched every event up to the trail's
+        snapshot, in id order, so an earlier event owed to this client would have arrived before it."""
+        mine = await api.raise_sos("barrier", token=token)
+        answer = await self.join("join_sos_room", {"room_id": mine["room_id"]})
+        assert answer["_event"] == "room_joined", answer
+        await self.next("location_history", room_id=mine["room_id"])
 
 
 def is_strictly_increasing(ids: list[int]) -> bool:

@@ -16,11 +16,10 @@ from rest_framework.views import APIView
 
 from accounts.models import Unit
 from common import cap
-from common.actors import Actor
+from common.actors import Actor, is_supervisor
 from common.api.permissions import IsResponder
 from common.errors import Conflict, NotFound
 from incidents.models import Incident
-from privacy.permissions import is_supervisor
 from response import selectors, services
 from sos.models import SOS
 

@@ -267,7 +267,7 @@ def unit_status_report(*, unit_number: str, status: str, actor) -> Unit:
     if unit is None:
         raise NotFound("Unit not found")
     own_officer = actor.is_officer and actor.unit_id == unit.pk
-    dispatcher = actor.user is not None and actor.user.role in {User.Role.DISPATCHER, User.Role.ADMIN}
+    dispatcher = actor.is_supervisor
     if not (own_officer or dispatcher):
         raise Forbidden("Only officers of this unit and dispatchers may set its status.")
     if status not in Unit.Status.values:

@@ -1,7 +1,6 @@
 """Thin DRF views for the SOS API: parse input, check who is asking, call one service, shape output."""
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext
 from django_filters.rest_framework import DjangoFilterBackend
@@ -13,17 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
-from common.actors import public_label
 from common.api.permissions import IsResponder
 from common.api.serializers import AuditEntryOutput
 from common.errors import InvalidInput, NotFound
-from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD, position_errors
+from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
 from common.languages import citizen_language
 from common.ratelimit import client_address
-from contacts.services import contacts_alert_sos
-from privacy import services as privacy_services
-from privacy.apis import view_audit_for_supervisor
-from sos import selectors, services
+from sos import hooks, selectors, services
 from sos.filters import SOSFilter
 from sos.flood import sos_flood_assess
 from sos.image_apis import SOSImageOutput
@@ -236,16 +231,11 @@ def _create_dropping_bad_details(create: dict, key: str | None, dropped: dict):
     """Raise the SOS; a detail the service refuses is dropped and the SOS raised without it."""
     for _ in range(len(_SERVICE_DROPS) + 1):
         try:
-            # One transaction: her trusted contacts' alerts exist if and only if the SOS does.
-            with transaction.atomic():
-                create["dropped_details"] = sorted(dropped)
-                if key:
-                    sos, token, replayed = services.sos_create_once(idempotency_key=key, **create)
-                else:
-                    (sos, token), replayed = services.sos_create(**create), False
-                if not replayed:
-                    contacts_alert_sos(sos=sos)
-                return sos, token, replayed
+            create["dropped_details"] = sorted(dropped)
+            if key:
+                return services.sos_create_once(idempotency_key=key, **create)
+            sos, token = services.sos_create(**create)
+            return sos, token, False
         except InvalidInput as refused:
             if not refused.fields or set(refused.fields) - set(_SERVICE_DROPS):
                 raise
@@ -522,14 +512,13 @@ class SOSViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = SOSFilter
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), **_viewer(actor_from_request(self.request))}
-
     def get_queryset(self):
         return selectors.sos_visible_to(self.request.user).select_related("owner").order_by("-created_at", "-id")
 
     def get_serializer_context(self):
-        return {**super().get_serializer_context(), "actor": actor_from_request(self.request)}
+        # One definition: a second one silently replaced the first, and the owner's list lost `for_owner`.
+        actor = actor_from_request(self.request)
+        return {**super().get_serializer_context(), **_viewer(actor), "actor": actor}
 
 
 class SOSDetailApi(APIView):
@@ -544,12 +533,11 @@ class SOSDetailApi(APIView):
             raise NotFound("SOS not found")
         actor = actor_from_request(request)
         require_may_see(actor, sos)
-        privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
+        hooks.sos_trail_read.fire(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
         context = {"request": request, "responder": actor.is_responder, "actor": actor, **_viewer(actor)}
         data = SOSDetailOutput(sos, context=context).data
-        view_audit = view_audit_for_supervisor(request, subject_kind="sos", subject_id=sos.pk)
-        if view_audit is not None:
-            data["view_audit"] = view_audit
+        for extra in hooks.sos_detail_extras.fire(request=request, sos=sos):
+            data.update(extra)
         return Response(data)
 
 

@@ -1,6 +1,5 @@
 """Citizen photos on an SOS: upload (the owner), list and download (the owner and responders)."""
 
-from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -8,6 +7,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from common.api.evidence import evidence_open, evidence_response
 from common.errors import NotFound
 from sos.images import sos_images_add
 from sos.models import SOS, SOSImage
@@ -90,12 +90,8 @@ class SOSImageDownloadApi(APIView):
         if photo is None:
             raise NotFound("Image not found.")
         require_owner_or_responder(actor_from_request(request), photo.sos_request)
-        try:
-            handle = photo.image.storage.open(photo.image.name, "rb")
-        except FileNotFoundError:
-            raise NotFound("The photo is missing from storage.", code="evidence_missing") from None
-        response = FileResponse(handle, content_type=photo.content_type)
-        response["Content-Disposition"] = f'inline; filename="sos-{photo.sos_request_id}-photo-{photo.pk}.{photo.extension}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return evidence_response(evidence_open(
+            photo.image.storage, photo.image.name, content_type=photo.content_type,
+            filename=f"sos-{photo.sos_request_id}-photo-{photo.pk}.{photo.extension}",
+            missing="The photo is missing from storage.",
+        ))

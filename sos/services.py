@@ -16,7 +16,6 @@ from django.utils.translation import gettext
 
 from accounts.models import Unit, UnitLocation, User
 from accounts.services import unit_status_change
-from cameras.services import cameras_link_sos
 from common import ratelimit
 from common.actors import Actor
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests
@@ -25,13 +24,13 @@ from common.tokens import derived_secret, hash_secret, new_secret
 from incidents.services import alert_deliveries_queue
 from realtime import rooms
 from realtime.events import Event, publish, publish_many
+from sos import hooks
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
 from sos.permissions import (
     is_sos_owner,
     require_may_act,
     require_owner,
     require_owner_or_responder,
-    require_responder,
 )
 from sos.selectors import sos_by_idempotency_key
 
@@ -169,6 +168,7 @@ def sos_create(
     cancel_pin: str = "",
     duress_pin: str = "",
     dropped_details: list[str] | None = None,
+    raised_because: str = "raised an SOS",
     _access_token: str | None = None,
     _idempotency_key_hash: str | None = None,
 ) -> tuple[SOS, str]:
@@ -177,6 +177,8 @@ def sos_create(
     Without a position it is still raised, `location_pending`, with whatever helps find her meanwhile:
     `last_known` ({latitude, longitude, accuracy_m, recorded_at}: the phone's cached fix) and `device_hints`.
     `dropped_details` names the invalid details the caller left out of it; the audit entry keeps them.
+    The apps above hear of it in this transaction (`sos.hooks`): her trusted contacts are alerted, told that she
+    `raised_because`, and the cameras covering her position are linked.
     """
     validate_position(latitude, longitude, accuracy_m, required=False)
     if sos_type not in SOS.Type.values:
@@ -233,7 +235,8 @@ def sos_create(
         # A suspected flood is shown, grouped, on the dashboards, but does not mail or page anyone one by one.
         _queue_alerts(sos, event="sos_created", raised=True)
     if located:
-        cameras_link_sos(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
+        hooks.sos_positioned.fire(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
+    hooks.sos_raised.fire(sos=sos, raised_because=raised_because)
     return sos, access_token
 
 
@@ -341,7 +344,7 @@ def sos_location_add(
             sos.initial_latitude, sos.initial_longitude, sos.location_pending = latitude, longitude, False
             fields += ["initial_latitude", "initial_longitude", "location_pending"]
         sos.save(update_fields=fields)
-        cameras_link_sos(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
+        hooks.sos_positioned.fire(sos=sos, latitude=latitude, longitude=longitude, accuracy_m=accuracy_m, now=now)
     if was_pending:
         _audit(sos, action="located", actor=actor, details={"latitude": latitude, "longitude": longitude})
         _publish_sos_updated(sos, action="located", actor=actor, extra={

@@ -17,6 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from accounts.services import token_issue
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver
+from naarikavach.testing import wait_until
 from realtime.models import OutboxEvent
 from realtime_server.testing import database_env
 from response.models import Escalation
@@ -29,14 +30,6 @@ SECRET = "whsec_" + base64.b64encode(b"supervisors' webhook secret").decode()
 # Short steps stand in for the defaults' 30 s and 120 s; the code path is the same.
 FIRST_STEP, SECOND_STEP = 2, 4
 
-
-def wait_for(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -101,7 +94,7 @@ def test_an_sos_left_alone_escalates_on_time_once_per_step_by_mail_and_signed_we
             seen.setdefault(level, timezone.now())
         return len(cad.requests) >= 2 and len(mailbox.messages) >= 2
 
-    both_levels_sent = wait_for(sent_and_watched)
+    both_levels_sent = wait_until(sent_and_watched, 30)
 
     assert both_levels_sent
     created_at = SOS.objects.get(pk=left_alone).created_at

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -15,6 +14,7 @@ from incidents.models import AlertDelivery
 from incidents.tests.alert_servers import WebhookReceiver
 from incidents.tests.factories import report
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device, device_client  # noqa: F401
+from naarikavach.testing import wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -27,14 +27,6 @@ def _database_env() -> dict:
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return {"DATABASE_URL": f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"}
 
-
-def _wait_for(predicate, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -63,9 +55,9 @@ def test_the_sender_delivers_alerts_as_they_come_retries_and_stops_cleanly(setti
     settings.ALERT_WEBHOOK_URLS = [webhook.url + "/hook"]
 
     device_client.post(reverse("ai-violence-detected"), report(beacon.beacon_id), format="json")
-    first_delivered = _wait_for(lambda: AlertDelivery.objects.filter(delivered_at__isnull=False).count() == 1)
+    first_delivered = wait_until(lambda: AlertDelivery.objects.filter(delivered_at__isnull=False).count() == 1, 30)
     device_client.post(reverse("ai-scream-detected"), report(beacon.beacon_id), format="json")
-    second_delivered = _wait_for(lambda: AlertDelivery.objects.filter(delivered_at__isnull=False).count() == 2)
+    second_delivered = wait_until(lambda: AlertDelivery.objects.filter(delivered_at__isnull=False).count() == 2, 30)
     sender.send_signal(signal.SIGTERM)
     exit_code = sender.wait(timeout=15)
 

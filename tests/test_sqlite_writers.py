@@ -11,6 +11,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from naarikavach.sqlite.base import _writer_lock
+from naarikavach.testing import wait_until
 from realtime.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,12 +25,6 @@ def _sqlite_only():
 def writer_lock():
     return _writer_lock(str(connection.settings_dict["NAME"]), connection.is_in_memory_db())
 
-
-def wait_until(condition, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.001)
 
 
 def write_in_thread(name: str, began: threading.Event, times: dict, release: threading.Event | None = None):
@@ -57,7 +52,7 @@ def test_a_writer_waiting_on_another_thread_queues_on_the_lock_and_starts_after_
     second = write_in_thread("second", second_began, times)
     # The second writer waits on the process's lock (woken the moment the first commits), not in SQLite's
     # busy handler (which sleeps up to 100 ms between tries whenever the database frees up).
-    wait_until(lambda: writer_lock().queued == 1)
+    assert wait_until(lambda: writer_lock().queued == 1, interval=0.001)
     assert not second_began.is_set()
     release.set()
     first.join(10)

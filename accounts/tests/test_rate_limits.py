@@ -20,13 +20,6 @@ pytestmark = pytest.mark.django_db
 VALID_SOS = {"name": "Asha", "sos_type": 0, "initial_latitude": 12.9716, "initial_longitude": 77.5946}
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def _rates(settings, **rates):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, **rates}
 
@@ -163,3 +156,10 @@ def test_another_process_sees_the_same_counter(shared_cache, settings):
     output = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, capture_output=True,
                             text=True, timeout=60, check=True).stdout
     assert output.strip().splitlines()[-1] == "3"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("turn", ["first", "second"])
+def test_every_test_starts_with_no_rate_counts(turn):
+    """The root conftest clears the shared counters: committed counts of one test never reach the next."""
+    assert ratelimit.count("conftest-probe", 3600).count == 1

@@ -67,9 +67,6 @@ def test_a_wrong_password_shows_the_form_again(dispatcher):
 
 
 def test_sign_in_attempts_are_throttled_like_the_apis(dispatcher, settings):
-    from django.core.cache import cache
-
-    cache.clear()
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "auth": "2/min"}
     client = Client()
     for _ in range(2):

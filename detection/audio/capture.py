@@ -13,6 +13,7 @@ import numpy as np
 
 from detection.capture import redact
 from detection.config import CaptureSettings, source_kind
+from detection.reconnect import Reconnector
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,6 @@ class PyAVAudioSource:
     ):
         self.audio, self.settings, self.stop, self.clock, self.opener = audio, settings, stop, clock, opener
         self.stats = AudioCaptureStats()
-        self._backoff = settings.reconnect_initial_s
 
     @property
     def lossless(self) -> bool:
@@ -80,7 +80,9 @@ class PyAVAudioSource:
         return self.audio.kind == "file" and not self.audio.realtime
 
     def chunks(self) -> Iterator[AudioChunk]:
-        offline_since: float | None = None
+        reconnect = Reconnector(what=f"audio {self.audio.id}", source=redact(self.audio.source), lost="sound",
+                                settings=self.settings, stats=self.stats, stop=self.stop, clock=self.clock,
+                                logger=logger)
         file_offset, connection = 0.0, 0
         while not self.stop.is_set():
             try:
@@ -89,15 +91,15 @@ class PyAVAudioSource:
                 self._no_audio()
                 return
             except (av.FFmpegError, OSError) as exc:
-                offline_since = self._retry_later(offline_since, f"cannot open the source: {exc}")
+                reconnect.failed(f"cannot open the source: {exc}")
                 continue
             connection += 1
-            self._set_state("up")
+            reconnect.set_state("up")
             read = 0
             try:
                 for chunk in self._decode(container, file_offset, connection):
                     read += chunk.samples.size
-                    offline_since, self._backoff = None, self.settings.reconnect_initial_s
+                    reconnect.delivered()
                     yield chunk
                 error = ""
             except (av.FFmpegError, OSError) as exc:
@@ -108,11 +110,11 @@ class PyAVAudioSource:
             if self.audio.kind == "file" and read and not error and not self.stop.is_set():
                 if self.audio.loop:
                     continue
-                self._set_state("ended")
+                reconnect.set_state("ended")
                 logger.info("audio %s: end of file %s", self.audio.id, self.audio.source)
                 return
             if not self.stop.is_set():
-                offline_since = self._retry_later(offline_since, error or "the stream stopped delivering sound")
+                reconnect.failed(error or "the stream stopped delivering sound")
 
     def _open(self) -> av.container.InputContainer:
         options = {}
@@ -171,29 +173,6 @@ class PyAVAudioSource:
             "audio %s: %s has no audio track; sound is not analysed for it (not retried)",
             self.audio.id, redact(self.audio.source),
         )
-
-    def _retry_later(self, offline_since: float | None, reason: str) -> float:
-        now = self.clock()
-        offline_since = now if offline_since is None else offline_since
-        with self.stats.lock:
-            self.stats.reconnects += 1
-            self.stats.last_error = reason
-            newly_down = self.stats.state != "down" and now - offline_since >= self.settings.down_after_s
-            if newly_down:
-                self.stats.state, self.stats.down_events = "down", self.stats.down_events + 1
-            elif self.stats.state != "down":
-                self.stats.state = "reconnecting"
-        if offline_since == now:
-            logger.warning("audio %s: %s (%s); reopening with backoff", self.audio.id, reason, redact(self.audio.source))
-        if newly_down:
-            logger.error("audio %s is down: no sound for %.0f s (%s); still retrying", self.audio.id, now - offline_since, reason)
-        self.stop.wait(self._backoff)
-        self._backoff = min(self._backoff * 2, self.settings.reconnect_max_s)
-        return offline_since
-
-    def _set_state(self, state: str) -> None:
-        with self.stats.lock:
-            self.stats.state = state
 
 
 class AudioRing:

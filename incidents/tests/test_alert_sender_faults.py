@@ -24,6 +24,7 @@ from incidents import services
 from incidents.models import AlertDelivery, AlertTarget, IncidentImage
 from incidents.tests.alert_servers import SMTPInbox, WebhookReceiver
 from incidents.tests.factories import image_bytes, report, upload
+from naarikavach.testing import wait_until
 from realtime_server.testing import database_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,14 +33,6 @@ VIOLENCE = reverse("ai-violence-detected")
 SECRET = "whsec_" + base64.b64encode(b"the current signing secret!!").decode()
 OLD_SECRET = "whsec_" + base64.b64encode(b"last month's signing secret").decode()
 
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture
@@ -94,7 +87,7 @@ def test_a_webhook_that_hangs_does_not_hold_back_email(settings, smtp, signing, 
     try:
         sender.start()
         # The webhook has been asked and has not answered, and the email has gone out all the same.
-        emailed_while_webhook_hangs = wait_for(
+        emailed_while_webhook_hangs = wait_until(
             lambda: hanging.arrived == 1 and len(smtp.messages) == 1 and hanging.requests == [], 15
         )
     finally:
@@ -121,12 +114,12 @@ def test_a_sender_killed_mid_send_is_taken_over_within_seconds(settings, signing
     first = start_sender()
     second = None
     try:
-        assert wait_for(lambda: hanging.arrived == 1, 30)
+        assert wait_until(lambda: hanging.arrived == 1, 30)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         killed_at = time.monotonic()
         second = start_sender()
-        taken_over = wait_for(lambda: hanging.arrived == 2, 30)
+        taken_over = wait_until(lambda: hanging.arrived == 2, 30)
         took = time.monotonic() - killed_at
     finally:
         hanging.gate.set()

@@ -199,11 +199,17 @@ async def test_a_join_with_a_slow_permission_check_still_joins_the_same_stream(h
     hub.add_client("c1", DISPATCHER, seen)
     sos_room = JoinTarget(room=rooms.sos_room(sos.room_id), reply={}, sos_id=sos.pk)
 
+    channel_joined = asyncio.Event()
+
     async def slow_check(principal):
-        await asyncio.sleep(0.2)  # a database lookup, slower than the whole channel join beside it
+        await channel_joined.wait()  # a database lookup that ends only after the whole channel join beside it
         return JoinPlan(rooms=[(sos_room, "joined")], last_event_id=seen)
 
-    await asyncio.gather(hub.join("c1", slow_check), hub.join("c1", given(SOS_CHANNEL, seen)))
+    async def channel_join():
+        await hub.join("c1", given(SOS_CHANNEL, seen))
+        channel_joined.set()
+
+    await asyncio.gather(hub.join("c1", slow_check), channel_join())
 
     expected = sorted(set(await ids_in(rooms.SOS_CHANNEL, seen)) | set(await ids_in(sos_room.room, seen)))
     assert hub.transport.ids("c1") == expected
@@ -402,3 +408,61 @@ async def test_a_resume_that_cannot_be_replayed_gets_one_resync_required_for_all
     await hub.join("c1", given(SOS_CHANNEL, seen))
 
     assert len(hub.transport.events("c1", "resync_required")) == 1
+
+
+async def test_the_room_index_follows_the_clients_through_joins_refusals_failures_and_disconnects(hub):
+    """`Hub.members` is derived from each client's rooms: after every kind of join and leave it equals the
+    index rebuilt from the clients, so the loop sends to exactly the clients that joined."""
+
+    def index_matches():
+        assert {room: sids for room, sids in hub.members.items()} == hub.memberships()
+
+    sos_room = JoinTarget(room=rooms.sos_room(str((await raise_sos()).room_id)), reply={"room_id": "x"}, sos_id=None)
+    await hub.catch_up()  # the loop is past that SOS: the joins below start after it
+    for sid in ("c1", "c2", "c3"):
+        hub.add_client(sid, DISPATCHER, None)
+    await hub.join("c1", given([SOS_CHANNEL, TRACKING], None))
+    await hub.join("c2", given(SOS_CHANNEL, None))
+    index_matches()
+    assert hub.members[rooms.SOS_CHANNEL] == {"c1", "c2"}
+
+    await hub.join("c1", given(SOS_CHANNEL, 0))  # a duplicate join
+    index_matches()
+
+    async def refuse(principal):
+        raise JoinRefused("Not for you.")
+
+    await hub.join("c3", refuse)  # the whole message refused
+    await hub.join("c3", lambda principal: _plan(refused=[{"channel": "x", "message": "no"}]))  # each room refused
+    index_matches()
+    assert "c3" not in set().union(*hub.members.values())
+
+    async def fail():
+        raise RuntimeError("the database is away")
+
+    hub.between = fail  # the join's replay cannot be read: the room is abandoned
+    await hub.join("c3", given(sos_room, await newest_id()))
+    index_matches()
+    assert sos_room.room not in hub.members
+
+    async def leave():
+        hub.remove_client("c2")
+
+    hub.between = leave  # a disconnect while a join is in progress
+    await hub.join("c2", given(sos_room, await newest_id()))
+    index_matches()
+    assert "c2" not in set().union(*hub.members.values())
+
+    hub.remove_client("c1")
+    index_matches()
+    assert hub.members == {}
+    # The loop (catch_up, awaited here) sends nothing more to the clients that left.
+    await hub.catch_up()
+    sent_before = {sid: len(hub.transport.sent[sid]) for sid in ("c1", "c2")}
+    await raise_sos()
+    await hub.catch_up()
+    assert {sid: len(hub.transport.sent[sid]) for sid in ("c1", "c2")} == sent_before
+
+
+async def _plan(**fields):
+    return JoinPlan(rooms=[], **fields)

@@ -115,3 +115,17 @@ def test_an_sos_without_a_pin_cancels_as_the_mobile_app_always_did(anon):
     body = anon.post("/api/create-sos/", VALID_SOS).json()
     phone = client_for(None, sos_token=body["access_token"])
     assert phone.post(f"/api/cancel-sos/{body['sos_id']}/", {"note": "false alarm"}).json()["sos"]["status"] == "cancelled"
+
+
+def test_a_signed_in_owner_listing_her_alerts_sees_a_duress_cancel_as_a_plain_cancel(citizen, dispatcher):
+    # Whoever forced her may hold her signed-in phone: her own list must not give the duress away either.
+    mine = client_for(citizen)
+    body = mine.post("/api/create-sos/", {**VALID_SOS, "cancel_pin": "1234", "duress_pin": "9999"}).json()
+    assert cancel(mine, body, "9999").status_code == 200
+
+    listed = mine.get("/api/sos/").json()
+    rows = listed["results"] if isinstance(listed, dict) else listed
+    row = next(row for row in rows if row["id"] == body["sos_id"])
+    assert row["status"] == "cancelled" and row["is_open"] is False and "duress_at" not in row
+    police_view = client_for(dispatcher).get("/api/sos/").json()["results"]
+    assert next(row for row in police_view if row["id"] == body["sos_id"])["duress_at"]

@@ -2,19 +2,11 @@
 cannot be flooded."""
 
 import pytest
-from django.core.cache import cache
 
 from sos.models import LocationUpdate
 from sos.tests.conftest import raise_sos
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counters():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.mark.parametrize("method", ["detail", "update_location", "cancel"])

@@ -1,7 +1,6 @@
 """Flood control never refuses a victim: floods are flagged and grouped; only a hard ceiling answers 429."""
 
 import pytest
-from django.core.cache import caches
 
 from naarikavach.testing import client_for
 from realtime.models import OutboxEvent
@@ -15,14 +14,11 @@ SHARED_NAT = "100.64.0.7"
 
 @pytest.fixture(autouse=True)
 def flood_limits(settings):
-    caches["default"].clear()
     settings.SOS_FLOOD_SENDER_THRESHOLD = 3
     settings.SOS_FLOOD_ADDRESS_THRESHOLD = 5
     settings.SOS_FLOOD_NEW_SENDERS_PER_ADDRESS = 8
     settings.SOS_FLOOD_CEILING = 40
     settings.SOS_POINTS_PER_MINUTE = 5
-    yield
-    caches["default"].clear()
 
 
 def raise_from(client, address=SHARED_NAT, **extra):

@@ -7,15 +7,6 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 def test_guessing_passwords_is_throttled(anon, settings, officer_a):
     settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "auth": "3/min"}
     codes = [anon.post("/auth/token/login/", {"username": "officer_a", "password": f"guess-{i}"}).status_code

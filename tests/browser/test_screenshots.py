@@ -56,8 +56,8 @@ def test_screenshots_of_the_dashboard_and_the_citizen_page(
 
     assert "Inspector Rao" in phone.inner_text("#assignment")
     assert dashboard.locator("#sos-list li").count() == 3  # the moving SOS, the dispatched one and hers
-    dashboard.wait_for_timeout(300)  # let the flashing banner and the map settle
-    dashboard.screenshot(path=str(out / "dashboard.png"))
-    phone.screenshot(path=str(out / "citizen-sos.png"))
+    # Animations stopped for the picture: the flashing banner at rest, the map's pan and zoom finished.
+    dashboard.screenshot(path=str(out / "dashboard.png"), animations="disabled")
+    phone.screenshot(path=str(out / "citizen-sos.png"), animations="disabled")
     assert (out / "dashboard.png").stat().st_size > 20_000
     assert httpx.get(f"{live_server.url}/sos/", timeout=5).status_code == 200

@@ -10,13 +10,12 @@ export function realtimeUrl(config) {
 }
 
 // `credentials` is {token} for responders or {sos_token} for a citizen's alert.
-// `onConnect(socket, {resumed, resumeFrom})` joins rooms (resumeFrom null: the server starts us at "now"); `onEvent(name, data)` gets each event once;
+// `onConnect(socket, {resumeFrom})` joins rooms (resumeFrom null: the server starts us at "now"); `onEvent(name, data)` gets each event once;
 // `onStatus("online" | "offline" | "refused", detail)` drives the banners.
 export function connectRealtime({ config, credentials, onConnect, onEvent, onStatus }) {
   let lastEventId = null;
   let resumeFrom = null; // the id this connection was opened with
   const seen = new Set();
-  let connectedBefore = false;
 
   const socket = io(realtimeUrl(config), {
     // A function, so every reconnect tells the server where this page stopped and it replays the rest.
@@ -31,8 +30,7 @@ export function connectRealtime({ config, credentials, onConnect, onEvent, onSta
 
   socket.on("connect", () => {
     onStatus("online");
-    onConnect(socket, { resumed: connectedBefore, resumeFrom });
-    connectedBefore = true;
+    onConnect(socket, { resumeFrom });
   });
   socket.on("disconnect", (reason) => onStatus("offline", reason));
   socket.on("connect_error", (error) => {
