@@ -31,10 +31,9 @@ from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from common import cap
-from incidents import services
+from incidents import hooks, services
 from incidents.metrics import count_attempt
 from incidents.models import AlertDelivery, IncidentImage
-from privacy.services import evidence_emailed_record, redacted_image_data
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +198,10 @@ def _attach_evidence(message: EmailMessage, delivery: AlertDelivery) -> _Evidenc
     images = IncidentImage.objects.filter(incident_id=delivery.incident_id).order_by("uploaded_at", "id")
     for number, image in enumerate(images[:MAX_EMAIL_ATTACHMENTS], start=1):
         try:
-            message.attach(f"evidence-{number}-faces-blurred.png", redacted_image_data(image), "image/png")
+            blurred = hooks.alert_image_redacted.fire(image=image)
+            if not blurred:
+                raise LookupError("no face blurring is installed")
+            message.attach(f"evidence-{number}-faces-blurred.png", blurred[0], "image/png")
             attached.append(image)
         except Exception as exc:
             logger.warning("Alert %s: evidence %s not attached: %s", delivery.pk, image.image.name, exc)
@@ -221,7 +223,7 @@ def _record_emailed(delivery: AlertDelivery, images: list[IncidentImage]) -> Non
     # After the mail server took it: the mail is out, so a failure here is logged, never a reason to resend.
     for image in images:
         try:
-            evidence_emailed_record(image=image, recipient=delivery.target)
+            hooks.alert_image_emailed.fire(image=image, recipient=delivery.target)
         except Exception:
             logger.exception("Alert %s: the view audit could not record evidence %s emailed", delivery.pk, image.pk)
 

@@ -48,7 +48,7 @@ def test_a_linked_cameras_key_frames_are_kept_with_the_sos_for_responders(device
     assert [(row["camera_id"], row["captured_at"]) for row in listed] == [
         ("library-entrance", "2026-12-01T10:00:00Z"), ("library-entrance", "2026-12-01T10:00:05Z")]
     download = client_for(dispatcher).get(listed[0]["image"])
-    assert download.status_code == 200 and download.content[:8] == b"\x89PNG\r\n\x1a\n"  # faces blurred: PNG
+    assert download.status_code == 200 and b"".join(download.streaming_content)[:8] == b"\x89PNG\r\n\x1a\n"  # faces blurred: PNG
     assert download["Cache-Control"] == "private, no-store"
     assert OutboxEvent.objects.get(event="sos_camera_evidence").payload["images"] == 2
     assert linked_sos.audit_trail.filter(action="camera_evidence").exists()
@@ -108,7 +108,7 @@ def test_a_key_frame_is_shown_with_faces_blurred_and_each_look_is_audited(device
     shown = client_for(dispatcher).get(listed["image"])
 
     assert shown.status_code == 200 and shown["Content-Type"] == "image/png"
-    picture = cv2.imdecode(np.frombuffer(shown.content, np.uint8), cv2.IMREAD_COLOR)
+    picture = cv2.imdecode(np.frombuffer(b"".join(shown.streaming_content), np.uint8), cv2.IMREAD_COLOR)
     original = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     face = (slice(y + size // 4, y + 3 * size // 4), slice(x + size // 4, x + 3 * size // 4))
     assert original[face].var() > 1000 and picture[face].var() < 200
