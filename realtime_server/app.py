@@ -13,6 +13,7 @@ from engineio import packet as eio_packet
 from prometheus_client import CONTENT_TYPE_LATEST
 from socketio import packet as sio_packet
 
+from realtime import selectors
 from realtime.services import outbox_prune
 from realtime_server import handlers, joins, wakeup
 from realtime_server.capacity import Capacity, raise_open_files_limit
@@ -143,7 +144,11 @@ def _health_app(hub: Hub, capacity: Capacity):
         elif scope["path"] == "/metrics" and _is_local_operator(scope):
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())]})
-            await send({"type": "http.response.body", "body": realtime_metrics(hub, limits_of(hub))})
+            try:
+                newest = await run_db(selectors.outbox_newest_id)
+            except Exception:  # the metrics still answer; the lag is left out while the outbox cannot be read
+                newest = None
+            await send({"type": "http.response.body", "body": realtime_metrics(hub, limits_of(hub), newest)})
             return
         elif scope["path"] == "/healthz/detail":
             detail = {"status": "ok" if healthy else "unhealthy", "outbox_failing_for_s": round(failing_for, 1),

@@ -124,6 +124,12 @@ class Hub:
         # Held while events are dispatched and while a join begins or completes, so neither sees the other half-done.
         self.lock = asyncio.Lock()
         self.delivered = 0
+        # Counters for the operator (/metrics): rooms joined and refused, events replayed to resuming clients,
+        # resync_required answers (a resume point too old to replay), and how long the last dispatch lagged.
+        self.joins = {"joined": 0, "refused": 0}
+        self.replayed = 0
+        self.resyncs = 0
+        self.dispatch_lag_s = 0.0
         # When reading the outbox began to fail (None while it works): /healthz turns 503 when it lasts.
         self.failing_since: float | None = None
         self._wake = asyncio.Event()
@@ -264,6 +270,7 @@ class Hub:
             try:
                 plan = await resolve(client.actor)
             except JoinRefused as exc:
+                self.joins["refused"] += 1
                 await self.send_control(sid, "error", {"message": str(exc)})
                 return
             async with client.join_lock:
@@ -282,6 +289,8 @@ class Hub:
                 joined.append({**target.reply, "message": message})
             else:
                 refused.append({**target.reply, "message": failure})
+        self.joins["joined"] += len(joined)
+        self.joins["refused"] += len(refused)
         async with self.lock:
             if not client.connected:
                 return
@@ -328,6 +337,7 @@ class Hub:
                 client.rooms[room] = start
                 self._reindex(client, room)
                 client.hold.floor = min(client.hold.floor, start)
+                self.replayed += len(replayed)
                 for event in replayed:
                     client.hold.pending[event.id] = event
                 if trail is not None:
@@ -335,6 +345,7 @@ class Hub:
             if resync is not None and last_event_id not in client.resynced_from:
                 # Once per resume point: every room of a resume that cannot be replayed says the same thing.
                 client.resynced_from.add(last_event_id)
+                self.resyncs += 1
                 client.hold.resync = client.hold.resync or resync
         return None
 

@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 
 import httpx
+from asgiref.sync import sync_to_async
+from django.core.management import call_command
+from prometheus_client.parser import text_string_to_metric_families
 import pytest
 import websockets
 
@@ -122,3 +125,50 @@ async def test_the_realtime_server_exposes_its_metrics_to_this_machine_only(real
         assert "naarikavach_realtime_clients" in text and "naarikavach_realtime_deliveries_total" in text
         assert 'naarikavach_realtime_sessions_closed_total{reason="closed_for_rate"}' in text
         assert (await http.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})).status_code == 404
+
+
+def _metric(text: str, name: str, **labels) -> float:
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    raise AssertionError(f"{name} {labels} not in the metrics")
+
+
+async def test_the_metrics_count_joins_replays_resyncs_and_the_outbox_lag(realtime, connect, api, tokens):
+    async with httpx.AsyncClient(base_url=realtime.url, timeout=10) as http:
+        async def scrape():
+            return (await http.get("/metrics")).text
+
+        before = await scrape()
+        dashboard = await connect({"token": tokens["dispatcher"]})
+        await dashboard.join("join_sos_channel")
+        citizen = await connect({"token": tokens["citizen"]})
+        assert (await citizen.join("join_sos_channel"))["_event"] == "error"
+        await api.raise_sos("first")
+        first = (await dashboard.next("new_sos"))["event_id"]
+        await api.raise_sos("second")
+        await api.raise_sos("third")
+        await dashboard.next("new_sos", name="third")
+
+        # A dashboard that was away since the first event replays the two it missed.
+        back = await connect({"token": tokens["dispatcher"], "last_event_id": first})
+        await back.join("join_sos_channel")
+        await back.next("new_sos", name="third")
+        # One whose resume point was pruned is told to resync.
+        await sync_to_async(call_command)("prune_outbox", hours=0)
+        stale = await connect({"token": tokens["dispatcher"], "last_event_id": first})
+        await stale.join("join_sos_channel")
+        await stale.next("resync_required")
+
+        after = await scrape()
+    assert _metric(after, "naarikavach_realtime_joins_total", outcome="joined") - \
+        _metric(before, "naarikavach_realtime_joins_total", outcome="joined") == 3
+    assert _metric(after, "naarikavach_realtime_joins_total", outcome="refused") - \
+        _metric(before, "naarikavach_realtime_joins_total", outcome="refused") == 1
+    assert _metric(after, "naarikavach_realtime_replayed_events_total") - \
+        _metric(before, "naarikavach_realtime_replayed_events_total") == 2
+    assert _metric(after, "naarikavach_realtime_resyncs_total") - _metric(before, "naarikavach_realtime_resyncs_total") == 1
+    # Everything committed has been dispatched: no lag, and the cursor is at the newest event.
+    assert _metric(after, "naarikavach_realtime_outbox_lag_events") == 0
+    assert _metric(after, "naarikavach_realtime_outbox_cursor") >= first + 2
