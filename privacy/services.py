@@ -13,6 +13,7 @@ from common.actors import Actor
 from common.api.evidence import EvidenceDelivery, evidence_open
 from common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from incidents.models import Incident, IncidentAudio, IncidentAuditEntry, IncidentImage
+from incidents.permissions import may_see_incident
 from incidents.storage import evidence_uses_signed_urls
 from privacy import citizen, custody, redaction
 from privacy.models import LegalHold, RedactedImage, ViewAuditEntry
@@ -80,9 +81,9 @@ def _clean_reason(reason: str | None) -> str:
 def _image_for(actor: Actor, image_id: int) -> IncidentImage:
     if not actor.is_responder:
         raise Forbidden("Only officers and dispatchers may see evidence.")
-    image = IncidentImage.objects.filter(pk=image_id).first()
-    if image is None:
-        raise NotFound("Image not found.")
+    image = IncidentImage.objects.select_related("incident__assigned_to").filter(pk=image_id).first()
+    if image is None or (image.incident is not None and not may_see_incident(actor, image.incident)):
+        raise NotFound("Image not found.")  # out of an officer's scope reads like a missing image
     return image
 
 
@@ -221,8 +222,8 @@ def evidence_audio_view(*, audio_id: int, actor: Actor, ip_address: str | None) 
     """A responder plays an evidence sound clip (there are no faces to blur); the look is audited."""
     if not actor.is_responder:
         raise Forbidden("Only officers and dispatchers may hear evidence.")
-    clip = IncidentAudio.objects.filter(pk=audio_id).first()
-    if clip is None:
+    clip = IncidentAudio.objects.select_related("incident__assigned_to").filter(pk=audio_id).first()
+    if clip is None or (clip.incident is not None and not may_see_incident(actor, clip.incident)):
         raise NotFound("Audio clip not found.")
     if clip.incident_id:
         subject_kind, subject_id = ViewAuditEntry.Subject.INCIDENT, str(clip.incident_id)

@@ -20,8 +20,10 @@ from common.actors import Actor, is_supervisor
 from common.api.permissions import IsResponder
 from common.errors import Conflict, NotFound
 from incidents.models import Incident
+from incidents.permissions import require_may_see_incident
 from response import selectors, services
 from sos.models import SOS
+from sos.permissions import require_may_see
 
 
 class BoardRow(serializers.Serializer):
@@ -92,34 +94,36 @@ class NearestUnitsApi(APIView):
     class QuerySerializer(serializers.Serializer):
         limit = serializers.IntegerField(min_value=1, max_value=50, default=5)
 
-    def position(self, **kwargs) -> tuple[float, float]:
+    def position(self, actor: Actor, **kwargs) -> tuple[float, float]:
         raise NotImplementedError
 
     @extend_schema(parameters=[QuerySerializer], responses={200: NearbyUnitOutput(many=True)})
     def get(self, request, **kwargs):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        latitude, longitude = self.position(**kwargs)
+        latitude, longitude = self.position(Actor.for_user(request.user), **kwargs)
         units = selectors.units_nearest(latitude=latitude, longitude=longitude, now=timezone.now(),
                                         limit=query.validated_data["limit"])
         return Response(NearbyUnitOutput(units, many=True).data)
 
 
 class SOSNearestUnitsApi(NearestUnitsApi):
-    def position(self, *, sos_id):
-        sos = SOS.objects.filter(pk=sos_id).only("last_latitude", "last_longitude").first()
+    def position(self, actor: Actor, *, sos_id):
+        sos = SOS.objects.filter(pk=sos_id).first()
         if sos is None:
             raise NotFound("SOS not found")
+        require_may_see(actor, sos)
         if sos.last_latitude is None:
             raise Conflict("This SOS has no position yet (location pending).", code="no_position")
         return sos.last_latitude, sos.last_longitude
 
 
 class IncidentNearestUnitsApi(NearestUnitsApi):
-    def position(self, *, incident_id):
-        incident = Incident.objects.select_related("beacon").filter(pk=incident_id).first()
+    def position(self, actor: Actor, *, incident_id):
+        incident = Incident.objects.select_related("beacon", "assigned_to").filter(pk=incident_id).first()
         if incident is None:
             raise NotFound("Incident not found.")
+        require_may_see_incident(actor, incident)
         if incident.beacon.latitude is None:
             raise Conflict("This incident's beacon has no position.", code="no_position")
         return incident.beacon.latitude, incident.beacon.longitude
@@ -233,6 +237,7 @@ class SOSCapApi(XMLApiView):
         sos = SOS.objects.filter(pk=sos_id).first()
         if sos is None:
             raise NotFound("SOS not found")
+        require_may_see(Actor.for_user(request.user), sos)
         return HttpResponse(_sos_cap(sos, request), content_type=CAP_CONTENT_TYPE)
 
 
@@ -246,6 +251,7 @@ class IncidentCapApi(XMLApiView):
         incident = Incident.objects.select_related("beacon", "assigned_to").filter(pk=incident_id).first()
         if incident is None:
             raise NotFound("Incident not found.")
+        require_may_see_incident(Actor.for_user(request.user), incident)
         return HttpResponse(_incident_cap(incident, request), content_type=CAP_CONTENT_TYPE)
 
 

@@ -100,3 +100,22 @@ def test_who_may_act_on_which_incident(people, incidents, action, which, persona
         assert response.json()["code"] == "other_unit"
     if expected >= 400:
         assert snapshot() == before
+
+
+# Evidence, nearest units and CAP follow the same reading rule ---------------------------------------------
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_evidence_nearest_units_and_cap_of_another_units_closed_incident_read_like_a_missing_one(
+        people, device, beacon, officer_a, persona):
+    from privacy.tests.helpers import incident_with_image
+
+    incident, image = incident_with_image(device, beacon)
+    Incident.objects.filter(pk=incident.pk).update(status=Incident.Status.RESOLVED, assigned_to=officer_a)
+    _, clients = people
+    expected = SEE["closed_unit_a"][PERSONAS.index(persona)]
+    client = clients[persona]
+    assert client.get(reverse("incident-image-download", args=[image.pk])).status_code == expected
+    assert client.get(reverse("incident-cap", args=[incident.pk])).status_code == expected
+    nearest = client.get(reverse("incident-nearest-units", args=[incident.pk])).status_code
+    assert (nearest == 404) == (expected == 404)
