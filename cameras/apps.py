@@ -6,3 +6,9 @@ from django.apps import AppConfig
 class CamerasConfig(AppConfig):
     name = "cameras"
     verbose_name = "Cameras"
+
+    def ready(self):
+        # The privacy app's retention purge removes camera snapshots and camera evidence files.
+        from cameras import retention
+
+        retention.register()

@@ -51,25 +51,38 @@ def delivery_response(delivery: services.EvidenceDelivery):
     return response
 
 
-class UnredactedImageApi(APIView):
-    """The original evidence image, faces unblurred: for holders of the permission, who must say why (audited)."""
+class UnredactedEvidenceApi(APIView):
+    """The original of an evidence file, faces unblurred: for holders of the permission, who must say why
+    (audited). Subclasses name the URL's id (`lookup_url_kwarg`) and the service that finds and hands out the
+    file; every one ends in privacy.services.evidence_original_view."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
+    lookup_url_kwarg = ""
 
     @extend_schema_serializer(component_name="UnredactedEvidenceRequest")
     class InputSerializer(serializers.Serializer):
         reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
 
-    @extend_schema(request=InputSerializer, responses={(200, "image/*"): bytes, 302: None})
-    def post(self, request, image_id: int):
+    def deliver(self, *, pk: int, actor: Actor, ip_address: str | None, reason: str) -> services.EvidenceDelivery:
+        raise NotImplementedError
+
+    @extend_schema(request=InputSerializer, responses={(200, "*/*"): bytes, 302: None})
+    def post(self, request, **kwargs):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        delivery = services.evidence_view_unredacted(
-            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request),
-            reason=data.validated_data["reason"],
-        )
+        delivery = self.deliver(pk=kwargs[self.lookup_url_kwarg], actor=Actor.for_user(request.user),
+                                ip_address=client_address(request), reason=data.validated_data["reason"])
         return delivery_response(delivery)
+
+
+class UnredactedImageApi(UnredactedEvidenceApi):
+    """The original evidence image of an incident (or a report)."""
+
+    lookup_url_kwarg = "image_id"
+
+    def deliver(self, *, pk, actor, ip_address, reason):
+        return services.evidence_view_unredacted(image_id=pk, actor=actor, ip_address=ip_address, reason=reason)
 
 
 class _BundleApi(APIView):
