@@ -2,6 +2,9 @@
 evidence (holds honoured), looks at a camera are audited under a `camera` subject, and holders of the
 unredacted-evidence permission see originals of snapshots, key frames and clips, giving a reason."""
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -201,3 +204,36 @@ def test_an_sos_camera_original_needs_the_permission_and_a_reason_and_is_audited
     missing = reverse("sos-camera-evidence-unredacted" if kind == "key_frame" else "sos-camera-clip-unredacted",
                       args=[row.pk + 1000])
     assert client_for(officer_a).post(missing, {"reason": "x"}).status_code == 404
+
+
+# Settings from the environment ------------------------------------------------------------------------
+
+
+def _settings_read(env: dict) -> list[str]:
+    script = ("import naarikavach.settings as s; "
+              "print(s.CAMERA_SNAPSHOT_TIMEOUT_SECONDS, s.PRIVACY_RETENTION_DAYS['camera_snapshots'])")
+    keep = {k: v for k, v in os.environ.items() if k not in ("CAMERA_SNAPSHOT_TIMEOUT_SECONDS",
+                                                             "RETENTION_CAMERA_SNAPSHOT_DAYS")}
+    done = subprocess.run([sys.executable, "-c", script], env={**keep, "DJANGO_SECRET_KEY": "x" * 50, **env},
+                          cwd=settings_module_root(), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def settings_module_root():
+    import naarikavach
+
+    return os.path.dirname(os.path.dirname(naarikavach.__file__))
+
+
+def test_the_snapshot_timeout_and_snapshot_retention_come_from_the_environment_with_defaults():
+    assert _settings_read({}) == ["60.0", "30"]
+    assert _settings_read({"CAMERA_SNAPSHOT_TIMEOUT_SECONDS": "15", "RETENTION_CAMERA_SNAPSHOT_DAYS": "7"}) == [
+        "15.0", "7"]
+
+
+def test_a_snapshot_request_waits_as_long_as_the_setting_says(client_for, dispatcher, entrance_camera, settings):
+    settings.CAMERA_SNAPSHOT_TIMEOUT_SECONDS = 15
+    asked = client_for(dispatcher).post("/api/cameras/library-entrance/snapshot/").json()
+    snapshot = CameraSnapshot.objects.get(pk=asked["snapshot_id"])
+    assert snapshot.expires_at - snapshot.requested_at == timedelta(seconds=15)
