@@ -156,6 +156,11 @@ def register_purge_step(step: PurgeStep) -> None:
     _purge_steps[step.kind] = step
 
 
+def sos_attached_counts() -> dict[str, int]:
+    """A zero count for each kind of file other apps keep with an SOS, so that every run reports them all."""
+    return {source.count: 0 for source in _sos_attached.values()}
+
+
 def sos_attached_files_delete(sos_ids, counts: dict) -> set[int]:
     """Delete the files other apps keep for these SOS; returns the SOS whose files could not all be deleted
     (they must stay, with their rows, for the next run)."""
@@ -309,7 +314,7 @@ def retention_purge(*, now: datetime | None = None, batch_size: int | None = Non
     run = RetentionRun.objects.create(started_at=now)
     counts = {key: 0 for key in ("ai_reports", "evidence_files", "file_errors", "closed_incidents", "closed_sos",
                                  "sos_trail_points", "sos_minimised", "view_audit_entries", "outbox_events")}
-    counts |= {source.count: 0 for source in _sos_attached.values()}
+    counts |= sos_attached_counts()
     counts |= {key: 0 for step in _purge_steps.values() for key in step.counts_keys}
     held_sos, held_incidents = held_ids()
 

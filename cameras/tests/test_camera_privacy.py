@@ -18,6 +18,7 @@ from cameras.tests.test_preroll import jpeg, linked_sos  # noqa: F401  (fixture)
 from cameras.tests.test_preroll_clip import face_frames, named, webm
 from cameras.tests.test_snapshots import beat, send
 from common.actors import Actor
+from naarikavach.testing import PASSWORD
 from privacy import services as privacy_services
 from privacy.models import ViewAuditEntry
 from privacy.retention import retention_policy, retention_purge
@@ -237,3 +238,17 @@ def test_a_snapshot_request_waits_as_long_as_the_setting_says(client_for, dispat
     asked = client_for(dispatcher).post("/api/cameras/library-entrance/snapshot/").json()
     snapshot = CameraSnapshot.objects.get(pk=asked["snapshot_id"])
     assert snapshot.expires_at - snapshot.requested_at == timedelta(seconds=15)
+
+
+def test_a_citizens_deletion_takes_her_sos_camera_files_with_it(citizen, dispatcher, client_for, device_client,
+                                                                  entrance_camera, tmp_path):
+    sos = sos_with_camera_evidence(device_client, tmp_path)
+    SOS.objects.filter(pk=sos.pk).update(owner=citizen)
+    files = camera_files(sos)
+    sos_services.sos_resolve(sos_id=sos.pk, actor=Actor.for_user(dispatcher))
+
+    response = client_for(citizen).post("/api/privacy/me/delete/", {"current_password": PASSWORD})
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["deleted"]["camera_evidence_files"] == 3
+    assert not SOS.objects.filter(pk=sos.pk).exists() and not any(stored(f) for f in files)
