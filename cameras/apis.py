@@ -446,6 +446,7 @@ class CameraSnapshotUnredactedApi(UnredactedEvidenceApi):
     """A snapshot as the camera sent it, faces unblurred: `POST {"reason": ...}`, permission needed, audited."""
 
     lookup_url_kwarg = "snapshot_id"
+    request_component = "CameraSnapshotUnredactedRequest"
 
     def deliver(self, *, pk, actor, ip_address, reason):
         return services.camera_snapshot_view_unredacted(snapshot_id=pk, actor=actor, ip_address=ip_address,
@@ -456,6 +457,7 @@ class SOSEvidenceUnredactedApi(UnredactedEvidenceApi):
     """A pre-roll key frame as the camera sent it: `POST {"reason": ...}`, permission needed, audited."""
 
     lookup_url_kwarg = "evidence_id"
+    request_component = "SOSCameraEvidenceUnredactedRequest"
 
     def deliver(self, *, pk, actor, ip_address, reason):
         return services.sos_camera_evidence_view_unredacted(evidence_id=pk, actor=actor, ip_address=ip_address,
@@ -466,6 +468,7 @@ class SOSClipUnredactedApi(UnredactedEvidenceApi):
     """A pre-roll clip as the worker sent it: `POST {"reason": ...}`, permission needed, audited."""
 
     lookup_url_kwarg = "clip_id"
+    request_component = "SOSCameraClipUnredactedRequest"
 
     def deliver(self, *, pk, actor, ip_address, reason):
         return services.sos_camera_clip_view_unredacted(clip_id=pk, actor=actor, ip_address=ip_address, reason=reason)

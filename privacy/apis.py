@@ -51,27 +51,42 @@ def delivery_response(delivery: services.EvidenceDelivery):
     return response
 
 
+def _reason_input(component_name: str) -> type[serializers.Serializer]:
+    """The body of an unredacted view, a reason: one schema component per operation."""
+
+    @extend_schema_serializer(component_name=component_name)
+    class ReasonInput(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    return ReasonInput
+
+
 class UnredactedEvidenceApi(APIView):
     """The original of an evidence file, faces unblurred: for holders of the permission, who must say why
-    (audited). Subclasses name the URL's id (`lookup_url_kwarg`) and the service that finds and hands out the
-    file; every one ends in privacy.services.evidence_original_view."""
+    (audited). Subclasses name the URL's id (`lookup_url_kwarg`), their request's schema component, and the
+    service that finds and hands out the file; every one ends in privacy.services.evidence_original_view."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
     lookup_url_kwarg = ""
+    request_component = ""
 
-    @extend_schema_serializer(component_name="UnredactedEvidenceRequest")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.InputSerializer = _reason_input(cls.request_component)
+
+        def post(self, request, **url_kwargs):
+            return UnredactedEvidenceApi._post(self, request, **url_kwargs)
+
+        cls.post = extend_schema(request=cls.InputSerializer, responses={(200, "*/*"): bytes, 302: None})(post)
 
     def deliver(self, *, pk: int, actor: Actor, ip_address: str | None, reason: str) -> services.EvidenceDelivery:
         raise NotImplementedError
 
-    @extend_schema(request=InputSerializer, responses={(200, "*/*"): bytes, 302: None})
-    def post(self, request, **kwargs):
+    def _post(self, request, **url_kwargs):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        delivery = self.deliver(pk=kwargs[self.lookup_url_kwarg], actor=Actor.for_user(request.user),
+        delivery = self.deliver(pk=url_kwargs[self.lookup_url_kwarg], actor=Actor.for_user(request.user),
                                 ip_address=client_address(request), reason=data.validated_data["reason"])
         return delivery_response(delivery)
 
@@ -80,6 +95,7 @@ class UnredactedImageApi(UnredactedEvidenceApi):
     """The original evidence image of an incident (or a report)."""
 
     lookup_url_kwarg = "image_id"
+    request_component = "UnredactedEvidenceRequest"
 
     def deliver(self, *, pk, actor, ip_address, reason):
         return services.evidence_view_unredacted(image_id=pk, actor=actor, ip_address=ip_address, reason=reason)
