@@ -21,6 +21,7 @@ from common.ratelimit import client_address
 from incidents.apis import JSONObjectField
 from incidents.authentication import RESPONDER_AUTHENTICATION, DeviceAuthentication
 from incidents.permissions import IsActiveDevice
+from privacy.apis import UnredactedEvidenceApi, view_audit_for_supervisor
 
 MAX_CAMERAS_PER_HEARTBEAT = 256
 
@@ -152,7 +153,10 @@ class CameraDetailApi(APIView):
         camera = selectors.camera_detail(camera_id=camera_id)
         if camera is None:
             raise NotFound("Camera not found.")
-        return Response(CameraOutput(camera).data)
+        data = CameraOutput(camera).data
+        # Who looked at this camera's pictures (snapshots): for dispatchers and admins only, as for an SOS.
+        data |= view_audit_for_supervisor(request, subject_kind="camera", subject_id=camera.camera_id)
+        return Response(data)
 
 
 class _LinkApi(APIView):
@@ -421,3 +425,38 @@ class CameraSnapshotUploadApi(APIView):
         )
         return Response({"status": "snapshot_delivered", "snapshot_id": snapshot.pk, "sha256": snapshot.sha256},
                         status=status.HTTP_201_CREATED)
+
+
+# Originals, for holders of the unredacted-evidence permission (privacy.apis.UnredactedEvidenceApi) ---------
+
+
+class CameraSnapshotUnredactedApi(UnredactedEvidenceApi):
+    """A snapshot as the camera sent it, faces unblurred: `POST {"reason": ...}`, permission needed, audited."""
+
+    lookup_url_kwarg = "snapshot_id"
+    request_component = "CameraSnapshotUnredactedRequest"
+
+    def deliver(self, *, pk, actor, ip_address, reason):
+        return services.camera_snapshot_view_unredacted(snapshot_id=pk, actor=actor, ip_address=ip_address,
+                                                        reason=reason)
+
+
+class SOSEvidenceUnredactedApi(UnredactedEvidenceApi):
+    """A pre-roll key frame as the camera sent it: `POST {"reason": ...}`, permission needed, audited."""
+
+    lookup_url_kwarg = "evidence_id"
+    request_component = "SOSCameraEvidenceUnredactedRequest"
+
+    def deliver(self, *, pk, actor, ip_address, reason):
+        return services.sos_camera_evidence_view_unredacted(evidence_id=pk, actor=actor, ip_address=ip_address,
+                                                            reason=reason)
+
+
+class SOSClipUnredactedApi(UnredactedEvidenceApi):
+    """A pre-roll clip as the worker sent it: `POST {"reason": ...}`, permission needed, audited."""
+
+    lookup_url_kwarg = "clip_id"
+    request_component = "SOSCameraClipUnredactedRequest"
+
+    def deliver(self, *, pk, actor, ip_address, reason):
+        return services.sos_camera_clip_view_unredacted(clip_id=pk, actor=actor, ip_address=ip_address, reason=reason)

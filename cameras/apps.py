@@ -16,3 +16,8 @@ class CamerasConfig(AppConfig):
 
         sos_positioned.register(services.cameras_link_sos)
         camera_incident_reported.register(services.cameras_attach_incident_to_linked_sos)
+
+        # The privacy app's retention purge removes camera snapshots and camera evidence files.
+        from cameras import retention
+
+        retention.register()

@@ -416,15 +416,14 @@ def _record_preroll(*, camera: Camera, sos_id: int, device: Device, checked: lis
 
 # Snapshots on request ------------------------------------------------------------------------------
 
-# How long a dispatcher's request waits for the worker: a heartbeat (10 s by default) to carry the request,
-# then the spool to deliver the frame. Settings: CAMERA_SNAPSHOT_TIMEOUT_SECONDS.
-DEFAULT_SNAPSHOT_TIMEOUT_SECONDS = 60.0
 # The view audit's subject for a look at a camera's picture (not an SOS or incident: nothing is open).
-SNAPSHOT_AUDIT_SUBJECT = "camera"
+SNAPSHOT_AUDIT_SUBJECT = ViewAuditEntry.Subject.CAMERA
 
 
 def snapshot_timeout_seconds() -> float:
-    return float(getattr(settings, "CAMERA_SNAPSHOT_TIMEOUT_SECONDS", DEFAULT_SNAPSHOT_TIMEOUT_SECONDS))
+    """How long a dispatcher's request waits for the worker (settings.CAMERA_SNAPSHOT_TIMEOUT_SECONDS): a
+    heartbeat (10 s by default) to carry the request, then the spool to deliver the frame."""
+    return float(settings.CAMERA_SNAPSHOT_TIMEOUT_SECONDS)
 
 
 @transaction.atomic
@@ -571,3 +570,56 @@ def sos_camera_evidence_view(*, evidence_id: int, actor: Actor, ip_address: str 
             details={"camera_evidence_id": row.pk, "sha256": row.sha256, "faces_blurred": len(redacted.faces)},
         )
     return row, redacted.data
+
+
+# Originals, for holders of the unredacted-evidence permission ---------------------------------------------
+# Found here, handed out and audited by privacy.services.evidence_original_view, as incident images are.
+
+
+def _require_evidence_viewer(actor: Actor) -> None:
+    if not actor.is_responder:
+        raise Forbidden("Only officers and dispatchers may see evidence.")
+
+
+def camera_snapshot_view_unredacted(*, snapshot_id: int, actor: Actor, ip_address: str | None, reason: str):
+    """A snapshot as the camera sent it, faces unblurred; in the camera's view audit with the reason."""
+    _require_evidence_viewer(actor)
+    snapshot = CameraSnapshot.objects.select_related("camera").filter(pk=snapshot_id).first()
+    if snapshot is None:
+        raise NotFound("Snapshot not found.")
+    if snapshot.delivered_at is None:
+        raise Conflict("The camera has not sent this snapshot (yet).", code="snapshot_not_ready")
+    return privacy_services.evidence_original_view(
+        actor=actor, ip_address=ip_address, reason=reason, file=snapshot.image, content_type=snapshot.content_type,
+        filename=f"camera-{snapshot.camera.camera_id}-{snapshot.pk}-original.{snapshot.image.name.rsplit('.', 1)[-1]}",
+        subject_kind=ViewAuditEntry.Subject.CAMERA, subject_id=snapshot.camera.camera_id,
+        details={"snapshot_id": snapshot.pk, "sha256": snapshot.sha256},
+    )
+
+
+def sos_camera_evidence_view_unredacted(*, evidence_id: int, actor: Actor, ip_address: str | None, reason: str):
+    """A pre-roll key frame as the camera sent it; in the SOS's view audit with the reason."""
+    _require_evidence_viewer(actor)
+    row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
+    if row is None:
+        raise NotFound("Evidence not found.")
+    return privacy_services.evidence_original_view(
+        actor=actor, ip_address=ip_address, reason=reason, file=row.image, content_type=row.content_type,
+        filename=f"sos-{row.sos_id}-camera-{row.pk}-original.{row.extension}",
+        subject_kind=ViewAuditEntry.Subject.SOS, subject_id=row.sos_id,
+        details={"camera_evidence_id": row.pk, "sha256": row.sha256},
+    )
+
+
+def sos_camera_clip_view_unredacted(*, clip_id: int, actor: Actor, ip_address: str | None, reason: str):
+    """A pre-roll clip as the worker sent it; in the SOS's view audit with the reason."""
+    _require_evidence_viewer(actor)
+    clip = SOSCameraClip.objects.filter(pk=clip_id).first()
+    if clip is None:
+        raise NotFound("Clip not found.")
+    return privacy_services.evidence_original_view(
+        actor=actor, ip_address=ip_address, reason=reason, file=clip.clip, content_type=clip.content_type,
+        filename=f"sos-{clip.sos_id}-camera-clip-{clip.pk}-original.{clip.clip.name.rsplit('.', 1)[-1]}",
+        subject_kind=ViewAuditEntry.Subject.SOS, subject_id=clip.sos_id,
+        details={"camera_clip_id": clip.pk, "sha256": clip.sha256},
+    )

@@ -208,6 +208,9 @@ CAMERA_RECOVERY_SECONDS = env_float("CAMERA_RECOVERY_SECONDS", 30.0)
 CAMERA_OFFLINE_PRIORITY = env_str("CAMERA_OFFLINE_PRIORITY", "High")
 # An SOS position without an accuracy is taken to be this uncertain when linking cameras to it.
 CAMERA_SOS_DEFAULT_UNCERTAINTY_M = env_float("CAMERA_SOS_DEFAULT_UNCERTAINTY_M", 50.0)
+# How long a responder's snapshot request waits for the camera's worker (a heartbeat to carry the request,
+# then the worker's upload); the frame is refused after this.
+CAMERA_SNAPSHOT_TIMEOUT_SECONDS = env_float("CAMERA_SNAPSHOT_TIMEOUT_SECONDS", 60.0)
 EVIDENCE_MAX_BYTES = env_int("EVIDENCE_MAX_BYTES", 5 * 1024 * 1024)
 # Evidence goes to MEDIA_ROOT unless GS_BUCKET_NAME is set: then to Google Cloud Storage (django-storages),
 # private, handed out as signed URLs that expire. Credentials: GS_CREDENTIALS_FILE (a service-account key),
@@ -229,6 +232,8 @@ PRIVACY_RETENTION_DAYS = {
     "sos_trails": env_int("RETENTION_SOS_TRAIL_DAYS", 180),
     "anonymous_sos_contact": env_int("RETENTION_ANONYMOUS_CONTACT_DAYS", 30),
     "view_audit": env_int("RETENTION_VIEW_AUDIT_DAYS", 1095),
+    # Camera snapshots on request, counted from the request (cameras.retention).
+    "camera_snapshots": env_int("RETENTION_CAMERA_SNAPSHOT_DAYS", 30),
 }
 # Minimisation of a closed anonymous SOS keeps its first and last points and those at least this far apart.
 PRIVACY_MINIMISED_TRAIL_SPACING_M = env_float("PRIVACY_MINIMISED_TRAIL_SPACING_M", 250)

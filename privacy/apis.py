@@ -80,25 +80,54 @@ class AudioDownloadApi(APIView):
         return evidence_response(delivery)
 
 
-class UnredactedImageApi(APIView):
-    """The original evidence image, faces unblurred: for holders of the permission, who must say why (audited)."""
+def _reason_input(component_name: str) -> type[serializers.Serializer]:
+    """The body of an unredacted view, a reason: one schema component per operation."""
+
+    @extend_schema_serializer(component_name=component_name)
+    class ReasonInput(serializers.Serializer):
+        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+
+    return ReasonInput
+
+
+class UnredactedEvidenceApi(APIView):
+    """The original of an evidence file, faces unblurred: for holders of the permission, who must say why
+    (audited). Subclasses name the URL's id (`lookup_url_kwarg`), their request's schema component, and the
+    service that finds and hands out the file; every one ends in privacy.services.evidence_original_view."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
+    lookup_url_kwarg = ""
+    request_component = ""
 
-    @extend_schema_serializer(component_name="UnredactedEvidenceRequest")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=services.MAX_REASON_CHARS)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.InputSerializer = _reason_input(cls.request_component)
 
-    @extend_schema(request=InputSerializer, responses={(200, "image/*"): bytes, 302: None})
-    def post(self, request, image_id: int):
+        def post(self, request, **url_kwargs):
+            return UnredactedEvidenceApi._post(self, request, **url_kwargs)
+
+        cls.post = extend_schema(request=cls.InputSerializer, responses={(200, "*/*"): bytes, 302: None})(post)
+
+    def deliver(self, *, pk: int, actor: Actor, ip_address: str | None, reason: str) -> services.EvidenceDelivery:
+        raise NotImplementedError
+
+    def _post(self, request, **url_kwargs):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        delivery = services.evidence_view_unredacted(
-            image_id=image_id, actor=Actor.for_user(request.user), ip_address=client_address(request),
-            reason=data.validated_data["reason"],
-        )
+        delivery = self.deliver(pk=url_kwargs[self.lookup_url_kwarg], actor=Actor.for_user(request.user),
+                                ip_address=client_address(request), reason=data.validated_data["reason"])
         return evidence_response(delivery)
+
+
+class UnredactedImageApi(UnredactedEvidenceApi):
+    """The original evidence image of an incident (or a report)."""
+
+    lookup_url_kwarg = "image_id"
+    request_component = "UnredactedEvidenceRequest"
+
+    def deliver(self, *, pk, actor, ip_address, reason):
+        return services.evidence_view_unredacted(image_id=pk, actor=actor, ip_address=ip_address, reason=reason)
 
 
 class _BundleApi(APIView):

@@ -10,7 +10,7 @@ from django.db.models import ProtectedError, RestrictedError
 from accounts.models import User
 from common.audit import AuditChainHead
 from privacy.models import CitizenDeletion
-from privacy.retention import held_ids
+from privacy.retention import held_ids, sos_attached_counts, sos_attached_files_delete
 from sos.models import SOS
 
 
@@ -77,11 +77,20 @@ def citizen_delete(user: User) -> CitizenDeletion:
             kept.append({"kind": "sos", "id": sos.pk, "reason": reason})
         else:
             doomed.append(sos.pk)
+    # Files other apps keep with her alerts (camera pictures) go before their rows; an alert whose files could
+    # not be deleted just now is kept, and she is told to ask again.
+    file_counts = sos_attached_counts()
+    blocked = sos_attached_files_delete(doomed, file_counts)
+    for pk in sorted(blocked):
+        kept.append({"kind": "sos", "id": pk, "reason": "Some evidence files of this SOS could not be deleted just "
+                     "now; it is kept. Ask again later."})
+    doomed = [pk for pk in doomed if pk not in blocked]
     deleted = SOS.objects.filter(pk__in=doomed).delete()[1]
     AuditChainHead.objects.filter(chain__in=[f"sos.sosauditentry:{pk}" for pk in doomed]).delete()
     counts = {
         "sos_alerts": deleted.get("sos.SOS", 0),
         "trail_points": deleted.get("sos.LocationUpdate", 0),
+        **{kind: count for kind, count in file_counts.items() if kind != "file_errors"},
         "account": 1,
     }
     try:

@@ -28,6 +28,7 @@ class ViewAuditEntry(AuditEntry):
         INCIDENT = "incident", "Incident"
         AI_EVENT = "ai_event", "AI report"
         CITIZEN = "citizen", "Citizen"
+        CAMERA = "camera", "Camera"
 
     class Delivery(models.TextChoices):
         FILE = "file", "File streamed"

@@ -8,6 +8,8 @@ any file it could not delete, to try again next time. It records counts, never c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -32,6 +34,7 @@ DEFAULT_RETENTION_DAYS = {
     "sos_trails": 180,
     "anonymous_sos_contact": 30,
     "view_audit": 1095,
+    "camera_snapshots": 30,
 }
 SYSTEM_ACTOR_LABEL = "system:retention"
 
@@ -81,22 +84,98 @@ def is_held(*, subject_kind: str, subject_id) -> bool:
 # The purge ----------------------------------------------------------------------------------------
 
 
+def delete_stored_files(storage, names) -> bool:
+    """Delete `names` (blank ones skipped) from `storage`, local or GCS; False if any could not be deleted."""
+    try:
+        for name in names:
+            if name:
+                storage.delete(name)
+    except Exception:  # storage unreachable: the caller keeps the rows, to try again on the next run
+        return False
+    return True
+
+
 def _delete_files(images) -> set[int]:
     """Delete the files of `images` and their blurred derivatives; returns the ids whose files could not be."""
     failed = set()
     for image in images:
         names = [image.image.name]
         names += list(RedactedImage.objects.filter(image=image).values_list("file", flat=True))
-        try:
-            for name in names:
-                if name:
-                    image.image.storage.delete(name)
-        except Exception:  # storage unreachable: keep the rows, try again on the next run
+        if not delete_stored_files(image.image.storage, names):
             failed.add(image.pk)
     return failed
 
 
-def _batches(queryset, batch_size: int):
+# Evidence other apps keep ---------------------------------------------------------------------------
+# Apps that keep evidence of their own (cameras) depend on this one, not the other way round: they register
+# here, when Django starts (their AppConfig.ready), what the purge must also remove.
+
+
+@dataclass(frozen=True)
+class StoredFiles:
+    """The files of one row another app keeps: what the purge deletes before the row goes."""
+
+    sos_id: int | None
+    storage: object
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class SOSAttachedFiles:
+    """Rows another app keeps for an SOS that go with it (cascade), and whose files must go first.
+
+    `files(sos_ids)` lists them; `count` names the run's count of rows whose files were deleted."""
+
+    count: str
+    files: Callable[[list[int]], list[StoredFiles]]
+
+
+@dataclass(frozen=True)
+class PurgeStep:
+    """A purge of another app's data with its own retention kind (days in PRIVACY_RETENTION_DAYS).
+
+    `purge(cutoff=, batch_size=, counts=)` removes what is older than the cutoff and adds to `counts`,
+    whose keys it declares in `counts_keys`."""
+
+    kind: str
+    counts_keys: tuple[str, ...]
+    purge: Callable[..., None]
+
+
+_sos_attached: dict[str, SOSAttachedFiles] = {}
+_purge_steps: dict[str, PurgeStep] = {}
+
+
+def register_sos_attached_files(source: SOSAttachedFiles) -> None:
+    _sos_attached[source.count] = source
+
+
+def register_purge_step(step: PurgeStep) -> None:
+    if step.kind not in DEFAULT_RETENTION_DAYS:
+        raise ImproperlyConfigured(f"Retention kind {step.kind!r} has no default in privacy.retention")
+    _purge_steps[step.kind] = step
+
+
+def sos_attached_counts() -> dict[str, int]:
+    """A zero count for each kind of file other apps keep with an SOS, so that every run reports them all."""
+    return {source.count: 0 for source in _sos_attached.values()}
+
+
+def sos_attached_files_delete(sos_ids, counts: dict) -> set[int]:
+    """Delete the files other apps keep for these SOS; returns the SOS whose files could not all be deleted
+    (they must stay, with their rows, for the next run)."""
+    blocked = set()
+    for source in _sos_attached.values():
+        for stored in source.files(list(sos_ids)):
+            if delete_stored_files(stored.storage, stored.names):
+                counts[source.count] = counts.get(source.count, 0) + 1
+            else:
+                counts["file_errors"] = counts.get("file_errors", 0) + 1
+                blocked.add(stored.sos_id)
+    return blocked
+
+
+def pk_batches(queryset, batch_size: int):
     """Primary keys of `queryset` in batches; keys yielded once are not yielded again."""
     done: set = set()
     while True:
@@ -121,14 +200,14 @@ def _purge_reports(ids, counts) -> None:
 def _purge_below_threshold(cutoff, batch_size, counts) -> None:
     expired = AIEvent.objects.filter(outcome=AIEvent.Outcome.LOGGED_ONLY, incident__isnull=True,
                                      received_at__lt=cutoff)
-    for batch in _batches(expired, batch_size):
+    for batch in pk_batches(expired, batch_size):
         _purge_reports(batch, counts)
 
 
 def _purge_incidents(cutoff, batch_size, counts, held_incidents) -> None:
     expired = Incident.objects.filter(status=Incident.Status.RESOLVED, resolved_at__lt=cutoff).exclude(
         pk__in=held_incidents)
-    for batch in _batches(expired, batch_size):
+    for batch in pk_batches(expired, batch_size):
         # Holds are read again for every batch: one placed while the purge runs is honoured from the next batch.
         batch = [pk for pk in batch if str(pk) not in held_ids()[1]]
         reports = list(AIEvent.objects.filter(incident_id__in=batch).values_list("pk", flat=True))
@@ -149,8 +228,10 @@ def _purge_incidents(cutoff, batch_size, counts, held_incidents) -> None:
 def _purge_sos(cutoff, batch_size, counts, held_sos) -> None:
     expired = SOS.objects.filter(status__in=[SOS.Status.RESOLVED, SOS.Status.CANCELLED], closed_at__lt=cutoff).exclude(
         pk__in=held_sos)
-    for batch in _batches(expired, batch_size):
+    for batch in pk_batches(expired, batch_size):
         batch = [pk for pk in batch if pk not in held_ids()[0]]
+        blocked = sos_attached_files_delete(batch, counts)
+        batch = [pk for pk in batch if pk not in blocked]
         with transaction.atomic():
             deleted = SOS.objects.filter(pk__in=batch).delete()[1]
             counts["closed_sos"] += deleted.get("sos.SOS", 0)
@@ -165,7 +246,7 @@ def _closed_sos(cutoff, held_sos):
 
 def _thin_trails(cutoff, batch_size, counts, held_sos) -> None:
     """Trails of SOS closed long ago: only the first and last points are kept."""
-    for batch in _batches(_closed_sos(cutoff, held_sos), batch_size):
+    for batch in pk_batches(_closed_sos(cutoff, held_sos), batch_size):
         with transaction.atomic():
             for sos_id in batch:
                 points = list(LocationUpdate.objects.filter(sos_request_id=sos_id).order_by("recorded_at", "id")
@@ -190,7 +271,7 @@ def _minimise(cutoff, batch_size, counts, held_sos, now) -> None:
     """Closed anonymous SOS: trail thinned, phone and name removed; recorded in its audit trail."""
     spacing = settings.PRIVACY_MINIMISED_TRAIL_SPACING_M
     due = _closed_sos(cutoff, held_sos).filter(owner__isnull=True, minimisation__isnull=True)
-    for batch in _batches(due, batch_size):
+    for batch in pk_batches(due, batch_size):
         for sos_id in batch:
             with transaction.atomic():
                 sos = SOS.objects.select_for_update().get(pk=sos_id)
@@ -233,6 +314,8 @@ def retention_purge(*, now: datetime | None = None, batch_size: int | None = Non
     run = RetentionRun.objects.create(started_at=now)
     counts = {key: 0 for key in ("ai_reports", "evidence_files", "file_errors", "closed_incidents", "closed_sos",
                                  "sos_trail_points", "sos_minimised", "view_audit_entries", "outbox_events")}
+    counts |= sos_attached_counts()
+    counts |= {key: 0 for step in _purge_steps.values() for key in step.counts_keys}
     held_sos, held_incidents = held_ids()
 
     def cutoff(kind: str):
@@ -250,6 +333,9 @@ def retention_purge(*, now: datetime | None = None, batch_size: int | None = Non
         _thin_trails(c, batch_size, counts, held_sos)
     if (c := cutoff("view_audit")) is not None:
         _purge_view_audit(c, counts)
+    for step in _purge_steps.values():
+        if (c := cutoff(step.kind)) is not None:
+            step.purge(cutoff=c, batch_size=batch_size, counts=counts)
     counts["outbox_events"] = outbox_prune(now=now)
     run.counts, run.finished_at = counts, timezone.now()
     run.save(update_fields=["counts", "finished_at"])

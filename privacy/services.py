@@ -203,18 +203,42 @@ def evidence_view(*, image_id: int, actor: Actor, ip_address: str | None) -> Evi
     )
 
 
-def evidence_view_unredacted(*, image_id: int, actor: Actor, ip_address: str | None, reason: str) -> EvidenceDelivery:
-    """The original image, for holders of the unredacted-evidence permission who say why; audited with the reason."""
-    image = _image_for(actor, image_id)
+def evidence_original_view(
+    *,
+    actor: Actor,
+    ip_address: str | None,
+    reason: str,
+    file,
+    content_type: str,
+    filename: str,
+    subject_kind: str,
+    subject_id,
+    image_id: int | None = None,
+    details: dict | None = None,
+) -> EvidenceDelivery:
+    """The original of an evidence file (`file`: a stored FieldFile), faces unblurred, for holders of the
+    unredacted-evidence permission who say why; audited with the reason under `subject_kind`/`subject_id`.
+
+    The one path for every kind of evidence: incident images here, camera snapshots, pre-roll key frames and
+    clips (cameras.services). The caller has found the row and checked that the actor is a responder."""
     if not may_view_unredacted(actor):
         raise Forbidden("You may not view unredacted evidence.")
     reason = _clean_reason(reason)
-    kind, subject_id = image_subject(image)
-    delivery = _open(image.image.storage, image.image.name, content_type=image.content_type,
-                     filename=f"evidence-{image.pk}-original.{image.extension}")
+    delivery = _open(file.storage, file.name, content_type=content_type, filename=filename)
     return _deliver_and_record(
-        delivery, actor=actor, action=ViewAuditEntry.Action.EVIDENCE_UNREDACTED, subject_kind=kind,
-        subject_id=subject_id, ip_address=ip_address, image_id=image.pk, reason=reason,
+        delivery, actor=actor, action=ViewAuditEntry.Action.EVIDENCE_UNREDACTED, subject_kind=subject_kind,
+        subject_id=subject_id, ip_address=ip_address, image_id=image_id, reason=reason, details=details,
+    )
+
+
+def evidence_view_unredacted(*, image_id: int, actor: Actor, ip_address: str | None, reason: str) -> EvidenceDelivery:
+    """The original image, for holders of the unredacted-evidence permission who say why; audited with the reason."""
+    image = _image_for(actor, image_id)
+    kind, subject_id = image_subject(image)
+    return evidence_original_view(
+        actor=actor, ip_address=ip_address, reason=reason, file=image.image, content_type=image.content_type,
+        filename=f"evidence-{image.pk}-original.{image.extension}", subject_kind=kind, subject_id=subject_id,
+        image_id=image.pk,
     )
 
 

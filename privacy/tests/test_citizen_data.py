@@ -64,7 +64,7 @@ def test_deletion_removes_her_account_and_alerts_and_says_what_was_kept(her_sos,
 
     assert response.status_code == 200
     body = response.json()
-    assert body["deleted"] == {"sos_alerts": 1, "trail_points": 2, "account": 1}
+    assert body["deleted"] == {"sos_alerts": 1, "trail_points": 2, "camera_evidence_files": 0, "account": 1}
     kept = {item["id"]: item["reason"] for item in body["kept"] if item["kind"] == "sos"}
     assert set(kept) == {held.pk, still_open.pk}
     assert "legal hold" in kept[held.pk] and "Stalking" not in kept[held.pk]
