@@ -7,13 +7,10 @@ import logging
 import socketio
 from django.conf import settings
 from django.db import connection
-from engineio import exceptions as eio_exceptions
-from engineio import packet as eio_packet
 from prometheus_client import CONTENT_TYPE_LATEST
-from socketio import packet as sio_packet
 
 from realtime.services import outbox_prune
-from realtime_server import handlers, joins, wakeup
+from realtime_server import fanout, handlers, joins, wakeup
 from realtime_server.capacity import Capacity, raise_open_files_limit
 from realtime_server.db import close_db_connections, run_db
 from realtime_server.hub import Hub
@@ -23,32 +20,6 @@ from realtime_server.origins import origin_allowed
 from realtime_server.sessions import SessionGuard
 
 logger = logging.getLogger(__name__)
-
-
-class SocketIOTransport:
-    def __init__(self, sio: socketio.AsyncServer):
-        self.sio = sio
-
-    async def send(self, event: str, message: dict, to: list[str]) -> None:
-        """Encode the message once, then queue it for each client in turn.
-
-        `sio.emit(to=[...])` encodes once too, but creates one task per recipient and waits for them all:
-        at thousands of clients that is most of an event's cost. An Engine.IO client's outgoing queue is
-        unbounded, so queueing never waits; each client's own writer sends it.
-        """
-        encoded = sio_packet.Packet(sio_packet.EVENT, namespace="/", data=[event, message]).encode()
-        packets = [eio_packet.Packet(eio_packet.MESSAGE, part)
-                   for part in (encoded if isinstance(encoded, list) else [encoded])]
-        manager, eio = self.sio.manager, self.sio.eio
-        for sid in to:
-            eio_sid = manager.eio_sid_from_sid(sid, "/")
-            if eio_sid is None:
-                continue
-            for pkt in packets:
-                try:
-                    await eio.send_packet(eio_sid, pkt)
-                except eio_exceptions.SocketIsClosedError:
-                    break  # it left meanwhile; its disconnect handler removes it from the hub
 
 
 def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
@@ -64,7 +35,9 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
         async_handlers=True,
     )
-    hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL,
+    fanout.install(sio)
+    transport = fanout.FanOutTransport(sio)
+    hub = Hub(transport, poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL,
               read_trail=joins.read_trail)
     soft, hard = raise_open_files_limit()
     capacity = Capacity(limit=soft)
@@ -99,7 +72,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         await close_db_connections()
 
     hub.sio_counters, hub.guard = sio.counters, guard
-    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity), on_startup=startup, on_shutdown=shutdown)
+    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity, transport), on_startup=startup, on_shutdown=shutdown)
     app.hub, app.sio, app.guard = hub, sio, guard
     return app
 
@@ -125,7 +98,7 @@ def _is_local_operator(scope) -> bool:
     return client[0] in LOOPBACK and not relayed
 
 
-def _health_app(hub: Hub, capacity: Capacity):
+def _health_app(hub: Hub, capacity: Capacity, transport: fanout.FanOutTransport):
     """GET /healthz: the server is up (for load balancers): {"status": "ok"}, nothing more.
     GET /healthz/detail: its counters (event cursor, clients, deliveries), for an operator on this machine
     only: how many alerts the platform carries is not for anyone on the network to read."""
@@ -142,7 +115,7 @@ def _health_app(hub: Hub, capacity: Capacity):
             await send({"type": "http.response.body", "body": realtime_metrics(hub, limits_of(hub))})
             return
         elif scope["path"] == "/healthz/detail":
-            status, body = (200, {"status": "ok", **hub.stats(), **capacity.stats()}) if _is_local_operator(scope) \
+            status, body = (200, {"status": "ok", **hub.stats(), **transport.stats(), **capacity.stats()}) if _is_local_operator(scope) \
                 else (403, {"detail": "Only from the server's own machine."})
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})
