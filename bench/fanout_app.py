@@ -1,16 +1,26 @@
-"""The realtime app for bench/bench_fanout.py: as shipped, or (FANOUT_TRANSPORT=baseline) as it was before.
+"""The realtime app for bench/bench_fanout.py, with the fan-out chosen by FANOUT_TRANSPORT.
 
-The baseline sends each event with one `sio.emit(to=[...])`, which encodes it once but creates one asyncio
-task per recipient and waits for them all, and never gives memory back after clients leave; the shipped
-app queues the encoded packet to each client in a loop and returns memory when the crowd halves.
+* `direct` (shipped): realtime_server.fanout.FanOutTransport, one pre-built WebSocket frame per event,
+  written to each idle WebSocket client's transport.
+* `queued` (shipped before it): the event encoded once, then queued to each client's Engine.IO socket,
+  whose writer task encodes and frames it (and compresses it, where the client negotiated deflate).
+* `emit` (the first version): one `sio.emit(to=[...])` per event, a task per recipient.
+
+With FANOUT_PROFILE set, `GET /bench/profile/start` and `GET /bench/profile/stop` (from this machine)
+bracket a cProfile of the whole process, written to the path FANOUT_PROFILE names.
 """
 
+import cProfile
 import os
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naarikavach.settings")
 django.setup()
+
+from engineio import exceptions as eio_exceptions  # noqa: E402
+from engineio import packet as eio_packet  # noqa: E402
+from socketio import packet as sio_packet  # noqa: E402
 
 from realtime_server.app import create_app  # noqa: E402  (needs Django set up first)
 
@@ -23,11 +33,46 @@ class EmitTransport:
         await self.sio.emit(event, message, to=to)
 
 
-if os.environ.get("FANOUT_TRANSPORT") == "baseline":
-    from realtime_server.capacity import MemoryReturner
+class QueuedTransport:
+    """The fan-out as it was before realtime_server.fanout: encode once, queue to each client in a loop."""
 
-    MemoryReturner.clients_changed = lambda self, clients: False
-    app = create_app()
-    app.hub.transport = EmitTransport(app.sio)
-else:
-    app = create_app()
+    def __init__(self, sio):
+        self.sio = sio
+
+    async def send(self, event: str, message: dict, to: list[str]) -> None:
+        encoded = sio_packet.Packet(sio_packet.EVENT, namespace="/", data=[event, message]).encode()
+        packets = [eio_packet.Packet(eio_packet.MESSAGE, part)
+                   for part in (encoded if isinstance(encoded, list) else [encoded])]
+        manager, eio = self.sio.manager, self.sio.eio
+        for sid in to:
+            eio_sid = manager.eio_sid_from_sid(sid, "/")
+            if eio_sid is None:
+                continue
+            for pkt in packets:
+                try:
+                    await eio.send_packet(eio_sid, pkt)
+                except eio_exceptions.SocketIsClosedError:
+                    break
+
+
+realtime_app = create_app()
+transport = os.environ.get("FANOUT_TRANSPORT", "direct")
+if transport == "queued":
+    realtime_app.hub.transport = QueuedTransport(realtime_app.sio)
+elif transport == "emit":
+    realtime_app.hub.transport = EmitTransport(realtime_app.sio)
+
+profiler = cProfile.Profile()
+
+
+async def app(scope, receive, send):
+    if scope["type"] == "http" and scope["path"].startswith("/bench/profile/") and os.environ.get("FANOUT_PROFILE"):
+        if scope["path"].endswith("/start"):
+            profiler.enable()
+        else:
+            profiler.disable()
+            profiler.dump_stats(os.environ["FANOUT_PROFILE"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await realtime_app(scope, receive, send)

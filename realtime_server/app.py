@@ -8,14 +8,11 @@ import time
 import socketio
 from django.conf import settings
 from django.db import connection
-from engineio import exceptions as eio_exceptions
-from engineio import packet as eio_packet
 from prometheus_client import CONTENT_TYPE_LATEST
-from socketio import packet as sio_packet
 
 from realtime import selectors
 from realtime.services import outbox_prune
-from realtime_server import handlers, joins, wakeup
+from realtime_server import fanout, handlers, joins, wakeup
 from realtime_server.capacity import Capacity, raise_open_files_limit
 from realtime_server.db import close_db_connections, run_db
 from realtime_server.hub import Hub
@@ -25,32 +22,6 @@ from realtime_server.origins import origin_allowed
 from realtime_server.sessions import SessionGuard
 
 logger = logging.getLogger(__name__)
-
-
-class SocketIOTransport:
-    def __init__(self, sio: socketio.AsyncServer):
-        self.sio = sio
-
-    async def send(self, event: str, message: dict, to: list[str]) -> None:
-        """Encode the message once, then queue it for each client in turn.
-
-        `sio.emit(to=[...])` encodes once too, but creates one task per recipient and waits for them all:
-        at thousands of clients that is most of an event's cost. An Engine.IO client's outgoing queue is
-        unbounded, so queueing never waits; each client's own writer sends it.
-        """
-        encoded = sio_packet.Packet(sio_packet.EVENT, namespace="/", data=[event, message]).encode()
-        packets = [eio_packet.Packet(eio_packet.MESSAGE, part)
-                   for part in (encoded if isinstance(encoded, list) else [encoded])]
-        manager, eio = self.sio.manager, self.sio.eio
-        for sid in to:
-            eio_sid = manager.eio_sid_from_sid(sid, "/")
-            if eio_sid is None:
-                continue
-            for pkt in packets:
-                try:
-                    await eio.send_packet(eio_sid, pkt)
-                except eio_exceptions.SocketIsClosedError:
-                    break  # it left meanwhile; its disconnect handler removes it from the hub
 
 
 def create_app(*, poll_interval: float | None = None, prune_interval: float | None = None) -> socketio.ASGIApp:
@@ -66,7 +37,9 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
         async_handlers=True,
     )
-    hub = Hub(SocketIOTransport(sio), poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL,
+    fanout.install(sio)
+    transport = fanout.FanOutTransport(sio)
+    hub = Hub(transport, poll_interval=poll_interval or settings.REALTIME_POLL_INTERVAL,
               read_trail=joins.read_trail)
     soft, hard = raise_open_files_limit()
     capacity = Capacity(limit=soft)
@@ -101,7 +74,7 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         await close_db_connections()
 
     hub.sio_counters, hub.guard = sio.counters, guard
-    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity), on_startup=startup, on_shutdown=shutdown)
+    app = socketio.ASGIApp(sio, other_asgi_app=_health_app(hub, capacity, transport), on_startup=startup, on_shutdown=shutdown)
     app.hub, app.sio, app.guard = hub, sio, guard
     return app
 
@@ -127,7 +100,7 @@ def _is_local_operator(scope) -> bool:
     return client[0] in LOOPBACK and not relayed
 
 
-def _health_app(hub: Hub, capacity: Capacity):
+def _health_app(hub: Hub, capacity: Capacity, transport: fanout.FanOutTransport):
     """GET /healthz: the server is up and reads the outbox (for load balancers): {"status": "ok"}, nothing more;
     503 {"status": "unhealthy"} once reading the outbox has failed for REALTIME_HEALTH_STALE_SECONDS.
     GET /healthz/detail: its counters (event cursor, clients, deliveries), for an operator on this machine
@@ -152,7 +125,7 @@ def _health_app(hub: Hub, capacity: Capacity):
             return
         elif scope["path"] == "/healthz/detail":
             detail = {"status": "ok" if healthy else "unhealthy", "outbox_failing_for_s": round(failing_for, 1),
-                      **hub.stats(), **capacity.stats()}
+                      **hub.stats(), **transport.stats(), **capacity.stats()}
             status, body = (200 if healthy else 503, detail) if _is_local_operator(scope) \
                 else (403, {"detail": "Only from the server's own machine."})
         await send({"type": "http.response.start", "status": status,
