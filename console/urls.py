@@ -6,4 +6,5 @@ app_name = "console"
 
 urlpatterns = [
     path("console/queue/", apis.QueueApi.as_view(), name="queue"),
+    path("console/history/", apis.HistoryApi.as_view(), name="history"),
 ]
