@@ -8,7 +8,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.permissions import IsResponder
+from common.errors import NotFound
+from common.ratelimit import client_address
 from console import selectors
+from privacy import services as privacy_services
+from sos.models import SOS
+from sos.permissions import actor_from_request, require_may_see
 from incidents.apis import IncidentOutput
 from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 
@@ -101,3 +106,32 @@ class HistoryApi(APIView):
         pages = max(1, -(-total // self.PAGE_SIZE))
         return Response(HistoryOutput({"count": total, "page": v["page"], "pages": pages, "results": items},
                                       context={"request": request}).data)
+
+
+class TrailPageOutput(serializers.Serializer):
+    points = LocationOutput(many=True)
+    has_more = serializers.BooleanField()
+
+
+class TrailPageApi(APIView):
+    """An SOS's trail, a page at a time, newest first, before a point in time (the detail shows the newest points;
+    this fetches older ones). Each page read is recorded like the detail's trail read."""
+
+    permission_classes = [IsResponder]
+
+    class FilterSerializer(serializers.Serializer):
+        before = serializers.DateTimeField()
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+    @extend_schema(parameters=[FilterSerializer], responses=TrailPageOutput)
+    def get(self, request, sos_id: int):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        sos = SOS.objects.filter(pk=sos_id).first()
+        if sos is None:
+            raise NotFound("SOS not found")
+        actor = actor_from_request(request)
+        require_may_see(actor, sos)
+        privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
+        points, has_more = selectors.trail_page(sos_id=sos.pk, **params.validated_data)
+        return Response(TrailPageOutput({"points": points, "has_more": has_more}).data)

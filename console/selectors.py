@@ -167,3 +167,10 @@ def recently_closed(*, now: datetime | None = None) -> list[ClosedItem]:
 
 def units_on_duty() -> QuerySet[Unit]:
     return Unit.objects.prefetch_related("officers").order_by("unit_number")
+
+
+def trail_page(*, sos_id: int, before: datetime, limit: int) -> tuple[list[LocationUpdate], bool]:
+    """The `limit` points of an SOS's trail recorded before `before`, newest first, and whether older ones remain."""
+    points = list(LocationUpdate.objects.filter(sos_request_id=sos_id, recorded_at__lt=before)
+                  .order_by("-recorded_at", "-id")[:limit + 1])
+    return points[:limit], len(points) > limit

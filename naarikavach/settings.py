@@ -182,6 +182,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").exists() else 
 STATICFILES_DIRS += [
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
     ("vendor/socket.io", BASE_DIR / "node_modules" / "socket.io-client" / "dist"),
+    ("vendor/leaflet.markercluster", BASE_DIR / "node_modules" / "leaflet.markercluster" / "dist"),
 ]
 # WhiteNoise serves straight from the finders, so pages work without collectstatic and with DEBUG off.
 WHITENOISE_USE_FINDERS = True

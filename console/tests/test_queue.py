@@ -130,3 +130,23 @@ def test_the_history_pages_through_closed_alerts_newest_first_and_filters_by_tex
     assert [item["note"] for item in found["results"]] == ["note 7"]
     bad = client.get("/api/console/history/?page=0&kind=cars")
     assert bad.status_code == 400 and {"page", "kind"} <= set(bad.json()["fields"])
+
+
+def test_the_full_trail_pages_backwards_from_a_point_in_time(dispatcher, citizen):
+    raised = raise_sos(latitude=10.0)
+    owner = Actor.from_credentials(sos_token=raised.token)
+    start = raised.sos.created_at
+    for step in range(1, 8):
+        services.sos_location_add(sos_id=raised.sos.pk, latitude=10.0 + step, longitude=77.0, actor=owner,
+                                  recorded_at=start + timedelta(seconds=step))
+    client = client_for(dispatcher)
+    url = f"/api/console/sos/{raised.sos.pk}/trail/"
+
+    first = client.get(url, {"before": (start + timedelta(seconds=6)).isoformat(), "limit": 3}).json()
+    rest = client.get(url, {"before": first["points"][-1]["recorded_at"], "limit": 3}).json()
+
+    assert [p["latitude"] for p in first["points"]] == [15.0, 14.0, 13.0] and first["has_more"]
+    assert [p["latitude"] for p in rest["points"]] == [12.0, 11.0, 10.0] and not rest["has_more"]
+    assert client.get(url).status_code == 400
+    assert client.get("/api/console/sos/999999/trail/", {"before": start.isoformat()}).status_code == 404
+    assert client_for(citizen).get(url, {"before": start.isoformat()}).status_code == 403
