@@ -357,7 +357,7 @@ async function act(path, body) {
   try {
     const answer = await api.post(path, body);
     showError("");
-    if (answer && answer.sos) applySOS(answer.sos, { action: "answer" });
+    if (answer && answer.sos) applySOS(answer.sos, { action: "answer", note: body?.note });
     if (answer && answer.incident) applyIncident(answer.incident);
     await renderDetail();
   } catch (error) {
@@ -370,9 +370,11 @@ async function act(path, body) {
 function closeAlert(kind, id, { how, note = "", by = "", status }) {
   const key = keyOf(kind, id);
   const item = queue.get(key) || floodItems.get(key);
+  const before = state.closed.get(key);
   removeOpen(key);
-  state.closed.set(key, { key, kind, id, title: item ? item.title : `${kind} ${id}`, how, note, closed_by: by, status,
-    closed_at: new Date().toISOString() });
+  // The event and the action's own answer both close it: whichever comes second only fills what is missing.
+  state.closed.set(key, { key, kind, id, title: item ? item.title : before?.title || `${kind} ${id}`, how: before?.how || how,
+    note: note || before?.note || "", closed_by: before?.closed_by || by, status, closed_at: before?.closed_at || new Date().toISOString() });
   renderClosed();
   state.arrivals = state.arrivals.filter((a) => a.key !== key);
   renderBanner();
@@ -380,10 +382,11 @@ function closeAlert(kind, id, { how, note = "", by = "", status }) {
 }
 
 // An SOS as the API answers it (after an action): patch it, or close it.
-function applySOS(raw, { action } = {}) {
+function applySOS(raw, { action, note = "" } = {}) {
   const id = raw.sos_id ?? raw.id;
   if (!OPEN_SOS.includes(raw.status) && !raw.duress_at) {
-    closeAlert("sos", id, { how: raw.status === "cancelled" && action === "answer" ? "cancelled_on_behalf" : raw.status, status: raw.status });
+    closeAlert("sos", id, { how: raw.status === "cancelled" && action === "answer" ? "cancelled_on_behalf" : raw.status,
+      note, by: config.user.role + ":" + config.user.username, status: raw.status });
     return;
   }
   const known = queue.get(keyOf("sos", id)) || floodItems.get(keyOf("sos", id));
@@ -394,7 +397,7 @@ function applySOS(raw, { action } = {}) {
 function applyIncident(raw) {
   const id = raw.incident_id || raw.id;
   if (!OPEN_INCIDENTS.includes(raw.status)) {
-    closeAlert("incident", id, { how: "resolved", note: raw.resolution_note || "", status: raw.status });
+    closeAlert("incident", id, { how: "resolved", note: raw.resolution_note || "", by: raw.by || "", status: raw.status });
     return;
   }
   const known = queue.get(keyOf("incident", id));
