@@ -44,7 +44,7 @@ export function createMapView(element, config, onSelect) {
   let panelOpen = () => false;
 
   function pin(kind, id, classes, label) {
-    const el = h("span", { class: `nk-pin nk-pin-${kind} ${classes}`, dataset: { kind, id: String(id) }, "aria-label": label });
+    const el = h("span", { class: `nk-pin nk-pin-${kind} ${classes}`, dataset: { kind, id: String(id) }, role: "img", "aria-label": label });
     // 28 px: WCAG 2.2's target size (24 px) with room to spare; cameras stay small, they are not alerts.
     const size = kind === "camera" ? 16 : 28;
     return L.divIcon({ className: `nk-marker nk-marker-${kind}`, html: el, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
