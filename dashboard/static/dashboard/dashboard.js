@@ -11,6 +11,7 @@ import { createQueue } from "./queue.js";
 import { connectRealtime, joinRooms } from "./realtime.js";
 import { fmt, gettext, statusWord } from "./words.js";
 
+performance.mark("console-start"); // the bench (bench/bench_dashboard.py) reads these marks
 const config = JSON.parse(document.getElementById("dashboard-config").textContent);
 const api = apiClient({ Authorization: `Token ${config.token}` });
 const $ = (id) => document.getElementById(id);
@@ -100,6 +101,7 @@ async function loadAll() {
     cameraCoverage.set(camera.camera_id, camera.coverage);
     mapView.showCamera(camera);
   }
+  performance.mark("queue-fetched");
   if (snap.error) {
     showError(fmt(gettext("Could not load the queue: %(error)s"), { error: snap.error.message }));
     return;
@@ -464,6 +466,24 @@ function moveSOS(sosId, latitude, longitude, point) {
   }
 }
 
+// Unit positions arrive many times a second: they are kept as they come and drawn a few times a second, so the
+// page repaints the map and the unit list in one go instead of once per position.
+const UNIT_DRAW_MS = 250;
+const pendingUnits = new Map();
+let unitDrawTimer = null;
+
+function queueUnitMove(data) {
+  pendingUnits.set(data.unit_number, data);
+  if (!unitDrawTimer) {
+    unitDrawTimer = setTimeout(() => {
+      unitDrawTimer = null;
+      const moves = [...pendingUnits.values()];
+      pendingUnits.clear();
+      for (const move of moves) moveUnit(move);
+    }, UNIT_DRAW_MS);
+  }
+}
+
 function moveUnit(data) {
   const unit = state.units.get(data.unit_number) || { unit_number: data.unit_number, status: "available", trail: [] };
   Object.assign(unit, { last_latitude: data.latitude, last_longitude: data.longitude, last_seen_at: data.timestamp });
@@ -541,7 +561,7 @@ const handlers = {
   location_history: (data) => moveSOS(data.sos_id, data.latitude, data.longitude, data),
   // ... and the tracking channel, which carries both SOS points and unit positions.
   location_tracking_update(data) {
-    if (data.kind === "unit") moveUnit(data);
+    if (data.kind === "unit") queueUnitMove(data);
     else if (data.sos_id) moveSOS(data.sos_id, data.latitude, data.longitude, data);
   },
   // Cameras linked to an SOS, and their pre-roll frames: the open SOS shows them.
@@ -736,6 +756,7 @@ const realtime = connectRealtime({
   onEvent(event, data) {
     if ((event === "rooms_joined" || event === "error") && joinAwaited) {
       joinAwaited = false;
+      performance.mark("rooms-joined");
       if (snapshotAfterJoins) {
         snapshotAfterJoins = false;
         snapshot();
