@@ -150,3 +150,21 @@ def test_the_full_trail_pages_backwards_from_a_point_in_time(dispatcher, citizen
     assert client.get(url).status_code == 400
     assert client.get("/api/console/sos/999999/trail/", {"before": start.isoformat()}).status_code == 404
     assert client_for(citizen).get(url, {"before": start.isoformat()}).status_code == 403
+
+
+def test_the_fast_snapshot_has_the_shape_of_its_documented_serializer(dispatcher, unit_a, device, beacon):
+    from console import apis
+    from console.selectors import open_queue, recently_closed
+
+    control = Actor(user=dispatcher)
+    raised = raise_sos()
+    services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_resolve(sos_id=raise_sos().sos.pk, actor=control, note="safe")
+    incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
+                                          confidence_score=0.95, description="fight")
+    request = type("Request", (), {"build_absolute_uri": lambda self, url: url})()
+
+    items, closed = open_queue(), recently_closed()
+
+    assert apis.queue_payload(items, request) == apis.QueueItemOutput(items, many=True, context={"request": request}).data
+    assert apis.closed_payload(closed, request) == apis.ClosedItemOutput(closed, many=True, context={"request": request}).data
