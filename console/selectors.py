@@ -5,8 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Unit
@@ -62,21 +61,26 @@ class ClosedItem:
 
 
 def recent_points(sos_ids: list[int], *, per_sos: int) -> dict[int, list[TrailPoint]]:
-    """The newest `per_sos` points of each SOS, oldest first, in one query (a window over each trail)."""
-    if not sos_ids:
-        return {}
-    ranked = (
-        LocationUpdate.objects.filter(sos_request_id__in=sos_ids)
-        .annotate(newest_first=Window(RowNumber(), partition_by=[F("sos_request_id")],
-                                      order_by=[F("recorded_at").desc(), F("id").desc()]))
-        .filter(newest_first__lte=per_sos)
-        .order_by("sos_request_id", "recorded_at", "id")
-        .values_list("sos_request_id", "latitude", "longitude", "accuracy_m", "recorded_at")
-    )
+    """The newest `per_sos` points of each SOS, oldest first, in two queries.
+
+    First each trail's cutoff (the time of its `per_sos`-th newest point, found through the (SOS, time) index),
+    then the points from the cutoff on: only the points returned are read, where a window over the trails would
+    number every point of every trail first."""
     trails: dict[int, list[TrailPoint]] = {sos_id: [] for sos_id in sos_ids}
-    for sos_id, *point in ranked:
+    if not sos_ids or per_sos <= 0:
+        return trails
+    nth_newest = (LocationUpdate.objects.filter(sos_request_id=OuterRef("pk")).order_by("-recorded_at", "-id")
+                  .values("recorded_at")[per_sos - 1:per_sos])
+    cutoffs = dict(SOS.objects.filter(pk__in=sos_ids).annotate(cutoff=Subquery(nth_newest)).values_list("pk", "cutoff"))
+    recent = Q()
+    for sos_id, cutoff in cutoffs.items():
+        recent |= Q(sos_request_id=sos_id, recorded_at__gte=cutoff) if cutoff else Q(sos_request_id=sos_id)
+    rows = (LocationUpdate.objects.filter(recent).order_by("sos_request_id", "recorded_at", "id")
+            .values_list("sos_request_id", "latitude", "longitude", "accuracy_m", "recorded_at"))
+    for sos_id, *point in rows:
         trails[sos_id].append(TrailPoint(*point))
-    return trails
+    # Points recorded at the very same time as the cutoff may add a few: keep the newest `per_sos`.
+    return {sos_id: points[-per_sos:] for sos_id, points in trails.items()}
 
 
 def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:

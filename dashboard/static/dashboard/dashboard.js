@@ -114,8 +114,11 @@ async function loadAll() {
       ? sosItem(entry.sos, { ...extra, trail: entry.trail.map((p) => [p.latitude, p.longitude]), assignments: entry.assignments })
       : incidentItem(entry.incident, extra);
     seen.add(item.key);
-    upsert(item);
+    upsert(item, { batch: true });
   }
+  queue.reorder();
+  mapView.flush();
+  updateCounts();
   for (const key of [...queue.items.keys()]) if (!seen.has(key)) removeOpen(key);
   state.units = new Map(snap.units.map((u) => [u.unit_number, { ...u, trail: state.units.get(u.unit_number)?.trail || [] }]));
   renderUnits();
@@ -131,7 +134,7 @@ function isFlood(item) {
 }
 
 // One alert into the queue (or the unverified group) and onto the map.
-function upsert(item, options) {
+function upsert(item, options = {}) {
   if (isFlood(item)) {
     floodItems.set(item.key, item);
     queue.remove(item.key);
@@ -139,9 +142,9 @@ function upsert(item, options) {
     floodItems.delete(item.key);
     queue.upsert(item, options);
   }
-  if (item.kind === "sos") mapView.showSOS(item);
-  else mapView.showIncident(item);
-  updateCounts();
+  if (item.kind === "sos") mapView.showSOS(item, options);
+  else mapView.showIncident(item, options);
+  if (!options.batch) updateCounts();
 }
 
 function removeOpen(key) {
@@ -797,4 +800,4 @@ setMuted(false);
 if (soundBlocked()) $("start-shift").showModal();
 // A realtime server that accepts the connection but never answers must not keep the page empty.
 setTimeout(() => state.ready || state.loading || snapshot(), 4000);
-window.naarikavach = { state, queue, realtime, handlers: (event, data) => onEvent(event, data) };
+window.naarikavach = { state, queue, realtime, map: mapView.map, handlers: (event, data) => onEvent(event, data) };

@@ -50,7 +50,10 @@ export function createMapView(element, config, onSelect) {
     return L.divIcon({ className: `nk-marker nk-marker-${kind}`, html: el, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
   }
 
-  function place(kind, id, latlng, classes, label, severity = 0) {
+  // Markers of a snapshot are added to the clusters in one call (one clustering pass instead of one per marker).
+  const batched = [];
+
+  function place(kind, id, latlng, classes, label, severity = 0, batch = false) {
     const key = `${kind}:${id}`;
     let marker = markers[kind].get(id);
     if (!marker) {
@@ -59,7 +62,12 @@ export function createMapView(element, config, onSelect) {
       marker.on("click", () => onSelect(kind, id));
       // Element content, not a string: Leaflet would parse a string as HTML, and names come from citizens.
       marker.bindTooltip(h("span", {}, label), { direction: "top", offset: [0, -14] });
-      (kind === "sos" || kind === "incident" ? clusters : map).addLayer(marker);
+      if (kind === "sos" || kind === "incident") {
+        if (batch) batched.push(marker);
+        else clusters.addLayer(marker);
+      } else {
+        map.addLayer(marker);
+      }
       markers[kind].set(id, marker);
       looks.set(key, classes + label);
     } else {
@@ -113,12 +121,15 @@ export function createMapView(element, config, onSelect) {
     setPanelOpen(fn) {
       panelOpen = fn;
     },
-    showSOS(sos) {
+    flush() {
+      if (batched.length) clusters.addLayers(batched.splice(0));
+    },
+    showSOS(sos, { batch = false } = {}) {
       // Location pending: listed (at the top), but nothing to place on the map yet.
       if (sos.latitude == null || sos.longitude == null) return;
       const flags = [sos.duress_at && "duress", sos.level && `level-${Math.min(sos.level, 3)}`].filter(Boolean).join(" ");
       place("sos", sos.id, [sos.latitude, sos.longitude], `status-${sos.status} ${flags}`, `SOS #${sos.id} · ${sos.name} · ${sos.status}`,
-        severityOf(sos));
+        severityOf(sos), batch);
       const points = sos.trail.length ? sos.trail : [[sos.latitude, sos.longitude]];
       if (!trails.has(sos.id)) {
         trails.set(sos.id, L.polyline(points, { color: "#b3122e", weight: 3, opacity: 0.7, dashArray: "4 6", interactive: false }).addTo(map));
@@ -132,11 +143,11 @@ export function createMapView(element, config, onSelect) {
       if (trail) trail.addLatLng(latlng);
       this.showSOS(sos);
     },
-    showIncident(incident) {
+    showIncident(incident, { batch = false } = {}) {
       if (incident.latitude == null || incident.longitude == null) return;
       place("incident", incident.id, [incident.latitude, incident.longitude],
         `priority-${String(incident.priority).toLowerCase()} status-${String(incident.status).toLowerCase()}`,
-        `${incident.label} · ${incident.priority}`, severityOf(incident));
+        `${incident.label} · ${incident.priority}`, severityOf(incident), batch);
     },
     // A camera: its coverage shaded and a small pin, both coloured by health (ok, reconnecting, offline, unknown).
     showCamera(camera) {

@@ -110,14 +110,24 @@ export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
     has: (key) => items.has(key),
     get: (key) => items.get(key),
     // Add or patch one alert; `reorder` is false when nothing that sorts it changed (a trail point, a phone).
-    upsert(item, { reorder = true } = {}) {
+    // `batch`: one of many (a snapshot): placed at the end now, sorted once by `reorder()` afterwards.
+    upsert(item, { reorder = true, batch = false } = {}) {
       const known = items.get(item.key);
       items.set(item.key, item);
       const li = rows.get(item.key) || create(item);
       paint(li, item);
+      if (batch) {
+        if (empty.parentNode) empty.remove();
+        if (!li.parentNode) list.append(li);
+        return li;
+      }
       if (!known || reorder) order();
       rovingTabStop();
       return li;
+    },
+    reorder() {
+      order();
+      rovingTabStop();
     },
     remove(key) {
       items.delete(key);
