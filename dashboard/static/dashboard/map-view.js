@@ -36,6 +36,8 @@ export function createMapView(element, config, onSelect) {
       });
     },
   }).addTo(map);
+  // Trails on one canvas: two hundred SVG paths of fifty points each cost the first render hundreds of ms.
+  const trailRenderer = L.canvas({ padding: 0.2 });
   const markers = { sos: new Map(), incident: new Map(), unit: new Map(), camera: new Map() };
   const looks = new Map(); // "kind:id" → the classes its pin was drawn with (a new icon only when they change)
   const trails = new Map();
@@ -132,7 +134,7 @@ export function createMapView(element, config, onSelect) {
         severityOf(sos), batch);
       const points = sos.trail.length ? sos.trail : [[sos.latitude, sos.longitude]];
       if (!trails.has(sos.id)) {
-        trails.set(sos.id, L.polyline(points, { color: "#b3122e", weight: 3, opacity: 0.7, dashArray: "4 6", interactive: false }).addTo(map));
+        trails.set(sos.id, L.polyline(points, { color: "#b3122e", weight: 3, opacity: 0.7, dashArray: "4 6", interactive: false, renderer: trailRenderer }).addTo(map));
       } else {
         trails.get(sos.id).setLatLngs(points);
       }
