@@ -62,6 +62,10 @@ def test_screenshots_of_the_dashboard_and_the_citizen_page(
     assert dashboard.locator("#queue li[data-kind=incident]").count() == 1
     dashboard.wait_for_timeout(300)  # let the flashing banner and the map settle
     dashboard.screenshot(path=str(out / "dashboard.png"))
+    # The night shift's view of the same scene.
+    dashboard.emulate_media(color_scheme="dark")
+    dashboard.wait_for_function("() => getComputedStyle(document.querySelector('.sidebar')).backgroundColor === 'rgb(27, 30, 35)'")
+    dashboard.screenshot(path=str(out / "dashboard-dark.png"))
     phone.screenshot(path=str(out / "citizen-sos.png"))
     assert (out / "dashboard.png").stat().st_size > 20_000
     assert httpx.get(f"{live_server.url}/sos/", timeout=5).status_code == 200

@@ -39,6 +39,7 @@ export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
   let filter = () => true;
   let selectedKey = null;
   const empty = h("li", { class: "empty" }, gettext("No open alerts."));
+  list.replaceChildren(empty); // the template's own placeholder, replaced by the one this queue manages
 
   function paint(li, item) {
     const level = Math.min(item.level || 0, 3);
