@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from accounts.services import unit_status_change  # noqa: F401  (re-exported for tests)
 from sos.models import SOS
 from sos.tests.conftest import raise_sos
 from tests.browser.conftest import sign_in

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from common.actors import Actor
 from sos import services
+from tests.browser.conftest import sign_in
 from tests.browser.console_support import open_console, sos_raised_minutes_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -59,3 +60,34 @@ def test_the_alarm_repeats_while_unacknowledged_mutes_for_60_seconds_and_stops_w
     seen = beeps(page)
     page.clock.run_for(60_000)
     assert beeps(page) == seen
+
+
+# A Notification the page can use (granted), counting what it shows, and a tab the test can hide.
+FAKE_NOTIFICATIONS = """
+(() => {
+  window.__shown = [];
+  window.__hidden = false;
+  class FakeNotification { constructor(title, options) { window.__shown.push([title, options.body]); } close() {} }
+  FakeNotification.permission = "granted";
+  FakeNotification.requestPermission = () => Promise.resolve("granted");
+  window.Notification = FakeNotification;
+  Object.defineProperty(Document.prototype, "hidden", { get: () => window.__hidden, configurable: true });
+})();
+"""
+
+
+def test_a_new_alert_raises_a_notification_only_while_the_tab_is_hidden(pages, dispatcher):
+    page = pages("/dashboard/login/", viewport={"width": 1366, "height": 768})
+    page.context.add_init_script(FAKE_NOTIFICATIONS)
+    sign_in(page, dispatcher)
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#connection[data-state=online]")
+
+    seen = sos_raised_minutes_ago(0, name="Seen")
+    page.wait_for_selector(f"#queue li[data-key='sos:{seen.sos.pk}']")
+    assert page.evaluate("() => window.__shown.length") == 0  # looking at the page: the banner is enough
+
+    page.evaluate("() => { window.__hidden = true; }")
+    away = sos_raised_minutes_ago(0, name="Away")
+    page.wait_for_function("() => window.__shown.length === 1")
+    assert page.evaluate("() => window.__shown[0]") == ["NaariKavach: new alert", f"New SOS #{away.sos.pk} from Away"]
