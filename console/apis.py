@@ -1,4 +1,5 @@
-"""The console's one-request snapshot: the open queue with recent trails and assignments, and the units."""
+"""The console's one-request snapshot (the open queue with recent trails, assignments and levels, the units and
+what closed recently) and its paginated history of closed alerts."""
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -7,19 +8,20 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api.permissions import IsResponder
+from common.errors import NotFound
+from common.ratelimit import client_address
 from console import selectors
+from privacy import services as privacy_services
+from sos.models import SOS
+from sos.permissions import actor_from_request, require_may_see
 from incidents.apis import IncidentOutput
 from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 
 
-class QueueItemOutput(serializers.Serializer):
+class _AlertFields(serializers.Serializer):
     kind = serializers.CharField()
-    needs_acknowledgement = serializers.BooleanField()
-    waiting_since = serializers.DateTimeField()
     sos = serializers.SerializerMethodField()
     incident = serializers.SerializerMethodField()
-    trail = LocationOutput(many=True)
-    assignments = AssignmentOutput(many=True)
 
     def get_sos(self, item) -> dict | None:
         return SOSOutput(item.alert).data if item.kind == "sos" else None
@@ -28,14 +30,33 @@ class QueueItemOutput(serializers.Serializer):
         return IncidentOutput(item.alert, context=self.context).data if item.kind == "incident" else None
 
 
+class QueueItemOutput(_AlertFields):
+    needs_acknowledgement = serializers.BooleanField()
+    waiting_since = serializers.DateTimeField()
+    status_since = serializers.DateTimeField(allow_null=True, help_text="When it entered its current status.")
+    level = serializers.IntegerField(help_text="Its highest escalation level (0: not escalated).")
+    level_label = serializers.CharField()
+    trail = LocationOutput(many=True)
+    assignments = AssignmentOutput(many=True)
+
+
+class ClosedItemOutput(_AlertFields):
+    closed_at = serializers.DateTimeField()
+    how = serializers.CharField(help_text="resolved, cancelled (by the citizen) or cancelled_on_behalf.")
+    note = serializers.CharField()
+    closed_by = serializers.CharField(help_text="Who closed it, as the audit trail names them.")
+
+
 class QueueOutput(serializers.Serializer):
     generated_at = serializers.DateTimeField()
     items = QueueItemOutput(many=True)
     units = UnitOutput(many=True)
+    recently_closed = ClosedItemOutput(many=True)
 
 
 class QueueApi(APIView):
-    """Everything open (SOS alerts and incidents together), most urgent first, with the units: one request."""
+    """Everything open (SOS alerts and incidents together), most urgent first, with the units and what closed in the
+    last two hours: one request."""
 
     permission_classes = [IsResponder]
 
@@ -47,9 +68,125 @@ class QueueApi(APIView):
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        snapshot = {
-            "generated_at": timezone.now(),
-            "items": selectors.open_queue(trail_points=params.validated_data["trail_points"]),
-            "units": selectors.units_on_duty(),
-        }
-        return Response(QueueOutput(snapshot, context={"request": request}).data)
+        now = timezone.now()
+        return Response({
+            "generated_at": _moment(now),
+            "items": queue_payload(selectors.open_queue(trail_points=params.validated_data["trail_points"]), request),
+            "units": UnitOutput(selectors.units_on_duty(), many=True).data,
+            "recently_closed": closed_payload(selectors.recently_closed(now=now), request),
+        })
+
+
+# The snapshot is the console's first paint: 200 alerts with 50 points each is 10,000 points. It is written with
+# one list serializer per kind of row (a ModelSerializer builds its fields once per instance otherwise) and the
+# points as plain dicts, in QueueOutput's shape (tests/test_queue.py checks the two agree).
+_moment = serializers.DateTimeField().to_representation
+
+
+def _iso(zone):
+    """DRF's rendering of a time (in the current time zone, UTC as Z) without its per-call overhead."""
+    def render(moment) -> str:
+        text = moment.astimezone(zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return render
+
+
+def _points(trail) -> list[dict]:
+    iso = _iso(timezone.get_current_timezone())
+    return [{"latitude": p.latitude, "longitude": p.longitude, "accuracy_m": p.accuracy_m, "recorded_at": iso(p.recorded_at)}
+            for p in trail]
+
+
+def _alerts(items, request) -> tuple[dict, dict]:
+    sos = [item.alert for item in items if item.kind == "sos"]
+    incidents = [item.alert for item in items if item.kind == "incident"]
+    sos_rows = dict(zip([s.pk for s in sos], SOSOutput(sos, many=True).data))
+    incident_rows = dict(zip([i.pk for i in incidents], IncidentOutput(incidents, many=True, context={"request": request}).data))
+    return sos_rows, incident_rows
+
+
+def _alert_fields(item, sos_rows, incident_rows) -> dict:
+    return {"kind": item.kind, "sos": sos_rows.get(item.alert.pk) if item.kind == "sos" else None,
+            "incident": incident_rows.get(item.alert.pk) if item.kind == "incident" else None}
+
+
+def queue_payload(items, request) -> list[dict]:
+    sos_rows, incident_rows = _alerts(items, request)
+    every_assignment = [assignment for item in items for assignment in item.assignments]
+    by_sos: dict[int, list] = {}
+    for assignment, row in zip(every_assignment, AssignmentOutput(every_assignment, many=True).data):
+        by_sos.setdefault(assignment.sos_request_id, []).append(row)
+    return [{
+        **_alert_fields(item, sos_rows, incident_rows),
+        "needs_acknowledgement": item.needs_acknowledgement,
+        "waiting_since": _moment(item.waiting_since),
+        "status_since": _moment(item.status_since) if item.status_since else None,
+        "level": item.level,
+        "level_label": item.level_label,
+        "trail": _points(item.trail),
+        "assignments": by_sos.get(item.alert.pk, []) if item.kind == "sos" else [],
+    } for item in items]
+
+
+def closed_payload(items, request) -> list[dict]:
+    sos_rows, incident_rows = _alerts(items, request)
+    return [{**_alert_fields(item, sos_rows, incident_rows), "closed_at": _moment(item.closed_at), "how": item.how,
+             "note": item.note, "closed_by": item.closed_by} for item in items]
+
+
+class HistoryOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = ClosedItemOutput(many=True)
+
+
+class HistoryApi(APIView):
+    """Closed alerts, newest closure first, with who closed each and their note: paginated, filtered."""
+
+    permission_classes = [IsResponder]
+    PAGE_SIZE = 25
+
+    class FilterSerializer(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=["", "sos", "incident"], default="", required=False)
+        q = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+        page = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
+
+    @extend_schema(parameters=[FilterSerializer], responses=HistoryOutput)
+    def get(self, request):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        v = params.validated_data
+        items, total = selectors.closed_alerts(kind=v["kind"], q=v["q"].strip(), offset=(v["page"] - 1) * self.PAGE_SIZE,
+                                               limit=self.PAGE_SIZE)
+        pages = max(1, -(-total // self.PAGE_SIZE))
+        return Response({"count": total, "page": v["page"], "pages": pages, "results": closed_payload(items, request)})
+
+
+class TrailPageOutput(serializers.Serializer):
+    points = LocationOutput(many=True)
+    has_more = serializers.BooleanField()
+
+
+class TrailPageApi(APIView):
+    """An SOS's trail, a page at a time, newest first, before a point in time (the detail shows the newest points;
+    this fetches older ones). Each page read is recorded like the detail's trail read."""
+
+    permission_classes = [IsResponder]
+
+    class FilterSerializer(serializers.Serializer):
+        before = serializers.DateTimeField()
+        limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+    @extend_schema(parameters=[FilterSerializer], responses=TrailPageOutput)
+    def get(self, request, sos_id: int):
+        params = self.FilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        sos = SOS.objects.filter(pk=sos_id).first()
+        if sos is None:
+            raise NotFound("SOS not found")
+        actor = actor_from_request(request)
+        require_may_see(actor, sos)
+        privacy_services.sos_trail_read_record(sos_id=sos.pk, actor=actor, ip_address=client_address(request))
+        points, has_more = selectors.trail_page(sos_id=sos.pk, **params.validated_data)
+        return Response(TrailPageOutput({"points": points, "has_more": has_more}).data)

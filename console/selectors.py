@@ -1,17 +1,35 @@
-"""The dispatcher console's reads: everything open, in the order a human should look at it, in few queries."""
+"""The dispatcher console's reads: everything open, in the order a human should look at it, in few queries;
+and what was closed, with who closed it and why."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from django.db.models import F, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.models import Unit
-from incidents.models import Incident
-from sos.models import SOS, LocationUpdate, OfficerAssignment
+from incidents.models import Incident, IncidentAuditEntry
+from response.selectors import escalation_board
+from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
 
 DEFAULT_TRAIL_POINTS = 50
 MAX_TRAIL_POINTS = 500
+# Closed alerts stay on the console this long ("cancelled by the citizen at 21:04"), at most this many.
+RECENTLY_CLOSED = timedelta(hours=2)
+RECENTLY_CLOSED_LIMIT = 50
+# The audit actions that close an alert (their note and actor say why and who).
+SOS_CLOSING_ACTIONS = ("resolved", "cancelled", "cancelled_on_behalf")
+INCIDENT_CLOSING_ACTIONS = ("resolved",)
+
+
+class TrailPoint(NamedTuple):
+    """One point of a trail as the console needs it (read as values: ten thousand model instances cost ~1 s)."""
+
+    latitude: float
+    longitude: float
+    accuracy_m: float | None
+    recorded_at: datetime
 
 
 @dataclass
@@ -20,52 +38,154 @@ class QueueItem:
     alert: SOS | Incident
     needs_acknowledgement: bool
     waiting_since: datetime
-    trail: list[LocationUpdate] = field(default_factory=list)
+    status_since: datetime | None = None
+    level: int = 0
+    level_label: str = ""
+    trail: list[TrailPoint] = field(default_factory=list)
     assignments: list[OfficerAssignment] = field(default_factory=list)
 
     @property
     def triage_key(self) -> tuple:
-        # Unacknowledged before acknowledged, then the longest waiting first.
-        return (not self.needs_acknowledgement, self.waiting_since)
+        # The highest escalation level first, then unacknowledged before acknowledged, then the longest waiting.
+        return (-self.level, not self.needs_acknowledgement, self.waiting_since)
 
 
-def recent_points(sos_ids: list[int], *, per_sos: int) -> dict[int, list[LocationUpdate]]:
-    """The newest `per_sos` points of each SOS, oldest first, in one query (a window over each trail)."""
-    if not sos_ids:
-        return {}
-    ranked = (
-        LocationUpdate.objects.filter(sos_request_id__in=sos_ids)
-        .annotate(newest_first=Window(RowNumber(), partition_by=[F("sos_request_id")],
-                                      order_by=[F("recorded_at").desc(), F("id").desc()]))
-        .filter(newest_first__lte=per_sos)
-        .order_by("sos_request_id", "recorded_at", "id")
-    )
-    trails: dict[int, list[LocationUpdate]] = {sos_id: [] for sos_id in sos_ids}
-    for point in ranked:
-        trails[point.sos_request_id].append(point)
-    return trails
+@dataclass
+class ClosedItem:
+    kind: str
+    alert: SOS | Incident
+    closed_at: datetime
+    how: str  # resolved, cancelled (by the citizen), cancelled_on_behalf
+    note: str = ""
+    closed_by: str = ""  # the audit trail's actor label
+
+
+def recent_points(sos_ids: list[int], *, per_sos: int) -> dict[int, list[TrailPoint]]:
+    """The newest `per_sos` points of each SOS, oldest first, in two queries.
+
+    First each trail's cutoff (the time of its `per_sos`-th newest point, found through the (SOS, time) index),
+    then the points from the cutoff on: only the points returned are read, where a window over the trails would
+    number every point of every trail first."""
+    trails: dict[int, list[TrailPoint]] = {sos_id: [] for sos_id in sos_ids}
+    if not sos_ids or per_sos <= 0:
+        return trails
+    nth_newest = (LocationUpdate.objects.filter(sos_request_id=OuterRef("pk")).order_by("-recorded_at", "-id")
+                  .values("recorded_at")[per_sos - 1:per_sos])
+    cutoffs = dict(SOS.objects.filter(pk__in=sos_ids).annotate(cutoff=Subquery(nth_newest)).values_list("pk", "cutoff"))
+    recent = Q()
+    for sos_id, cutoff in cutoffs.items():
+        recent |= Q(sos_request_id=sos_id, recorded_at__gte=cutoff) if cutoff else Q(sos_request_id=sos_id)
+    rows = (LocationUpdate.objects.filter(recent).order_by("sos_request_id", "recorded_at", "id")
+            .values_list("sos_request_id", "latitude", "longitude", "accuracy_m", "recorded_at"))
+    for sos_id, *point in rows:
+        trails[sos_id].append(TrailPoint(*point))
+    # Points recorded at the very same time as the cutoff may add a few: keep the newest `per_sos`.
+    return {sos_id: points[-per_sos:] for sos_id, points in trails.items()}
 
 
 def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:
-    """Every open SOS and incident with what a row needs (recent trail, assignments), most urgent first."""
+    """Every open SOS and incident with what a row needs (level, recent trail, assignments), most urgent first."""
+    board = escalation_board()
+    sos_board = {row["sos_id"]: row for row in board["sos"]}
+    incident_board = {row["incident_id"]: row for row in board["incidents"]}
     alerts = list(SOS.objects.filter(status__in=SOS.OPEN_STATUSES).select_related("owner"))
     trails = recent_points([sos.pk for sos in alerts], per_sos=trail_points)
     assignments: dict[int, list[OfficerAssignment]] = {sos.pk: [] for sos in alerts}
     for assignment in OfficerAssignment.objects.filter(sos_request__in=alerts).select_related("unit"):
         assignments[assignment.sos_request_id].append(assignment)
+
+    def escalation(row: dict | None) -> dict:
+        row = row or {}
+        return {"level": row.get("level", 0), "level_label": row.get("label", ""), "status_since": row.get("status_since")}
+
     items = [
         QueueItem(kind="sos", alert=sos, needs_acknowledgement=sos.status == SOS.Status.ACTIVE,
-                  waiting_since=sos.created_at, trail=trails[sos.pk], assignments=assignments[sos.pk])
+                  waiting_since=sos.created_at, trail=trails[sos.pk], assignments=assignments[sos.pk],
+                  **escalation(sos_board.get(sos.pk)))
         for sos in alerts
     ]
     incidents = Incident.objects.filter(status__in=Incident.OPEN_STATUSES).select_related("beacon", "assigned_to")
     items += [
         QueueItem(kind="incident", alert=incident, needs_acknowledgement=incident.status == Incident.Status.CREATED,
-                  waiting_since=incident.created_at)
+                  waiting_since=incident.created_at, **escalation(incident_board.get(incident.pk)))
         for incident in incidents
     ]
     return sorted(items, key=lambda item: item.triage_key)
 
 
+def _closing_entries(model, subject_field: str, ids: list, actions: tuple[str, ...]) -> dict:
+    """The last closing audit entry of each alert: {id: entry}."""
+    entries = {}
+    for entry in model.objects.filter(**{f"{subject_field}__in": ids, "action__in": actions}).order_by("created_at"):
+        entries[getattr(entry, f"{subject_field}_id")] = entry
+    return entries
+
+
+def _closed_sos(rows: list[SOS]) -> list[ClosedItem]:
+    entries = _closing_entries(SOSAuditEntry, "sos_request", [sos.pk for sos in rows], SOS_CLOSING_ACTIONS)
+    items = []
+    for sos in rows:
+        entry = entries.get(sos.pk)
+        how = entry.action if entry else sos.status
+        items.append(ClosedItem(kind="sos", alert=sos, closed_at=sos.closed_at or sos.updated_at, how=how,
+                                note=(entry.details or {}).get("note", "") if entry else "",
+                                closed_by=entry.actor_label if entry else ""))
+    return items
+
+
+def _closed_incidents(rows: list[Incident]) -> list[ClosedItem]:
+    entries = _closing_entries(IncidentAuditEntry, "incident", [i.pk for i in rows], INCIDENT_CLOSING_ACTIONS)
+    return [ClosedItem(kind="incident", alert=incident, closed_at=incident.resolved_at or incident.updated_at,
+                       how="resolved", note=incident.resolution_note,
+                       closed_by=entries[incident.pk].actor_label if incident.pk in entries else "")
+            for incident in rows]
+
+
+def closed_sos_rows(*, q: str = "") -> QuerySet[SOS]:
+    rows = SOS.objects.exclude(status__in=SOS.OPEN_STATUSES).order_by("-closed_at", "-id")
+    if q:
+        match = Q(name__icontains=q) | Q(phone__icontains=q)
+        rows = rows.filter(match | Q(pk=int(q)) if q.isdigit() and len(q) < 12 else match)
+    return rows
+
+
+def closed_incident_rows(*, q: str = "") -> QuerySet[Incident]:
+    rows = (Incident.objects.exclude(status__in=Incident.OPEN_STATUSES).select_related("beacon", "assigned_to")
+            .order_by("-resolved_at", "-created_at"))
+    if q:
+        rows = rows.filter(Q(kind__icontains=q) | Q(beacon__name__icontains=q) | Q(description__icontains=q)
+                           | Q(resolution_note__icontains=q))
+    return rows
+
+
+def closed_alerts(*, kind: str = "", q: str = "", offset: int = 0, limit: int = 25,
+                  since: datetime | None = None) -> tuple[list[ClosedItem], int]:
+    """Closed SOS alerts and incidents, newest closure first, with who closed each and their note; and the total.
+
+    The two kinds are merged by taking `offset + limit` of each, which is enough to cut the merged page."""
+    sos_rows = closed_sos_rows(q=q) if kind in ("", "sos") else SOS.objects.none()
+    incident_rows = closed_incident_rows(q=q) if kind in ("", "incident") else Incident.objects.none()
+    if since is not None:
+        sos_rows = sos_rows.filter(closed_at__gte=since)
+        incident_rows = incident_rows.filter(resolved_at__gte=since)
+    total = sos_rows.count() + incident_rows.count()
+    window = offset + limit
+    merged = _closed_sos(list(sos_rows[:window])) + _closed_incidents(list(incident_rows[:window]))
+    merged.sort(key=lambda item: item.closed_at, reverse=True)
+    return merged[offset:window], total
+
+
+def recently_closed(*, now: datetime | None = None) -> list[ClosedItem]:
+    items, _ = closed_alerts(since=(now or timezone.now()) - RECENTLY_CLOSED, limit=RECENTLY_CLOSED_LIMIT)
+    return items
+
+
 def units_on_duty() -> QuerySet[Unit]:
     return Unit.objects.prefetch_related("officers").order_by("unit_number")
+
+
+def trail_page(*, sos_id: int, before: datetime, limit: int) -> tuple[list[LocationUpdate], bool]:
+    """The `limit` points of an SOS's trail recorded before `before`, newest first, and whether older ones remain."""
+    points = list(LocationUpdate.objects.filter(sos_request_id=sos_id, recorded_at__lt=before)
+                  .order_by("-recorded_at", "-id")[:limit + 1])
+    return points[:limit], len(points) > limit

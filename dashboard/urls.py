@@ -10,6 +10,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="index"),
     path("dashboard/reports/", views.reports, name="reports"),
     path("dashboard/cameras/", views.cameras, name="cameras"),
+    path("dashboard/jsi18n/", views.dashboard_javascript_catalog, name="jsi18n"),
     path("dashboard/login/", views.ResponderLoginView.as_view(), name="login"),
     path("dashboard/logout/", views.ResponderLogoutView.as_view(), name="logout"),
     path("sos/", views.citizen_sos, name="citizen-sos"),

@@ -27,6 +27,7 @@ from common.languages import CITIZEN_LANGUAGES, citizen_language
 from common.tokens import hash_secret
 from incidents.models import Incident
 from common.actors import is_supervisor
+from response.models import EscalationStep
 from sos.models import SOS
 
 # The dashboard page's API token is a token of its own, kept by id in the session (never its key):
@@ -55,6 +56,20 @@ def _map_config() -> dict:
 def _open_statuses() -> dict:
     """The statuses in which an alert still needs the police, in order of urgency (the models' one rule)."""
     return {"sos_open": [str(s) for s in SOS.OPEN_STATUSES], "incident_open": [str(s) for s in Incident.OPEN_STATUSES]}
+
+
+def _wait_steps() -> dict:
+    """The colour steps of time in status, in seconds: the SOS emergency ladder's steps (response/), so the colours
+    of a waiting alert match the levels it will reach; sensible defaults where no ladder is set."""
+    steps = {"unacknowledged": [30, 120, 300], "acknowledged": [900, 1800, 3600]}
+    ladder = EscalationStep.objects.filter(policy__source="sos", policy__kind="emergency", policy__is_active=True)
+    waiting = sorted({step.after_seconds for step in ladder if step.in_status == SOS.Status.ACTIVE})[:3]
+    working = sorted({step.after_seconds for step in ladder if step.in_status != SOS.Status.ACTIVE})[:3]
+    if waiting:
+        steps["unacknowledged"] = waiting
+    if working:
+        steps["acknowledged"] = working
+    return steps
 
 
 def _realtime_config() -> dict:
@@ -127,9 +142,33 @@ def dashboard(request):
         "realtime": _realtime_config(),
         "map": _map_config(),
         "statuses": _open_statuses(),
+        "waitSteps": _wait_steps(),
+        "alarmRepeatMs": settings.DASHBOARD_ALARM_REPEAT_SECONDS * 1000,
     }
-    context = {"config": config, "may_read_reports": is_supervisor(request.user)}
-    return render(request, "dashboard/dashboard.html", context)
+    language = dashboard_language(request)
+    with translation.override(language):
+        response = render(request, "dashboard/dashboard.html", {"config": config, "LANGUAGE_CODE": language,
+                                                                "may_read_reports": is_supervisor(request.user)})
+    response["Content-Language"] = language
+    return response
+
+
+# The console ships in English and Hindi (chosen like the citizen page's language: ?lang=, the cookie, the browser).
+DASHBOARD_LANGUAGES = ("en", "hi")
+
+
+def dashboard_language(request) -> str:
+    language = citizen_language(request)
+    return language if language in DASHBOARD_LANGUAGES else "en"
+
+
+def dashboard_javascript_catalog(request):
+    """The console's messages for its scripts, in its language."""
+    language = dashboard_language(request)
+    with translation.override(language):
+        response = JavaScriptCatalog.as_view(packages=["dashboard"])(request)
+    response["Content-Language"] = language
+    return response
 
 
 @never_cache

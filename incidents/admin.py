@@ -101,11 +101,22 @@ class AuditInline(ReadOnlyInline):
 
 @admin.register(Incident)
 class IncidentAdmin(ReadOnlyAdmin):
-    list_display = ("id", "kind", "priority", "status", "beacon", "signal_count", "assigned_to", "last_signal_at")
+    # A sentence first (what, where, when), not the UUID: the id stays searchable and is shown on the page.
+    list_display = ("summary", "priority", "status", "signal_count", "assigned_to", "last_signal_at")
+    list_display_links = ("summary",)
     list_filter = ("status", "priority", "kind", "beacon", "created_at")
     search_fields = ("id", "description", "beacon__beacon_id", "beacon__name", "assigned_to__username")
     date_hierarchy = "created_at"
     inlines = [SignalInline, ImageInline, AudioInline, AuditInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("beacon", "assigned_to")
+
+    @admin.display(description="Incident", ordering="created_at")
+    def summary(self, incident):
+        place = incident.beacon.name or incident.beacon.beacon_id
+        return f"{incident.get_kind_display()} at {place}, {incident.created_at:%d %b %H:%M}"
+
     actions = [
         service_action("Acknowledge", lambda incident, actor: services.incident_acknowledge(
             incident_id=incident.pk, actor=actor)),

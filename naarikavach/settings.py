@@ -183,6 +183,7 @@ STATICFILES_DIRS += [
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
     ("vendor/socket.io", BASE_DIR / "node_modules" / "socket.io-client" / "dist"),
     ("vendor/uplot", BASE_DIR / "node_modules" / "uplot" / "dist"),  # the response-time report's chart
+    ("vendor/leaflet.markercluster", BASE_DIR / "node_modules" / "leaflet.markercluster" / "dist"),
 ]
 # WhiteNoise serves straight from the finders, so pages work without collectstatic and with DEBUG off.
 WHITENOISE_USE_FINDERS = True
@@ -397,6 +398,8 @@ MAP_TILE_URL = env_str("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{
 MAP_TILE_ATTRIBUTION = env_str("MAP_TILE_ATTRIBUTION", "&copy; OpenStreetMap contributors")
 MAP_DEFAULT_CENTER = [float(part) for part in env_list("MAP_DEFAULT_CENTER", "12.9716,77.5946")]
 MAP_DEFAULT_ZOOM = env_int("MAP_DEFAULT_ZOOM", 12)
+# The console's alarm sounds again this often while any alert waits for an acknowledgement (docs/dashboard.md).
+DASHBOARD_ALARM_REPEAT_SECONDS = env_int("DASHBOARD_ALARM_REPEAT_SECONDS", 10)
 
 # LOG_FORMAT=json: one JSON object per line, for log collectors. Refusals that are the client's fault
 # (a Host header not in ALLOWED_HOSTS) are logged as one line, without Django's traceback.

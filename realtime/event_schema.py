@@ -84,7 +84,8 @@ EVENTS: dict[str, EventType] = {
                   "duress_at": str},
         doc="`action`: `acknowledged`, `assigned` (with `officer_name`, `unit_number`), `on_scene` (with "
             "`unit_number` when given), `located` (the first fix of a pending SOS), `resolved`, `cancelled` (with "
-            "`note` when given), `cancelled_under_duress` (responders only: it stays open), `images_added` "
+            "`note` when given), `cancelled_on_behalf` (a responder, with `note`), `unassigned` (with `officer_name`, "
+            "`unit_number`, `note` when given), `cancelled_under_duress` (responders only: it stays open), `images_added` "
             "(with `images`, how many)",
     ),
     "sos_resolved": EventType(

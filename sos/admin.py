@@ -33,11 +33,26 @@ class AuditInline(ReadOnlyInline):
 
 @admin.register(SOS)
 class SOSAdmin(ReadOnlyAdmin):
-    list_display = ("id", "name", "sos_type", "status", "phone", "owner", "created_at", "last_located_at")
+    list_display = ("id", "name", "sos_type", "status", "phone", "last_position", "assigned_units", "created_at",
+                    "last_located_at")
     list_filter = ("status", "sos_type", "created_at")
     search_fields = ("name", "phone", "room_id", "owner__username")
     date_hierarchy = "created_at"
     inlines = [AssignmentInline, AuditInline, ImageInline, LocationInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("assignments__unit")
+
+    @admin.display(description="Last position")
+    def last_position(self, sos):
+        if not sos.has_position:
+            return "location pending" if sos.location_pending else "—"
+        accuracy = f" ±{round(sos.accuracy_m)} m" if sos.accuracy_m else ""
+        return f"{sos.last_latitude:.5f}, {sos.last_longitude:.5f}{accuracy}"
+
+    @admin.display(description="Assigned units")
+    def assigned_units(self, sos):
+        return ", ".join(a.unit.unit_number for a in sos.assignments.all()) or "—"
     actions = [
         service_action("Acknowledge", lambda sos, actor: services.sos_acknowledge(sos_id=sos.pk, actor=actor)),
         service_action("Resolve", lambda sos, actor: services.sos_resolve(

@@ -428,6 +428,42 @@ class ResolveSOSApi(_SOSStateChangeApi):
         return services.sos_resolve(sos_id=sos_id, actor=actor, note=note)
 
 
+class CancelOnBehalfApi(APIView):
+    """A responder cancels an SOS for the citizen (she called to say she is safe); the note is required."""
+
+    permission_classes = [IsResponder]
+
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=1000, help_text="How the responder knows she is safe.")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("SOSCancelledOnBehalf", {
+        "status": serializers.CharField(), "sos": SOSOutput()})})
+    def post(self, request, sos_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sos = services.sos_cancel_on_behalf(sos_id=sos_id, actor=actor_from_request(request),
+                                            note=data.validated_data["note"])
+        return Response({"status": "SOS cancelled on the citizen's behalf", "sos": SOSOutput(sos).data})
+
+
+class UnassignApi(APIView):
+    """Take a unit off an open SOS (the assignment's id from the SOS detail); audited, optional note."""
+
+    permission_classes = [IsResponder]
+
+    class InputSerializer(serializers.Serializer):
+        note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+    @extend_schema(request=InputSerializer, responses={200: inline_serializer("SOSUnassigned", {
+        "status": serializers.CharField(), "sos": SOSOutput()})})
+    def post(self, request, sos_id: int, assignment_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sos = services.sos_unassign(sos_id=sos_id, assignment_id=assignment_id, actor=actor_from_request(request),
+                                    note=data.validated_data["note"])
+        return Response({"status": "Unit unassigned", "sos": SOSOutput(sos).data})
+
+
 class CancelSOSApi(CitizenLanguage, APIView):
     """The owner withdraws a false alarm (with their account or the access token), with the PIN if one is set.
 
@@ -541,16 +577,31 @@ class SOSDetailApi(APIView):
         return Response(data)
 
 
+class CrewOutput(serializers.Serializer):
+    username = serializers.CharField()
+    name = serializers.CharField(source="get_full_name", help_text="The officer's full name (the username if none).")
+
+    def to_representation(self, officer):
+        data = super().to_representation(officer)
+        data["name"] = data["name"] or officer.username
+        return data
+
+
 class UnitOutput(serializers.ModelSerializer):
     officers = serializers.SerializerMethodField()
+    crew = serializers.SerializerMethodField(help_text="The roster with names: what a dispatcher picks an officer from.")
 
     class Meta:
         model = Unit
         fields = ("unit_number", "name", "status", "last_latitude", "last_longitude", "last_accuracy_m",
-                  "last_seen_at", "officers")
+                  "last_seen_at", "officers", "crew")
 
     def get_officers(self, unit) -> list[str]:
         return [officer.username for officer in unit.officers.all()]
+
+    @extend_schema_field(CrewOutput(many=True))
+    def get_crew(self, unit) -> list[dict]:
+        return CrewOutput(unit.officers.all(), many=True).data
 
 
 class UnitViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

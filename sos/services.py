@@ -398,6 +398,8 @@ def sos_assign(*, sos_id: int, officer_name: str, unit_number: str, actor: Actor
         raise Forbidden("Officers may assign only their own unit; a dispatcher assigns others.", code="other_unit")
     if unit.status == Unit.Status.OFF_DUTY:
         raise Conflict(f"Unit {unit.unit_number} is off duty.", code="unit_off_duty")
+    if OfficerAssignment.objects.filter(sos_request=sos, unit=unit).exists():
+        raise Conflict(f"Unit {unit.unit_number} is already assigned to this SOS.", code="unit_already_assigned")
     from_status = sos.status
     assignment = OfficerAssignment.objects.create(
         sos_request=sos, officer_name=officer_name.strip(), unit=unit, assigned_by=actor.db_user
@@ -434,6 +436,43 @@ def _unit_for_assignment(unit_number: str, *, actor: Actor) -> Unit:
     return Unit.objects.select_for_update().get(pk=unit.pk)
 
 
+def _free_unit_if_idle(unit: Unit, *, actor: Actor, reason: str) -> None:
+    """A unit with no other open SOS is available again (a busy status it set itself is kept otherwise)."""
+    still_busy = unit.assignments.filter(sos_request__status__in=SOS.OPEN_STATUSES).exists()
+    if not still_busy and unit.status in Unit.BUSY_STATUSES:
+        unit_status_change(unit=unit, status=Unit.Status.AVAILABLE, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def sos_unassign(*, sos_id: int, assignment_id: int, actor: Actor, note: str = "") -> SOS:
+    """Take a unit off an open SOS (a mistaken or changed dispatch). The assignment row goes; the audit trail
+    keeps it. With no unit left, a dispatched SOS is back to acknowledged, and the unit is free again."""
+    sos = _lock_open_sos(sos_id, actor=actor)
+    require_responder(actor)
+    assignment = OfficerAssignment.objects.filter(pk=assignment_id, sos_request=sos).select_related("unit").first()
+    if assignment is None:
+        raise NotFound("No such assignment on this SOS.")
+    unit = Unit.objects.select_for_update().get(pk=assignment.unit_id)
+    if actor.is_officer and unit.pk != actor.unit_id:
+        raise Forbidden("Officers may unassign only their own unit; a dispatcher unassigns others.", code="other_unit")
+    from_status = sos.status
+    details = {"officer_name": assignment.officer_name, "unit_number": unit.unit_number}
+    if note:
+        details["note"] = note
+    assignment.delete()
+    if sos.status == SOS.Status.DISPATCHED and not OfficerAssignment.objects.filter(sos_request=sos).exists():
+        sos.status = SOS.Status.ACKNOWLEDGED
+    sos.save(update_fields=["status", "updated_at"])
+    _free_unit_if_idle(unit, actor=actor, reason="unassigned")
+    _audit(sos, action="unassigned", actor=actor, from_status=from_status, details=details)
+    # The unit's room hears it too: it was told of the assignment, so it must hear that it is off it.
+    payload = {"sos_id": sos.pk, "room_id": str(sos.room_id), "status": sos.status, "action": "unassigned",
+               "by": actor.role_label, "timestamp": timezone.now().isoformat(), **details}
+    units = {rooms.unit_room(number) for number in [unit.unit_number, *_assigned_unit_numbers(sos)]}
+    publish(event="sos_updated", rooms=[rooms.SOS_CHANNEL, rooms.sos_room(sos.room_id), *sorted(units)], payload=payload)
+    return sos
+
+
 def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") -> SOS:
     from_status = sos.status
     sos.status = status
@@ -442,9 +481,7 @@ def _close(sos: SOS, *, status: str, action: str, actor: Actor, note: str = "") 
     # Units dispatched only to this SOS are free again.
     unit_ids = OfficerAssignment.objects.filter(sos_request=sos).values("unit_id")
     for unit in Unit.objects.select_for_update().filter(pk__in=unit_ids).order_by("pk"):
-        still_busy = unit.assignments.filter(sos_request__status__in=SOS.OPEN_STATUSES).exists()
-        if not still_busy and unit.status in Unit.BUSY_STATUSES:
-            unit_status_change(unit=unit, status=Unit.Status.AVAILABLE, actor=actor, reason=f"sos_{action}")
+        _free_unit_if_idle(unit, actor=actor, reason=f"sos_{action}")
     details = {"note": note} if note else {}
     _audit(sos, action=action, actor=actor, from_status=from_status, details=details)
     _publish_sos_updated(sos, action=action, actor=actor, extra=details)
@@ -477,6 +514,19 @@ def sos_on_scene(*, sos_id: int, actor: Actor, unit_number: str = "") -> SOS:
 def sos_resolve(*, sos_id: int, actor: Actor, note: str = "") -> SOS:
     sos = _lock_open_sos(sos_id, actor=actor)
     return _close(sos, status=SOS.Status.RESOLVED, action="resolved", actor=actor, note=note)
+
+
+@transaction.atomic
+def sos_cancel_on_behalf(*, sos_id: int, actor: Actor, note: str) -> SOS:
+    """A responder cancels an SOS for the citizen (she phoned to say she is safe): a note saying how they know is
+    required. Never for an SOS cancelled under duress: that one stays open until resolved."""
+    sos = _lock_open_sos(sos_id, actor=actor)
+    require_responder(actor)
+    if not note.strip():
+        raise InvalidInput("Say how you know she is safe.", fields={"note": ["This field may not be blank."]})
+    if sos.under_duress:
+        raise Conflict("This SOS was cancelled under duress: it cannot be cancelled, only resolved.", code="under_duress")
+    return _close(sos, status=SOS.Status.CANCELLED, action="cancelled_on_behalf", actor=actor, note=note.strip())
 
 
 PIN_PATTERN = re.compile(r"^[0-9]{4}$")

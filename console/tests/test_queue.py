@@ -79,3 +79,93 @@ def test_only_responders_get_the_queue_and_a_bad_trail_size_is_a_clear_error(cit
     assert client_for(citizen).get("/api/console/queue/").status_code == 403
     response = client_for(dispatcher).get("/api/console/queue/?trail_points=9999")
     assert response.status_code == 400 and "trail_points" in response.json()["fields"]
+
+
+def test_an_escalated_alert_comes_before_older_unacknowledged_ones_with_its_level_and_time_in_status(dispatcher):
+    from response import services as response_services
+    from response.tests.conftest import make_ladder
+
+    policy = make_ladder("sos", "emergency", [{"level": 1, "in_status": "active", "after_seconds": 30, "label": "30 s"}])
+    oldest, escalated = raise_sos(), raise_sos()
+    age(oldest, 10)
+    response_services.escalation_fire(step_id=policy.steps.get().pk, sos_id=escalated.sos.pk,
+                                      now=escalated.sos.created_at + timedelta(seconds=31))
+
+    items = client_for(dispatcher).get("/api/console/queue/").json()["items"]
+
+    assert [item["sos"]["id"] for item in items] == [escalated.sos.pk, oldest.sos.pk]
+    assert (items[0]["level"], items[0]["level_label"], items[1]["level"]) == (1, "30 s", 0)
+    assert items[1]["status_since"] is not None
+
+
+def test_recently_closed_alerts_come_with_who_closed_them_and_why(dispatcher):
+    control = Actor(user=dispatcher)
+    resolved, cancelled = raise_sos(), raise_sos()
+    raise_sos()  # still open: not in the closed list
+    services.sos_resolve(sos_id=resolved.sos.pk, actor=control, note="Found safe at the station")
+    services.sos_cancel(sos_id=cancelled.sos.pk, actor=Actor.from_credentials(sos_token=cancelled.token))
+
+    closed = client_for(dispatcher).get("/api/console/queue/").json()["recently_closed"]
+
+    by_id = {item["sos"]["id"]: item for item in closed}
+    assert set(by_id) == {resolved.sos.pk, cancelled.sos.pk}
+    assert (by_id[resolved.sos.pk]["how"], by_id[resolved.sos.pk]["note"]) == ("resolved", "Found safe at the station")
+    assert by_id[resolved.sos.pk]["closed_by"] == "dispatcher:dispatch"
+    assert (by_id[cancelled.sos.pk]["how"], by_id[cancelled.sos.pk]["closed_by"]) == ("cancelled", "sos-owner-token")
+
+
+def test_the_history_pages_through_closed_alerts_newest_first_and_filters_by_text(dispatcher):
+    control = Actor(user=dispatcher)
+    ids = []
+    for n in range(30):
+        raised = raise_sos(name="Meera" if n == 7 else f"Citizen {n}")
+        services.sos_resolve(sos_id=raised.sos.pk, actor=control, note=f"note {n}")
+        ids.append(raised.sos.pk)
+    client = client_for(dispatcher)
+
+    first, second = client.get("/api/console/history/").json(), client.get("/api/console/history/?page=2").json()
+    found = client.get("/api/console/history/?q=meer&kind=sos").json()
+
+    assert (first["count"], first["pages"], len(first["results"]), len(second["results"])) == (30, 2, 25, 5)
+    assert [item["sos"]["id"] for item in first["results"] + second["results"]] == list(reversed(ids))
+    assert [item["note"] for item in found["results"]] == ["note 7"]
+    bad = client.get("/api/console/history/?page=0&kind=cars")
+    assert bad.status_code == 400 and {"page", "kind"} <= set(bad.json()["fields"])
+
+
+def test_the_full_trail_pages_backwards_from_a_point_in_time(dispatcher, citizen):
+    raised = raise_sos(latitude=10.0)
+    owner = Actor.from_credentials(sos_token=raised.token)
+    start = raised.sos.created_at
+    for step in range(1, 8):
+        services.sos_location_add(sos_id=raised.sos.pk, latitude=10.0 + step, longitude=77.0, actor=owner,
+                                  recorded_at=start + timedelta(seconds=step))
+    client = client_for(dispatcher)
+    url = f"/api/console/sos/{raised.sos.pk}/trail/"
+
+    first = client.get(url, {"before": (start + timedelta(seconds=6)).isoformat(), "limit": 3}).json()
+    rest = client.get(url, {"before": first["points"][-1]["recorded_at"], "limit": 3}).json()
+
+    assert [p["latitude"] for p in first["points"]] == [15.0, 14.0, 13.0] and first["has_more"]
+    assert [p["latitude"] for p in rest["points"]] == [12.0, 11.0, 10.0] and not rest["has_more"]
+    assert client.get(url).status_code == 400
+    assert client.get("/api/console/sos/999999/trail/", {"before": start.isoformat()}).status_code == 404
+    assert client_for(citizen).get(url, {"before": start.isoformat()}).status_code == 403
+
+
+def test_the_fast_snapshot_has_the_shape_of_its_documented_serializer(dispatcher, unit_a, device, beacon):
+    from console import apis
+    from console.selectors import open_queue, recently_closed
+
+    control = Actor(user=dispatcher)
+    raised = raise_sos()
+    services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_resolve(sos_id=raise_sos().sos.pk, actor=control, note="safe")
+    incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
+                                          confidence_score=0.95, description="fight")
+    request = type("Request", (), {"build_absolute_uri": lambda self, url: url})()
+
+    items, closed = open_queue(), recently_closed()
+
+    assert apis.queue_payload(items, request) == apis.QueueItemOutput(items, many=True, context={"request": request}).data
+    assert apis.closed_payload(closed, request) == apis.ClosedItemOutput(closed, many=True, context={"request": request}).data

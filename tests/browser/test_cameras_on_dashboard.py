@@ -32,7 +32,7 @@ def test_a_camera_shows_on_the_map_by_health_and_turns_red_when_it_goes_down(
     dashboard.wait_for_selector(".nk-pin-camera.health-offline[data-id='library-entrance']")
     dashboard.wait_for_selector("path.nk-coverage.health-offline", state="attached")  # tiny at city zoom
     # The camera_offline incident is listed like any other.
-    dashboard.wait_for_selector("#incident-list li:has-text('camera_offline'), #incident-list li:has-text('Camera')")
+    dashboard.wait_for_selector("#queue li:has-text('camera_offline'), #queue li:has-text('Camera')")
 
 
 def test_an_sos_in_view_of_a_camera_shows_it_and_its_pre_roll_frames(dashboard_for, dispatcher, device, beacon):  # noqa: F811
@@ -47,7 +47,7 @@ def test_an_sos_in_view_of_a_camera_shows_it_and_its_pre_roll_frames(dashboard_f
                             images=[SimpleUploadedFile("f.jpg", data.getvalue(), content_type="image/jpeg")])
     dashboard = dashboard_for(dispatcher)
 
-    dashboard.click(f"#sos-list li[data-id='{sos.pk}']")
+    dashboard.click(f"#queue li[data-id='{sos.pk}']")
     dashboard.wait_for_selector("#detail li.camera.health-ok[data-camera-id='library-entrance']")
     image = dashboard.wait_for_selector("#detail .camera-evidence img")
     dashboard.wait_for_function("img => img.complete && img.naturalWidth === 96", arg=image)

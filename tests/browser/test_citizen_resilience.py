@@ -50,7 +50,7 @@ def test_with_location_denied_the_sos_goes_out_as_location_pending_then_is_locat
     sos_id = current_sos_id(citizen)
     assert SOS.objects.get(pk=sos_id).location_pending
 
-    row = dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", timeout=3000)
+    row = dashboard.wait_for_selector(f"#queue li[data-id='{sos_id}']", timeout=3000)
     assert "LOCATION PENDING" in row.inner_text()
     assert "location pending" in dashboard.inner_text("#alert-text")
 
@@ -59,7 +59,7 @@ def test_with_location_denied_the_sos_goes_out_as_location_pending_then_is_locat
     citizen.context.set_geolocation(KOLKATA)
     assert wait_until(lambda: not SOS.objects.get(pk=sos_id).location_pending, timeout=12)
     dashboard.wait_for_selector(f".nk-pin-sos[data-id='{sos_id}']", timeout=3000)
-    assert "LOCATION PENDING" not in dashboard.inner_text(f"#sos-list li[data-id='{sos_id}']")
+    assert "LOCATION PENDING" not in dashboard.inner_text(f"#queue li[data-id='{sos_id}']")
     assert SOS.objects.get(pk=sos_id).last_latitude == pytest.approx(22.5726)
 
 
@@ -125,7 +125,7 @@ def test_the_duress_pin_looks_cancelled_on_the_phone_but_stays_open_and_flagged_
     press_sos(citizen)
     citizen.wait_for_selector("main[data-state=active]")
     sos_id = current_sos_id(citizen)
-    dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", timeout=3000)
+    dashboard.wait_for_selector(f"#queue li[data-id='{sos_id}']", timeout=3000)
 
     citizen.click("#cancel-button")
     citizen.wait_for_selector("#cancel-pin-field:not([hidden])")
@@ -135,9 +135,9 @@ def test_the_duress_pin_looks_cancelled_on_the_phone_but_stays_open_and_flagged_
     assert citizen.inner_text("#closed-text") == "You cancelled your SOS."
     assert citizen.evaluate("localStorage.getItem('naarikavach.sos')") is None
 
-    row = dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}'] .flag-cancelled-under-duress", timeout=3000)
+    row = dashboard.wait_for_selector(f"#queue li[data-id='{sos_id}'] .flag-cancelled-under-duress", timeout=3000)
     assert row.inner_text() == "CANCELLED UNDER DURESS"
-    assert dashboard.get_attribute("#sos-list li:first-child", "data-id") == str(sos_id)
+    assert dashboard.get_attribute("#queue li:first-child", "data-id") == str(sos_id)
     assert "CANCELLED UNDER DURESS" in dashboard.inner_text("#alert-text")
     assert SOS.objects.get(pk=sos_id).is_open
     # Her position still reaches the police, with nothing on the phone to show it.
@@ -170,7 +170,7 @@ def test_a_flood_from_one_address_is_grouped_and_a_second_citizen_there_still_al
     for _ in range(6):  # a script from the same (local) address as the citizen's phone
         assert _post_json(f"{live_server.url}/api/create-sos/", body) == 201
     dashboard.wait_for_function(
-        "body => body.querySelector('#sos-list .flood-group summary')?.textContent === '4 unverified SOS from one source'",
+        "body => body.querySelector('#flood-list .flood-group summary')?.textContent === '4 unverified SOS from one source'",
         arg=dashboard.query_selector("body"))
 
     citizen = phone()
@@ -178,7 +178,7 @@ def test_a_flood_from_one_address_is_grouped_and_a_second_citizen_there_still_al
     citizen.wait_for_selector("main[data-state=active]")
     sos_id = current_sos_id(citizen)
     assert not SOS.objects.get(pk=sos_id).suspected_flood
-    dashboard.wait_for_selector(f"#sos-list > li[data-id='{sos_id}']", timeout=3000)
+    dashboard.wait_for_selector(f"#queue > li[data-id='{sos_id}']", timeout=3000)
     dashboard.wait_for_function("([body, text]) => body.querySelector('#alert-text').textContent.includes(text)",
                                 arg=[dashboard.query_selector("body"), f"New SOS #{sos_id}"])
 

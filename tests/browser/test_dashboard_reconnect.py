@@ -21,7 +21,7 @@ def test_the_dashboard_resumes_after_a_realtime_restart_without_a_reload(
     dashboard = dashboard_for(dispatcher)
     dashboard.evaluate("window.notReloaded = true")
     before = raise_sos(live_server.url, "Before")
-    dashboard.wait_for_selector(f"#sos-list li[data-id='{before}']", timeout=2000)
+    dashboard.wait_for_selector(f"#queue li[data-id='{before}']", timeout=2000)
 
     realtime.kill()
     dashboard.wait_for_selector("#offline-banner", state="visible", timeout=3000)
@@ -37,7 +37,7 @@ def test_the_dashboard_resumes_after_a_realtime_restart_without_a_reload(
     realtime.start()
     dashboard.wait_for_selector("#connection[data-state=online]", timeout=10000)
     dashboard.wait_for_selector("#offline-banner", state="hidden")
-    dashboard.wait_for_selector(f"#sos-list li[data-id='{during}']", timeout=3000)
-    dashboard.wait_for_selector(f"#sos-list li[data-id='{before}'] .badge:has-text('acknowledged')", timeout=3000)
+    dashboard.wait_for_selector(f"#queue li[data-id='{during}']", timeout=3000)
+    dashboard.wait_for_selector(f"#queue li[data-id='{before}'] .badge:has-text('acknowledged')", timeout=3000)
     assert "During" in dashboard.inner_text("#alert-text")
     assert dashboard.evaluate("window.notReloaded") is True

@@ -43,7 +43,7 @@ def test_an_incident_from_a_camera_appears_live_with_its_evidence_and_can_be_res
 
     incident_id = report_violence(live_server.url, device, camera_frame())["incident_id"]
 
-    row = f"#incident-list li[data-id='{incident_id}']"
+    row = f"#queue li[data-id='{incident_id}']"
     dashboard.wait_for_selector(row, timeout=2000)
     dashboard.wait_for_selector(f".nk-pin-incident[data-id='{incident_id}']", timeout=2000)
     assert "Library Entrance" in dashboard.inner_text("#alert-text")
@@ -56,8 +56,11 @@ def test_an_incident_from_a_camera_appears_live_with_its_evidence_and_can_be_res
 
     dashboard.click("#detail button:has-text('Acknowledge')")
     dashboard.wait_for_selector(f"{row} .sub:has-text('acknowledged')")
-    dashboard.fill("#detail form.resolve input[name=note]", "Crowd dispersed; no injuries.")
-    dashboard.click("#detail form.resolve button[type=submit]")
+    # Resolving asks first, with a note that cannot be left empty.
+    dashboard.click("#detail [data-action=resolve]")
+    assert dashboard.is_disabled("#confirm-dialog button[value=ok]")
+    dashboard.fill("#confirm-note", "Crowd dispersed; no injuries.")
+    dashboard.click("#confirm-dialog button[value=ok]")
     dashboard.wait_for_selector(row, state="detached")
     dashboard.wait_for_selector(f".nk-pin-incident[data-id='{incident_id}']", state="detached")
     incident = Incident.objects.get(pk=incident_id)

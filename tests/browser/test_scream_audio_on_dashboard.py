@@ -38,7 +38,7 @@ def test_a_dispatcher_can_play_the_scream_clip_of_an_incident(dashboard_for, dis
     assert response.status_code == 201, response.text
     incident_id = response.json()["incident_id"]
 
-    row = f"#incident-list li[data-id='{incident_id}']"
+    row = f"#queue li[data-id='{incident_id}']"
     dashboard.wait_for_selector(row)
     dashboard.click(row)
     player = dashboard.wait_for_selector(f"#detail [data-incident-id='{incident_id}'] .evidence-audio audio")

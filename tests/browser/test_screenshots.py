@@ -34,6 +34,8 @@ def test_screenshots_of_the_dashboard_and_the_citizen_page(
     dashboard_for, citizen_page, dispatcher, officer_a, officer_b, device, live_server, tmp_path
 ):
     out = DOCS if os.environ.get("UPDATE_SCREENSHOTS") == "1" else tmp_path
+    officer_a.first_name, officer_a.last_name = "Inspector", "Rao"
+    officer_a.save(update_fields=["first_name", "last_name"])
     _scene(dispatcher, officer_a, officer_b)
     report_violence(live_server.url, device, camera_frame())
 
@@ -45,19 +47,25 @@ def test_screenshots_of_the_dashboard_and_the_citizen_page(
     phone.wait_for_selector("main[data-state=active]")
     sos_id = phone.evaluate("JSON.parse(localStorage.getItem('naarikavach.sos')).sos_id")
 
-    dashboard.wait_for_selector(f"#sos-list li[data-id='{sos_id}']", timeout=2000)
-    dashboard.click(f"#sos-list li[data-id='{sos_id}']")
+    dashboard.wait_for_selector(f"#queue li[data-id='{sos_id}']", timeout=2000)
+    dashboard.click(f"#queue li[data-id='{sos_id}']")
     dashboard.wait_for_selector(f"#detail [data-sos-id='{sos_id}']")
     dashboard.select_option("#detail select[name=unit_number]", officer_a.unit.unit_number)
-    dashboard.fill("#detail input[name=officer_name]", "Inspector Rao")
+    dashboard.select_option("#detail select[name=officer_name]", "Inspector Rao")
     dashboard.click("#detail form.assign button[type=submit]")
     dashboard.wait_for_selector("#detail .assignment")
     phone.wait_for_selector("#assignment:not([hidden])", timeout=3000)
 
     assert "Inspector Rao" in phone.inner_text("#assignment")
-    assert dashboard.locator("#sos-list li").count() == 3  # the moving SOS, the dispatched one and hers
+    # The moving SOS, the dispatched one and hers, with the camera's incident: one queue.
+    assert dashboard.locator("#queue li[data-kind=sos]").count() == 3
+    assert dashboard.locator("#queue li[data-kind=incident]").count() == 1
     # Animations stopped for the picture: the flashing banner at rest, the map's pan and zoom finished.
     dashboard.screenshot(path=str(out / "dashboard.png"), animations="disabled")
+    # The night shift's view of the same scene.
+    dashboard.emulate_media(color_scheme="dark")
+    dashboard.wait_for_function("() => getComputedStyle(document.querySelector('.sidebar')).backgroundColor === 'rgb(27, 30, 35)'")
+    dashboard.screenshot(path=str(out / "dashboard-dark.png"), animations="disabled")
     phone.screenshot(path=str(out / "citizen-sos.png"), animations="disabled")
     assert (out / "dashboard.png").stat().st_size > 20_000
     assert httpx.get(f"{live_server.url}/sos/", timeout=5).status_code == 200

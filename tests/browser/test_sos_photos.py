@@ -19,7 +19,7 @@ def test_the_sos_detail_shows_the_citizens_photos(dashboard_for, dispatcher, set
     photo_id = uploaded.json()["uploaded_images"][0]["id"]
 
     dashboard = dashboard_for(dispatcher)
-    dashboard.click(f"#sos-list li[data-id='{raised.sos.pk}']")
+    dashboard.click(f"#queue li[data-id='{raised.sos.pk}']")
     image = f"#detail img[data-photo-id='{photo_id}']"
     dashboard.wait_for_selector(image)
     dashboard.wait_for_function("img => img.naturalWidth > 0", arg=dashboard.query_selector(image))

@@ -1,79 +1,159 @@
-// The Leaflet map: one marker per open SOS (with its trail), open incident and unit; tiles optional.
+// The Leaflet map: open SOS alerts (with trails) and incidents clustered, units by status, cameras; tiles optional.
+// Markers are not tab stops (the queue is the keyboard's way to every alert); their labels show on hover, and
+// when the alert's row in the queue has focus.
 
 import * as L from "leaflet";
+import { markerClusterGroup } from "./leaflet-cluster.js";
 import { h } from "./dom.js";
 
+// How bad a marker's state is, for the colour of the cluster that holds it (the worst inside wins).
+const SEVERITY = { duress: 5, pending: 4, active: 4, created: 4, escalated: 5, acknowledged: 3, dispatched: 2,
+  on_scene: 1, assigned: 2, in_progress: 1 };
+const SEVERITY_CLASS = ["calm", "calm", "working", "seen", "urgent", "critical"];
+
+export function severityOf(item) {
+  if (item.duress_at || (item.level || 0) >= 2) return 5;
+  return SEVERITY[String(item.status).toLowerCase()] ?? 1;
+}
+
 export function createMapView(element, config, onSelect) {
-  const map = L.map(element, { zoomControl: true }).setView(config.center, config.zoom);
+  const map = L.map(element, { zoomControl: true, keyboard: true, maxZoom: 19 }).setView(config.center, config.zoom);
   if (config.tileUrl) {
     L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
   } else {
     // Closed networks have no tile server: a plain grid keeps markers readable without one.
     element.classList.add("no-tiles");
   }
+  const clusters = markerClusterGroup({
+    maxClusterRadius: 40, showCoverageOnHover: false, spiderfyOnMaxZoom: true, disableClusteringAtZoom: 17,
+    iconCreateFunction(cluster) {
+      const worst = Math.max(...cluster.getAllChildMarkers().map((m) => m.options.severity || 0));
+      const count = cluster.getChildCount();
+      return L.divIcon({
+        className: "nk-cluster-icon",
+        html: h("span", { class: `nk-cluster severity-${SEVERITY_CLASS[worst]}`, title: `${count}` }, String(count)),
+        iconSize: [36, 36], iconAnchor: [18, 18],
+      });
+    },
+  }).addTo(map);
+  // Trails on one canvas: two hundred SVG paths of fifty points each cost the first render hundreds of ms.
+  const trailRenderer = L.canvas({ padding: 0.2 });
   const markers = { sos: new Map(), incident: new Map(), unit: new Map(), camera: new Map() };
+  const looks = new Map(); // "kind:id" → the classes its pin was drawn with (a new icon only when they change)
   const trails = new Map();
   const coverage = new Map(); // camera id → its shaded coverage polygon
   let selectedKey = null;
+  let panelOpen = () => false;
 
   function pin(kind, id, classes, label) {
-    const el = h("span", { class: `nk-pin nk-pin-${kind} ${classes}`, dataset: { kind, id: String(id) }, title: label });
-    return L.divIcon({ className: `nk-marker nk-marker-${kind}`, html: el, iconSize: [22, 22], iconAnchor: [11, 11] });
+    const el = h("span", { class: `nk-pin nk-pin-${kind} ${classes}`, dataset: { kind, id: String(id) }, role: "img", "aria-label": label });
+    // 28 px: WCAG 2.2's target size (24 px) with room to spare; cameras stay small, they are not alerts.
+    const size = kind === "camera" ? 16 : 28;
+    return L.divIcon({ className: `nk-marker nk-marker-${kind}`, html: el, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
   }
 
-  function place(kind, id, latlng, classes, label) {
+  // Markers of a snapshot are added to the clusters in one call (one clustering pass instead of one per marker).
+  const batched = [];
+
+  function place(kind, id, latlng, classes, label, severity = 0, batch = false) {
+    const key = `${kind}:${id}`;
     let marker = markers[kind].get(id);
-    const icon = pin(kind, id, classes, label);
     if (!marker) {
-      marker = L.marker(latlng, { icon, keyboard: true, riseOnHover: true, zIndexOffset: kind === "sos" ? 1000 : 0 });
+      marker = L.marker(latlng, { icon: pin(kind, id, classes, label), keyboard: false, riseOnHover: true,
+        zIndexOffset: kind === "sos" ? 1000 : 0, severity, title: "" });
       marker.on("click", () => onSelect(kind, id));
       // Element content, not a string: Leaflet would parse a string as HTML, and names come from citizens.
-      marker.bindTooltip(h("span", {}, label));
-      marker.addTo(map);
+      marker.bindTooltip(h("span", {}, label), { direction: "top", offset: [0, -14] });
+      if (kind === "sos" || kind === "incident") {
+        if (batch) batched.push(marker);
+        else clusters.addLayer(marker);
+      } else {
+        map.addLayer(marker);
+      }
       markers[kind].set(id, marker);
+      looks.set(key, classes + label);
     } else {
       marker.setLatLng(latlng);
-      marker.setIcon(icon);
-      marker.setTooltipContent(h("span", {}, label));
+      // Positions arrive many times a second: the icon (a new element) is rebuilt only when its look changes.
+      if (looks.get(key) !== classes + label || marker.options.severity !== severity) {
+        marker.options.severity = severity;
+        marker.setIcon(pin(kind, id, classes, label));
+        marker.setTooltipContent(h("span", {}, label));
+        looks.set(key, classes + label);
+        if (kind === "sos" || kind === "incident") clusters.refreshClusters(marker);
+      }
     }
-    marker.getElement()?.classList.toggle("selected", selectedKey === `${kind}:${id}`);
+    marker.getElement()?.classList.toggle("selected", selectedKey === key);
   }
 
-  function visibleLeftOfPanel(latlng) {
+  // The part of the map not hidden by the detail panel (on the right, over the map, on a wide screen).
+  function rightInset() {
+    return panelOpen() && element.clientWidth > 800 ? 420 : 0;
+  }
+
+  function inSight(latlng) {
     const point = map.latLngToContainerPoint(latlng);
-    const right = element.clientWidth > 800 ? element.clientWidth - 420 : element.clientWidth;
-    return point.x > 30 && point.y > 30 && point.x < right && point.y < element.clientHeight - 30;
+    return point.x > 30 && point.y > 30 && point.x < element.clientWidth - rightInset() - 30 && point.y < element.clientHeight - 30;
+  }
+
+  function centreOn(latlng) {
+    // Centre in the visible part: shift by half the panel's width.
+    const offset = rightInset() / 2;
+    const point = map.project(latlng).add([offset, 0]);
+    map.panTo(map.unproject(point), { animate: true });
   }
 
   function remove(kind, id) {
-    markers[kind].get(id)?.remove();
+    const marker = markers[kind].get(id);
+    if (marker) (kind === "sos" || kind === "incident" ? clusters : map).removeLayer(marker);
     markers[kind].delete(id);
+    looks.delete(`${kind}:${id}`);
     if (kind === "sos") {
       trails.get(id)?.remove();
       trails.delete(id);
     }
   }
 
+  function position(kind, id) {
+    return markers[kind].get(id)?.getLatLng() || null;
+  }
+
   return {
-    showSOS(sos) {
+    map,
+    setPanelOpen(fn) {
+      panelOpen = fn;
+    },
+    flush() {
+      if (batched.length) clusters.addLayers(batched.splice(0));
+    },
+    showSOS(sos, { batch = false } = {}) {
       // Location pending: listed (at the top), but nothing to place on the map yet.
       if (sos.latitude == null || sos.longitude == null) return;
-      place("sos", sos.id, [sos.latitude, sos.longitude], `status-${sos.status}`, `SOS #${sos.id} · ${sos.name}`);
+      const flags = [sos.duress_at && "duress", sos.level && `level-${Math.min(sos.level, 3)}`].filter(Boolean).join(" ");
+      place("sos", sos.id, [sos.latitude, sos.longitude], `status-${sos.status} ${flags}`, `SOS #${sos.id} · ${sos.name} · ${sos.status}`,
+        severityOf(sos), batch);
       const points = sos.trail.length ? sos.trail : [[sos.latitude, sos.longitude]];
       if (!trails.has(sos.id)) {
-        trails.set(sos.id, L.polyline(points, { color: "#b3122e", weight: 3, opacity: 0.7, dashArray: "4 6" }).addTo(map));
+        trails.set(sos.id, L.polyline(points, { color: "#b3122e", weight: 3, opacity: 0.7, dashArray: "4 6", interactive: false, renderer: trailRenderer }).addTo(map));
       } else {
         trails.get(sos.id).setLatLngs(points);
       }
     },
-    showIncident(incident) {
+    // A live point: the trail grows by one point instead of being redrawn whole.
+    appendPoint(sos, latlng) {
+      const trail = trails.get(sos.id);
+      if (trail) trail.addLatLng(latlng);
+      this.showSOS(sos);
+    },
+    showIncident(incident, { batch = false } = {}) {
       if (incident.latitude == null || incident.longitude == null) return;
-      place("incident", incident.id, [incident.latitude, incident.longitude], `priority-${String(incident.priority).toLowerCase()}`,
-        `${incident.label} · ${incident.priority}`);
+      place("incident", incident.id, [incident.latitude, incident.longitude],
+        `priority-${String(incident.priority).toLowerCase()} status-${String(incident.status).toLowerCase()}`,
+        `${incident.label} · ${incident.priority}`, severityOf(incident), batch);
     },
     // A camera: its coverage shaded and a small pin, both coloured by health (ok, reconnecting, offline, unknown).
     showCamera(camera) {
-      const style = { className: `nk-coverage health-${camera.health}`, weight: 1, fillOpacity: 0.15 };
+      const style = { className: `nk-coverage health-${camera.health}`, weight: 1, fillOpacity: 0.15, interactive: false };
       if (!coverage.has(camera.camera_id)) {
         coverage.set(camera.camera_id, L.polygon(camera.coverage, style).addTo(map));
       } else {
@@ -86,24 +166,52 @@ export function createMapView(element, config, onSelect) {
     showUnit(unit) {
       if (unit.last_latitude == null || unit.last_longitude == null) return;
       place("unit", unit.unit_number, [unit.last_latitude, unit.last_longitude], `status-${unit.status}`,
-        `Unit ${unit.unit_number} · ${unit.status}`);
+        `Unit ${unit.unit_number} · ${String(unit.status).replace("_", " ")}`);
     },
     remove,
+    position,
     select(kind, id) {
+      const previous = selectedKey;
       selectedKey = kind ? `${kind}:${id}` : null;
-      for (const [k, byId] of Object.entries(markers)) {
-        for (const [markerId, marker] of byId) marker.getElement()?.classList.toggle("selected", selectedKey === `${k}:${markerId}`);
+      for (const key of [previous, selectedKey]) {
+        if (!key) continue;
+        const [k, ...rest] = key.split(":");
+        const markerId = rest.join(":");
+        const marker = markers[k]?.get(k === "sos" ? Number(markerId) : markerId);
+        marker?.getElement()?.classList.toggle("selected", key === selectedKey);
       }
+      this.reveal(kind, id);
+    },
+    // Bring an alert into sight (a new arrival) without selecting it; a clustered marker is unclustered.
+    reveal(kind, id) {
       const marker = kind && markers[kind].get(id);
-      // Move the map only when the marker is out of sight (or behind the detail panel on the right).
-      if (marker && !visibleLeftOfPanel(marker.getLatLng())) map.panTo(marker.getLatLng());
+      if (!marker) return;
+      if (kind === "sos" || kind === "incident") {
+        if (!inSight(marker.getLatLng())) clusters.zoomToShowLayer(marker, () => {});
+        else if (!marker.getElement()) clusters.zoomToShowLayer(marker, () => {});
+      } else if (!inSight(marker.getLatLng())) {
+        centreOn(marker.getLatLng());
+      }
+    },
+    follow(kind, id) {
+      const latlng = position(kind, id);
+      if (latlng) centreOn(latlng);
+    },
+    // The label of an alert whose row has the keyboard's focus.
+    label(kind, id, open) {
+      const marker = kind && markers[kind].get(id);
+      if (!marker) return;
+      if (open && marker.getElement()) marker.openTooltip();
+      else marker.closeTooltip();
     },
     fitAll() {
       const all = [...markers.sos.values(), ...trails.values(), ...markers.incident.values(), ...markers.unit.values()];
       if (!all.length) return;
-      // On a wide screen keep the right-hand part clear: the detail panel opens over it.
-      const right = element.clientWidth > 800 ? 420 : 40;
-      map.fitBounds(L.featureGroup(all).getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [right, 40], maxZoom: 15 });
+      map.fitBounds(L.featureGroup(all).getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [40 + rightInset(), 40], maxZoom: 15 });
+    },
+    unitTrail(points) {
+      if (this._unitTrail) this._unitTrail.remove();
+      this._unitTrail = points.length ? L.polyline(points, { color: "#1f5fbf", weight: 3, opacity: 0.8, interactive: false }).addTo(map) : null;
     },
   };
 }

@@ -1,0 +1,149 @@
+// Modal dialogs of the console (native <dialog>: focus is trapped and Escape closes): a confirmation with a
+// note, the evidence viewer, and the closed-alert history.
+
+import { h } from "./dom.js";
+import { clock } from "./dom.js";
+import { fmt, gettext, who } from "./words.js";
+
+// Ask before an action that cannot be undone; resolves to the note typed (trimmed), or null when cancelled.
+export function confirmWithNote({ title, message, confirmLabel, noteLabel, required = true, danger = true }) {
+  return new Promise((resolve) => {
+    const note = h("textarea", { name: "confirm_note", id: "confirm-note", rows: "3", required, maxlength: "1000" });
+    const ok = h("button", { type: "submit", class: danger ? "danger" : "primary", value: "ok", disabled: required }, confirmLabel);
+    note.addEventListener("input", () => { ok.disabled = required && !note.value.trim(); });
+    const dialog = h("dialog", { class: "confirm", id: "confirm-dialog", "aria-labelledby": "confirm-title" },
+      h("form", { method: "dialog" },
+        h("h2", { id: "confirm-title" }, title),
+        h("p", {}, message),
+        h("label", { for: "confirm-note" }, noteLabel || (required ? gettext("Note (required)") : gettext("Note (optional)"))),
+        note,
+        h("div", { class: "actions" },
+          h("button", { type: "button", value: "cancel", onclick: () => dialog.close("cancel") }, gettext("Go back")), ok)));
+    dialog.addEventListener("close", () => {
+      const value = dialog.returnValue === "ok" && (!required || note.value.trim()) ? note.value.trim() : null;
+      dialog.remove();
+      resolve(value);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    note.focus();
+  });
+}
+
+// Evidence full size, with next and previous, its SHA-256 and time. `items`: [{src (promise), alt, sha256, caption}].
+export function openViewer(items, start = 0) {
+  let index = start;
+  const img = h("img", { alt: "" });
+  const caption = h("p", { class: "small" });
+  const hash = h("code", { class: "sha256" });
+  const position = h("span", { class: "muted small" });
+  const show = async () => {
+    const item = items[index];
+    img.alt = item.alt;
+    img.removeAttribute("src");
+    caption.textContent = item.caption || "";
+    hash.textContent = item.sha256 ? `SHA-256 ${item.sha256}` : gettext("No SHA-256 recorded");
+    position.textContent = fmt(gettext("%(n)s of %(total)s"), { n: index + 1, total: items.length });
+    img.src = await item.src;
+  };
+  const step = (by) => {
+    index = (index + by + items.length) % items.length;
+    show();
+  };
+  const dialog = h("dialog", { class: "viewer", id: "viewer", "aria-label": gettext("Evidence viewer") },
+    h("div", { class: "viewer-bar" },
+      h("button", { type: "button", onclick: () => step(-1), disabled: items.length < 2 }, gettext("Previous")),
+      position,
+      h("button", { type: "button", onclick: () => step(1), disabled: items.length < 2 }, gettext("Next")),
+      h("button", { type: "button", class: "quiet", onclick: () => dialog.close() }, gettext("Close"))),
+    img, caption, hash);
+  dialog.addEventListener("keydown", (e) => {
+    if (e.key === "ArrowRight") step(1);
+    if (e.key === "ArrowLeft") step(-1);
+  });
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  show();
+}
+
+const HOW = {
+  resolved: gettext("Resolved"), cancelled: gettext("Cancelled by the citizen"),
+  cancelled_on_behalf: gettext("Cancelled for the citizen"),
+};
+
+export function closedTitle(item) {
+  if (item.kind === "sos") return `SOS #${item.sos.id} · ${item.sos.name}`;
+  const beacon = item.incident.beacon || {};
+  return `${item.incident.kind} · ${beacon.name || beacon.beacon_id}`;
+}
+
+export function closedSentence(item) {
+  if (item.how === "cancelled") return HOW.cancelled;
+  return `${HOW[item.how] || item.how} ${item.closed_by ? fmt(gettext("by %(by)s"), { by: who(item.closed_by) }) : ""}`.trim();
+}
+
+// The history of closed alerts: same filters as the queue's kind and text, paginated by the server.
+export function openHistory(api, { kind = "", q = "" } = {}) {
+  let page = 1;
+  const body = h("tbody");
+  const status = h("p", { class: "muted small", role: "status" });
+  const search = h("input", { type: "search", name: "history_q", id: "history-q", value: q });
+  const kindSelect = h("select", { name: "history_kind", id: "history-kind" },
+    h("option", { value: "" }, gettext("All kinds")), h("option", { value: "sos" }, gettext("SOS alerts")),
+    h("option", { value: "incident" }, gettext("Incidents")));
+  kindSelect.value = kind;
+  const prev = h("button", { type: "button", onclick: () => load(page - 1) }, gettext("Newer"));
+  const next = h("button", { type: "button", onclick: () => load(page + 1) }, gettext("Older"));
+  async function load(to) {
+    page = Math.max(1, to);
+    status.textContent = gettext("Loading…");
+    try {
+      const answer = await api.get("/api/console/history/", { page, kind: kindSelect.value, q: search.value.trim() });
+      body.replaceChildren(...answer.results.map((item) => h("tr", { dataset: { kind: item.kind } },
+        h("td", {}, `${new Date(item.closed_at).toLocaleDateString()} ${clock(item.closed_at).slice(0, 5)}`),
+        h("td", {}, closedTitle(item)),
+        h("td", {}, closedSentence(item)),
+        h("td", { class: "note" }, item.note || "—"))));
+      status.textContent = fmt(gettext("Page %(page)s of %(pages)s · %(count)s closed"), answer);
+      prev.disabled = page <= 1;
+      next.disabled = page >= answer.pages;
+    } catch (error) {
+      status.textContent = error.message;
+    }
+  }
+  const dialog = h("dialog", { class: "history", id: "history", "aria-labelledby": "history-title" },
+    h("div", { class: "viewer-bar" },
+      h("h2", { id: "history-title" }, gettext("History of closed alerts")),
+      h("button", { type: "button", class: "quiet", onclick: () => dialog.close() }, gettext("Close"))),
+    h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); load(1); } },
+      h("label", { for: "history-q" }, gettext("Search")), search,
+      h("label", { for: "history-kind" }, gettext("Kind")), kindSelect,
+      h("button", { type: "submit" }, gettext("Show"))),
+    h("table", {},
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Closed")), h("th", { scope: "col" }, gettext("Alert")),
+        h("th", { scope: "col" }, gettext("How and who")), h("th", { scope: "col" }, gettext("Resolution note")))),
+      body),
+    h("div", { class: "actions" }, prev, status, next));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+  load(1);
+}
+
+export function openHelp() {
+  const keys = [
+    ["j / ↓", gettext("Next alert in the queue")], ["k / ↑", gettext("Previous alert")],
+    ["Enter", gettext("Open the focused alert")], ["a", gettext("Acknowledge the open alert")],
+    ["d", gettext("Dispatch: choose a unit for the open alert")], ["r", gettext("Resolve the open alert (asks for a note)")],
+    ["f", gettext("Follow the open SOS on the map")], ["/", gettext("Search the queue")],
+    ["m", gettext("Mute the alarm for 60 s")], ["?", gettext("This help")], ["Esc", gettext("Close the panel or dialog")],
+  ];
+  const dialog = h("dialog", { class: "help", id: "help", "aria-labelledby": "help-title" },
+    h("h2", { id: "help-title" }, gettext("Keyboard shortcuts")),
+    h("dl", {}, keys.flatMap(([key, what]) => [h("dt", {}, h("kbd", {}, key)), h("dd", {}, what)])),
+    h("form", { method: "dialog" }, h("button", { type: "submit", class: "primary" }, gettext("Close"))));
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}

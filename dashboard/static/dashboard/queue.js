@@ -1,0 +1,172 @@
+// The triage queue: one list of everything open (SOS alerts and incidents), most urgent first. Rows are kept by key
+// and patched in place; a row moves only when its place changes, so focus and clicks survive live updates.
+
+import { h } from "./dom.js";
+import { clock } from "./dom.js";
+import { fmt, gettext, inStatus, statusWord, waitStep } from "./words.js";
+
+// The triage order (the same rule as console/selectors.py, plus "new"): the highest escalation level first, then
+// alerts nobody has looked at yet, then unacknowledged before acknowledged, then the longest waiting.
+export function triageCompare(a, b) {
+  return (b.level || 0) - (a.level || 0)
+    || Number(!a.fresh) - Number(!b.fresh)
+    || Number(!a.needs_ack) - Number(!b.needs_ack)
+    || new Date(a.waiting_since) - new Date(b.waiting_since);
+}
+
+function flags(item) {
+  const out = [];
+  if (item.duress_at) out.push(h("span", { class: "flag flag-cancelled-under-duress" }, gettext("CANCELLED UNDER DURESS")));
+  if (item.location_pending) out.push(h("span", { class: "flag flag-location-pending" }, gettext("LOCATION PENDING: phone her")));
+  if (item.fresh) out.push(h("span", { class: "flag flag-new" }, gettext("NEW")));
+  return out;
+}
+
+function subText(item) {
+  if (item.kind === "incident") {
+    return [statusWord(item.status), fmt(gettext("%(n)s signals"), { n: item.signal_count }), fmt(gettext("opened %(time)s"), { time: clock(item.created_at).slice(0, 5) })]
+      .join(" · ");
+  }
+  const units = (item.assignments || []).map((a) => a.unit_number);
+  return [item.sos_type === 1 ? gettext("Alert") : gettext("Emergency"), item.phone,
+    units.length ? fmt(gettext("units %(units)s"), { units: units.join(", ") }) : null,
+    fmt(gettext("raised %(time)s"), { time: clock(item.created_at).slice(0, 5) })].filter(Boolean).join(" · ");
+}
+
+export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
+  const rows = new Map(); // key → li
+  const items = new Map(); // key → item
+  let filter = () => true;
+  let selectedKey = null;
+  const empty = h("li", { class: "empty" }, gettext("No open alerts."));
+  list.replaceChildren(empty); // the template's own placeholder, replaced by the one this queue manages
+
+  function paint(li, item) {
+    const level = Math.min(item.level || 0, 3);
+    li.className = ["queue-row", `kind-${item.kind}`, item.key === selectedKey && "selected", item.fresh && "fresh",
+      level && `escalated escalation-${level}`, item.duress_at && "duress", item.location_pending && "pending"]
+      .filter(Boolean).join(" ");
+    li.dataset.level = String(item.level || 0);
+    li.dataset.status = String(item.status).toLowerCase();
+    const since = item.status_since || item.waiting_since;
+    const step = waitStep(since, item.needs_ack ? waitSteps.unacknowledged : waitSteps.acknowledged);
+    const statusClass = `status-${String(item.status).toLowerCase()}`;
+    li.replaceChildren(
+      ...flags(item),
+      h("span", { class: `dot ${item.kind === "incident" ? "kind-incident" : statusClass}`, "aria-hidden": "true" }),
+      h("span", { class: "title" }, item.title),
+      h("span", { class: "badges" },
+        level ? h("span", { class: `badge level level-${level}`, title: item.level_label || "" }, `L${item.level}`) : null,
+        item.kind === "incident" ? h("span", { class: `badge priority-${String(item.priority).toLowerCase()}` }, item.priority) : null,
+        h("span", { class: `badge ${statusClass}` }, statusWord(item.status))),
+      h("span", { class: "sub" }, subText(item)),
+      h("span", { class: `in-status wait-${step}`, dataset: { since, step: String(step), ack: item.needs_ack ? "no" : "yes" } },
+        h("span", { class: "time" }, inStatus(since)), " ", gettext("in status")),
+    );
+    li.hidden = !filter(item);
+  }
+
+  function create(item) {
+    const li = h("li", {
+      id: `row-${item.kind}-${item.id}`, tabindex: "-1", dataset: { kind: item.kind, id: String(item.id), key: item.key },
+      onclick: () => onSelect(item.kind, items.get(item.key).id),
+      onkeydown: (e) => e.key === "Enter" && onSelect(item.kind, items.get(item.key).id),
+      onfocus: () => onFocusRow(item.kind, items.get(item.key).id, true),
+      onblur: () => onFocusRow(item.kind, items.get(item.key).id, false),
+    });
+    rows.set(item.key, li);
+    return li;
+  }
+
+  function visibleRows() {
+    return [...list.children].filter((li) => li.dataset.key && !li.hidden);
+  }
+
+  // The one tab stop of the list: the selected row, else the first (roving tab index; j/k and arrows move).
+  function rovingTabStop() {
+    const visible = visibleRows();
+    const stop = visible.find((li) => li.classList.contains("selected")) || visible[0];
+    for (const li of rows.values()) li.tabIndex = li === stop ? 0 : -1;
+  }
+
+  function order() {
+    const sorted = [...items.values()].sort(triageCompare);
+    const focused = document.activeElement;
+    if (!sorted.length) {
+      list.replaceChildren(empty);
+      return;
+    }
+    if (empty.parentNode) empty.remove();
+    sorted.forEach((item, index) => {
+      const li = rows.get(item.key);
+      if (list.children[index] !== li) list.insertBefore(li, list.children[index] || null);
+    });
+    // Moving a focused row takes the focus away in some browsers: give it back, without scrolling.
+    if (focused && focused !== document.activeElement && list.contains(focused)) focused.focus({ preventScroll: true });
+  }
+
+  return {
+    items,
+    rows,
+    has: (key) => items.has(key),
+    get: (key) => items.get(key),
+    // Add or patch one alert; `reorder` is false when nothing that sorts it changed (a trail point, a phone).
+    // `batch`: one of many (a snapshot): placed at the end now, sorted once by `reorder()` afterwards.
+    upsert(item, { reorder = true, batch = false } = {}) {
+      const known = items.get(item.key);
+      items.set(item.key, item);
+      const li = rows.get(item.key) || create(item);
+      paint(li, item);
+      if (batch) {
+        if (empty.parentNode) empty.remove();
+        if (!li.parentNode) list.append(li);
+        return li;
+      }
+      if (!known || reorder) order();
+      rovingTabStop();
+      return li;
+    },
+    reorder() {
+      order();
+      rovingTabStop();
+    },
+    remove(key) {
+      items.delete(key);
+      rows.get(key)?.remove();
+      rows.delete(key);
+      if (!items.size) list.replaceChildren(empty);
+      rovingTabStop();
+    },
+    repaint(key) {
+      const item = items.get(key);
+      if (item) paint(rows.get(key), item);
+    },
+    setFilter(fn) {
+      filter = fn;
+      for (const [key, li] of rows) li.hidden = !filter(items.get(key));
+      rovingTabStop();
+    },
+    visibleRows,
+    // Time in status counts live: only the clock texts and their colour step change, once a second.
+    tick(now = Date.now()) {
+      for (const li of rows.values()) {
+        const el = li.querySelector(".in-status");
+        if (!el) continue;
+        el.firstChild.textContent = inStatus(el.dataset.since, now);
+        const steps = el.dataset.ack === "no" ? waitSteps.unacknowledged : waitSteps.acknowledged;
+        const step = String(waitStep(el.dataset.since, steps, now));
+        if (el.dataset.step !== step) {
+          el.dataset.step = step;
+          el.className = `in-status wait-${step}`;
+        }
+      }
+    },
+    rovingTabStop,
+    markSelected(key) {
+      rows.get(selectedKey)?.classList.remove("selected");
+      selectedKey = key;
+      rows.get(key)?.classList.add("selected");
+      rovingTabStop();
+    },
+  };
+}
