@@ -31,6 +31,7 @@ from sos.permissions import (
     require_may_act,
     require_owner,
     require_owner_or_responder,
+    require_responder,
 )
 from sos.selectors import sos_by_idempotency_key
 
