@@ -268,6 +268,13 @@ def sos_trail_read_record(*, sos_id: int, actor: Actor, ip_address: str | None) 
                            delivery=ViewAuditEntry.Delivery.JSON, ip_address=ip_address)
 
 
+def sos_photo_view_record(*, sos_id: int, photo_id: int, actor: Actor, ip_address: str | None) -> ViewAuditEntry:
+    """A citizen's photo on an SOS was handed out (to its owner or a responder): by whom, from where."""
+    return view_record(actor=actor, action=ViewAuditEntry.Action.EVIDENCE_VIEW, subject_kind=ViewAuditEntry.Subject.SOS,
+                       subject_id=sos_id, delivery=ViewAuditEntry.Delivery.FILE, ip_address=ip_address,
+                       details={"sos_photo_id": photo_id})
+
+
 def _require_supervisor(actor: Actor, what: str) -> None:
     if not is_supervisor(actor.user):
         raise Forbidden(f"Only dispatchers and admins may {what}.")

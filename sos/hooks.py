@@ -17,3 +17,7 @@ ip_address=). The privacy app records it in the view audit; an exception refuses
 
 sos_detail_extras = Hook("sos.detail_extras", """An SOS's detail is about to be answered: fire(request=, sos=)
 returns dicts of fields to add to it (the privacy app adds the view audit for supervisors).""")
+
+sos_photo_viewed = Hook("sos.photo_viewed", """A citizen's photo on an SOS is about to be handed out:
+fire(sos_id=, photo_id=, actor=, ip_address=) inside the download's transaction. The privacy app records the
+look in the view audit; a look that cannot be recorded is not handed out (the receiver's error is the view's).""")

@@ -1,5 +1,6 @@
 """Citizen photos on an SOS: upload (the owner), list and download (the owner and responders)."""
 
+from django.db import transaction
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -9,6 +10,8 @@ from rest_framework.views import APIView
 
 from common.api.evidence import evidence_open, evidence_response
 from common.errors import NotFound
+from common.ratelimit import client_address
+from sos import hooks
 from sos.images import sos_images_add
 from sos.models import SOS, SOSImage
 from sos.permissions import HasUserOrSOSToken, actor_from_request, require_owner_or_responder
@@ -89,9 +92,15 @@ class SOSImageDownloadApi(APIView):
         photo = SOSImage.objects.select_related("sos_request").filter(pk=image_id).first()
         if photo is None:
             raise NotFound("Image not found.")
-        require_owner_or_responder(actor_from_request(request), photo.sos_request)
-        return evidence_response(evidence_open(
+        actor = actor_from_request(request)
+        require_owner_or_responder(actor, photo.sos_request)
+        delivery = evidence_open(
             photo.image.storage, photo.image.name, content_type=photo.content_type,
             filename=f"sos-{photo.sos_request_id}-photo-{photo.pk}.{photo.extension}",
             missing="The photo is missing from storage.",
-        ))
+        )
+        # Recorded once the file is known to be there, and before it is handed out.
+        with transaction.atomic():
+            hooks.sos_photo_viewed.fire(sos_id=photo.sos_request_id, photo_id=photo.pk, actor=actor,
+                                        ip_address=client_address(request))
+        return evidence_response(delivery)

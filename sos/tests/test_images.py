@@ -95,3 +95,21 @@ def test_the_naarikavach_shapes_carry_the_images(citizen, dispatcher):
     [row] = client_for(dispatcher).get("/naarikavach/api/sos/").json()
     assert [i["description"] for i in row["images"]] == ["front door"]
     assert row["images"][0]["image_url"].endswith(f"/api/sos-images/{row['images'][0]['id']}/download/")
+
+
+def test_each_look_at_a_photo_is_in_the_view_audit_and_a_refused_one_is_not(citizen, other_citizen, dispatcher):
+    from privacy.models import ViewAuditEntry
+
+    raised = raise_sos(owner=citizen)
+    post_images(client_for(citizen), raised.sos.pk, [upload("a.jpg")])
+    url = client_for(dispatcher).get(f"/api/get-sos-images/{raised.sos.pk}/").json()["images"][0]["image"]
+    photo_id = SOSImage.objects.get().pk
+
+    assert client_for(dispatcher).get(url).status_code == 200
+    assert client_for(citizen).get(url).status_code == 200
+    assert client_for(other_citizen).get(url).status_code == 404
+
+    looks = ViewAuditEntry.objects.filter(subject_kind="sos", subject_id=str(raised.sos.pk),
+                                          action=ViewAuditEntry.Action.EVIDENCE_VIEW).order_by("id")
+    assert [(look.actor_id, look.details) for look in looks] == [
+        (dispatcher.pk, {"sos_photo_id": photo_id}), (citizen.pk, {"sos_photo_id": photo_id})]
