@@ -21,3 +21,9 @@ class CamerasConfig(AppConfig):
         from cameras import retention
 
         retention.register()
+
+        # An SOS's evidence bundle carries its cameras' pre-roll originals.
+        from cameras.bundle import sos_bundle_files
+        from privacy.hooks import sos_bundle_files as bundle_hook
+
+        bundle_hook.register(sos_bundle_files)

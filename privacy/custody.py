@@ -10,13 +10,15 @@ import hashlib
 import json
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
 from common.audit import AuditChainHead
 from incidents.models import Incident, IncidentImage
-from privacy import selectors, signing
+from privacy import hooks, selectors, signing
 from privacy.verify_bundle import MANIFEST, SIGNATURE
 from sos.models import SOS
 
@@ -79,6 +81,33 @@ def _image_file(image: IncidentImage, data: bytes) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class BundleFile:
+    """One original file for a bundle, from any app: where it goes in the zip, how to read it, what it is."""
+
+    path: str
+    storage: Any
+    name: str
+    sha256_at_upload: str
+    meta: dict
+
+
+def _extra_file(item: BundleFile, data: bytes) -> dict:
+    digest = hashlib.sha256(data).hexdigest()
+    return {"path": item.path, "size": len(data), "sha256": digest, "sha256_at_upload": item.sha256_at_upload,
+            "intact_since_upload": digest == item.sha256_at_upload, **item.meta}
+
+
+def _sos_photos(sos: SOS) -> list[BundleFile]:
+    """The citizen's own photos on her SOS."""
+    return [BundleFile(path=f"files/sos-photo-{photo.pk}.{photo.extension}", storage=photo.image.storage,
+                       name=photo.image.name, sha256_at_upload=photo.sha256,
+                       meta={"sos_photo_id": photo.pk, "content_type": photo.content_type, "width": photo.width,
+                             "height": photo.height, "description": photo.description,
+                             "uploaded_at": _time(photo.uploaded_at), "source": "citizen"})
+            for photo in sos.images.order_by("uploaded_at", "id")]
+
+
 def _read(image: IncidentImage) -> bytes:
     with image.image.storage.open(image.image.name, "rb") as handle:
         return handle.read()
@@ -131,6 +160,19 @@ def build_bundle(*, subject_kind: str, subject, generated_by: str, reason: str):
             entry = _image_file(image, data)
             archive.writestr(entry["path"], data)
             files.append(entry)
+        extras = []
+        if subject_kind == "sos":
+            extras = _sos_photos(subject) + [item for found in hooks.sos_bundle_files.fire(sos=subject) for item in found]
+        for item in extras:
+            try:
+                with item.storage.open(item.name, "rb") as handle:
+                    data = handle.read()
+            except Exception as error:  # as for images: reported, not hidden, and not fatal
+                missing.append({"path": item.path, "sha256_at_upload": item.sha256_at_upload,
+                                "error": type(error).__name__, **item.meta})
+                continue
+            archive.writestr(item.path, data)
+            files.append(_extra_file(item, data))
         manifest = {
             "format": FORMAT,
             "subject": {"kind": subject_kind, "id": str(subject.pk)},

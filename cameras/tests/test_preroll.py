@@ -114,3 +114,29 @@ def test_a_key_frame_is_shown_with_faces_blurred_and_each_look_is_audited(device
     assert original[face].var() > 1000 and picture[face].var() < 200
     audit = ViewAuditEntry.objects.get(subject_kind="sos", subject_id=str(linked_sos.pk))
     assert (audit.action, audit.details["camera_evidence_id"]) == ("evidence_view", listed["id"])
+
+
+def test_an_sos_bundle_carries_the_pre_roll_originals_and_verifies(device_client, linked_sos, client_for, dispatcher,
+                                                                    tmp_path):
+    import hashlib
+    import zipfile
+
+    from privacy import signing
+    from privacy.verify_bundle import verify_bundle
+
+    assert upload(device_client, linked_sos.pk, images=[jpeg(10), jpeg(200)]).status_code == 201
+    response = client_for(dispatcher).post(f"/api/privacy/sos/{linked_sos.pk}/bundle/", {"reason": "Court"})
+    assert response.status_code == 200
+    bundle = b"".join(response.streaming_content) if response.streaming else response.content
+
+    archive = zipfile.ZipFile(io.BytesIO(bundle))
+    manifest = json.loads(archive.read("manifest.json"))
+    frames = [f for f in manifest["files"] if f.get("source") == "camera pre-roll"]
+    rows = SOSCameraEvidence.objects.filter(sos=linked_sos).order_by("received_at", "id")
+    assert [(f["camera_evidence_id"], f["sha256"]) for f in frames] == [(row.pk, row.sha256) for row in rows]
+    for entry in frames:  # the originals, byte for byte, not the blurred copies responders see
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256_at_upload"]
+        assert entry["camera"] == "library-entrance" and entry["intact_since_upload"]
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(bundle)
+    assert verify_bundle(str(path), signing.public_key_pem()) == []

@@ -203,3 +203,23 @@ def test_a_file_lost_from_storage_is_listed_as_missing_and_the_bundle_still_veri
     assert [f["image_id"] for f in manifest["files"]] == [second.pk]
     assert [(m["image_id"], m["sha256_at_upload"]) for m in manifest["missing_files"]] == [(first.pk, first.sha256)]
     assert "OK" in verify(bundle, public_key_file)
+
+
+def test_an_sos_bundle_carries_the_citizens_own_photos_as_sent(dispatcher, citizen, tmp_path, public_key_file):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from sos.images import sos_images_add
+
+    sos, _ = raise_sos(owner=citizen)
+    sent = image_bytes()
+    [photo] = sos_images_add(sos_id=sos.pk, images=[SimpleUploadedFile("street.jpg", sent, "image/jpeg")],
+                             descriptions=["The street"], actor=Actor.for_user(citizen))
+
+    response = client_for(dispatcher).post(reverse("privacy-sos-bundle", args=[sos.pk]), {"reason": "Court"})
+    bundle = save(response, tmp_path)
+
+    assert "OK" in verify(bundle, public_key_file)
+    archive = zipfile.ZipFile(bundle)
+    [entry] = [f for f in json.loads(archive.read("manifest.json"))["files"] if f.get("source") == "citizen"]
+    assert (entry["sos_photo_id"], entry["description"], entry["sha256"]) == (photo.pk, "The street", photo.sha256)
+    assert archive.read(entry["path"]) == sent
