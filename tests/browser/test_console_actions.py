@@ -4,6 +4,9 @@ the same unit twice), a unit can be taken off again, and the timeline reads in p
 import pytest
 
 from common.actors import Actor
+from incidents import services as incident_services
+from incidents.models import Incident
+from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
 from sos import services
 from sos.models import SOS, OfficerAssignment
 from tests.browser.console_support import open_console, sos_raised_minutes_ago
@@ -91,3 +94,32 @@ def test_assign_from_the_roster_refuse_the_same_unit_take_it_off_and_read_the_ti
     assert "Unit UNIT-A sent (Meera Rao) by dispatch (dispatcher)" in timeline
     assert "Unit UNIT-A taken off by dispatch (dispatcher): “Sent the wrong car”" in timeline
     assert "sos-owner-token" not in timeline and "dispatcher:" not in timeline
+
+
+def test_an_incident_is_assigned_from_the_units_nearest_its_beacon_and_that_units_roster(
+        pages, dispatcher, officer_a, officer_b, beacon, device):
+    officer_b.first_name, officer_b.last_name = "Kiran", "Das"
+    officer_b.save(update_fields=["first_name", "last_name"])
+    # UNIT-B is parked at the beacon, UNIT-A some way off: the nearest comes first and is the one offered.
+    for officer, latitude in ((officer_a, 22.60), (officer_b, 22.5727)):
+        services.unit_location_update(unit_number=officer.unit.unit_number, latitude=latitude, longitude=88.3639,
+                                      actor=Actor(user=officer))
+    incident = incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
+                                                     confidence_score=0.9, description="fight").incident
+    page = open_console(pages, dispatcher)
+    page.click(f"#queue li[data-key='incident:{incident.pk}']")
+
+    page.wait_for_function("() => document.querySelector('#detail #assign-unit option')?.textContent.includes('km')")
+    options = page.eval_on_selector_all("#assign-unit option", "os => os.map((o) => o.textContent)")
+    assert options[0].startswith("UNIT-B · available · 0.0 km") and options[1].startswith("UNIT-A · available · 3.0 km")
+    # The officer comes from the chosen unit's roster (not every officer on duty), submitted as their account.
+    assert page.eval_on_selector_all("#assign-officer option", "os => os.map((o) => [o.value, o.textContent])") == [
+        ["officer_b", "Kiran Das (officer_b)"]]
+    page.select_option("#assign-unit", "UNIT-A")
+    assert page.eval_on_selector_all("#assign-officer option", "os => os.map((o) => o.value)") == ["officer_a"]
+    page.select_option("#assign-unit", "UNIT-B")
+    page.click("#detail form.assign button[type=submit]")
+    page.wait_for_selector(f"#detail [data-incident-id='{incident.pk}'] dd:has-text('officer_b')")
+    incident.refresh_from_db()
+    assert incident.assigned_to == officer_b
+    assert incident.status == Incident.Status.ASSIGNED

@@ -323,6 +323,8 @@ async function renderDetail() {
       content = sosDetail(detail, ctx);
     } else {
       const detail = await api.get(`/api/incidents/${selected.id}/`);
+      ctx.nearest = detail.status !== "RESOLVED" && detail.beacon?.latitude != null
+        ? api.get(`/api/incidents/${selected.id}/nearest-units/`, { limit: 10 }).catch(() => null) : null;
       content = incidentDetail(detail, ctx);
     }
     // Another row may have been selected while this one loaded.

@@ -33,15 +33,19 @@ function unitOption(unit, assigned) {
   return h("option", { value: unit.unit_number, disabled: assigned || unit.status === "off_duty" }, label);
 }
 
-// Unit from the nearest-units list (then the rest), officer from the chosen unit's roster: nothing typed.
-function assignForm({ units, nearest, assignedUnits, onAssign }) {
+// Unit from the nearest-units list (then the rest), officer from the chosen unit's roster: nothing typed. The same
+// form serves SOS alerts (which record the officer's name) and incidents (which record the officer's account):
+// `officerValue` says which of the two the officer select submits.
+function assignForm({ units, nearest, assignedUnits, onAssign, officerValue = "name" }) {
   const unitSelect = h("select", { name: "unit_number", id: "assign-unit" });
-  const officerSelect = h("select", { name: "officer_name", id: "assign-officer" });
+  const officerSelect = h("select", { name: officerValue === "name" ? "officer_name" : "officer", id: "assign-officer" });
   const button = h("button", { type: "submit", class: "primary" }, gettext("Assign"));
   const hint = h("p", { class: "muted small", role: "status" });
 
+  // The dispatcher's own pick survives a refill; the default (first free unit) follows the nearest list when it comes.
+  let picked = false;
   function fillUnits(near) {
-    const chosen = unitSelect.value;
+    const chosen = picked ? unitSelect.value : "";
     const nearNumbers = new Set(near.map((u) => u.unit_number));
     const rest = [...units.values()].filter((u) => !nearNumbers.has(u.unit_number))
       .sort((a, b) => (a.status !== "available") - (b.status !== "available") || a.unit_number.localeCompare(b.unit_number));
@@ -56,13 +60,13 @@ function assignForm({ units, nearest, assignedUnits, onAssign }) {
     const unit = units.get(unitSelect.value);
     const crew = (unit && unit.crew) || (unit && unit.officers || []).map((username) => ({ username, name: username }));
     const chosen = officerSelect.value;
-    officerSelect.replaceChildren(...crew.map((o) => h("option", { value: o.name }, o.name === o.username ? o.name : `${o.name} (${o.username})`)));
-    if (crew.some((o) => o.name === chosen)) officerSelect.value = chosen;
+    officerSelect.replaceChildren(...crew.map((o) => h("option", { value: o[officerValue] }, o.name === o.username ? o.name : `${o.name} (${o.username})`)));
+    if (crew.some((o) => o[officerValue] === chosen)) officerSelect.value = chosen;
     button.disabled = !unitSelect.value || !crew.length;
     hint.textContent = unitSelect.value && !crew.length ? gettext("No officer on this unit's roster: an admin adds them.") : "";
   }
 
-  unitSelect.addEventListener("change", fillOfficers);
+  unitSelect.addEventListener("change", () => { picked = true; fillOfficers(); });
   fillUnits([]);
   nearest?.then((near) => near && fillUnits(near)).catch(() => {});
   return h("form", {
@@ -192,7 +196,7 @@ export function sosDetail(sos, ctx) {
 }
 
 export function incidentDetail(incident, ctx) {
-  const { api, units, act, close, confirm, openViewer } = ctx;
+  const { api, units, act, close, confirm, openViewer, nearest } = ctx;
   const id = incident.id;
   const status = incident.status;
   const open = status !== "RESOLVED";
@@ -212,9 +216,6 @@ export function incidentDetail(incident, ctx) {
     return h("figure", { style: "margin:0" }, player,
       h("figcaption", { class: "muted small" }, `${clock(clip.uploaded_at)} · ${clip.duration_s.toFixed(1)} s`));
   });
-  const officers = [...units.values()].flatMap((u) => (u.officers || []).map((username) => ({ username, unit: u })));
-  const officerSelect = h("select", { name: "officer", id: "incident-officer" },
-    officers.map((o) => h("option", { value: o.username }, `${o.username} · ${o.unit.unit_number} (${statusWord(o.unit.status)})`)));
   return h("div", { "data-incident-id": id },
     header(`${incident.kind} · ${beacon.name || beacon.beacon_id}`, status.toLowerCase(), close),
     facts([
@@ -235,11 +236,9 @@ export function incidentDetail(incident, ctx) {
           confirmLabel: gettext("Resolve") });
         if (note !== null) act(`/api/incidents/${id}/resolve/`, { resolution_note: note });
       } }, gettext("Resolve…"))),
-    open && h("form", { class: "assign assign-officer", onsubmit: (e) => {
-      e.preventDefault();
-      if (officerSelect.value) act(`/api/incidents/${id}/assign/`, { officer: officerSelect.value });
-    } }, h("label", { for: "incident-officer" }, gettext("Officer")), officerSelect,
-    h("button", { type: "submit", class: "primary", disabled: !officers.length }, gettext("Assign"))),
+    // An incident has one officer: picked, like an SOS's, from the units nearest its beacon and that unit's roster.
+    open && assignForm({ units, nearest, assignedUnits: new Set(), officerValue: "username",
+      onAssign: (unit_number, officer) => act(`/api/incidents/${id}/assign/`, { officer }) }),
     h("h3", {}, gettext("Evidence")),
     images.length ? h("div", { class: "evidence" }, images) : h("p", { class: "muted small" }, gettext("No images.")),
     clips.length ? h("div", { class: "evidence-audio" }, clips) : null,
