@@ -116,3 +116,35 @@ def test_evidence_opens_full_size_with_its_sha256_and_steps_through(pages, dispa
     page.wait_for_function("(h) => document.querySelector('#viewer .sha256').textContent.endsWith(h)", arg=hashes[1])
     page.keyboard.press("Escape")
     page.wait_for_selector("#viewer", state="detached")
+
+
+def test_the_area_filter_keeps_alerts_within_a_radius_of_the_map_centre_and_re_centres_when_chosen_again(pages, dispatcher):
+    # Around the centre of Kolkata: one alert ~1.3 km away, one ~2.8 km, one ~7 km (Salt Lake).
+    park_street = sos_raised_minutes_ago(3, name="Park", latitude=22.5626, longitude=88.3580)
+    howrah = sos_raised_minutes_ago(2, name="Howrah", latitude=22.5830, longitude=88.3390)
+    salt_lake = sos_raised_minutes_ago(1, name="Salt", latitude=22.5860, longitude=88.4310)
+    row = "#queue li[data-key='sos:{}']".format
+    page = open_console(pages, dispatcher)
+    page.evaluate("() => naarikavach.map.setView([22.5726, 88.3639], 13, { animate: false })")
+
+    page.select_option("#filter-area", "2")
+    page.wait_for_selector(row(salt_lake.sos.pk), state="hidden")
+    assert page.is_visible(row(park_street.sos.pk))
+    assert not page.is_visible(row(howrah.sos.pk))
+    assert page.inner_text("#filter-status-text") == "1 of 3 shown"
+    assert page.locator("#map path.nk-area").count() == 1
+
+    page.select_option("#filter-area", "5")
+    page.wait_for_selector(row(howrah.sos.pk))
+    assert page.is_visible(row(park_street.sos.pk)) and not page.is_visible(row(salt_lake.sos.pk))
+
+    # Moved to Salt Lake and chosen again: the area follows the map centre of that moment.
+    page.evaluate("() => naarikavach.map.setView([22.5860, 88.4310], 13, { animate: false })")
+    page.select_option("#filter-area", "1")
+    page.wait_for_selector(row(salt_lake.sos.pk))
+    assert not page.is_visible(row(park_street.sos.pk)) and not page.is_visible(row(howrah.sos.pk))
+
+    page.select_option("#filter-area", "")
+    page.wait_for_selector(row(howrah.sos.pk))
+    assert page.inner_text("#filter-status-text") == ""
+    assert page.locator("#map path.nk-area").count() == 0

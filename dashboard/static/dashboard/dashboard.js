@@ -31,6 +31,7 @@ const state = {
   units: new Map(), // unit_number → unit (with crew and a short trail of live positions)
   selected: null, // {kind, id}
   following: false, // the selected SOS is kept centred as it moves
+  area: null, // the area filter: {centre: [lat, lng], km} or null
   arrivals: [], // new alerts since the banner was last dismissed, newest first
   ready: false, // the first REST snapshot is in
   loading: 0, // snapshots in progress; events wait in `early` until they are done
@@ -237,6 +238,30 @@ function patchUnit(u) {
 // An SOS's type stands in for a priority: an emergency is critical, an alert high.
 const SOS_PRIORITY = { 0: "critical", 1: "high" };
 
+// Great-circle distance in km (the area filter's radius is a distance on the ground).
+function distanceKm([lat1, lon1], [lat2, lon2]) {
+  const rad = Math.PI / 180;
+  const a = Math.sin((lat2 - lat1) * rad / 2) ** 2
+    + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin((lon2 - lon1) * rad / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.sqrt(a));
+}
+
+// The area filter: a radius around the visible map centre, fixed when the radius is chosen (choosing again
+// re-centres), so that a new arrival panning the map does not move the area under the dispatcher.
+function setArea() {
+  const km = Number($("filter-area").value);
+  state.area = km ? { centre: mapView.visibleCentre(), km } : null;
+  mapView.showArea(state.area);
+  applyFilters();
+}
+
+function inArea(item) {
+  if (!state.area) return true;
+  // An alert with no position yet (location pending) cannot be said to be outside: it stays in sight.
+  if (item.latitude == null || item.longitude == null) return true;
+  return distanceKm(state.area.centre, [item.latitude, item.longitude]) <= state.area.km;
+}
+
 function matchesFilters(item) {
   const kind = $("filter-kind").value;
   const status = $("filter-status").value;
@@ -249,6 +274,7 @@ function matchesFilters(item) {
   const itemPriority = item.kind === "sos" ? SOS_PRIORITY[item.sos_type ?? 0] : String(item.priority).toLowerCase();
   if (priority && itemPriority !== priority) return false;
   if (unit && !(item.assignments || []).some((a) => a.unit_number === unit)) return false;
+  if (!inArea(item)) return false;
   if (text) {
     const haystack = [item.title, item.phone, item.description, item.label, String(item.id)].filter(Boolean).join(" ").toLowerCase();
     if (!haystack.includes(text)) return false;
@@ -720,6 +746,7 @@ $("alert-banner").addEventListener("click", () => {
 $("help-button").addEventListener("click", openHelp);
 $("history-button").addEventListener("click", () => openHistory(api, { kind: $("filter-kind").value, q: $("search").value }));
 for (const id of ["search", "filter-kind", "filter-status", "filter-priority", "filter-unit"]) $(id).addEventListener("input", applyFilters);
+$("filter-area").addEventListener("input", setArea);
 $("filters").addEventListener("submit", (e) => e.preventDefault());
 
 const THEMES = ["system", "dark", "light"];

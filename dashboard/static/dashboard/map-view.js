@@ -209,6 +209,18 @@ export function createMapView(element, config, onSelect) {
       if (!all.length) return;
       map.fitBounds(L.featureGroup(all).getBounds(), { paddingTopLeft: [40, 40], paddingBottomRight: [40 + rightInset(), 40], maxZoom: 15 });
     },
+    // The centre of the part of the map not covered by the panel.
+    visibleCentre() {
+      const point = map.project(map.getCenter()).subtract([rightInset() / 2, 0]);
+      const latlng = map.unproject(point);
+      return [latlng.lat, latlng.lng];
+    },
+    // The area filter's circle (null: none); drawn only, never clickable.
+    showArea(area) {
+      if (this._area) this._area.remove();
+      this._area = area ? L.circle(area.centre, { radius: area.km * 1000, color: "#1f5fbf", weight: 2, dashArray: "6 4",
+        fill: false, interactive: false, className: "nk-area" }).addTo(map) : null;
+    },
     unitTrail(points) {
       if (this._unitTrail) this._unitTrail.remove();
       this._unitTrail = points.length ? L.polyline(points, { color: "#1f5fbf", weight: 3, opacity: 0.8, interactive: false }).addTo(map) : null;
