@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import Unit
 from common.api.permissions import IsResponder
 from common.errors import NotFound
 from common.ratelimit import client_address
@@ -150,15 +151,28 @@ class HistoryApi(APIView):
     class FilterSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=["", "sos", "incident"], default="", required=False)
         q = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
+        status = serializers.ChoiceField(choices=["", *selectors.HISTORY_STATUSES], default="", required=False,
+                                         help_text="resolved, or cancelled (by the citizen or on her behalf).")
+        priority = serializers.ChoiceField(choices=["", *selectors.HISTORY_PRIORITIES], default="", required=False,
+                                           help_text="An SOS emergency counts as critical, an SOS alert as high.")
+        unit = serializers.CharField(max_length=32, required=False, default="", allow_blank=True,
+                                     help_text="A unit number: alerts that unit was assigned to.")
         page = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
+
+        def validate_unit(self, value: str) -> str:
+            value = value.strip()
+            if value and not Unit.objects.filter(unit_number=value).exists():
+                raise serializers.ValidationError(f"There is no unit {value}.")
+            return value
 
     @extend_schema(parameters=[FilterSerializer], responses=HistoryOutput)
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
-        items, total = selectors.closed_alerts(kind=v["kind"], q=v["q"].strip(), offset=(v["page"] - 1) * self.PAGE_SIZE,
-                                               limit=self.PAGE_SIZE)
+        items, total = selectors.closed_alerts(kind=v["kind"], q=v["q"].strip(), status=v["status"],
+                                               priority=v["priority"], unit=v["unit"],
+                                               offset=(v["page"] - 1) * self.PAGE_SIZE, limit=self.PAGE_SIZE)
         pages = max(1, -(-total // self.PAGE_SIZE))
         return Response({"count": total, "page": v["page"], "pages": pages, "results": closed_payload(items, request)})
 

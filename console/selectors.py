@@ -141,30 +141,51 @@ def _closed_incidents(rows: list[Incident]) -> list[ClosedItem]:
             for incident in rows]
 
 
-def closed_sos_rows(*, q: str = "") -> QuerySet[SOS]:
+# The history's filters. An SOS has no priority of its own: its type stands in (an emergency is critical, an alert
+# high), as in the queue. "cancelled" covers the citizen's cancel and a dispatcher's cancel on her behalf.
+HISTORY_STATUSES = ("resolved", "cancelled")
+HISTORY_PRIORITIES = ("critical", "high", "medium", "low")
+SOS_TYPE_OF_PRIORITY = {"critical": SOS.Type.EMERGENCY, "high": SOS.Type.ALERT}
+
+
+def closed_sos_rows(*, q: str = "", status: str = "", priority: str = "", unit: str = "") -> QuerySet[SOS]:
     rows = SOS.objects.exclude(status__in=SOS.OPEN_STATUSES).order_by("-closed_at", "-id")
     if q:
         match = Q(name__icontains=q) | Q(phone__icontains=q)
         rows = rows.filter(match | Q(pk=int(q)) if q.isdigit() and len(q) < 12 else match)
+    if status:
+        rows = rows.filter(status=status)
+    if priority:
+        rows = rows.filter(sos_type=SOS_TYPE_OF_PRIORITY[priority]) if priority in SOS_TYPE_OF_PRIORITY else rows.none()
+    if unit:
+        rows = rows.filter(pk__in=OfficerAssignment.objects.filter(unit__unit_number=unit).values("sos_request_id"))
     return rows
 
 
-def closed_incident_rows(*, q: str = "") -> QuerySet[Incident]:
+def closed_incident_rows(*, q: str = "", status: str = "", priority: str = "", unit: str = "") -> QuerySet[Incident]:
     rows = (Incident.objects.exclude(status__in=Incident.OPEN_STATUSES).select_related("beacon", "assigned_to")
             .order_by("-resolved_at", "-created_at"))
     if q:
         rows = rows.filter(Q(kind__icontains=q) | Q(beacon__name__icontains=q) | Q(description__icontains=q)
                            | Q(resolution_note__icontains=q))
+    if status:
+        # An incident is only ever resolved.
+        rows = rows.filter(status=Incident.Status.RESOLVED) if status == "resolved" else rows.none()
+    if priority:
+        rows = rows.filter(priority__iexact=priority)
+    if unit:
+        rows = rows.filter(assigned_to__unit__unit_number=unit)
     return rows
 
 
-def closed_alerts(*, kind: str = "", q: str = "", offset: int = 0, limit: int = 25,
-                  since: datetime | None = None) -> tuple[list[ClosedItem], int]:
+def closed_alerts(*, kind: str = "", q: str = "", status: str = "", priority: str = "", unit: str = "",
+                  offset: int = 0, limit: int = 25, since: datetime | None = None) -> tuple[list[ClosedItem], int]:
     """Closed SOS alerts and incidents, newest closure first, with who closed each and their note; and the total.
 
     The two kinds are merged by taking `offset + limit` of each, which is enough to cut the merged page."""
-    sos_rows = closed_sos_rows(q=q) if kind in ("", "sos") else SOS.objects.none()
-    incident_rows = closed_incident_rows(q=q) if kind in ("", "incident") else Incident.objects.none()
+    filters = {"q": q, "status": status, "priority": priority, "unit": unit}
+    sos_rows = closed_sos_rows(**filters) if kind in ("", "sos") else SOS.objects.none()
+    incident_rows = closed_incident_rows(**filters) if kind in ("", "incident") else Incident.objects.none()
     if since is not None:
         sos_rows = sos_rows.filter(closed_at__gte=since)
         incident_rows = incident_rows.filter(resolved_at__gte=since)

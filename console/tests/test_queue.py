@@ -133,6 +133,47 @@ def test_the_history_pages_through_closed_alerts_newest_first_and_filters_by_tex
     assert bad.status_code == 400 and {"page", "kind"} <= set(bad.json()["fields"])
 
 
+def test_the_history_filters_by_status_priority_and_unit_on_the_server(dispatcher, officer_a, unit_b, device, beacon):
+    control = Actor(user=dispatcher)
+    sent_a = raise_sos(name="Sent A")
+    services.sos_assign(sos_id=sent_a.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_resolve(sos_id=sent_a.sos.pk, actor=control, note="safe")
+    sent_b = raise_sos(name="Sent B")
+    services.sos_assign(sos_id=sent_b.sos.pk, officer_name="Das", unit_number="UNIT-B", actor=control)
+    services.sos_resolve(sos_id=sent_b.sos.pk, actor=control, note="safe too")
+    cancelled = raise_sos(name="Cancelled")
+    services.sos_cancel(sos_id=cancelled.sos.pk, actor=Actor.from_credentials(sos_token=cancelled.token))
+    alert = raise_sos(name="Mere alert")
+    SOS.objects.filter(pk=alert.sos.pk).update(sos_type=SOS.Type.ALERT)
+    services.sos_resolve(sos_id=alert.sos.pk, actor=control, note="false alarm")
+    incident = incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
+                                                     confidence_score=0.9, description="fight").incident
+    incident_services.incident_assign(incident_id=incident.pk, officer_username=officer_a.username, actor=control)
+    incident_services.incident_resolve(incident_id=incident.pk, actor=control, resolution_note="dispersed")
+    incident.refresh_from_db()
+    client = client_for(dispatcher)
+
+    def found(**params) -> set:
+        answer = client.get("/api/console/history/", params)
+        assert answer.status_code == 200, answer.json()
+        return {item["sos"]["id"] if item["kind"] == "sos" else item["incident"]["id"] for item in answer.json()["results"]}
+
+    assert found(status="cancelled") == {cancelled.sos.pk}
+    assert found(status="resolved") == {sent_a.sos.pk, sent_b.sos.pk, alert.sos.pk, str(incident.pk)}
+    assert found(status="resolved", kind="sos") == {sent_a.sos.pk, sent_b.sos.pk, alert.sos.pk}
+    assert found(priority="high") == {alert.sos.pk} | ({str(incident.pk)} if incident.priority == "High" else set())
+    assert found(priority=incident.priority.lower(), kind="incident") == {str(incident.pk)}
+    assert found(priority="low", kind="sos") == set()
+    assert found(unit="UNIT-A") == {sent_a.sos.pk, str(incident.pk)}
+    assert found(unit="UNIT-B", status="resolved") == {sent_b.sos.pk}
+    assert client.get("/api/console/history/", {"unit": "UNIT-A", "page": 1}).json()["count"] == 2
+
+    bad = client.get("/api/console/history/", {"status": "closed", "priority": "urgent", "unit": "PCR-99"})
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"status", "priority", "unit"}
+    assert "There is no unit PCR-99." in str(bad.json()["fields"]["unit"])
+
+
 def test_the_full_trail_pages_backwards_from_a_point_in_time(dispatcher, citizen):
     raised = raise_sos(latitude=10.0)
     owner = Actor.from_credentials(sos_token=raised.token)
