@@ -148,3 +148,39 @@ def test_the_area_filter_keeps_alerts_within_a_radius_of_the_map_centre_and_re_c
     page.wait_for_selector(row(howrah.sos.pk))
     assert page.inner_text("#filter-status-text") == ""
     assert page.locator("#map path.nk-area").count() == 0
+
+
+def test_the_history_filters_by_how_it_closed_priority_and_unit_and_opens_with_the_queues_unit(
+        pages, dispatcher, officer_a, unit_b):
+    control = Actor(user=dispatcher)
+    sent = sos_raised_minutes_ago(20, name="Sent")
+    services.sos_assign(sos_id=sent.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_resolve(sos_id=sent.sos.pk, actor=control, note="brought home")
+    gone = sos_raised_minutes_ago(10, name="Gone")
+    services.sos_cancel(sos_id=gone.sos.pk, actor=Actor.from_credentials(sos_token=gone.token))
+    plain = sos_raised_minutes_ago(5, name="Plain")
+    services.sos_resolve(sos_id=plain.sos.pk, actor=control, note="nothing found")
+    rows = "() => [...document.querySelectorAll('#history tbody tr')].map((r) => r.cells[1].textContent)"
+    page = open_console(pages, dispatcher)
+
+    page.select_option("#filter-unit", "UNIT-A")
+    page.click("#history-button")
+    page.wait_for_selector("#history[open] tbody tr")
+    assert page.input_value("#history-unit") == "UNIT-A"
+    assert page.evaluate(rows) == [f"SOS #{sent.sos.pk} · Sent"]
+
+    page.select_option("#history-unit", "")
+    page.select_option("#history-status", "cancelled")
+    page.click("#history button:has-text('Show')")
+    page.wait_for_function(f"() => ({rows})().join() === 'SOS #{gone.sos.pk} · Gone'")
+    assert "Page 1 of 1 · 1 closed" in page.inner_text("#history")
+
+    page.select_option("#history-status", "resolved")
+    page.select_option("#history-priority", "low")
+    page.click("#history button:has-text('Show')")
+    page.wait_for_function("() => document.querySelector('#history [role=status]').textContent.includes('0 closed')")
+    assert page.locator("#history tbody tr").count() == 0
+    page.select_option("#history-priority", "critical")
+    page.click("#history button:has-text('Show')")
+    page.wait_for_function(f"() => ({rows})().length === 2")
+    assert page.evaluate(rows) == [f"SOS #{plain.sos.pk} · Plain", f"SOS #{sent.sos.pk} · Sent"]

@@ -744,7 +744,8 @@ $("alert-banner").addEventListener("click", () => {
   if (newest) select(newest.kind, newest.id);
 });
 $("help-button").addEventListener("click", openHelp);
-$("history-button").addEventListener("click", () => openHistory(api, { kind: $("filter-kind").value, q: $("search").value }));
+$("history-button").addEventListener("click", () => openHistory(api, { kind: $("filter-kind").value, q: $("search").value,
+  priority: $("filter-priority").value, unit: $("filter-unit").value, units: [...state.units.keys()].sort() }));
 for (const id of ["search", "filter-kind", "filter-status", "filter-priority", "filter-unit"]) $(id).addEventListener("input", applyFilters);
 $("filter-area").addEventListener("input", setArea);
 $("filters").addEventListener("submit", (e) => e.preventDefault());

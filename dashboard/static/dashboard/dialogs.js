@@ -83,8 +83,15 @@ export function closedSentence(item) {
   return `${HOW[item.how] || item.how} ${item.closed_by ? fmt(gettext("by %(by)s"), { by: who(item.closed_by) }) : ""}`.trim();
 }
 
-// The history of closed alerts: same filters as the queue's kind and text, paginated by the server.
-export function openHistory(api, { kind = "", q = "" } = {}) {
+function choice(id, name, options, value) {
+  const select = h("select", { name, id }, options.map(([v, label]) => h("option", { value: v }, label)));
+  select.value = value;
+  return select;
+}
+
+// The history of closed alerts: filtered (kind, text, how it closed, priority, unit) and paginated by the server;
+// it opens with the queue's kind, text, priority and unit.
+export function openHistory(api, { kind = "", q = "", priority = "", unit = "", units = [] } = {}) {
   let page = 1;
   const body = h("tbody");
   const status = h("p", { class: "muted small", role: "status" });
@@ -93,13 +100,19 @@ export function openHistory(api, { kind = "", q = "" } = {}) {
     h("option", { value: "" }, gettext("All kinds")), h("option", { value: "sos" }, gettext("SOS alerts")),
     h("option", { value: "incident" }, gettext("Incidents")));
   kindSelect.value = kind;
+  const statusSelect = choice("history-status", "history_status", [["", gettext("Resolved or cancelled")],
+    ["resolved", gettext("Resolved")], ["cancelled", gettext("Cancelled")]], "");
+  const prioritySelect = choice("history-priority", "history_priority", [["", gettext("Any priority")],
+    ["critical", gettext("Critical")], ["high", gettext("High")], ["medium", gettext("Medium")], ["low", gettext("Low")]], priority);
+  const unitSelect = choice("history-unit", "history_unit", [["", gettext("Any unit")], ...units.map((n) => [n, n])], unit);
   const prev = h("button", { type: "button", onclick: () => load(page - 1) }, gettext("Newer"));
   const next = h("button", { type: "button", onclick: () => load(page + 1) }, gettext("Older"));
   async function load(to) {
     page = Math.max(1, to);
     status.textContent = gettext("Loading…");
     try {
-      const answer = await api.get("/api/console/history/", { page, kind: kindSelect.value, q: search.value.trim() });
+      const answer = await api.get("/api/console/history/", { page, kind: kindSelect.value, q: search.value.trim(),
+        status: statusSelect.value, priority: prioritySelect.value, unit: unitSelect.value });
       body.replaceChildren(...answer.results.map((item) => h("tr", { dataset: { kind: item.kind } },
         h("td", {}, `${new Date(item.closed_at).toLocaleDateString()} ${clock(item.closed_at).slice(0, 5)}`),
         h("td", {}, closedTitle(item)),
@@ -119,6 +132,9 @@ export function openHistory(api, { kind = "", q = "" } = {}) {
     h("form", { class: "filters", onsubmit: (e) => { e.preventDefault(); load(1); } },
       h("label", { for: "history-q" }, gettext("Search")), search,
       h("label", { for: "history-kind" }, gettext("Kind")), kindSelect,
+      h("label", { for: "history-status" }, gettext("Status")), statusSelect,
+      h("label", { for: "history-priority" }, gettext("Priority")), prioritySelect,
+      h("label", { for: "history-unit" }, gettext("Unit")), unitSelect,
       h("button", { type: "submit" }, gettext("Show"))),
     h("table", {},
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Closed")), h("th", { scope: "col" }, gettext("Alert")),
