@@ -108,6 +108,7 @@ def test_the_citizen_page_needs_no_account_and_carries_no_api_token():
 
 @pytest.mark.parametrize("path", [
     "/static/dashboard/dashboard.js",
+    "/static/dashboard/login.js",
     "/static/vendor/leaflet/leaflet-src.esm.js",
     "/static/vendor/leaflet/leaflet.css",
     "/static/vendor/socket.io/socket.io.esm.min.js",

@@ -706,6 +706,18 @@ function setConnection(status, detail) {
 
 function updateSoundButton() {
   $("sound").hidden = !soundBlocked();
+  document.body.dataset.sound = soundBlocked() ? "blocked" : "on";
+}
+
+// Sound and notifications were asked for at sign-in (login.js): that gesture on this origin lets the page start its
+// audio now. Only where the browser still refuses (a reload, a bookmark, another browser's rule) does the
+// "Start the shift" dialog ask for a click. A refused resume() never settles, hence the bound.
+async function soundAtStart() {
+  if (soundBlocked()) {
+    await Promise.race([enableSound().catch(() => false), new Promise((resolve) => setTimeout(resolve, 1000))]);
+  }
+  updateSoundButton();
+  if (soundBlocked()) $("start-shift").showModal();
 }
 
 let muteTimer = null;
@@ -827,7 +839,7 @@ function snapshot() {
 
 updateSoundButton();
 setMuted(false);
-if (soundBlocked()) $("start-shift").showModal();
+soundAtStart();
 // A realtime server that accepts the connection but never answers must not keep the page empty.
 setTimeout(() => state.ready || state.loading || snapshot(), 4000);
 window.naarikavach = { state, queue, realtime, map: mapView.map, handlers: (event, data) => onEvent(event, data) };
