@@ -156,7 +156,8 @@ def test_the_history_filters_by_status_priority_and_unit_on_the_server(dispatche
     def found(**params) -> set:
         answer = client.get("/api/console/history/", params)
         assert answer.status_code == 200, answer.json()
-        return {item["sos"]["id"] if item["kind"] == "sos" else item["incident"]["id"] for item in answer.json()["results"]}
+        results = answer.json()["results"]
+        return {item["sos"]["id"] if item["kind"] == "sos" else item["incident"]["id"] for item in results}
 
     assert found(status="cancelled") == {cancelled.sos.pk}
     assert found(status="resolved") == {sent_a.sos.pk, sent_b.sos.pk, alert.sos.pk, str(incident.pk)}

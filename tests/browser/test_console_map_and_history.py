@@ -118,7 +118,8 @@ def test_evidence_opens_full_size_with_its_sha256_and_steps_through(pages, dispa
     page.wait_for_selector("#viewer", state="detached")
 
 
-def test_the_area_filter_keeps_alerts_within_a_radius_of_the_map_centre_and_re_centres_when_chosen_again(pages, dispatcher):
+def test_the_area_filter_keeps_alerts_within_a_radius_of_the_map_centre_and_re_centres_when_chosen_again(
+        pages, dispatcher):
     # Around the centre of Kolkata: one alert ~1.3 km away, one ~2.8 km, one ~7 km (Salt Lake).
     park_street = sos_raised_minutes_ago(3, name="Park", latitude=22.5626, longitude=88.3580)
     howrah = sos_raised_minutes_ago(2, name="Howrah", latitude=22.5830, longitude=88.3390)

@@ -23,7 +23,11 @@ STRICT_BROWSER = """
   const allowed = () => sessionStorage.getItem(GESTURE) === "1";
   class FakeParam { setValueAtTime() {} exponentialRampToValueAtTime() {} }
   class FakeNode { connect() {} }
-  class FakeOscillator extends FakeNode { constructor() { super(); this.frequency = { value: 0 }; } start() {} stop() {} }
+  class FakeOscillator extends FakeNode {
+    constructor() { super(); this.frequency = { value: 0 }; }
+    start() {}
+    stop() {}
+  }
   class FakeGain extends FakeNode { constructor() { super(); this.gain = new FakeParam(); } }
   class FakeAudioContext {
     constructor() { this.state = "suspended"; this.currentTime = 0; this.destination = new FakeNode(); }
