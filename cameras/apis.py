@@ -111,7 +111,7 @@ class HeartbeatApi(APIView):
         focus = selectors.focus_by_camera(camera_pks=pks)
         snapshots = selectors.snapshots_wanted(camera_pks=pks, now=timezone.now())
         return Response({
-            "received_at": result.cameras[0].last_heartbeat_at if result.cameras else None,
+            "received_at": result.cameras[0].last_heartbeat_at if result.cameras else timezone.now(),
             "cameras": {
                 camera.camera_id: {"health": camera.health, "focus": bool(focus.get(camera.pk)),
                                    "focus_sos": focus.get(camera.pk, []),

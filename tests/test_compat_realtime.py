@@ -58,18 +58,21 @@ async def test_an_sos_raised_over_a_socket_may_be_located_by_that_socket_only(co
     assert not [e for e, d in stranger.events if "access_token" in str(d)]
 
 
-async def test_a_bad_socket_sos_is_answered_like_the_rest_call_and_creates_nothing(connect, tokens):
+async def test_a_bad_socket_sos_is_answered_like_the_rest_call(connect, tokens):
     app = await connect({"token": tokens["citizen"]})
     before = await sync_to_async(SOS.objects.count)()
+    # An impossible position is dropped, never a reason to refuse her SOS: raised without it, as over REST.
     await app.emit("create_sos", {"name": "x", "sos_type": 0, "initial_latitude": 91, "initial_longitude": 0})
     bad_position = await app.next("create_sos_response")
+    # Something that is not an SOS at all is refused and creates nothing.
     await app.emit("create_sos", "not json")
     not_json = await app.next("create_sos_response")
 
-    assert (bad_position["success"], bad_position["status_code"]) == (False, 400)
-    assert "initial_latitude" in bad_position["fields"]
+    assert bad_position["success"] is True and "initial_latitude" in bad_position["data"]["dropped"]
+    raised = await sync_to_async(SOS.objects.get)(pk=bad_position["data"]["sos_id"])
+    assert raised.location_pending and raised.initial_latitude is None
     assert (not_json["success"], not_json["error"]) == (False, "Invalid JSON format")
-    assert await sync_to_async(SOS.objects.count)() == before
+    assert await sync_to_async(SOS.objects.count)() == before + 1
 
 
 async def test_officer_positions_over_the_socket_reach_track_all_units_and_the_tracking_channel(connect, tokens):

@@ -42,7 +42,7 @@ def open_page(pages, user):
     page = pages("/dashboard/login/", viewport={"width": 1280, "height": 800})
     sign_in(page, user)
     page.wait_for_selector("body.page-dashboard")
-    page.click("a.nav-link:has-text('Cameras')")
+    page.click("nav.topnav a:has-text('Cameras')")
     page.wait_for_selector("body.page-cameras[data-ready=true]")
     return page
 
