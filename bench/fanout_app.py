@@ -6,6 +6,9 @@
   whose writer task encodes and frames it (and compresses it, where the client negotiated deflate).
 * `emit` (the first version): one `sio.emit(to=[...])` per event, a task per recipient.
 
+With FANOUT_MANAGER=stock, python-socketio's own client manager replaces realtime_server.manager's
+(whose disconnect does not walk every client's room).
+
 With FANOUT_PROFILE set, `GET /bench/profile/start` and `GET /bench/profile/stop` (from this machine)
 bracket a cProfile of the whole process, written to the path FANOUT_PROFILE names.
 """
@@ -14,6 +17,7 @@ import cProfile
 import os
 
 import django
+import socketio
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naarikavach.settings")
 django.setup()
@@ -61,6 +65,10 @@ if transport == "queued":
     realtime_app.hub.transport = QueuedTransport(realtime_app.sio)
 elif transport == "emit":
     realtime_app.hub.transport = EmitTransport(realtime_app.sio)
+if os.environ.get("FANOUT_MANAGER") == "stock":
+    # python-socketio's own client manager (before realtime_server/manager.py), swapped in before any client.
+    realtime_app.sio.manager = socketio.AsyncManager()
+    realtime_app.sio.manager.set_server(realtime_app.sio)
 
 profiler = cProfile.Profile()
 
