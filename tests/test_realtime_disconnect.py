@@ -1,14 +1,20 @@
 """A crowd leaving at once: each disconnect costs the client manager O(1), not O(connected clients).
 
-python-socketio's own manager tests the leaving client's membership in every room of the namespace, and
-every client has a room of its own: 10,000 clients leaving took minutes of the event loop (see
+python-socketio's own manager tested the leaving client's membership in every room of the namespace, and
+every client has a room of its own; and memory was given back (a full `gc.collect()`) at each halving of
+the crowd, while it was still there. 10,000 clients leaving took minutes of the event loop (see
 realtime_server/manager.py and docs/benchmarks.md "Mass disconnect"). These tests count that work rather
 than time it, so a shared, busy machine cannot make them flaky.
 """
 
+import asyncio
+import gc
+import time
+
 import socketio
 from bidict import BidictBase
 
+from realtime_server.capacity import MemoryReturner
 from realtime_server.manager import IndexedAsyncManager
 
 
@@ -115,3 +121,35 @@ async def test_the_realtime_server_uses_the_indexed_manager(settings):
     from realtime_server.app import create_app
 
     assert isinstance(create_app().sio.manager, IndexedAsyncManager)
+
+
+async def _wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_a_crowd_leaving_gets_one_memory_return_once_it_has_gone_not_one_per_halving(monkeypatch):
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or 0)
+    memory = MemoryReturner(min_left=250, settle=0.05)
+    for clients in range(1, 4_001):
+        memory.clients_changed(clients)
+    due = [memory.clients_changed(clients) for clients in range(3_999, -1, -1)]
+
+    assert sum(due) >= 4  # halvings at 2,000, 1,000, 500, 250...
+    assert collections == []  # nothing walked the heap on the event loop while the crowd was leaving
+    await _wait_for(lambda: memory.returns == 1)
+    assert len(collections) == 1
+
+
+async def test_under_a_steady_stream_of_changes_memory_is_still_given_back_within_max_wait(monkeypatch):
+    monkeypatch.setattr(gc, "collect", lambda *args: 0)
+    now = [0.0]
+    memory = MemoryReturner(min_left=1, settle=0.01, max_wait=1.0, clock=lambda: now[0])
+    memory.clients_changed(10)
+    assert memory.clients_changed(4) is True
+    now[0] = 5.0
+    memory.clients_changed(5)  # the clock stands still: to the returner, clients are still changing "just now"
+    await _wait_for(lambda: memory.returns == 1)
