@@ -128,7 +128,8 @@ def _health_app(hub: Hub, capacity: Capacity, transport: fanout.FanOutTransport)
             return
         elif scope["path"] == "/healthz/detail":
             detail = {"status": "ok" if healthy else "unhealthy", "outbox_failing_for_s": round(failing_for, 1),
-                      **hub.stats(), **transport.stats(), **capacity.stats()}
+                      **hub.stats(), **transport.stats(), **capacity.stats(),
+                      "memory_returns": hub.memory.returns}
             status, body = (200 if healthy else 503, detail) if _is_local_operator(scope) \
                 else (403, {"detail": "Only from the server's own machine."})
         await send({"type": "http.response.start", "status": status,
