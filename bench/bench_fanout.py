@@ -50,9 +50,15 @@ def parse_args():
                              "its 20 s pong deadline can drop clients while thousands connect")
     parser.add_argument("--transports", nargs="+", default=["direct", "queued"],
                         help="fan-outs to alternate: direct (shipped), queued (before), emit (sio.emit)")
+    parser.add_argument("--leave-paths", nargs="+", default=["shipped"],
+                        help="disconnect paths to alternate: shipped, before (python-socketio's own client manager "
+                             "and a memory return at each halving of the clients; see bench/fanout_app.py)")
+    parser.add_argument("--profile-leave", action="store_true",
+                        help="cProfile the server while the clients all leave at once; printed to stderr")
     parser.add_argument("--profile", action="store_true",
                         help="run the server under cProfile; its stats are written next to its log")
-    parser.add_argument("--client-worker", nargs=3, metavar=("URL", "TOKEN", "COUNT"), help=argparse.SUPPRESS)
+    # The token travels in the environment: one that begins with "-" would read as an option.
+    parser.add_argument("--client-worker", nargs=2, metavar=("URL", "COUNT"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
@@ -234,11 +240,13 @@ def cpu_s(pid: int) -> float:
 
 
 class Server:
-    def __init__(self, env: dict, transport: str, logs: Path, profile: Path | None = None, keepalive: bool = True):
+    def __init__(self, env: dict, transport: str, logs: Path, profile: Path | None = None, keepalive: bool = True,
+                 leave: str = "shipped"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         log = open(logs / f"realtime-{transport}-{self.port}.log", "ab")
-        extra = {"FANOUT_TRANSPORT": transport, **({"FANOUT_PROFILE": str(profile)} if profile else {})}
+        extra = {"FANOUT_TRANSPORT": transport, "FANOUT_LEAVE": leave,
+                 **({"FANOUT_PROFILE": str(profile)} if profile else {})}
         # uvicorn as run_realtime runs it (uvloop, httptools, its default WebSocket protocol).
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "bench.fanout_app:app", "--port", str(self.port), "--log-level",
@@ -264,19 +272,21 @@ class Server:
             self.process.wait(timeout=30)
 
 
-def measure(env: dict, transport: str, clients: int, args, token: str, logs: Path) -> dict:
+def measure(env: dict, transport: str, clients: int, args, token: str, logs: Path, leave: str = "shipped") -> dict:
     from asgiref.sync import async_to_sync  # noqa: F401  (Django is set up in main)
 
     from sos import services
 
-    profile = logs / f"profile-{transport}-{clients}-{time.time():.0f}.prof" if args.profile else None
-    server = Server(env, transport, logs, profile, keepalive=not args.no_ws_keepalive)
+    profile = logs / f"profile-{transport}-{clients}-{time.time():.0f}.prof" if args.profile or args.profile_leave \
+        else None
+    server = Server(env, transport, logs, profile, keepalive=not args.no_ws_keepalive, leave=leave)
     try:
         rss_start = rss_kb(server.process.pid)
         per_worker = [clients // args.workers + (1 if i < clients % args.workers else 0) for i in range(args.workers)]
         started = time.monotonic()
         flags = ["--no-deflate"] if args.no_deflate else []
-        workers = [subprocess.Popen([sys.executable, __file__, "--client-worker", server.url, token, str(n), *flags],
+        workers = [subprocess.Popen([sys.executable, __file__, "--client-worker", server.url, str(n), *flags],
+                                    env={**env, "BENCH_FANOUT_TOKEN": token},
                                     cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                    for n in per_worker if n]
         for worker in workers:
@@ -291,7 +301,7 @@ def measure(env: dict, transport: str, clients: int, args, token: str, logs: Pat
         connect_s = time.monotonic() - started
         rss_joined = rss_kb(server.process.pid)
         deliveries, to_all, server_cpu = [], [], []
-        if profile:
+        if profile and args.profile:
             urllib.request.urlopen(f"{server.url}/bench/profile/start", timeout=60).close()
         for i in range(args.events):
             cpu_before = cpu_s(server.process.pid)
@@ -304,41 +314,58 @@ def measure(env: dict, transport: str, clients: int, args, token: str, logs: Pat
             assert len(times) == clients
             deliveries += [(t - before) * 1000 for t in times]
             to_all.append((max(times) - before) * 1000)
-        if profile:
+        if profile and args.profile:
             urllib.request.urlopen(f"{server.url}/bench/profile/stop", timeout=60).close()
             print_profile(profile, transport, clients)
+        returns_before = health(server.url, "/detail")["memory_returns"]
+        if profile and args.profile_leave:
+            urllib.request.urlopen(f"{server.url}/bench/profile/start", timeout=60).close()
         for worker in workers:
             worker.stdin.write("stop\n")
             worker.stdin.flush()
             worker.wait(timeout=120)
         # After they leave: what memory the server keeps, and how long it took to be rid of them (it answers
-        # nothing else meanwhile). Measured within 5 minutes, or reported as not measured.
-        left_started, rss_left, left_s = time.monotonic(), None, None
+        # nothing else meanwhile), and the slowest answer to /healthz/detail meanwhile. Measured within 5 minutes,
+        # or reported as not measured.
+        left_started, rss_left, left_s, slowest_health = time.monotonic(), None, None, 0.0
         while time.monotonic() - left_started < 300:
             try:
-                if not health(server.url, "/detail")["clients"]:
-                    left_s, rss_left = round(time.monotonic() - left_started, 1), rss_kb(server.process.pid)
+                asked = time.monotonic()
+                answer = health(server.url, "/detail")
+                slowest_health = max(slowest_health, time.monotonic() - asked)
+                if not answer["clients"]:
+                    left_s = round(time.monotonic() - left_started, 1)
+                    # The memory kept: read once memory has been given back (the shipped path waits until
+                    # the clients have stopped leaving for 2 s), or after 10 s.
+                    returned = time.monotonic()
+                    while (health(server.url, "/detail")["memory_returns"] <= returns_before
+                           and time.monotonic() - returned < 10):
+                        time.sleep(0.2)
+                    rss_left = rss_kb(server.process.pid)
                     break
             except OSError:
                 pass  # too busy to answer within a minute
             time.sleep(0.2)
+        if profile and args.profile_leave:
+            urllib.request.urlopen(f"{server.url}/bench/profile/stop", timeout=60).close()
+            print_profile(profile, f"{transport}, {leave} disconnect path", clients, during="the mass disconnect")
         return {
-            "transport": transport, "clients": clients, "connect_s": round(connect_s, 1),
+            "transport": transport, "leave": leave, "clients": clients, "connect_s": round(connect_s, 1),
             "p50_ms": round(percentile(deliveries, 50), 1), "p99_ms": round(percentile(deliveries, 99), 1),
             "all_p50_ms": round(percentile(to_all, 50), 1), "all_max_ms": round(max(to_all), 1),
             "server_cpu_ms": round(percentile(server_cpu, 50), 1),
             "kb_per_client": round((rss_joined - rss_start) / clients, 1),
             "kb_left_per_client": round((rss_left - rss_start) / clients, 1) if rss_left else None,
-            "all_left_s": left_s,
+            "all_left_s": left_s, "slowest_health_ms": round(slowest_health * 1000),
         }
     finally:
         server.stop()
 
 
-def print_profile(path: Path, transport: str, clients: int) -> None:
+def print_profile(path: Path, what: str, clients: int, during: str = "the events") -> None:
     import pstats
 
-    print(f"\nProfile of the server during the events ({transport}, {clients:,} clients), by own time:", file=sys.stderr)
+    print(f"\nProfile of the server during {during} ({what}, {clients:,} clients), by own time:", file=sys.stderr)
     pstats.Stats(str(path), stream=sys.stderr).sort_stats("tottime").print_stats(15)
 
 
@@ -354,7 +381,7 @@ def machine() -> str:
 def main() -> int:
     args = parse_args()
     if args.client_worker:
-        url, token, count = args.client_worker
+        (url, count), token = args.client_worker, os.environ["BENCH_FANOUT_TOKEN"]
         try:
             import uvloop
             uvloop.install()
@@ -385,17 +412,21 @@ def main() -> int:
     for clients in args.clients:
         for _ in range(args.rounds):
             for transport in args.transports:
-                result = measure(env, transport, clients, args, token, workdir)
-                print(json.dumps(result), flush=True)
-                results.append(result)
+                for leave in args.leave_paths:
+                    result = measure(env, transport, clients, args, token, workdir, leave)
+                    print(json.dumps(result), flush=True)
+                    results.append(result)
     print(f"\nMachine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
-    print("| clients | fan-out | connect+join s | one event p50 / p99 ms | to the last client p50 / max ms | "
-          "server CPU ms per event | KB per client | KB kept after they leave |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| clients | fan-out | disconnect path | connect+join s | one event p50 / p99 ms | "
+          "to the last client p50 / max ms | "
+          "server CPU ms per event | KB per client | KB kept after they leave | all gone after s | "
+          "slowest /healthz/detail meanwhile ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['clients']:,} | {r['transport']} | {r['connect_s']} | {r['p50_ms']} / {r['p99_ms']} | "
+        print(f"| {r['clients']:,} | {r['transport']} | {r['leave']} | {r['connect_s']} | "
+              f"{r['p50_ms']} / {r['p99_ms']} | "
               f"{r['all_p50_ms']} / {r['all_max_ms']} | {r['server_cpu_ms']} | {r['kb_per_client']} | "
-              f"{r['kb_left_per_client']} |")
+              f"{r['kb_left_per_client']} | {r['all_left_s']} | {r['slowest_health_ms']} |")
     shipped, *baselines = args.transports
     for clients in args.clients:
         cur = [r for r in results if r["clients"] == clients and r["transport"] == shipped]

@@ -6,6 +6,10 @@
   whose writer task encodes and frames it (and compresses it, where the client negotiated deflate).
 * `emit` (the first version): one `sio.emit(to=[...])` per event, a task per recipient.
 
+With FANOUT_LEAVE=before, the disconnect path as it was before: python-socketio's own client manager (whose
+disconnect tests every client's room) instead of realtime_server.manager's, and memory given back (a full
+`gc.collect()`) at each halving of the clients, not once they have stopped leaving.
+
 With FANOUT_PROFILE set, `GET /bench/profile/start` and `GET /bench/profile/stop` (from this machine)
 bracket a cProfile of the whole process, written to the path FANOUT_PROFILE names.
 """
@@ -14,6 +18,7 @@ import cProfile
 import os
 
 import django
+import socketio
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "naarikavach.settings")
 django.setup()
@@ -61,6 +66,11 @@ if transport == "queued":
     realtime_app.hub.transport = QueuedTransport(realtime_app.sio)
 elif transport == "emit":
     realtime_app.hub.transport = EmitTransport(realtime_app.sio)
+if os.environ.get("FANOUT_LEAVE") == "before":
+    # python-socketio's own client manager, swapped in before any client connects.
+    realtime_app.sio.manager = socketio.AsyncManager()
+    realtime_app.sio.manager.set_server(realtime_app.sio)
+    realtime_app.hub.memory.settle = realtime_app.hub.memory.max_wait = 0  # due returns run at once
 
 profiler = cProfile.Profile()
 

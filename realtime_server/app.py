@@ -17,6 +17,7 @@ from realtime_server.capacity import Capacity, raise_open_files_limit
 from realtime_server.db import close_db_connections, run_db
 from realtime_server.hub import Hub
 from realtime_server.limits import GuardedAsyncServer
+from realtime_server.manager import IndexedAsyncManager
 from realtime_server.metrics import limits_of, realtime_metrics
 from realtime_server.origins import origin_allowed
 from realtime_server.sessions import SessionGuard
@@ -33,6 +34,8 @@ def create_app(*, poll_interval: float | None = None, prune_interval: float | No
         message_burst=settings.REALTIME_MESSAGE_BURST,
         max_http_buffer_size=settings.REALTIME_MAX_MESSAGE_BYTES,
         async_mode="asgi",
+        # Its disconnect costs O(1), not O(clients): a crowd leaving at once is not O(N²) (see manager.py).
+        client_manager=IndexedAsyncManager(),
         cors_allowed_origins=origin_allowed,
         # Handlers run as tasks, so a slow join (a long replay) never holds up another client's events.
         async_handlers=True,
@@ -125,7 +128,8 @@ def _health_app(hub: Hub, capacity: Capacity, transport: fanout.FanOutTransport)
             return
         elif scope["path"] == "/healthz/detail":
             detail = {"status": "ok" if healthy else "unhealthy", "outbox_failing_for_s": round(failing_for, 1),
-                      **hub.stats(), **transport.stats(), **capacity.stats()}
+                      **hub.stats(), **transport.stats(), **capacity.stats(),
+                      "memory_returns": hub.memory.returns}
             status, body = (200 if healthy else 503, detail) if _is_local_operator(scope) \
                 else (403, {"detail": "Only from the server's own machine."})
         await send({"type": "http.response.start", "status": status,

@@ -6,6 +6,7 @@ the database, logs and health checks), answers the refused ones with a clear `co
 as it nears the limit.
 """
 
+import asyncio
 import ctypes
 import ctypes.util
 import gc
@@ -76,23 +77,55 @@ class MemoryReturner:
 
     A client's buffers and objects are freed when it leaves, but the C allocator keeps the freed pages
     for reuse: after a crowd disconnects, the process would stay at its peak size. Whenever the client
-    count has halved since the last return, and at least `min_left` clients have gone, collect garbage
-    and ask glibc to release its free pages (`malloc_trim`).
+    count has halved since the last return, and at least `min_left` clients have gone, a return is due:
+    collect garbage and ask glibc to release its free pages (`malloc_trim`).
+
+    A full `gc.collect()` walks every object of the process (0.3-0.8 s at 2,000-4,000 clients), on the
+    event loop. Done at each halving while a crowd of N leaves, that was log2(N) full collections, each
+    while most clients were still there, and nothing else was answered meanwhile (the largest part of a
+    mass disconnect, docs/benchmarks.md "Mass disconnect"). So a due return waits until the client count
+    has been still for `settle` seconds (the crowd has gone; one collection, of a small heap), or at most
+    `max_wait` seconds under a steady stream. Outside an event loop it is done at once.
     """
 
-    def __init__(self, *, min_left: int = 250):
+    def __init__(self, *, min_left: int = 250, settle: float = 2.0, max_wait: float = 30.0, clock=time.monotonic):
         self.min_left = min_left
+        self.settle, self.max_wait, self.clock = settle, max_wait, clock
         self.peak = 0  # the most clients since memory was last given back
+        self.returns = 0  # how many times memory was given back
+        self._timer: asyncio.TimerHandle | None = None
+        self._due_since = self._changed_at = 0.0
         libc = ctypes.util.find_library("c")
         self._trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
 
     def clients_changed(self, clients: int) -> bool:
-        """Call after a client joins or leaves; returns whether memory was given back."""
+        """Call after a client joins or leaves; returns whether a memory return became due."""
+        self._changed_at = self.clock()
         self.peak = max(self.peak, clients)
         if clients > self.peak // 2 or self.peak - clients < self.min_left:
             return False
         self.peak = clients
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.give_back()
+            return True
+        if self._timer is None:  # one pending return covers every halving until it runs
+            self._due_since = self._changed_at
+            self._timer = loop.call_later(self.settle, self._settled, loop)
+        return True
+
+    def _settled(self, loop) -> None:
+        now = self.clock()
+        still_for = now - self._changed_at
+        if still_for < self.settle and now - self._due_since < self.max_wait:
+            self._timer = loop.call_later(self.settle - still_for, self._settled, loop)
+            return
+        self._timer = None
+        self.give_back()
+
+    def give_back(self) -> None:
         gc.collect()
         if self._trim is not None:
             self._trim(0)
-        return True
+        self.returns += 1

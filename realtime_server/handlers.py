@@ -53,7 +53,7 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
             await asyncio.sleep(0.005)
         await hub.send_control(sid, "connection_established", {"message": f"Connected to NaariKavach as {label}."})
 
-    memory = MemoryReturner()
+    memory = hub.memory = MemoryReturner()
 
     @sio.event
     async def disconnect(sid, reason=None):
