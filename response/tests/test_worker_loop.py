@@ -2,7 +2,6 @@
 of evidence to blur, a retention purge) runs beside the escalations, not between them."""
 
 import io
-import os
 import signal
 import threading
 import time
@@ -54,12 +53,14 @@ def test_escalations_keep_their_tick_while_a_long_periodic_job_runs(monkeypatch,
             seen["job_still_running"] = not release_job.is_set()
         finally:
             release_job.set()
-            os.kill(os.getpid(), signal.SIGTERM)  # the worker's own stop: its handler sets its stop event
+            worker.stop_event.set()  # what the worker's SIGTERM handler does, without signalling the test process
 
+    worker = run_worker.Command(stdout=io.StringIO())
+    worker.stop_event = threading.Event()
     observer = threading.Thread(target=observe_then_stop)
     observer.start()
     # In this (the main) thread, where the worker installs its signal handlers, as under `manage.py`.
-    call_command("run_worker", "--tick", str(TICK), "--no-alerts", stdout=io.StringIO())
+    call_command(worker, "--tick", str(TICK), "--no-alerts")
     observer.join(10)
 
     assert seen == {"job_started": True, "ticked_meanwhile": True, "job_still_running": True}
@@ -89,11 +90,13 @@ def test_the_worker_runs_the_retention_purge_and_the_blurring_when_it_starts_and
         try:
             all_called.wait(10)
         finally:
-            os.kill(os.getpid(), signal.SIGTERM)
+            worker.stop_event.set()
 
+    worker = run_worker.Command(stdout=io.StringIO())
+    worker.stop_event = threading.Event()
     stopper = threading.Thread(target=stop_when_all_ran)
     stopper.start()
-    call_command("run_worker", "--tick", str(TICK), "--no-alerts", stdout=io.StringIO())
+    call_command(worker, "--tick", str(TICK), "--no-alerts")
     stopper.join(10)
 
     assert calls == {name: "periodic-jobs" for name in ("camera offline check", "blurred derivatives",

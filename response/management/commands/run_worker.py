@@ -47,6 +47,8 @@ class Periodic:
 class Command(BaseCommand):
     help = ("Run the escalation scheduler and the alert sender until stopped. Any number may run at once: "
             "each escalation step fires once per alert and each alert is sent once.")
+    # Set by whoever runs the command in-process (tests) to stop it without a signal; SIGINT/SIGTERM set it too.
+    stop_event: threading.Event | None = None
 
     def add_arguments(self, parser):
         parser.add_argument("--tick", type=float, default=None,
@@ -60,7 +62,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         tick = options["tick"] if options["tick"] is not None else settings.ESCALATION_TICK_SECONDS
         interval = options["interval"] if options["interval"] is not None else settings.ALERT_POLL_SECONDS
-        stop = threading.Event()
+        stop = self.stop_event or threading.Event()
         sender = None if options["no_alerts"] else Sender()
 
         def on_signal(*_):
