@@ -123,4 +123,5 @@ def test_a_citizen_is_refused_and_a_stranger_is_sent_to_sign_in(pages, citizen):
         sign_in(stranger, citizen)
 
     assert answer.value.status == 403
+    stranger.wait_for_selector("#refused")  # the refusal page has replaced the form
     assert stranger.query_selector("#chart") is None
