@@ -100,9 +100,13 @@ async function main() {
   // The SOS owner with its access token: its own room, starting with the trail.
   const owner = connect({ auth: { sos_token: live.access_token }, transports: ["websocket"] });
   await next(owner, "connect");
+  // Both listeners before the join: the answer and the trail can arrive in one read, and a listener added
+  // after awaiting the first would miss the second.
+  const ownerJoined = next(owner, "room_joined");
+  const trailSent = next(owner, "location_history");
   owner.emit("join_sos_room", { room_id: live.room_id });
-  assert.equal((await next(owner, "room_joined")).room_id, live.room_id);
-  const trail = await next(owner, "location_history");
+  assert.equal((await ownerJoined).room_id, live.room_id);
+  const trail = await trailSent;
   assert.equal(trail.sos_id, undefined);
   results.trailPoints = trail.updates.length;
 }
