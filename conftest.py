@@ -1,12 +1,14 @@
 """Personas shared by every test: citizens, officers of two units, a dispatcher and an admin."""
 
 import os
+import time
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
 
 from accounts.models import User
+from common import ratelimit
 from naarikavach import testing
 
 
@@ -33,15 +35,22 @@ def _generous_throttles(settings):
     settings.ALLOWED_HOSTS = ["*"]
 
 
+PINNED_RATE_CLOCK = (time.time() // 86400) * 86400 + 1
+
 _DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback",
                       "live_server"}
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_counters(request):
+def _fresh_rate_counters(request, monkeypatch):
     """Every test that touches the database starts with no rate counts. The counters (common/ratelimit.py)
     live in the default cache, a table no test transaction or flush covers (or Redis), so without this an
-    earlier test's requests from 127.0.0.1 would count against a later test's limits."""
+    earlier test's requests from 127.0.0.1 would count against a later test's limits.
+
+    The counters' clock is pinned one second into a UTC day, the start of every window that divides a day,
+    so a test's requests all fall in one window whatever the time: a CI run once saw a "2/min" limit let a
+    third request through because the minute turned between the second and the third."""
+    monkeypatch.setattr(ratelimit, "clock", lambda: PINNED_RATE_CLOCK)
     if not (_DATABASE_FIXTURES & set(request.fixturenames) or request.node.get_closest_marker("django_db")):
         yield
         return

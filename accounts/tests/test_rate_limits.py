@@ -152,7 +152,9 @@ def test_another_process_sees_the_same_counter(shared_cache, settings):
         script = ("from django.core.cache import cache; cache.key_prefix = %r; " % settings.CACHES["default"]["KEY_PREFIX"])
     else:
         script = ""
-    script += "from common.ratelimit import count; print(count('shared', 600).count)"
+    # The child counts on the same pinned clock as this test (the root conftest pins it here).
+    script += (f"import common.ratelimit as rl; rl.clock = lambda: {ratelimit.clock()!r}; "
+               "print(rl.count('shared', 600).count)")
     output = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, capture_output=True,
                             text=True, timeout=60, check=True).stdout
     assert output.strip().splitlines()[-1] == "3"
