@@ -1,6 +1,8 @@
 """The console's one-request snapshot (the open queue with recent trails, assignments and levels, the units and
 what closed recently) and its paginated history of closed alerts."""
 
+from datetime import timezone as dt_timezone
+
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -86,16 +88,46 @@ _moment = serializers.DateTimeField().to_representation
 
 def _iso(zone):
     """DRF's rendering of a time (in the current time zone, UTC as Z) without its per-call overhead."""
+    if str(zone) in ("UTC", "Etc/UTC"):
+        # The usual case, a third of the cost: a naive time's isoformat is about twice as fast as an aware one's.
+        def render_utc(moment) -> str:
+            return moment.astimezone(dt_timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+        return render_utc
+
     def render(moment) -> str:
         text = moment.astimezone(zone).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
     return render
 
 
-def _points(trail) -> list[dict]:
-    iso = _iso(timezone.get_current_timezone())
+def _points(trail, iso) -> list[dict]:
     return [{"latitude": p.latitude, "longitude": p.longitude, "accuracy_m": p.accuracy_m, "recorded_at": iso(p.recorded_at)}
             for p in trail]
+
+
+def _sos_rows(alerts, iso) -> dict[int, dict]:
+    """SOSOutput's fields for each SOS, as the console (no actor in the context) gets them, read directly: DRF's
+    per-field calls cost ~0.3 ms an alert. test_queue.py checks every field against SOSOutput."""
+    def at(moment):
+        return iso(moment) if moment is not None else None
+
+    def last_known(sos):
+        if sos.last_known_latitude is None:
+            return None
+        return {"latitude": sos.last_known_latitude, "longitude": sos.last_known_longitude,
+                "accuracy_m": sos.last_known_accuracy_m, "recorded_at": at(sos.last_known_at),
+                "age_s": sos.last_known_age_s()}
+
+    return {sos.pk: {
+        "id": sos.pk, "sos_id": sos.pk, "room_id": str(sos.room_id), "name": sos.name, "sos_type": sos.sos_type,
+        "status": sos.status, "is_open": sos.is_open, "phone": sos.phone, "latitude": sos.last_latitude,
+        "longitude": sos.last_longitude, "last_located_at": at(sos.last_located_at),
+        "initial_latitude": sos.initial_latitude, "initial_longitude": sos.initial_longitude,
+        "accuracy_m": sos.accuracy_m, "location_pending": sos.location_pending, "suspected_flood": sos.suspected_flood,
+        "flood_source": sos.flood_source, "duress_at": at(sos.duress_at), "has_cancel_pin": sos.has_cancel_pin,
+        "last_known": last_known(sos), "device_hints": sos.device_hints, "created_at": at(sos.created_at),
+        "updated_at": at(sos.updated_at), "closed_at": at(sos.closed_at), "distance_km": None,
+    } for sos in alerts}
 
 
 def _alerts(items, request) -> tuple[dict, dict]:
@@ -112,7 +144,10 @@ def _alert_fields(item, sos_rows, incident_rows) -> dict:
 
 
 def queue_payload(items, request) -> list[dict]:
-    sos_rows, incident_rows = _alerts(items, request)
+    iso = _iso(timezone.get_current_timezone())
+    sos_rows = _sos_rows([item.alert for item in items if item.kind == "sos"], iso)
+    incidents = [item.alert for item in items if item.kind == "incident"]
+    incident_rows = dict(zip([i.pk for i in incidents], IncidentOutput(incidents, many=True, context={"request": request}).data))
     every_assignment = [assignment for item in items for assignment in item.assignments]
     by_sos: dict[int, list] = {}
     for assignment, row in zip(every_assignment, AssignmentOutput(every_assignment, many=True).data):
@@ -120,11 +155,11 @@ def queue_payload(items, request) -> list[dict]:
     return [{
         **_alert_fields(item, sos_rows, incident_rows),
         "needs_acknowledgement": item.needs_acknowledgement,
-        "waiting_since": _moment(item.waiting_since),
-        "status_since": _moment(item.status_since) if item.status_since else None,
+        "waiting_since": iso(item.waiting_since),
+        "status_since": iso(item.status_since) if item.status_since else None,
         "level": item.level,
         "level_label": item.level_label,
-        "trail": _points(item.trail),
+        "trail": _points(item.trail, iso),
         "assignments": by_sos.get(item.alert.pk, []) if item.kind == "sos" else [],
     } for item in items]
 

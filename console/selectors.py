@@ -3,9 +3,11 @@ and what was closed, with who closed it and why."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import NamedTuple
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Unit
@@ -60,25 +62,37 @@ class ClosedItem:
     closed_by: str = ""  # the audit trail's actor label
 
 
-def recent_points(sos_ids: list[int], *, per_sos: int) -> dict[int, list[TrailPoint]]:
-    """The newest `per_sos` points of each SOS, oldest first, in two queries.
+# The cutoff's subquery needs no tie-break: the `per_sos`-th newest time is the same whichever tied point is it.
+_RECENT_POINTS_SQL = """
+    SELECT p.sos_request_id, p.latitude, p.longitude, p.accuracy_m, p.recorded_at
+    FROM {sos} s
+    JOIN {point} p ON p.sos_request_id = s.id AND p.recorded_at >= COALESCE(
+        (SELECT q.recorded_at FROM {point} q WHERE q.sos_request_id = s.id ORDER BY q.recorded_at DESC LIMIT 1 OFFSET %s),
+        %s)
+    WHERE s.status IN ({open})
+    ORDER BY p.sos_request_id, p.recorded_at, p.id"""
 
-    First each trail's cutoff (the time of its `per_sos`-th newest point, found through the (SOS, time) index),
-    then the points from the cutoff on: only the points returned are read, where a window over the trails would
-    number every point of every trail first."""
-    trails: dict[int, list[TrailPoint]] = {sos_id: [] for sos_id in sos_ids}
-    if not sos_ids or per_sos <= 0:
-        return trails
-    nth_newest = (LocationUpdate.objects.filter(sos_request_id=OuterRef("pk")).order_by("-recorded_at", "-id")
-                  .values("recorded_at")[per_sos - 1:per_sos])
-    cutoffs = dict(SOS.objects.filter(pk__in=sos_ids).annotate(cutoff=Subquery(nth_newest)).values_list("pk", "cutoff"))
-    recent = Q()
-    for sos_id, cutoff in cutoffs.items():
-        recent |= Q(sos_request_id=sos_id, recorded_at__gte=cutoff) if cutoff else Q(sos_request_id=sos_id)
-    rows = (LocationUpdate.objects.filter(recent).order_by("sos_request_id", "recorded_at", "id")
-            .values_list("sos_request_id", "latitude", "longitude", "accuracy_m", "recorded_at"))
-    for sos_id, *point in rows:
-        trails[sos_id].append(TrailPoint(*point))
+
+def recent_points(*, per_sos: int) -> dict[int, list[TrailPoint]]:
+    """The newest `per_sos` points of every open SOS, oldest first, in one query.
+
+    Each open SOS joins its points from its cutoff on (the time of its `per_sos`-th newest point, a subquery that
+    walks the (SOS, time) index backwards), so the database reads only the points returned, through the index, on
+    SQLite and PostgreSQL alike; a window over the trails would number every point of every trail first. The rows are
+    read through a plain cursor: the ORM's per-value conversions cost more than the query for ten thousand points."""
+    if per_sos <= 0:
+        return {}
+    sql = _RECENT_POINTS_SQL.format(sos=SOS._meta.db_table, point=LocationUpdate._meta.db_table,
+                                    open=", ".join(["%s"] * len(SOS.OPEN_STATUSES)))
+    earliest = connection.ops.adapt_datetimefield_value(datetime(1, 1, 1, tzinfo=dt_timezone.utc))
+    stored_in = connection.timezone  # what a naive time read back is in (UTC unless the database says otherwise)
+    trails: dict[int, list[TrailPoint]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [per_sos - 1, earliest, *SOS.OPEN_STATUSES])
+        for sos_id, latitude, longitude, accuracy_m, recorded_at in cursor.fetchall():
+            if recorded_at.tzinfo is None:
+                recorded_at = recorded_at.replace(tzinfo=stored_in)
+            trails.setdefault(sos_id, []).append(TrailPoint(latitude, longitude, accuracy_m, recorded_at))
     # Points recorded at the very same time as the cutoff may add a few: keep the newest `per_sos`.
     return {sos_id: points[-per_sos:] for sos_id, points in trails.items()}
 
@@ -89,7 +103,7 @@ def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:
     sos_board = {row["sos_id"]: row for row in board["sos"]}
     incident_board = {row["incident_id"]: row for row in board["incidents"]}
     alerts = list(SOS.objects.filter(status__in=SOS.OPEN_STATUSES).select_related("owner"))
-    trails = recent_points([sos.pk for sos in alerts], per_sos=trail_points)
+    trails = recent_points(per_sos=trail_points)
     assignments: dict[int, list[OfficerAssignment]] = {sos.pk: [] for sos in alerts}
     for assignment in OfficerAssignment.objects.filter(sos_request__in=alerts).select_related("unit"):
         assignments[assignment.sos_request_id].append(assignment)
@@ -100,7 +114,7 @@ def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:
 
     items = [
         QueueItem(kind="sos", alert=sos, needs_acknowledgement=sos.status == SOS.Status.ACTIVE,
-                  waiting_since=sos.created_at, trail=trails[sos.pk], assignments=assignments[sos.pk],
+                  waiting_since=sos.created_at, trail=trails.get(sos.pk, []), assignments=assignments[sos.pk],
                   **escalation(sos_board.get(sos.pk)))
         for sos in alerts
     ]

@@ -203,11 +203,29 @@ def test_the_fast_snapshot_has_the_shape_of_its_documented_serializer(dispatcher
     raised = raise_sos()
     services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
     services.sos_resolve(sos_id=raise_sos().sos.pk, actor=control, note="safe")
+    # Every optional field of an SOS filled in, and a trail, so that each is compared.
+    full = raise_sos()
+    now = timezone.now()
+    SOS.objects.filter(pk=full.sos.pk).update(
+        last_known_latitude=22.5, last_known_longitude=88.3, last_known_accuracy_m=30.0,
+        last_known_at=now - timedelta(minutes=3, microseconds=1), device_hints={"tz": "Asia/Kolkata"},
+        duress_at=now.replace(microsecond=0), suspected_flood=True, flood_source="f00d", last_located_at=now,
+        accuracy_m=12.5, cancel_pin_hash="x")
+    owner = Actor.from_credentials(sos_token=full.token)
+    for step in range(3):
+        services.sos_location_add(sos_id=full.sos.pk, latitude=22.5 + step, longitude=88.3, actor=owner,
+                                  recorded_at=now + timedelta(seconds=step, microseconds=step * 250_000))
     incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
                                           confidence_score=0.95, description="fight")
     request = type("Request", (), {"build_absolute_uri": lambda self, url: url})()
 
-    items, closed = open_queue(), recently_closed()
-
-    assert apis.queue_payload(items, request) == apis.QueueItemOutput(items, many=True, context={"request": request}).data
-    assert apis.closed_payload(closed, request) == apis.ClosedItemOutput(closed, many=True, context={"request": request}).data
+    for zone in ("UTC", "Asia/Kolkata"):  # UTC has its own fast path
+        with timezone.override(zone):
+            items, closed = open_queue(), recently_closed()
+            fast = apis.queue_payload(items, request)
+            documented = apis.QueueItemOutput(items, many=True, context={"request": request}).data
+            assert fast == documented
+            assert apis.closed_payload(closed, request) == apis.ClosedItemOutput(closed, many=True,
+                                                                                 context={"request": request}).data
+    row = next(item["sos"] for item in fast if item["kind"] == "sos" and item["sos"]["id"] == full.sos.pk)
+    assert row["last_known"]["age_s"] is not None and row["duress_at"].endswith("+05:30")
