@@ -57,6 +57,19 @@ def test_each_sos_comes_with_its_newest_points_oldest_first(dispatcher):
     assert [point["latitude"] for point in trail] == [15.0, 16.0, 17.0]
 
 
+def test_points_tied_at_the_cutoff_time_still_give_exactly_the_newest_points(dispatcher):
+    raised = raise_sos(latitude=10.0)
+    owner = Actor.from_credentials(sos_token=raised.token)
+    start = timezone.now()
+    for step, second in enumerate([1, 2, 2, 2, 3], start=1):
+        services.sos_location_add(sos_id=raised.sos.pk, latitude=10.0 + step, longitude=77.0, actor=owner,
+                                  recorded_at=start + timedelta(seconds=second))
+
+    items = client_for(dispatcher).get("/api/console/queue/?trail_points=3").json()["items"]
+
+    assert [point["latitude"] for point in items[0]["trail"]] == [13.0, 14.0, 15.0]
+
+
 def test_the_snapshot_costs_the_same_queries_for_one_alert_or_twenty(dispatcher, unit_a):
     client = client_for(dispatcher)
     raise_sos()
@@ -71,6 +84,36 @@ def test_the_snapshot_costs_the_same_queries_for_one_alert_or_twenty(dispatcher,
 
     assert len(response.json()["items"]) == 20
     assert len(twenty.captured_queries) == len(one.captured_queries)
+
+
+# What one snapshot reads, whatever the number of alerts (16 today): the token with its user, the escalation board
+# (four), the open SOS alerts, every trail at once, the assignments, the open incidents, the units and their crews,
+# and what closed recently (a count, the rows and their closing entries for each kind).
+SNAPSHOT_QUERIES = 16
+
+
+def test_the_snapshot_reads_every_trail_at_once_not_one_query_per_alert(dispatcher, unit_a, device, beacon,
+                                                                         django_assert_max_num_queries):
+    control = Actor(user=dispatcher)
+    start = timezone.now()
+    for n in range(12):
+        raised = raise_sos()
+        owner = Actor.from_credentials(sos_token=raised.token)
+        for step in range(3):
+            services.sos_location_add(sos_id=raised.sos.pk, latitude=10.0 + step, longitude=77.0, actor=owner,
+                                      recorded_at=start + timedelta(seconds=step))
+        if n % 3 == 0:
+            services.sos_assign(sos_id=raised.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_resolve(sos_id=raise_sos().sos.pk, actor=control, note="safe")
+    incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
+                                          confidence_score=0.95, description="fight")
+    client = client_for(dispatcher)
+
+    with django_assert_max_num_queries(SNAPSHOT_QUERIES):
+        items = client.get("/api/console/queue/?trail_points=2").json()["items"]
+
+    assert [len(item["trail"]) for item in items if item["kind"] == "sos"] == [2] * 12
+    assert sum(len(item["assignments"]) for item in items) == 4
 
 
 def test_only_responders_get_the_queue_and_a_bad_trail_size_is_a_clear_error(citizen, dispatcher, anon):
