@@ -64,7 +64,7 @@ class ClosedItem:
 
 # The cutoff's subquery needs no tie-break: the `per_sos`-th newest time is the same whichever tied point is it.
 _RECENT_POINTS_SQL = """
-    SELECT p.sos_request_id, p.latitude, p.longitude, p.accuracy_m, p.recorded_at
+    SELECT p.sos_request_id, p.latitude, p.longitude, p.accuracy_m, {recorded_at}
     FROM {sos} s
     JOIN {point} p ON p.sos_request_id = s.id AND p.recorded_at >= COALESCE(
         (SELECT q.recorded_at FROM {point} q WHERE q.sos_request_id = s.id ORDER BY q.recorded_at DESC LIMIT 1 OFFSET %s),
@@ -82,34 +82,49 @@ def recent_points(*, per_sos: int) -> dict[int, list[TrailPoint]]:
     read through a plain cursor: the ORM's per-value conversions cost more than the query for ten thousand points."""
     if per_sos <= 0:
         return {}
-    sql = _RECENT_POINTS_SQL.format(sos=SOS._meta.db_table, point=LocationUpdate._meta.db_table,
-                                    open=", ".join(["%s"] * len(SOS.OPEN_STATUSES)))
     earliest = connection.ops.adapt_datetimefield_value(datetime(1, 1, 1, tzinfo=dt_timezone.utc))
-    stored_in = connection.timezone  # what a naive time read back is in (UTC unless the database says otherwise)
     trails: dict[int, list[TrailPoint]] = {}
     with connection.cursor() as cursor:
-        _native_time_loading(cursor)
+        recorded_at, aware = _time_reading(cursor, "p.recorded_at")
+        sql = _RECENT_POINTS_SQL.format(recorded_at=recorded_at, sos=SOS._meta.db_table,
+                                        point=LocationUpdate._meta.db_table,
+                                        open=", ".join(["%s"] * len(SOS.OPEN_STATUSES)))
         cursor.execute(sql, [per_sos - 1, earliest, *SOS.OPEN_STATUSES])
-        for sos_id, latitude, longitude, accuracy_m, recorded_at in cursor.fetchall():
-            if recorded_at.tzinfo is None:
-                recorded_at = recorded_at.replace(tzinfo=stored_in)
-            trails.setdefault(sos_id, []).append(TrailPoint(latitude, longitude, accuracy_m, recorded_at))
+        for sos_id, latitude, longitude, accuracy_m, at in cursor.fetchall():
+            trails.setdefault(sos_id, []).append(TrailPoint(latitude, longitude, accuracy_m, aware(at)))
     # Points recorded at the very same time as the cutoff may add a few: keep the newest `per_sos`.
     return {sos_id: points[-per_sos:] for sos_id, points in trails.items()}
 
 
-def _native_time_loading(cursor) -> None:
-    """On PostgreSQL (psycopg 3), read times on this cursor with psycopg's own loader, C in psycopg[binary]: Django
-    registers a Python subclass of it on each connection, which costs ~15 µs a value (150 ms for a queue's ten thousand
-    points). Both give aware times, the same instants (Django's in UTC, psycopg's in the session's zone)."""
-    adapters = getattr(cursor.cursor, "adapters", None)  # psycopg 3's per-cursor map; psycopg2 and SQLite have none
-    if connection.vendor != "postgresql" or adapters is None:
-        return
-    import psycopg
-    from psycopg.pq import Format
+def _time_reading(cursor, column: str):
+    """How to select a time column on this cursor, and how to make the value read an aware time, at the least cost
+    per value (a few microseconds each add up over ten thousand points):
 
-    timestamptz = psycopg.adapters.types["timestamptz"].oid
-    adapters.register_loader(timestamptz, psycopg.adapters.get_loader(timestamptz, Format.TEXT))
+    - PostgreSQL (psycopg 3): psycopg's own loader, C in psycopg[binary], on this cursor. Django registers a Python
+      subclass of it on each connection, which costs ~15 µs a value. Both give the same instants.
+    - SQLite storing UTC (Django's default): the stored text ("2026-12-01 18:34:43.595654", as Django writes it) read
+      as text, and parsed with its offset in one call, instead of sqlite3's converter and then a replace().
+    - Otherwise: what the driver returns, given the database's zone if naive."""
+    stored_in = connection.timezone
+    adapters = getattr(cursor.cursor, "adapters", None)  # psycopg 3's per-cursor map
+    if connection.vendor == "postgresql" and adapters is not None:
+        import psycopg
+        from psycopg.pq import Format
+
+        timestamptz = psycopg.adapters.types["timestamptz"].oid
+        adapters.register_loader(timestamptz, psycopg.adapters.get_loader(timestamptz, Format.TEXT))
+        return column, _as_read
+    if connection.vendor == "sqlite" and stored_in in (dt_timezone.utc,):
+        return f"CAST({column} AS TEXT)", _utc_text
+    return column, lambda at: at if at.tzinfo is not None else at.replace(tzinfo=stored_in)
+
+
+def _as_read(at: datetime) -> datetime:
+    return at
+
+
+def _utc_text(text: str) -> datetime:
+    return datetime.fromisoformat(text + "+00:00")
 
 
 def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:
@@ -120,8 +135,11 @@ def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:
     alerts = list(SOS.objects.filter(status__in=SOS.OPEN_STATUSES).select_related("owner"))
     trails = recent_points(per_sos=trail_points)
     assignments: dict[int, list[OfficerAssignment]] = {sos.pk: [] for sos in alerts}
-    for assignment in OfficerAssignment.objects.filter(sos_request__in=alerts).select_related("unit"):
-        assignments[assignment.sos_request_id].append(assignment)
+    # Joined on the status rather than given 200 instances to resolve one by one; an alert that opened meanwhile is
+    # not in `alerts`, and its assignments are left out with it.
+    for assignment in (OfficerAssignment.objects.filter(sos_request__status__in=SOS.OPEN_STATUSES)
+                       .select_related("unit")):
+        assignments.get(assignment.sos_request_id, []).append(assignment)
 
     def escalation(row: dict | None) -> dict:
         row = row or {}
