@@ -9,7 +9,8 @@ signs a dispatcher in (a session, as the dashboard does) and times the endpoint 
 Client: the whole Django stack (middleware, session, DRF, rendering) without the network or a server. The
 workers take turns, round by round, each round starting with the other side, so both see the same neighbours.
 
-Per request it records the total, the time spent in QueueApi.get (of which in the database driver, execute and
+Per request it records the total (wall clock, and the process's CPU time: on a shared machine the wall clock is
+mostly waiting for a core, and CPU time is the steadier figure), the time spent in QueueApi.get (of which in the database driver, execute and
 fetch, while in the view) and in rendering the JSON (Response.rendered_content); the rest is the request's
 overhead (middleware, session, authentication). Once per side: the number of SQL queries (CaptureQueriesContext),
 the response bytes, and whether the two sides' bodies are identical (apart from `generated_at`).
@@ -120,7 +121,8 @@ def summarise(samples: list[dict]) -> dict:
     return {key: median([s[key] for s in samples]) for key in samples[0]} | {"p95": p95([s["total"] for s in samples])}
 
 
-def report(args, backend: str, baseline_ref: str, facts: dict, results: dict, round_medians: dict) -> str:
+def report(args, backend: str, baseline_ref: str, facts: dict, results: dict, round_medians: dict,
+           round_cpu: dict) -> str:
     from bench_realtime import machine
 
     info = machine()
@@ -129,6 +131,7 @@ def report(args, backend: str, baseline_ref: str, facts: dict, results: dict, ro
     simd = " ".join(f for f in flags if f in {"sse4_2", "avx", "avx2", "avx512f", "avx512_vnni", "avx512bw", "amx_tile"})
     base, new = summarise(results["baseline"]), summarise(results["new"])
     ratios = [b / n for b, n in zip(round_medians["baseline"], round_medians["new"])]
+    cpu_ratios = [b / n for b, n in zip(round_cpu["baseline"], round_cpu["new"])]
     lines = [
         f"{info['cpu']}, {info['cores']} cores ({simd}); {info['memory']}; Python {info['python']}; {backend}; "
         f"{args.alerts} open SOS x {args.points}-point trails ({args.assigned} dispatched), {args.incidents} incidents, "
@@ -139,6 +142,8 @@ def report(args, backend: str, baseline_ref: str, facts: dict, results: dict, ro
         "|---|---|---|---|",
         f"| median request | {base['total']:.1f} ms | {new['total']:.1f} ms | **{base['total'] / new['total']:.2f}×** |",
         f"| p95 request | {base['p95']:.1f} ms | {new['p95']:.1f} ms | {base['p95'] / new['p95']:.2f}× |",
+        f"| median CPU time of a request (the process's) | {base['cpu']:.1f} ms | {new['cpu']:.1f} ms | "
+        f"**{base['cpu'] / new['cpu']:.2f}×** |",
         f"| of which in the view (QueueApi.get) | {base['view']:.1f} ms | {new['view']:.1f} ms | "
         f"{base['view'] / max(new['view'], 1e-9):.2f}× |",
         f"| … in the database driver (execute + fetch) | {base['sql']:.1f} ms | {new['sql']:.1f} ms | "
@@ -150,7 +155,8 @@ def report(args, backend: str, baseline_ref: str, facts: dict, results: dict, ro
         f"| of which the rest (middleware, session, authentication) | {base['rest']:.1f} ms | {new['rest']:.1f} ms | |",
         f"| SQL queries (the whole request) | {facts['baseline']['queries']} | {facts['new']['queries']} | |",
         f"| response | {facts['baseline']['bytes']:,} bytes | {facts['new']['bytes']:,} bytes | |",
-        f"| per-round ratio of medians (baseline / this tree) | {' / '.join(f'{r:.2f}' for r in ratios)} | | |",
+        f"| per-round ratio of medians (baseline / this tree) | wall {' / '.join(f'{r:.2f}' for r in ratios)}; "
+        f"CPU {' / '.join(f'{r:.2f}' for r in cpu_ratios)} | | |",
         "",
         f"Bodies identical apart from generated_at: {'yes' if facts['identical'] else 'NO'}; "
         f"{facts['new']['items']} items, {facts['new']['points']:,} trail points.",
@@ -183,13 +189,15 @@ def main() -> int:
             facts["identical"] = facts["baseline"].pop("body") == facts["new"].pop("body")
             results = {name: [] for name in workers}
             round_medians = {name: [] for name in workers}
+            round_cpu = {name: [] for name in workers}
             for r in range(args.rounds):
                 for name in (("baseline", "new") if r % 2 == 0 else ("new", "baseline")):
                     samples = workers[name].ask(command="time", requests=args.requests)["samples"]
                     results[name] += samples
                     round_medians[name].append(median([s["total"] for s in samples]))
-                print(f"round {r + 1}: baseline {round_medians['baseline'][-1]:.1f} ms, "
-                      f"this tree {round_medians['new'][-1]:.1f} ms", file=sys.stderr)
+                    round_cpu[name].append(median([s["cpu"] for s in samples]))
+                print(f"round {r + 1}: baseline {round_medians['baseline'][-1]:.1f} ms ({round_cpu['baseline'][-1]:.1f} CPU), "
+                      f"this tree {round_medians['new'][-1]:.1f} ms ({round_cpu['new'][-1]:.1f} CPU)", file=sys.stderr)
             if args.profile:
                 for name, w in workers.items():
                     print(f"--- {name}: cProfile, 5 requests, by own time ---\n"
@@ -198,7 +206,7 @@ def main() -> int:
             for w in workers.values():
                 w.close()
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(report(args, backend, baseline_ref, facts, results, round_medians))
+    print(report(args, backend, baseline_ref, facts, results, round_medians, round_cpu))
     return 0 if facts["identical"] else 1
 
 
@@ -305,11 +313,11 @@ def worker(args) -> int:
             samples = []
             for _ in range(command["requests"]):
                 clock.reset()
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), time.process_time()
                 response = client.get(url)
-                total = time.perf_counter() - started
+                total, cpu = time.perf_counter() - started, time.process_time() - cpu_started
                 assert response.status_code == 200
-                samples.append({"total": total * 1e3, "view": clock.view * 1e3, "sql": clock.sql * 1e3,
+                samples.append({"total": total * 1e3, "cpu": cpu * 1e3, "view": clock.view * 1e3, "sql": clock.sql * 1e3,
                                 "render": clock.render * 1e3,
                                 "rest": (total - clock.view - clock.render) * 1e3})
             answer(samples=samples)
@@ -318,7 +326,7 @@ def worker(args) -> int:
             import io
             import pstats
 
-            profiler = cProfile.Profile()
+            profiler = cProfile.Profile(time.process_time)  # CPU time: on a shared machine, wall time is mostly waiting
             profiler.enable()
             for _ in range(command["requests"]):
                 client.get(url)

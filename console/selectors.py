@@ -2,6 +2,8 @@
 and what was closed, with who closed it and why."""
 
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import NamedTuple
@@ -90,10 +92,11 @@ def recent_points(*, per_sos: int) -> dict[int, list[TrailPoint]]:
                                         point=LocationUpdate._meta.db_table,
                                         open=", ".join(["%s"] * len(SOS.OPEN_STATUSES)))
         cursor.execute(sql, [per_sos - 1, earliest, *SOS.OPEN_STATUSES])
-        for sos_id, latitude, longitude, accuracy_m, at in cursor.fetchall():
-            trails.setdefault(sos_id, []).append(TrailPoint(latitude, longitude, accuracy_m, aware(at)))
-    # Points recorded at the very same time as the cutoff may add a few: keep the newest `per_sos`.
-    return {sos_id: points[-per_sos:] for sos_id, points in trails.items()}
+        for sos_id, rows in groupby(cursor.fetchall(), key=itemgetter(0)):
+            # Points recorded at the very same time as the cutoff may add a few: keep the newest `per_sos`.
+            trails[sos_id] = [TrailPoint(latitude, longitude, accuracy_m, aware(at))
+                              for _, latitude, longitude, accuracy_m, at in rows][-per_sos:]
+    return trails
 
 
 def _time_reading(cursor, column: str):
@@ -132,7 +135,7 @@ def open_queue(*, trail_points: int = DEFAULT_TRAIL_POINTS) -> list[QueueItem]:
     board = escalation_board()
     sos_board = {row["sos_id"]: row for row in board["sos"]}
     incident_board = {row["incident_id"]: row for row in board["incidents"]}
-    alerts = list(SOS.objects.filter(status__in=SOS.OPEN_STATUSES).select_related("owner"))
+    alerts = list(SOS.objects.filter(status__in=SOS.OPEN_STATUSES))
     trails = recent_points(per_sos=trail_points)
     assignments: dict[int, list[OfficerAssignment]] = {sos.pk: [] for sos in alerts}
     # Joined on the status rather than given 200 instances to resolve one by one; an alert that opened meanwhile is
