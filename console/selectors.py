@@ -69,7 +69,8 @@ _RECENT_POINTS_SQL = """
     SELECT p.sos_request_id, p.latitude, p.longitude, p.accuracy_m, {recorded_at}
     FROM {sos} s
     JOIN {point} p ON p.sos_request_id = s.id AND p.recorded_at >= COALESCE(
-        (SELECT q.recorded_at FROM {point} q WHERE q.sos_request_id = s.id ORDER BY q.recorded_at DESC LIMIT 1 OFFSET %s),
+        (SELECT q.recorded_at FROM {point} q WHERE q.sos_request_id = s.id
+         ORDER BY q.recorded_at DESC LIMIT 1 OFFSET %s),
         %s)
     WHERE s.status IN ({open})
     ORDER BY p.sos_request_id, p.recorded_at, p.id"""
