@@ -12,11 +12,11 @@ from common.api.permissions import IsResponder
 from common.errors import NotFound
 from common.ratelimit import client_address
 from console import selectors
+from incidents.apis import IncidentOutput
 from privacy import services as privacy_services
+from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 from sos.models import SOS
 from sos.permissions import actor_from_request, require_may_see
-from incidents.apis import IncidentOutput
-from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 
 
 class _AlertFields(serializers.Serializer):

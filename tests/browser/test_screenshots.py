@@ -6,7 +6,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from accounts.models import User
 from common.actors import Actor
 from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # noqa: F401  (fixtures)
 from sos import services
