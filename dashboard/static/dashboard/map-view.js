@@ -215,11 +215,13 @@ export function createMapView(element, config, onSelect) {
       const latlng = map.unproject(point);
       return [latlng.lat, latlng.lng];
     },
-    // The area filter's circle (null: none); drawn only, never clickable.
+    // The area filter's circle or drawn polygon (null: none); drawn only, never clickable.
     showArea(area) {
       if (this._area) this._area.remove();
-      this._area = area ? L.circle(area.centre, { radius: area.km * 1000, color: "#1f5fbf", weight: 2, dashArray: "6 4",
-        fill: false, interactive: false, className: "nk-area" }).addTo(map) : null;
+      const style = { color: "#1f5fbf", weight: 2, dashArray: "6 4", fill: false, interactive: false, className: "nk-area" };
+      if (!area) this._area = null;
+      else if (area.points) this._area = L.polygon(area.points, style).addTo(map);
+      else this._area = L.circle(area.centre, { ...style, radius: area.km * 1000 }).addTo(map);
     },
     unitTrail(points) {
       if (this._unitTrail) this._unitTrail.remove();
