@@ -201,10 +201,10 @@ class HistoryApi(APIView):
 
     @extend_schema(parameters=[FilterSerializer], responses=HistoryOutput, examples=[
         OpenApiExample("A polygon with too few vertices", response_only=True, status_codes=["400"], value={
-            "error": "Invalid input.", "code": "invalid",
+            "error": "Invalid input: area: Give at least 3 vertices as lat,lng;lat,lng;lat,lng.", "code": "invalid",
             "fields": {"area": ["Give at least 3 vertices as lat,lng;lat,lng;lat,lng."]}}),
         OpenApiExample("A radius without its centre", response_only=True, status_codes=["400"], value={
-            "error": "Invalid input.", "code": "invalid",
+            "error": "Invalid input: lat: A radius area needs lat, lng and km together.", "code": "invalid",
             "fields": {"lat": ["A radius area needs lat, lng and km together."],
                        "lng": ["A radius area needs lat, lng and km together."]}}),
     ])
