@@ -1,5 +1,6 @@
 """The console's area drawn on the map: corners clicked with the mouse narrow the queue to the alerts inside, an
-alert with no position yet stays in view and flagged, the history follows the same area, and the area clears."""
+alert with no position yet stays in view and flagged, the map shows only what the queue shows, the history follows
+the same area, and the area clears."""
 
 import pytest
 
@@ -21,6 +22,15 @@ ON_SCREEN = """([lat, lng]) => {
 
 def row(key: str) -> str:
     return f"#queue li[data-key='{key}']"
+
+
+def pin(raised) -> str:
+    return f".nk-pin[data-kind=sos][data-id='{raised.sos.pk}']"
+
+
+def show_both(page):
+    """A view with both the inside and the outside alert on screen, apart (not clustered together)."""
+    page.evaluate("() => window.naarikavach.map.setView([22.59, 88.39], 12, { animate: false })")
 
 
 def corner(page, latlng) -> tuple[float, float]:
@@ -59,6 +69,10 @@ def test_an_area_drawn_with_the_mouse_filters_the_queue_and_the_history_and_clea
     assert page.inner_text("#filter-status-text") == "2 of 3 shown · 1 with no position yet, kept in view"
     assert page.input_value("#filter-area") == "drawn"
     assert page.get_attribute("#area-draw", "aria-pressed") == "false"
+    # The map shows what the queue shows.
+    show_both(page)
+    page.wait_for_selector(pin(inside))
+    assert page.locator(pin(outside)).count() == 0
     drawn = page.evaluate("() => window.naarikavach.state.area.points")
     assert len(drawn) == 4
     assert all(abs(lat - want[0]) < 2e-4 and abs(lng - want[1]) < 2e-4 for (lat, lng), want in zip(drawn, SQUARE))
@@ -74,10 +88,12 @@ def test_an_area_drawn_with_the_mouse_filters_the_queue_and_the_history_and_clea
 
     page.click("#area-clear")
     page.wait_for_selector(row(f"sos:{outside.sos.pk}"))
+    page.wait_for_selector(pin(outside))
     assert page.inner_text("#filter-status-text") == ""
     assert page.is_hidden("#area-clear") and page.input_value("#filter-area") == ""
 
     # Escape stops a drawing without filtering; a click on the first corner closes the area.
+    page.evaluate("() => window.naarikavach.map.setView([22.5725, 88.3625], 14, { animate: false })")
     page.click("#area-draw")
     page.mouse.click(*corner(page, SQUARE[0]))
     page.mouse.click(*corner(page, SQUARE[1]))

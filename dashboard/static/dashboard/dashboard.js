@@ -310,8 +310,16 @@ function matchesFilters(item) {
   return true;
 }
 
+// The map shows what the queue shows (an alert not in the queue yet, or no filter: shown).
+const FILTER_IDS = ["search", "filter-kind", "filter-status", "filter-priority", "filter-unit"];
+function keepOnMap(kind, id) {
+  const item = queue.get(keyOf(kind, id));
+  return !item || matchesFilters(item);
+}
+
 function applyFilters() {
   queue.setFilter(matchesFilters);
+  mapView.setFilter(state.area || FILTER_IDS.some((id) => $(id).value) ? keepOnMap : null);
   const shown = queue.visibleRows().length;
   const text = shown === queue.items.size ? "" : fmt(gettext("%(shown)s of %(all)s shown"), { shown, all: queue.items.size });
   // Said aloud, so that nobody takes an unplaced alert for one inside the area.
