@@ -10,14 +10,14 @@ from rest_framework.views import APIView
 from accounts.models import Unit
 from common.api.permissions import IsResponder
 from common.errors import NotFound
-from common.ratelimit import client_address
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
+from common.ratelimit import client_address
 from console import areas, selectors
+from incidents.apis import IncidentOutput
 from privacy import services as privacy_services
+from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 from sos.models import SOS
 from sos.permissions import actor_from_request, require_may_see
-from incidents.apis import IncidentOutput
-from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 
 
 class _AlertFields(serializers.Serializer):
@@ -189,8 +189,10 @@ class HistoryApi(APIView):
                 raise serializers.ValidationError({name: ["A radius area needs lat, lng and km together."]
                                                    for name in missing})
             if given and attrs.get("area"):
-                raise serializers.ValidationError({"area": ["Give a polygon area or a radius (lat, lng, km), not both."]})
-            attrs["where"] = attrs.get("area") or (areas.Circle(radius["lat"], radius["lng"], radius["km"]) if given else None)
+                raise serializers.ValidationError(
+                    {"area": ["Give a polygon area or a radius (lat, lng, km), not both."]})
+            circle = areas.Circle(radius["lat"], radius["lng"], radius["km"]) if given else None
+            attrs["where"] = attrs.get("area") or circle
             return attrs
 
         def validate_unit(self, value: str) -> str:

@@ -25,7 +25,8 @@ class Circle:
     km: float
 
     def bounds(self) -> tuple[float, float, float | None, float | None]:
-        """(south, north, west, east); west and east are None when the box would cross the poles or the 180th meridian."""
+        """(south, north, west, east); west and east are None when the box would cross a pole or the 180th
+        meridian (then only latitude prefilters)."""
         reach = self.km / KM_PER_DEGREE
         south, north = self.latitude - reach, self.latitude + reach
         cos = math.cos(math.radians(self.latitude))
@@ -58,7 +59,8 @@ Area = Circle | Polygon
 
 
 def parse_polygon(text: str) -> Polygon:
-    """`lat,lng;lat,lng;...` (3 to 50 vertices, in order around the area) as a Polygon; ValueError says what is wrong."""
+    """`lat,lng;lat,lng;...` (3 to 50 vertices, in order around the area) as a Polygon; a ValueError says what is
+    wrong."""
     parts = [part.strip() for part in text.strip().strip(";").split(";")]
     if len(parts) < MIN_VERTICES or not all(parts):
         raise ValueError(f"Give at least {MIN_VERTICES} vertices as lat,lng;lat,lng;lat,lng.")
@@ -87,7 +89,8 @@ def inside(rows: QuerySet, area: Area, *, latitude: str, longitude: str) -> Quer
                                 f"{latitude}__gte": south, f"{latitude}__lte": north})
     if west is not None:
         candidates = candidates.filter(**{f"{longitude}__gte": west, f"{longitude}__lte": east})
-    ids = [pk for pk, lat, lng in candidates.order_by().values_list("pk", latitude, longitude) if area.contains(lat, lng)]
+    positions = candidates.order_by().values_list("pk", latitude, longitude)
+    ids = [pk for pk, lat, lng in positions if area.contains(lat, lng)]
     return rows.filter(pk__in=ids)
 
 

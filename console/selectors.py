@@ -207,7 +207,8 @@ def closed_alerts(*, kind: str = "", q: str = "", status: str = "", priority: st
     return merged[offset:window], total
 
 
-def closed_without_position(*, kind: str = "", q: str = "", status: str = "", priority: str = "", unit: str = "") -> int:
+def closed_without_position(*, kind: str = "", q: str = "", status: str = "", priority: str = "",
+                            unit: str = "") -> int:
     """How many closed alerts match the other filters but have no position (an area filter cannot place them)."""
     filters = {"q": q, "status": status, "priority": priority, "unit": unit}
     count = 0

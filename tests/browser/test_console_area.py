@@ -57,6 +57,9 @@ def test_an_area_drawn_with_the_mouse_filters_the_queue_and_the_history_and_clea
     page.click("#area-draw")
     assert page.get_attribute("#area-draw", "aria-pressed") == "true"
     assert page.is_visible("#area-hint")  # the instructions show while drawing
+    # A screen reader hears how to draw from the button itself (its description).
+    assert page.get_attribute("#area-draw", "aria-describedby") == "area-hint"
+    assert "Escape cancels" in page.text_content("#area-hint")
     for latlng in SQUARE[:3]:
         page.mouse.click(*corner(page, latlng))
     page.mouse.dblclick(*corner(page, SQUARE[3]))  # the last corner, and done

@@ -30,11 +30,13 @@ def signed_in(pages, user, scheme):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_no_serious_violations_on_the_camera_list_with_cameras_and_a_snapshot(pages, dispatcher, device, beacon,  # noqa: F811
-                                                                               live_server, scheme):
+def test_no_serious_violations_on_the_camera_list_with_cameras_and_a_snapshot(
+    pages, dispatcher, device, beacon, live_server, scheme  # noqa: F811
+):
     camera_create(camera_id="library-entrance", name="Library entrance", device=device, beacon=beacon,
                   latitude=beacon.latitude, longitude=beacon.longitude, range_m=40)
-    other = incident_services.beacon_create(beacon_id="hostel-gate", name="Hostel gate", latitude=22.57, longitude=88.36)
+    other = incident_services.beacon_create(beacon_id="hostel-gate", name="Hostel gate", latitude=22.57,
+                                            longitude=88.36)
     other_device, other_key = incident_services.device_create(device_id="CAM-HOSTEL", beacon=other)
     camera_create(camera_id="hostel-gate", name="Hostel gate", device=other_device, beacon=other,
                   latitude=22.57, longitude=88.36, range_m=30)

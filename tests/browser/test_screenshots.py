@@ -52,13 +52,15 @@ def _shift(dispatcher, officers):
     for n, name in enumerate(NAMES):
         pending = n == 5
         lat, lng = KOLKATA[0] + rng.uniform(-0.035, 0.035), KOLKATA[1] + rng.uniform(-0.035, 0.035)
-        sos, token = services.sos_create(name=name, sos_type=0 if n % 3 else 1, latitude=None if pending else lat,
-                                         longitude=None if pending else lng, phone=f"+91 98300 {10000 + n * 37}")
+        sos, token = services.sos_create(name=name, sos_type=0 if n % 3 else 1,
+                                         latitude=None if pending else lat, longitude=None if pending else lng,
+                                         phone=f"+91 98300 {10000 + n * 37}")
         if not pending:
             heading = rng.uniform(0, 6.28)
             for step in range(1, rng.randint(3, 8)):
                 services.sos_location_add(sos_id=sos.pk, latitude=lat + step * 0.0004 * rng.choice([1, 1, 0.6]),
-                                          longitude=lng + step * 0.0004 * heading / 3, accuracy_m=rng.choice([6, 9, 15]),
+                                          longitude=lng + step * 0.0004 * heading / 3,
+                                          accuracy_m=rng.choice([6, 9, 15]),
                                           actor=Actor.from_credentials(sos_token=token))
         SOS.objects.filter(pk=sos.pk).update(created_at=timezone.now() - timedelta(seconds=rng.randint(20, 2700)))
         if n >= 8 and n % 2 == 0:
@@ -68,19 +70,21 @@ def _shift(dispatcher, officers):
             services.sos_assign(sos_id=sos.pk, officer_name=officer.username, unit_number=officer.unit.unit_number,
                                 actor=control)
     for n in range(3):
-        sos, _ = services.sos_create(name=f"Closed {n}", sos_type=0, latitude=KOLKATA[0] + n * 0.004, longitude=KOLKATA[1])
+        sos, _ = services.sos_create(name=f"Closed {n}", sos_type=0, latitude=KOLKATA[0] + n * 0.004,
+                                     longitude=KOLKATA[1])
         services.sos_resolve(sos_id=sos.pk, actor=control, note=["Found safe at home", "Escorted to the station",
                                                                  "False alarm: pressed by a child"][n])
     for n, (name, lat, lng) in enumerate(PLACES[:4]):
-        beacon = incident_services.beacon_create(beacon_id=f"shift-{n}", name=name, latitude=lat, longitude=lng)
-        device, _ = incident_services.device_create(device_id=f"CAM-SHIFT-{n}", beacon=beacon)
-        incident_services.ai_detection_report(kind=["violence", "scream", "violence", "scream"][n], device=device,
-                                              beacon_id=beacon.beacon_id, confidence_score=0.8 + n * 0.04,
+        place = incident_services.beacon_create(beacon_id=f"shift-{n}", name=name, latitude=lat, longitude=lng)
+        camera_device, _ = incident_services.device_create(device_id=f"CAM-SHIFT-{n}", beacon=place)
+        incident_services.ai_detection_report(kind=["violence", "scream", "violence", "scream"][n],
+                                              device=camera_device, beacon_id=place.beacon_id,
+                                              confidence_score=0.8 + n * 0.04,
                                               description="Detected by the camera at the entrance")
 
 
 def test_screenshots_of_the_dashboard_and_the_citizen_page(
-    pages, citizen_page, dispatcher, officer_a, officer_b, device, live_server, tmp_path
+    pages, citizen_page, dispatcher, officer_a, officer_b, device, live_server, tmp_path  # noqa: F811
 ):
     out = _out(tmp_path)
     officer_a.first_name, officer_a.last_name = "Inspector", "Rao"
@@ -117,7 +121,8 @@ def test_screenshots_of_the_dashboard_and_the_citizen_page(
     dashboard.screenshot(path=str(out / "dashboard.png"), animations="disabled")
     # The night shift's view of the same scene.
     dashboard.emulate_media(color_scheme="dark")
-    dashboard.wait_for_function("() => getComputedStyle(document.querySelector('.sidebar')).backgroundColor === 'rgb(27, 30, 35)'")
+    dashboard.wait_for_function(
+        "() => getComputedStyle(document.querySelector('.sidebar')).backgroundColor === 'rgb(27, 30, 35)'")
     dashboard.screenshot(path=str(out / "dashboard-dark.png"), animations="disabled")
     phone.screenshot(path=str(out / "citizen-sos.png"), animations="disabled")
     assert (out / "dashboard.png").stat().st_size > 20_000
