@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/naarikavach
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test test-fast test-sqlite test-postgres install install-test lock browser demo clean
+.PHONY: run test test-fast test-sqlite test-postgres lint install install-test lock browser demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ LOCK_TOOLS := .local/lock-tools
 lock:
 	[ -x $(LOCK_TOOLS)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/pip install -q "pip-tools>=7.5,<8"; }
 	for name in requirements requirements-detection requirements-detection-runtime requirements-test; do \
-	  $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+	  CUSTOM_COMPILE_COMMAND="make lock  (pip-compile ...)" $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 	    --no-emit-find-links --output-file $$name.lock $$name.txt || exit 1; \
 	done
 
@@ -53,6 +53,7 @@ run: demo
 	./run_platform.sh
 
 test: install-test
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$${CI:-}" ] || $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_TEST_URL)'.rsplit('/',1)[0] + '/postgres', connect_timeout=3)" 2>/dev/null; then \
 	  $(MAKE) --no-print-directory test-postgres; \
@@ -63,6 +64,10 @@ test: install-test
 # The edit loop: unit and API tests on SQLite, no live servers, browsers or model runs marked slow (about a minute).
 test-fast: install-test
 	$(BIN)/pytest -q -m "not slow and not browser"
+
+# ruff (ruff.toml): unused names, import order, likely bugs; a second.
+lint: install-test
+	$(BIN)/ruff check .
 
 test-sqlite: install-test
 	@echo "== Test suite on SQLite =="

@@ -5,7 +5,7 @@ budget (accounts.backends); registration, the one anonymous create, has its own 
 """
 
 from django.contrib.auth import authenticate, logout
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_realtime import Servers, configure_environment, machine  # noqa: E402
+from bench_realtime import Servers, add_server_arguments, configure_environment, machine  # noqa: E402
 
 PASSWORD = "bench-password-1"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
@@ -43,11 +43,7 @@ def parse_args():
     parser.add_argument("--rate", type=float, default=20, help="unit position updates per second, in total")
     parser.add_argument("--window", type=float, default=10, help="seconds per measuring window")
     parser.add_argument("--rounds", type=int, default=3, help="alternating idle/updates rounds")
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
-    # What bench_realtime.Servers reads.
-    parser.add_argument("--api-workers", type=int, default=0)
-    parser.add_argument("--api-threads", type=int, default=0)
-    parser.add_argument("--api-access-log", action="store_true")
+    add_server_arguments(parser)
     return parser.parse_args()
 
 

@@ -40,6 +40,17 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 
+def add_server_arguments(parser) -> None:
+    """What Servers reads: how the API is served, and which database."""
+    parser.add_argument("--api-workers", type=int, default=None,
+                        help="gunicorn worker processes of the API (default: run_server.sh's API_WORKERS)")
+    parser.add_argument("--api-threads", type=int, default=None,
+                        help="threads per worker (default: run_server.sh's API_THREADS)")
+    parser.add_argument("--api-access-log", action="store_true",
+                        help="keep gunicorn's access log (to api.log); off by default, as it costs CPU per request")
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--clients", type=int, default=1000, help="socket clients in all")
@@ -48,16 +59,10 @@ def parse_args():
     parser.add_argument("--rate", type=float, default=100, help="location points posted per second")
     parser.add_argument("--sos-rate", type=float, default=2, help="SOS alerts raised per second")
     parser.add_argument("--duration", type=float, default=30, help="seconds of load")
-    parser.add_argument("--api-workers", type=int, default=None,
-                        help="gunicorn worker processes of the API (default: run_server.sh's API_WORKERS)")
-    parser.add_argument("--api-threads", type=int, default=None,
-                        help="threads per worker (default: run_server.sh's API_THREADS)")
-    parser.add_argument("--api-access-log", action="store_true",
-                        help="keep gunicorn's access log (to api.log); off by default, as it costs CPU per request")
+    add_server_arguments(parser)
     parser.add_argument("--api-asgi", action="store_true",
                         help="after run_server.sh, repeat the load (same clients, same realtime server) against the "
                              "old serving, uvicorn naarikavach.asgi in one process, and report both")
-    parser.add_argument("--database-url", default="", help="PostgreSQL URL (default: a fresh SQLite file)")
     return parser.parse_args()
 
 

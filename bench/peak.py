@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 
-
 SHAPES = ((2048, 2048, 2048), (1576, 768, 3072), (1576, 3072, 768))
 
 

@@ -5,7 +5,7 @@ import io
 
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, extend_schema_view, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -241,9 +241,19 @@ class SOSEvidenceUploadApi(APIView):
                         status=status.HTTP_201_CREATED)
 
 
-class EvidenceOutput(serializers.ModelSerializer):
+class _PrerollOutput(serializers.ModelSerializer):
+    """A pre-roll row: its camera, and where responders fetch the file (with faces blurred, each look audited)."""
+
     camera_id = serializers.CharField(source="camera.camera_id")
+    download_route = ""
+
+    def _download_url(self, row) -> str:
+        return self.context["request"].build_absolute_uri(reverse(self.download_route, args=[row.pk]))
+
+
+class EvidenceOutput(_PrerollOutput):
     image = serializers.SerializerMethodField()
+    download_route = "sos-camera-evidence-download"
 
     class Meta:
         model = SOSCameraEvidence
@@ -251,40 +261,13 @@ class EvidenceOutput(serializers.ModelSerializer):
                   "width", "height")
 
     def get_image(self, row) -> str:
-        return self.context["request"].build_absolute_uri(reverse("sos-camera-evidence-download", args=[row.pk]))
+        """The key frame with faces blurred (PNG)."""
+        return self._download_url(row)
 
 
-class SOSEvidenceListApi(APIView):
-    """An SOS's pre-roll frames from linked cameras, oldest first: for responders only (never the citizen)."""
-
-    authentication_classes = RESPONDER_AUTHENTICATION
-    permission_classes = [IsResponder]
-
-    @extend_schema(responses=EvidenceOutput(many=True))
-    def get(self, request, sos_id: int):
-        rows = selectors.sos_camera_evidence(sos_id=sos_id)
-        if rows is None:
-            raise NotFound("SOS not found")
-        return Response(EvidenceOutput(rows, many=True, context={"request": request}).data)
-
-
-class SOSEvidenceDownloadApi(APIView):
-    """A pre-roll key frame as responders see it: faces blurred (PNG), each look audited."""
-
-    authentication_classes = RESPONDER_AUTHENTICATION
-    permission_classes = [IsResponder]
-
-    @extend_schema(responses={(200, "image/png"): bytes})
-    def get(self, request, evidence_id: int):
-        row, data = services.sos_camera_evidence_view(evidence_id=evidence_id, actor=Actor.for_user(request.user),
-                                                      ip_address=client_address(request))
-        return evidence_response(EvidenceDelivery(
-            handle=io.BytesIO(data), content_type="image/png", filename=f"sos-{row.sos_id}-camera-{row.pk}.png"))
-
-
-class ClipOutput(serializers.ModelSerializer):
-    camera_id = serializers.CharField(source="camera.camera_id")
+class ClipOutput(_PrerollOutput):
     video = serializers.SerializerMethodField()
+    download_route = "sos-camera-clip-download"
 
     class Meta:
         model = SOSCameraClip
@@ -292,34 +275,83 @@ class ClipOutput(serializers.ModelSerializer):
                   "height", "frames", "fps", "faces_found")
 
     def get_video(self, row) -> str:
-        """The clip with faces blurred (WebM); each look is audited."""
-        return self.context["request"].build_absolute_uri(reverse("sos-camera-clip-download", args=[row.pk]))
+        """The clip with faces blurred (WebM)."""
+        return self._download_url(row)
 
 
-class SOSClipListApi(APIView):
-    """An SOS's pre-roll clips from linked cameras (when their workers send them): responders only."""
+class _SOSPrerollApi(APIView):
+    """Responders only, never the citizen: pre-roll comes from cameras near her, not from her."""
 
     authentication_classes = RESPONDER_AUTHENTICATION
     permission_classes = [IsResponder]
 
-    @extend_schema(responses=ClipOutput(many=True))
+
+class _SOSPrerollListApi(_SOSPrerollApi):
+    output_class: type[_PrerollOutput]
+
+    def rows(self, sos_id: int):
+        raise NotImplementedError
+
     def get(self, request, sos_id: int):
-        rows = selectors.sos_camera_clips(sos_id=sos_id)
+        rows = self.rows(sos_id)
         if rows is None:
             raise NotFound("SOS not found")
-        return Response(ClipOutput(rows, many=True, context={"request": request}).data)
+        return Response(self.output_class(rows, many=True, context={"request": request}).data)
 
 
-class SOSClipDownloadApi(APIView):
-    authentication_classes = RESPONDER_AUTHENTICATION
-    permission_classes = [IsResponder]
+class _SOSPrerollDownloadApi(_SOSPrerollApi):
+    lookup_url_kwarg = ""
 
-    @extend_schema(responses={(200, "video/webm"): bytes})
-    def get(self, request, clip_id: int):
-        clip, handle = services.sos_camera_clip_view(clip_id=clip_id, actor=Actor.for_user(request.user),
-                                                     ip_address=client_address(request))
-        return evidence_response(EvidenceDelivery(
-            handle=handle, content_type="video/webm", filename=f"sos-{clip.sos_id}-camera-clip-{clip.pk}.webm"))
+    def deliver(self, pk: int, *, actor: Actor, ip_address: str | None) -> EvidenceDelivery:
+        raise NotImplementedError
+
+    def get(self, request, **kwargs):
+        return evidence_response(self.deliver(kwargs[self.lookup_url_kwarg], actor=Actor.for_user(request.user),
+                                              ip_address=client_address(request)))
+
+
+@extend_schema_view(get=extend_schema(responses=EvidenceOutput(many=True)))
+class SOSEvidenceListApi(_SOSPrerollListApi):
+    """An SOS's pre-roll frames from linked cameras, oldest first."""
+
+    output_class = EvidenceOutput
+
+    def rows(self, sos_id: int):
+        return selectors.sos_camera_evidence(sos_id=sos_id)
+
+
+@extend_schema_view(get=extend_schema(responses={(200, "image/png"): bytes}))
+class SOSEvidenceDownloadApi(_SOSPrerollDownloadApi):
+    """A pre-roll key frame as responders see it: faces blurred (PNG), each look audited."""
+
+    lookup_url_kwarg = "evidence_id"
+
+    def deliver(self, pk, *, actor, ip_address):
+        row, data = services.sos_camera_evidence_view(evidence_id=pk, actor=actor, ip_address=ip_address)
+        return EvidenceDelivery(handle=io.BytesIO(data), content_type="image/png",
+                                filename=f"sos-{row.sos_id}-camera-{row.pk}.png")
+
+
+@extend_schema_view(get=extend_schema(responses=ClipOutput(many=True)))
+class SOSClipListApi(_SOSPrerollListApi):
+    """An SOS's pre-roll clips from linked cameras (when their workers send them), oldest first."""
+
+    output_class = ClipOutput
+
+    def rows(self, sos_id: int):
+        return selectors.sos_camera_clips(sos_id=sos_id)
+
+
+@extend_schema_view(get=extend_schema(responses={(200, "video/webm"): bytes}))
+class SOSClipDownloadApi(_SOSPrerollDownloadApi):
+    """A pre-roll clip as responders see it: faces blurred (WebM), each look audited."""
+
+    lookup_url_kwarg = "clip_id"
+
+    def deliver(self, pk, *, actor, ip_address):
+        clip, handle = services.sos_camera_clip_view(clip_id=pk, actor=actor, ip_address=ip_address)
+        return EvidenceDelivery(handle=handle, content_type="video/webm",
+                                filename=f"sos-{clip.sos_id}-camera-clip-{clip.pk}.webm")
 
 
 # Snapshots on request -------------------------------------------------------------------------------

@@ -599,27 +599,30 @@ def camera_snapshot_view_unredacted(*, snapshot_id: int, actor: Actor, ip_addres
 
 def sos_camera_evidence_view_unredacted(*, evidence_id: int, actor: Actor, ip_address: str | None, reason: str):
     """A pre-roll key frame as the camera sent it; in the SOS's view audit with the reason."""
-    _require_evidence_viewer(actor)
-    row = SOSCameraEvidence.objects.filter(pk=evidence_id).first()
-    if row is None:
-        raise NotFound("Evidence not found.")
-    return privacy_services.evidence_original_view(
-        actor=actor, ip_address=ip_address, reason=reason, file=row.image, content_type=row.content_type,
-        filename=f"sos-{row.sos_id}-camera-{row.pk}-original.{row.extension}",
-        subject_kind=ViewAuditEntry.Subject.SOS, subject_id=row.sos_id,
-        details={"camera_evidence_id": row.pk, "sha256": row.sha256},
-    )
+    return _sos_preroll_original(SOSCameraEvidence, evidence_id, actor=actor, ip_address=ip_address, reason=reason)
 
 
 def sos_camera_clip_view_unredacted(*, clip_id: int, actor: Actor, ip_address: str | None, reason: str):
     """A pre-roll clip as the worker sent it; in the SOS's view audit with the reason."""
+    return _sos_preroll_original(SOSCameraClip, clip_id, actor=actor, ip_address=ip_address, reason=reason)
+
+
+# What differs between the two kinds of pre-roll: the file field, the file name's word, the audit's key.
+_PREROLL_ORIGINALS = {
+    SOSCameraEvidence: ("image", "camera", "camera_evidence_id", "Evidence not found."),
+    SOSCameraClip: ("clip", "camera-clip", "camera_clip_id", "Clip not found."),
+}
+
+
+def _sos_preroll_original(model, pk: int, *, actor: Actor, ip_address: str | None, reason: str):
     _require_evidence_viewer(actor)
-    clip = SOSCameraClip.objects.filter(pk=clip_id).first()
-    if clip is None:
-        raise NotFound("Clip not found.")
+    field, word, audit_key, missing = _PREROLL_ORIGINALS[model]
+    row = model.objects.filter(pk=pk).first()
+    if row is None:
+        raise NotFound(missing)
+    file = getattr(row, field)
     return privacy_services.evidence_original_view(
-        actor=actor, ip_address=ip_address, reason=reason, file=clip.clip, content_type=clip.content_type,
-        filename=f"sos-{clip.sos_id}-camera-clip-{clip.pk}-original.{clip.clip.name.rsplit('.', 1)[-1]}",
-        subject_kind=ViewAuditEntry.Subject.SOS, subject_id=clip.sos_id,
-        details={"camera_clip_id": clip.pk, "sha256": clip.sha256},
+        actor=actor, ip_address=ip_address, reason=reason, file=file, content_type=row.content_type,
+        filename=f"sos-{row.sos_id}-{word}-{row.pk}-original.{file.name.rsplit('.', 1)[-1]}",
+        subject_kind=ViewAuditEntry.Subject.SOS, subject_id=row.sos_id, details={audit_key: row.pk, "sha256": row.sha256},
     )

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Iterator
 
 from django.conf import settings
 from django.db import connection, models, transaction

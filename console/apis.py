@@ -4,7 +4,7 @@ what closed recently) and its paginated history of closed alerts."""
 from datetime import timezone as dt_timezone
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,13 +12,14 @@ from rest_framework.views import APIView
 from accounts.models import Unit
 from common.api.permissions import IsResponder
 from common.errors import NotFound
+from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
 from common.ratelimit import client_address
-from console import selectors
+from console import areas, selectors
+from incidents.apis import IncidentOutput
 from privacy import services as privacy_services
+from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 from sos.models import SOS
 from sos.permissions import actor_from_request, require_may_see
-from incidents.apis import IncidentOutput
-from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 
 
 class _AlertFields(serializers.Serializer):
@@ -176,6 +177,9 @@ class HistoryOutput(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
     pages = serializers.IntegerField()
+    without_position = serializers.IntegerField(
+        help_text="With an area filter: how many closed alerts match the other filters but have no position "
+                  "(never located), and so are not in any area. 0 without an area.")
     results = ClosedItemOutput(many=True)
 
 
@@ -194,7 +198,39 @@ class HistoryApi(APIView):
                                            help_text="An SOS emergency counts as critical, an SOS alert as high.")
         unit = serializers.CharField(max_length=32, required=False, default="", allow_blank=True,
                                      help_text="A unit number: alerts that unit was assigned to.")
+        lat = serializers.FloatField(required=False, **LATITUDE_FIELD,
+                                     help_text="The centre of a radius area (with lng and km).")
+        lng = serializers.FloatField(required=False, **LONGITUDE_FIELD, help_text="The centre of a radius area.")
+        km = serializers.FloatField(required=False, min_value=0.01, max_value=areas.MAX_RADIUS_KM,
+                                    help_text="The radius of the area, in km around lat, lng.")
+        area = serializers.CharField(
+            required=False, max_length=2000, allow_blank=True,
+            help_text=f"A polygon drawn on the map: {areas.MIN_VERTICES} to {areas.MAX_VERTICES} vertices as "
+                      "lat,lng;lat,lng;... Only alerts whose last position lies inside (or on its edge) are listed; "
+                      "an alert never located lies in no area.")
         page = serializers.IntegerField(min_value=1, max_value=10_000, default=1)
+
+        def validate_area(self, value: str) -> areas.Polygon | None:
+            if not value.strip():
+                return None
+            try:
+                return areas.parse_polygon(value)
+            except ValueError as error:
+                raise serializers.ValidationError(str(error)) from None
+
+        def validate(self, attrs: dict) -> dict:
+            radius = {name: attrs.get(name) for name in ("lat", "lng", "km")}
+            given = {name for name, value in radius.items() if value is not None}
+            if given and given != set(radius):
+                missing = sorted(set(radius) - given)
+                raise serializers.ValidationError({name: ["A radius area needs lat, lng and km together."]
+                                                   for name in missing})
+            if given and attrs.get("area"):
+                raise serializers.ValidationError(
+                    {"area": ["Give a polygon area or a radius (lat, lng, km), not both."]})
+            circle = areas.Circle(radius["lat"], radius["lng"], radius["km"]) if given else None
+            attrs["where"] = attrs.get("area") or circle
+            return attrs
 
         def validate_unit(self, value: str) -> str:
             value = value.strip()
@@ -202,16 +238,27 @@ class HistoryApi(APIView):
                 raise serializers.ValidationError(f"There is no unit {value}.")
             return value
 
-    @extend_schema(parameters=[FilterSerializer], responses=HistoryOutput)
+    @extend_schema(parameters=[FilterSerializer], responses=HistoryOutput, examples=[
+        OpenApiExample("A polygon with too few vertices", response_only=True, status_codes=["400"], value={
+            "error": "Invalid input: area: Give at least 3 vertices as lat,lng;lat,lng;lat,lng.", "code": "invalid",
+            "fields": {"area": ["Give at least 3 vertices as lat,lng;lat,lng;lat,lng."]}}),
+        OpenApiExample("A radius without its centre", response_only=True, status_codes=["400"], value={
+            "error": "Invalid input: lat: A radius area needs lat, lng and km together.", "code": "invalid",
+            "fields": {"lat": ["A radius area needs lat, lng and km together."],
+                       "lng": ["A radius area needs lat, lng and km together."]}}),
+    ])
     def get(self, request):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         v = params.validated_data
-        items, total = selectors.closed_alerts(kind=v["kind"], q=v["q"].strip(), status=v["status"],
-                                               priority=v["priority"], unit=v["unit"],
-                                               offset=(v["page"] - 1) * self.PAGE_SIZE, limit=self.PAGE_SIZE)
+        filters = {"kind": v["kind"], "q": v["q"].strip(), "status": v["status"], "priority": v["priority"],
+                   "unit": v["unit"]}
+        items, total = selectors.closed_alerts(**filters, area=v["where"], offset=(v["page"] - 1) * self.PAGE_SIZE,
+                                               limit=self.PAGE_SIZE)
+        unplaced = selectors.closed_without_position(**filters) if v["where"] else 0
         pages = max(1, -(-total // self.PAGE_SIZE))
-        return Response({"count": total, "page": v["page"], "pages": pages, "results": closed_payload(items, request)})
+        return Response({"count": total, "page": v["page"], "pages": pages, "without_position": unplaced,
+                         "results": closed_payload(items, request)})
 
 
 class TrailPageOutput(serializers.Serializer):

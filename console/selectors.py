@@ -13,6 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Unit
+from console import areas
 from incidents.models import Incident, IncidentAuditEntry
 from response.selectors import escalation_board
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
@@ -229,14 +230,24 @@ def closed_incident_rows(*, q: str = "", status: str = "", priority: str = "", u
     return rows
 
 
+# Where a closed alert was, for the area filter: an SOS's last position, an incident's beacon.
+SOS_POSITION = {"latitude": "last_latitude", "longitude": "last_longitude"}
+INCIDENT_POSITION = {"latitude": "beacon__latitude", "longitude": "beacon__longitude"}
+
+
 def closed_alerts(*, kind: str = "", q: str = "", status: str = "", priority: str = "", unit: str = "",
-                  offset: int = 0, limit: int = 25, since: datetime | None = None) -> tuple[list[ClosedItem], int]:
+                  area: areas.Area | None = None, offset: int = 0, limit: int = 25,
+                  since: datetime | None = None) -> tuple[list[ClosedItem], int]:
     """Closed SOS alerts and incidents, newest closure first, with who closed each and their note; and the total.
+    With an area, only those whose last position lies in it (one without a position lies in none).
 
     The two kinds are merged by taking `offset + limit` of each, which is enough to cut the merged page."""
     filters = {"q": q, "status": status, "priority": priority, "unit": unit}
     sos_rows = closed_sos_rows(**filters) if kind in ("", "sos") else SOS.objects.none()
     incident_rows = closed_incident_rows(**filters) if kind in ("", "incident") else Incident.objects.none()
+    if area is not None:
+        sos_rows = areas.inside(sos_rows, area, **SOS_POSITION)
+        incident_rows = areas.inside(incident_rows, area, **INCIDENT_POSITION)
     if since is not None:
         sos_rows = sos_rows.filter(closed_at__gte=since)
         incident_rows = incident_rows.filter(resolved_at__gte=since)
@@ -245,6 +256,18 @@ def closed_alerts(*, kind: str = "", q: str = "", status: str = "", priority: st
     merged = _closed_sos(list(sos_rows[:window])) + _closed_incidents(list(incident_rows[:window]))
     merged.sort(key=lambda item: item.closed_at, reverse=True)
     return merged[offset:window], total
+
+
+def closed_without_position(*, kind: str = "", q: str = "", status: str = "", priority: str = "",
+                            unit: str = "") -> int:
+    """How many closed alerts match the other filters but have no position (an area filter cannot place them)."""
+    filters = {"q": q, "status": status, "priority": priority, "unit": unit}
+    count = 0
+    if kind in ("", "sos"):
+        count += areas.without_position(closed_sos_rows(**filters), **SOS_POSITION).count()
+    if kind in ("", "incident"):
+        count += areas.without_position(closed_incident_rows(**filters), **INCIDENT_POSITION).count()
+    return count
 
 
 def recently_closed(*, now: datetime | None = None) -> list[ClosedItem]:

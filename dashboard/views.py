@@ -21,12 +21,10 @@ from rest_framework.exceptions import Throttled
 
 from accounts import services as account_services
 from accounts.models import AuthToken
-from common.actors import is_responder
-from common.api.throttling import SettingsScopedThrottle
+from common.actors import is_responder, is_supervisor
 from common.languages import CITIZEN_LANGUAGES, citizen_language
 from common.tokens import hash_secret
 from incidents.models import Incident
-from common.actors import is_supervisor
 from response.models import EscalationStep
 from sos.models import SOS
 
@@ -275,14 +273,14 @@ def _offline_version() -> str:
 def citizen_service_worker(request):
     """The service worker, served under /sos/ so that it may control the page (its scope is its folder)."""
     source = Path(finders.find("dashboard/sw.js")).read_text()
-    prelude = "const OFFLINE = %s;\n" % json.dumps({
+    offline = json.dumps({
         "version": _offline_version(),
         "page": reverse("dashboard:citizen-sos"),
         "assets": [static(path) for path in _OFFLINE_STATIC]
         + [f"{reverse('dashboard:citizen-jsi18n')}?lang={code}" for code, _ in CITIZEN_LANGUAGES],
         "createUrl": "/api/create-sos/",
     })
-    response = HttpResponse(prelude + source, content_type="text/javascript")
+    response = HttpResponse(f"const OFFLINE = {offline};\n" + source, content_type="text/javascript")
     response["Cache-Control"] = "no-cache"
     return response
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
@@ -68,7 +68,7 @@ def build_event(camera: CameraConfig, trigger: Trigger, people: PeopleCount, jpe
         "person_confidence": None if people.confidence is None else round(people.confidence, 4),
         "woman_present": people.woman_present,
         "priority_hint": priority_hint(people),
-        "detected_at": datetime.fromtimestamp(trigger.wall_time, timezone.utc).isoformat(),
+        "detected_at": datetime.fromtimestamp(trigger.wall_time, UTC).isoformat(),
     }
     return ViolenceEvent(
         camera_id=camera.id,

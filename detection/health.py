@@ -50,23 +50,6 @@ class CameraHealth:
 
 
 @dataclass(frozen=True)
-class PrerollEvidence:
-    """Key frames of a camera's last seconds for an SOS; spooled and sent like a report, to its own path."""
-
-    camera_id: str
-    device_id: str
-    beacon_id: str
-    confidence_score: float
-    description: str
-    details: dict
-    images: list[bytes]
-    path: str
-    # A short video of the same frames (health.preroll_clip), sent with them; empty when off or too big.
-    clip: bytes = b""
-    clip_content_type: str = clips.CONTENT_TYPE
-
-
-@dataclass(frozen=True)
 class SnapshotUpload:
     """The latest frame of a camera, which a dispatcher asked for; spooled and sent like a report, to its own path."""
 
@@ -78,6 +61,16 @@ class SnapshotUpload:
     details: dict
     images: list[bytes]
     path: str
+
+
+@dataclass(frozen=True)
+class PrerollEvidence(SnapshotUpload):
+    """Key frames of a camera's last seconds for an SOS; spooled and sent like a report, to its own path.
+    Shaped as an upload of frames, plus a short video of the same frames."""
+
+    # health.preroll_clip: sent with the frames; empty when off or too big.
+    clip: bytes = b""
+    clip_content_type: str = clips.CONTENT_TYPE
 
 
 class ObservedSource(FrameSource):

@@ -1,5 +1,5 @@
-"""GET /healthz for load balancers and operators: 200 when the API can serve, alerts are going out and the
-realtime server is delivering; 503 otherwise.
+"""GET /healthz for operators: 200 when the API can serve, alerts are going out and the realtime server is
+delivering; 503 otherwise. GET /healthz/serving for load balancers: 200 while this instance can take an SOS.
 
 Anyone may read the statuses ("ok", "backlog", "lagging" ...), never a figure: how many alerts or events
 the platform carries is nobody's business on the network. GET /healthz/detail adds the figures (pending
@@ -115,6 +115,18 @@ def _may_see_figures(request) -> bool:
 def healthz(request):
     healthy, checks, _ = health_report()
     return JsonResponse({"status": "ok" if healthy else "unhealthy", "checks": checks}, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def healthz_serving(request):
+    """For a load balancer: 200 while this instance can take an SOS (it answers and its database does).
+
+    /healthz also fails on trouble elsewhere (an email target refusing alerts, a realtime server behind); an
+    instance taken out of rotation for that would refuse the SOS it could still have taken."""
+    status, _ = _database()
+    return JsonResponse({"status": "ok" if status == "ok" else "unhealthy", "checks": {"database": status}},
+                        status=200 if status == "ok" else 503)
 
 
 @never_cache

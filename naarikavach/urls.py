@@ -7,13 +7,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from common.api.exceptions import json_bad_request, json_not_found, json_permission_denied, json_server_error
 from common.metrics import metrics
 from compat import urls as compat_urls
-from naarikavach.health import healthz, healthz_detail
+from naarikavach.health import healthz, healthz_detail, healthz_serving
 from privacy import urls as privacy_urls
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("healthz/detail", healthz_detail, name="healthz-detail"),
+    path("healthz/serving", healthz_serving, name="healthz-serving"),
     path("metrics", metrics, name="metrics"),
     # Sign-in, sign-out, registration and `me`; no other account flow is exposed.
     path("auth/", include("accounts.urls")),

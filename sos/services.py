@@ -432,7 +432,8 @@ def _unit_for_assignment(unit_number: str, *, actor: Actor) -> Unit:
     try:
         unit.full_clean(validate_unique=False)
     except ValidationError as exc:
-        raise InvalidInput("Invalid unit number.", fields={"unit_number": exc.message_dict.get("unit_number", [])})
+        raise InvalidInput("Invalid unit number.",
+                           fields={"unit_number": exc.message_dict.get("unit_number", [])}) from None
     unit.save()
     return Unit.objects.select_for_update().get(pk=unit.pk)
 

@@ -29,7 +29,7 @@ def _request_refs(operation):
 
 def test_no_two_operations_share_a_request_component(schema):
     owners = {}
-    for path, method, operation in _operations(schema):
+    for _path, _method, operation in _operations(schema):
         for ref in _request_refs(operation):
             owners.setdefault(ref, set()).add(operation["operationId"])
     # Operations that take the very same input share its component, by design: the SOS state changes

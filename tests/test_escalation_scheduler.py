@@ -6,7 +6,6 @@ import base64
 import os
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 
 import httpx

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from incidents.models import AlertDelivery
@@ -46,6 +45,9 @@ def test_healthz_answers_503_when_the_database_is_unreachable(client, monkeypatc
     monkeypatch.setattr(naarikavach.health, "connection", Unreachable())
     response = client.get("/healthz")
     assert (response.status_code, response.json()["checks"]) == (503, {"database": "unreachable", "alerts": "unknown"})
+    # The load balancer's check fails too: this instance cannot take an SOS.
+    serving = client.get("/healthz/serving")
+    assert (serving.status_code, serving.json()) == (503, {"status": "unhealthy", "checks": {"database": "unreachable"}})
 
 
 def test_healthz_answers_503_when_alerts_were_given_up(client, device_client, beacon, settings):
@@ -54,6 +56,10 @@ def test_healthz_answers_503_when_alerts_were_given_up(client, device_client, be
     AlertDelivery.objects.update(dead_at=timezone.now(), attempts=settings.ALERT_MAX_ATTEMPTS)
     response = client.get("/healthz")
     assert (response.status_code, response.json()["checks"]["alerts"]) == (503, "dead")
+    # An email target refusing alerts is the operator's news, not a reason to take the instance out of the
+    # load balancer's rotation: it can still take every SOS.
+    serving = client.get("/healthz/serving")
+    assert (serving.status_code, serving.json()) == (200, {"status": "ok", "checks": {"database": "ok"}})
     settings.HEALTH_ALERT_DEAD_MAX = AlertDelivery.objects.count()  # an operator who tolerates that many
     assert client.get("/healthz").status_code == 200
     settings.HEALTH_ALERT_DEAD_MAX = 0

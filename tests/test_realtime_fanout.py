@@ -4,9 +4,7 @@ import asyncio
 
 import pytest
 
-from realtime_server.testing import (  # noqa: F401  (fixtures)
-    api, connect, is_strictly_increasing, realtime, realtime_server, tokens,
-)
+from realtime_server.testing import api, connect, is_strictly_increasing, realtime, realtime_server, tokens  # noqa: F401
 
 pytestmark = pytest.mark.slow
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
+import websockets
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
 from prometheus_client.parser import text_string_to_metric_families
-import pytest
-import websockets
 
 from realtime_server.testing import RealtimeServer, api, connect, realtime, tokens  # noqa: F401  (fixtures)
 

@@ -145,7 +145,7 @@ def test_a_writer_that_rolls_back_lets_the_next_one_in_at_once():
     with pytest.raises(ZeroDivisionError):
         with transaction.atomic():
             OutboxEvent.objects.create(event="new_sos", rooms=["sos_channel"], payload={})
-            1 / 0
+            1 / 0  # noqa: B018
     times, began = {}, threading.Event()
     other = write_in_thread("other", began, times)
     other.join(5)

@@ -149,7 +149,7 @@ def test_another_process_sees_the_same_counter(shared_cache, settings):
         env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     if shared_cache == "redis":
         env["REDIS_URL"] = settings.CACHES["default"]["LOCATION"]
-        script = ("from django.core.cache import cache; cache.key_prefix = %r; " % settings.CACHES["default"]["KEY_PREFIX"])
+        script = f"from django.core.cache import cache; cache.key_prefix = {settings.CACHES['default']['KEY_PREFIX']!r}; "
     else:
         script = ""
     # The child counts on the same pinned clock as this test (the root conftest pins it here).

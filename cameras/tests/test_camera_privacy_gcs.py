@@ -1,7 +1,6 @@
 """Camera pictures on GCS (the emulator): the purge deletes expired snapshots and a purged SOS's camera files
 from the bucket and keeps a held SOS's; an unredacted snapshot is handed out as one audited signed URL."""
 
-from datetime import timedelta
 
 import httpx
 import pytest

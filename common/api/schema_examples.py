@@ -150,7 +150,7 @@ def add_examples(result, generator, request, public):
     components = result.get("components", {}).get("schemas", {})
     for item in result.get("paths", {}).values():
         for operation in item.values():
-            for media_type, media in operation.get("requestBody", {}).get("content", {}).items():
+            for _media_type, media in operation.get("requestBody", {}).get("content", {}).items():
                 if not _has_example(media) and "schema" in media:
                     value = example_for(media["schema"], components, direction="request")
                     if value is not None:

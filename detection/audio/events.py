@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from detection.audio.decision import AudioTrigger
 from detection.audio.evidence import CONTENT_TYPE, FILE_NAME, encode_opus, loudest_clip
@@ -49,7 +49,7 @@ def build_scream_event(
         "window_start_s": round(peak.start_ts, 3),
         "window_end_s": round(peak.end_ts, 3),
         "clip_s": round(clip.size / 16000, 3) if clip is not None else 0,
-        "detected_at": datetime.fromtimestamp(peak.wall_time, timezone.utc).isoformat(),
+        "detected_at": datetime.fromtimestamp(peak.wall_time, UTC).isoformat(),
     }
     description = (
         f"Distress sound ({trigger.label}) heard on {reporter.source_id} (score {trigger.confidence:.2f})."

@@ -481,7 +481,10 @@ def load_models(config: DetectorConfig) -> LoadedModels:
     violence, choice = builder.violence_classifier(builder.open("violence", config.models.violence))
     gender = builder.gender_classifier(builder.open("gender", config.models.gender), choice)
     models = config.models
-    placement = (lambda: builder.placement(choice.precision if choice.runtime == "torch" else "fp32"))
+
+    def placement():
+        return builder.placement(choice.precision if choice.runtime == "torch" else "fp32")
+
     detector = make_person_detector(models.person_detector, models.person_model, placement, models.cache_dir)
     logger.info("violence model on %s; gender model on %s", violence.runtime.describe(), gender.runtime.describe())
     return LoadedModels(violence, gender, detector, choice)

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from incidents import services
 from incidents.models import IncidentImage
 from incidents.tests.factories import image_bytes, report, upload
 from incidents.tests.fixtures import device_client_for

@@ -6,7 +6,6 @@ from django.urls import reverse
 
 from incidents.models import AIEvent, AlertDelivery, Incident, IncidentImage
 from incidents.tests.factories import jpegs, report
-from incidents.tests.fixtures import device_client_for
 
 VIOLENCE = reverse("ai-violence-detected")
 

@@ -2,8 +2,8 @@
 
 import pytest
 from django.contrib.admin.sites import site
-from django.test import RequestFactory
 from django.db import DatabaseError
+from django.test import RequestFactory
 from django.urls import reverse
 
 from naarikavach.testing import client_for

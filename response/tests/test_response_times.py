@@ -1,7 +1,6 @@
 """The response-time report against figures worked out by hand (nearest-rank percentiles) on a fixed day."""
 
-from datetime import datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -10,7 +9,7 @@ from incidents.models import Incident, IncidentAuditEntry
 from sos.models import SOS, SOSAuditEntry
 from sos.tests.conftest import raise_sos
 
-DAY = datetime(2026, 11, 20, 10, 0, tzinfo=tz.utc)
+DAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def sos_with(milestones: dict, *, raised: datetime = DAY, sos_type: int = SOS.Type.EMERGENCY) -> SOS:

@@ -1,5 +1,6 @@
 """axe-core (from npm, injected by the test) finds no serious or critical WCAG 2.2 AA violation on the console's
-main states: the queue, an open SOS, an open incident, a confirmation, the history, and the dark theme."""
+main states: the queue, an open SOS, an open incident, a confirmation, the history, drawing an area, and the dark
+theme."""
 
 from pathlib import Path
 
@@ -52,5 +53,10 @@ def test_no_serious_violations_on_the_consoles_main_states(pages, dispatcher, of
     page.click("#history-button")
     page.wait_for_selector("#history[open] tbody tr")
     found["history"] = serious_violations(page)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#history", state="detached")
+    page.click("#area-draw")
+    page.wait_for_selector("#area-hint.active")
+    found["drawing an area"] = serious_violations(page)
 
     assert found == {state: [] for state in found}

@@ -105,10 +105,11 @@ async function requestSnapshot(cameraId) {
       return;
     }
     const url = await api.blobUrl(snapshot.image);
+    // A frame without its capture time (the worker did not say) reads "Latest frame, faces blurred", not ", ,".
     const seen = snapshot.captured_at ? `seen ${clock(snapshot.captured_at)}` : "";
+    const what = ["Latest frame", seen, `faces blurred (${snapshot.faces_found} found)`].filter(Boolean).join(", ");
     cell.replaceChildren(
-      h("span", { class: "snapshot-status", dataset: { state: "ready" } },
-        `Latest frame, ${seen}, faces blurred (${snapshot.faces_found} found) · SHA-256 ${snapshot.sha256.slice(0, 12)}…`),
+      h("span", { class: "snapshot-status", dataset: { state: "ready" } }, `${what} · SHA-256 ${snapshot.sha256.slice(0, 12)}…`),
       h("img", { src: url, alt: `Latest frame of camera ${cameraId}`, dataset: { snapshotId: snapshot.snapshot_id } }),
     );
   } catch (error) {

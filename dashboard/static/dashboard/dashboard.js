@@ -2,6 +2,7 @@
 // live Socket.IO events applied one row and one marker at a time; the map, the queue and the detail panel.
 
 import { apiClient } from "./api.js";
+import { createAreaDraw, insidePolygon } from "./area-draw.js";
 import { askForNotifications, beep, enableSound, mute, muted, notify, soundBlocked, startRepeating, unmute } from "./alarm.js";
 import { ago, clock, h } from "./dom.js";
 import { incidentDetail, sosDetail, trailItem, unitDetail } from "./detail.js";
@@ -31,7 +32,7 @@ const state = {
   units: new Map(), // unit_number → unit (with crew and a short trail of live positions)
   selected: null, // {kind, id}
   following: false, // the selected SOS is kept centred as it moves
-  area: null, // the area filter: {centre: [lat, lng], km} or null
+  area: null, // the area filter: a radius {centre: [lat, lng], km}, a drawn polygon {points: [[lat, lng], ...]} or null
   arrivals: [], // new alerts since the banner was last dismissed, newest first
   ready: false, // the first REST snapshot is in
   loading: 0, // snapshots in progress; events wait in `early` until they are done
@@ -249,17 +250,44 @@ function distanceKm([lat1, lon1], [lat2, lon2]) {
 // The area filter: a radius around the visible map centre, fixed when the radius is chosen (choosing again
 // re-centres), so that a new arrival panning the map does not move the area under the dispatcher.
 function setArea() {
+  areaDraw.cancel();
   const km = Number($("filter-area").value);
-  state.area = km ? { centre: mapView.visibleCentre(), km } : null;
-  mapView.showArea(state.area);
+  showArea(km ? { centre: mapView.visibleCentre(), km } : null);
+}
+
+function showArea(area) {
+  state.area = area;
+  mapView.showArea(area);
+  if (area?.points) $("filter-area").value = "drawn";
+  else if (!area) $("filter-area").value = "";
+  $("area-clear").hidden = !area;
   applyFilters();
 }
+
+// Or an area drawn on the map with the mouse (area-draw.js); the radius stays the keyboard's way.
+const areaDraw = createAreaDraw(mapView.map, {
+  onDone: (points) => showArea({ points }),
+  onEnd: () => {
+    $("area-draw").setAttribute("aria-pressed", "false");
+    $("area-hint").classList.remove("active");
+  },
+});
+
+function startDrawing() {
+  if (areaDraw.drawing) return areaDraw.cancel();
+  $("area-draw").setAttribute("aria-pressed", "true");
+  $("area-hint").classList.add("active");
+  areaDraw.start();
+}
+
+const hasPosition = (item) => item.latitude != null && item.longitude != null;
 
 function inArea(item) {
   if (!state.area) return true;
   // An alert with no position yet (location pending) cannot be said to be outside: it stays in sight.
-  if (item.latitude == null || item.longitude == null) return true;
-  return distanceKm(state.area.centre, [item.latitude, item.longitude]) <= state.area.km;
+  if (!hasPosition(item)) return true;
+  const at = [item.latitude, item.longitude];
+  return state.area.points ? insidePolygon(at, state.area.points) : distanceKm(state.area.centre, at) <= state.area.km;
 }
 
 function matchesFilters(item) {
@@ -282,10 +310,23 @@ function matchesFilters(item) {
   return true;
 }
 
+// The map shows what the queue shows (an alert not in the queue yet, or no filter: shown).
+const FILTER_IDS = ["search", "filter-kind", "filter-status", "filter-priority", "filter-unit"];
+function keepOnMap(kind, id) {
+  const item = queue.get(keyOf(kind, id));
+  return !item || matchesFilters(item);
+}
+
 function applyFilters() {
   queue.setFilter(matchesFilters);
+  mapView.setFilter(state.area || FILTER_IDS.some((id) => $(id).value) ? keepOnMap : null);
   const shown = queue.visibleRows().length;
-  $("filter-status-text").textContent = shown === queue.items.size ? "" : fmt(gettext("%(shown)s of %(all)s shown"), { shown, all: queue.items.size });
+  const text = shown === queue.items.size ? "" : fmt(gettext("%(shown)s of %(all)s shown"), { shown, all: queue.items.size });
+  // Said aloud, so that nobody takes an unplaced alert for one inside the area.
+  const unplaced = state.area ? [...queue.items.values()].filter((i) => !hasPosition(i) && matchesFilters(i)).length : 0;
+  $("filter-status-text").textContent = unplaced
+    ? [text, fmt(gettext("%(count)s with no position yet, kept in view"), { count: unplaced })].filter(Boolean).join(" · ")
+    : text;
 }
 
 function fillUnitFilter() {
@@ -757,9 +798,14 @@ $("alert-banner").addEventListener("click", () => {
 });
 $("help-button").addEventListener("click", openHelp);
 $("history-button").addEventListener("click", () => openHistory(api, { kind: $("filter-kind").value, q: $("search").value,
-  priority: $("filter-priority").value, unit: $("filter-unit").value, units: [...state.units.keys()].sort() }));
+  priority: $("filter-priority").value, unit: $("filter-unit").value, units: [...state.units.keys()].sort(), area: state.area }));
 for (const id of ["search", "filter-kind", "filter-status", "filter-priority", "filter-unit"]) $(id).addEventListener("input", applyFilters);
 $("filter-area").addEventListener("input", setArea);
+$("area-draw").addEventListener("click", startDrawing);
+$("area-clear").addEventListener("click", () => {
+  areaDraw.cancel();
+  showArea(null);
+});
 $("filters").addEventListener("submit", (e) => e.preventDefault());
 
 const THEMES = ["system", "dark", "light"];

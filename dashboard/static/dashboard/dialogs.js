@@ -91,10 +91,20 @@ function choice(id, name, options, value) {
 
 // The history of closed alerts: filtered (kind, text, how it closed, priority, unit) and paginated by the server;
 // it opens with the queue's kind, text, priority and unit.
-export function openHistory(api, { kind = "", q = "", priority = "", unit = "", units = [] } = {}) {
+// The console's area filter as the history API's parameters: a radius (lat, lng, km) or a polygon (area).
+function areaParams(area) {
+  if (!area) return {};
+  const at = (n) => Number(n).toFixed(6);
+  if (area.points) return { area: area.points.map(([lat, lng]) => `${at(lat)},${at(lng)}`).join(";") };
+  return { lat: at(area.centre[0]), lng: at(area.centre[1]), km: area.km };
+}
+
+export function openHistory(api, { kind = "", q = "", priority = "", unit = "", units = [], area = null } = {}) {
   let page = 1;
   const body = h("tbody");
   const status = h("p", { class: "muted small", role: "status" });
+  // Which area the history is narrowed to (the queue's), and what an area cannot show.
+  const areaNote = h("p", { class: "muted small", id: "history-area" });
   const search = h("input", { type: "search", name: "history_q", id: "history-q", value: q });
   const kindSelect = h("select", { name: "history_kind", id: "history-kind" },
     h("option", { value: "" }, gettext("All kinds")), h("option", { value: "sos" }, gettext("SOS alerts")),
@@ -112,7 +122,15 @@ export function openHistory(api, { kind = "", q = "", priority = "", unit = "", 
     status.textContent = gettext("Loading…");
     try {
       const answer = await api.get("/api/console/history/", { page, kind: kindSelect.value, q: search.value.trim(),
-        status: statusSelect.value, priority: prioritySelect.value, unit: unitSelect.value });
+        status: statusSelect.value, priority: prioritySelect.value, unit: unitSelect.value, ...areaParams(area) });
+      if (area) {
+        const where = area.points ? gettext("Only alerts inside the area drawn on the map.")
+          : fmt(gettext("Only alerts within %(km)s km of the area's centre."), { km: area.km });
+        const unplaced = answer.without_position
+          ? fmt(gettext("%(count)s closed alerts never located are in no area and not listed."), { count: answer.without_position })
+          : "";
+        areaNote.textContent = [where, unplaced].filter(Boolean).join(" ");
+      }
       body.replaceChildren(...answer.results.map((item) => h("tr", { dataset: { kind: item.kind } },
         h("td", {}, `${new Date(item.closed_at).toLocaleDateString()} ${clock(item.closed_at).slice(0, 5)}`),
         h("td", {}, closedTitle(item)),
@@ -136,6 +154,7 @@ export function openHistory(api, { kind = "", q = "", priority = "", unit = "", 
       h("label", { for: "history-priority" }, gettext("Priority")), prioritySelect,
       h("label", { for: "history-unit" }, gettext("Unit")), unitSelect,
       h("button", { type: "submit" }, gettext("Show"))),
+    areaNote,
     h("table", {},
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, gettext("Closed")), h("th", { scope: "col" }, gettext("Alert")),
         h("th", { scope: "col" }, gettext("How and who")), h("th", { scope: "col" }, gettext("Resolution note")))),

@@ -44,6 +44,8 @@ export function createMapView(element, config, onSelect) {
   const coverage = new Map(); // camera id → its shaded coverage polygon
   let selectedKey = null;
   let panelOpen = () => false;
+  // Which alerts the console's filters leave on the map, (kind, id) → boolean; null: all of them.
+  let keep = null;
 
   function pin(kind, id, classes, label) {
     const el = h("span", { class: `nk-pin nk-pin-${kind} ${classes}`, dataset: { kind, id: String(id) }, role: "img", "aria-label": label });
@@ -114,6 +116,18 @@ export function createMapView(element, config, onSelect) {
     }
   }
 
+  // Show or hide one alert's marker (and trail) by the filters; the selected alert always stays on the map.
+  function sync(kind, id) {
+    const marker = markers[kind].get(id);
+    if (!marker || batched.includes(marker)) return;
+    const shown = !keep || selectedKey === `${kind}:${id}` || keep(kind, id);
+    if (shown !== clusters.hasLayer(marker)) {
+      if (shown) clusters.addLayer(marker);
+      else clusters.removeLayer(marker);
+    }
+    if (kind === "sos") trails.get(id)?.setStyle({ opacity: shown ? 0.7 : 0 });
+  }
+
   function position(kind, id) {
     return markers[kind].get(id)?.getLatLng() || null;
   }
@@ -125,6 +139,11 @@ export function createMapView(element, config, onSelect) {
     },
     flush() {
       if (batched.length) clusters.addLayers(batched.splice(0));
+    },
+    // The filters' verdict on each alert (null: show all), applied now and to every later update.
+    setFilter(fn) {
+      keep = fn;
+      for (const kind of ["sos", "incident"]) for (const id of markers[kind].keys()) sync(kind, id);
     },
     showSOS(sos, { batch = false } = {}) {
       // Location pending: listed (at the top), but nothing to place on the map yet.
@@ -138,6 +157,7 @@ export function createMapView(element, config, onSelect) {
       } else {
         trails.get(sos.id).setLatLngs(points);
       }
+      if (keep && !batch) sync("sos", sos.id);
     },
     // A live point: the trail grows by one point instead of being redrawn whole.
     appendPoint(sos, latlng) {
@@ -150,6 +170,7 @@ export function createMapView(element, config, onSelect) {
       place("incident", incident.id, [incident.latitude, incident.longitude],
         `priority-${String(incident.priority).toLowerCase()} status-${String(incident.status).toLowerCase()}`,
         `${incident.label} · ${incident.priority}`, severityOf(incident), batch);
+      if (keep && !batch) sync("incident", incident.id);
     },
     // A camera: its coverage shaded and a small pin, both coloured by health (ok, reconnecting, offline, unknown).
     showCamera(camera) {
@@ -173,6 +194,12 @@ export function createMapView(element, config, onSelect) {
     select(kind, id) {
       const previous = selectedKey;
       selectedKey = kind ? `${kind}:${id}` : null;
+      if (keep) {
+        for (const key of [previous, selectedKey]) {
+          const [k, ...rest] = key ? key.split(":") : [];
+          if (k === "sos" || k === "incident") sync(k, k === "sos" ? Number(rest.join(":")) : rest.join(":"));
+        }
+      }
       for (const key of [previous, selectedKey]) {
         if (!key) continue;
         const [k, ...rest] = key.split(":");
@@ -187,6 +214,7 @@ export function createMapView(element, config, onSelect) {
       const marker = kind && markers[kind].get(id);
       if (!marker) return;
       if (kind === "sos" || kind === "incident") {
+        if (!clusters.hasLayer(marker)) return; // left off the map by the filters
         if (!inSight(marker.getLatLng())) clusters.zoomToShowLayer(marker, () => {});
         else if (!marker.getElement()) clusters.zoomToShowLayer(marker, () => {});
       } else if (!inSight(marker.getLatLng())) {
@@ -215,11 +243,13 @@ export function createMapView(element, config, onSelect) {
       const latlng = map.unproject(point);
       return [latlng.lat, latlng.lng];
     },
-    // The area filter's circle (null: none); drawn only, never clickable.
+    // The area filter's circle or drawn polygon (null: none); drawn only, never clickable.
     showArea(area) {
       if (this._area) this._area.remove();
-      this._area = area ? L.circle(area.centre, { radius: area.km * 1000, color: "#1f5fbf", weight: 2, dashArray: "6 4",
-        fill: false, interactive: false, className: "nk-area" }).addTo(map) : null;
+      const style = { color: "#1f5fbf", weight: 2, dashArray: "6 4", fill: false, interactive: false, className: "nk-area" };
+      if (!area) this._area = null;
+      else if (area.points) this._area = L.polygon(area.points, style).addTo(map);
+      else this._area = L.circle(area.centre, { ...style, radius: area.km * 1000 }).addTo(map);
     },
     unitTrail(points) {
       if (this._unitTrail) this._unitTrail.remove();
