@@ -1,7 +1,7 @@
 """The console's one-request snapshot (the open queue with recent trails, assignments and levels, the units and
 what closed recently) and its paginated history of closed alerts."""
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -93,7 +93,7 @@ def _iso(zone):
     if str(zone) in ("UTC", "Etc/UTC"):
         # The usual case, at under half the cost: a naive time's isoformat is several times faster than an aware one's.
         def render_utc(moment) -> str:
-            return moment.astimezone(dt_timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
         return render_utc
 
     def render(moment) -> str:

@@ -2,10 +2,9 @@
 and what was closed, with who closed it and why."""
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
 from typing import NamedTuple
 
 from django.db import connection
@@ -86,7 +85,7 @@ def recent_points(*, per_sos: int) -> dict[int, list[TrailPoint]]:
     read through a plain cursor: the ORM's per-value conversions cost more than the query for ten thousand points."""
     if per_sos <= 0:
         return {}
-    earliest = connection.ops.adapt_datetimefield_value(datetime(1, 1, 1, tzinfo=dt_timezone.utc))
+    earliest = connection.ops.adapt_datetimefield_value(datetime(1, 1, 1, tzinfo=UTC))
     trails: dict[int, list[TrailPoint]] = {}
     with connection.cursor() as cursor:
         recorded_at, aware = _time_reading(cursor, "p.recorded_at")
@@ -119,7 +118,7 @@ def _time_reading(cursor, column: str):
         timestamptz = psycopg.adapters.types["timestamptz"].oid
         adapters.register_loader(timestamptz, psycopg.adapters.get_loader(timestamptz, Format.TEXT))
         return column, _as_read
-    if connection.vendor == "sqlite" and stored_in in (dt_timezone.utc,):
+    if connection.vendor == "sqlite" and stored_in == UTC:
         return f"CAST({column} AS TEXT)", _utc_text
     return column, lambda at: at if at.tzinfo is not None else at.replace(tzinfo=stored_in)
 
