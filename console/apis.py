@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Unit
+from common.actors import Actor, sees_everything
 from common.api.permissions import IsResponder
 from common.errors import NotFound
 from common.geo import LATITUDE_FIELD, LONGITUDE_FIELD
@@ -19,7 +20,7 @@ from incidents.apis import IncidentOutput
 from privacy import services as privacy_services
 from sos.apis import AssignmentOutput, LocationOutput, SOSOutput, UnitOutput
 from sos.models import SOS
-from sos.permissions import actor_from_request, require_may_see
+from sos.permissions import actor_from_request, officer_covers, require_may_see
 
 
 class _AlertFields(serializers.Serializer):
@@ -73,11 +74,13 @@ class QueueApi(APIView):
         params = self.FilterSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         now = timezone.now()
+        viewer = actor_from_request(request)
         return Response({
             "generated_at": _moment(now),
-            "items": queue_payload(selectors.open_queue(trail_points=params.validated_data["trail_points"]), request),
+            "items": queue_payload(selectors.open_queue(trail_points=params.validated_data["trail_points"]), request,
+                                   viewer=viewer),
             "units": UnitOutput(selectors.units_on_duty(), many=True).data,
-            "recently_closed": closed_payload(selectors.recently_closed(now=now), request),
+            "recently_closed": closed_payload(selectors.recently_closed(now=now, viewer=viewer), request),
         })
 
 
@@ -145,9 +148,14 @@ def _alert_fields(item, sos_rows, incident_rows) -> dict:
             "incident": incident_rows.get(item.alert.pk) if item.kind == "incident" else None}
 
 
-def queue_payload(items, request) -> list[dict]:
+def queue_payload(items, request, *, viewer: Actor | None = None) -> list[dict]:
     iso = _iso(timezone.get_current_timezone())
     sos_rows = _sos_rows([item.alert for item in items if item.kind == "sos"], iso)
+    if viewer is not None and not sees_everything(viewer):
+        # An officer sees every open alert but a victim's phone number only on their unit's (docs/security.md).
+        for item in items:
+            if item.kind == "sos" and not officer_covers(viewer, {a.unit_id for a in item.assignments}):
+                sos_rows[item.alert.pk]["phone"] = ""
     incidents = [item.alert for item in items if item.kind == "incident"]
     incident_rows = dict(zip([i.pk for i in incidents],
                              IncidentOutput(incidents, many=True, context={"request": request}).data))
@@ -252,7 +260,7 @@ class HistoryApi(APIView):
         params.is_valid(raise_exception=True)
         v = params.validated_data
         filters = {"kind": v["kind"], "q": v["q"].strip(), "status": v["status"], "priority": v["priority"],
-                   "unit": v["unit"]}
+                   "unit": v["unit"], "viewer": actor_from_request(request)}
         items, total = selectors.closed_alerts(**filters, area=v["where"], offset=(v["page"] - 1) * self.PAGE_SIZE,
                                                limit=self.PAGE_SIZE)
         unplaced = selectors.closed_without_position(**filters) if v["where"] else 0

@@ -12,8 +12,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Unit
+from common.actors import Actor, sees_everything
 from console import areas
 from incidents.models import Incident, IncidentAuditEntry
+from incidents.permissions import incidents_visible_to
 from response.selectors import escalation_board
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
 
@@ -199,8 +201,12 @@ HISTORY_PRIORITIES = ("critical", "high", "medium", "low")
 SOS_TYPE_OF_PRIORITY = {"critical": SOS.Type.EMERGENCY, "high": SOS.Type.ALERT}
 
 
-def closed_sos_rows(*, q: str = "", status: str = "", priority: str = "", unit: str = "") -> QuerySet[SOS]:
+def closed_sos_rows(*, q: str = "", status: str = "", priority: str = "", unit: str = "",
+                    viewer: Actor | None = None) -> QuerySet[SOS]:
     rows = SOS.objects.exclude(status__in=SOS.OPEN_STATUSES).order_by("-closed_at", "-id")
+    if viewer is not None and not sees_everything(viewer):
+        # An officer sees a closed SOS only when their unit was assigned to it (docs/security.md).
+        rows = rows.filter(pk__in=OfficerAssignment.objects.filter(unit_id=viewer.unit_id).values("sos_request_id"))
     if q:
         match = Q(name__icontains=q) | Q(phone__icontains=q)
         rows = rows.filter(match | Q(pk=int(q)) if q.isdigit() and len(q) < 12 else match)
@@ -213,9 +219,12 @@ def closed_sos_rows(*, q: str = "", status: str = "", priority: str = "", unit: 
     return rows
 
 
-def closed_incident_rows(*, q: str = "", status: str = "", priority: str = "", unit: str = "") -> QuerySet[Incident]:
+def closed_incident_rows(*, q: str = "", status: str = "", priority: str = "", unit: str = "",
+                         viewer: Actor | None = None) -> QuerySet[Incident]:
     rows = (Incident.objects.exclude(status__in=Incident.OPEN_STATUSES).select_related("beacon", "assigned_to")
             .order_by("-resolved_at", "-created_at"))
+    if viewer is not None:
+        rows = incidents_visible_to(viewer, rows)
     if q:
         rows = rows.filter(Q(kind__icontains=q) | Q(beacon__name__icontains=q) | Q(description__icontains=q)
                            | Q(resolution_note__icontains=q))
@@ -236,12 +245,13 @@ INCIDENT_POSITION = {"latitude": "beacon__latitude", "longitude": "beacon__longi
 
 def closed_alerts(*, kind: str = "", q: str = "", status: str = "", priority: str = "", unit: str = "",
                   area: areas.Area | None = None, offset: int = 0, limit: int = 25,
-                  since: datetime | None = None) -> tuple[list[ClosedItem], int]:
+                  since: datetime | None = None, viewer: Actor | None = None) -> tuple[list[ClosedItem], int]:
     """Closed SOS alerts and incidents, newest closure first, with who closed each and their note; and the total.
-    With an area, only those whose last position lies in it (one without a position lies in none).
+    With an area, only those whose last position lies in it (one without a position lies in none). With a
+    viewer, only those they may see (an officer: their unit's).
 
     The two kinds are merged by taking `offset + limit` of each, which is enough to cut the merged page."""
-    filters = {"q": q, "status": status, "priority": priority, "unit": unit}
+    filters = {"q": q, "status": status, "priority": priority, "unit": unit, "viewer": viewer}
     sos_rows = closed_sos_rows(**filters) if kind in ("", "sos") else SOS.objects.none()
     incident_rows = closed_incident_rows(**filters) if kind in ("", "incident") else Incident.objects.none()
     if area is not None:
@@ -258,9 +268,9 @@ def closed_alerts(*, kind: str = "", q: str = "", status: str = "", priority: st
 
 
 def closed_without_position(*, kind: str = "", q: str = "", status: str = "", priority: str = "",
-                            unit: str = "") -> int:
+                            unit: str = "", viewer: Actor | None = None) -> int:
     """How many closed alerts match the other filters but have no position (an area filter cannot place them)."""
-    filters = {"q": q, "status": status, "priority": priority, "unit": unit}
+    filters = {"q": q, "status": status, "priority": priority, "unit": unit, "viewer": viewer}
     count = 0
     if kind in ("", "sos"):
         count += areas.without_position(closed_sos_rows(**filters), **SOS_POSITION).count()
@@ -269,8 +279,9 @@ def closed_without_position(*, kind: str = "", q: str = "", status: str = "", pr
     return count
 
 
-def recently_closed(*, now: datetime | None = None) -> list[ClosedItem]:
-    items, _ = closed_alerts(since=(now or timezone.now()) - RECENTLY_CLOSED, limit=RECENTLY_CLOSED_LIMIT)
+def recently_closed(*, now: datetime | None = None, viewer: Actor | None = None) -> list[ClosedItem]:
+    items, _ = closed_alerts(since=(now or timezone.now()) - RECENTLY_CLOSED, limit=RECENTLY_CLOSED_LIMIT,
+                             viewer=viewer)
     return items
 
 

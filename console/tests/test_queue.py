@@ -272,3 +272,40 @@ def test_the_fast_snapshot_has_the_shape_of_its_documented_serializer(dispatcher
                                                                                  context={"request": request}).data
     row = next(item["sos"] for item in fast if item["kind"] == "sos" and item["sos"]["id"] == full.sos.pk)
     assert row["last_known"]["age_s"] is not None and row["duress_at"].endswith("+05:30")
+
+
+def test_an_officer_sees_every_open_alert_but_phones_and_closed_alerts_only_of_their_unit(
+        dispatcher, officer_a, unit_b, device, beacon):
+    """docs/security.md: an officer sees every open SOS (any may be theirs to reach), a victim's phone only on
+    their unit's, and closed alerts only of their unit, in the queue's recently closed list and the history."""
+    control = Actor(user=dispatcher)
+    ours, theirs, _nobodys = (raise_sos(name=name) for name in ("Ours", "Theirs", "Nobody's"))
+    SOS.objects.update(phone="+919800000001")
+    services.sos_assign(sos_id=ours.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_assign(sos_id=theirs.sos.pk, officer_name="Das", unit_number="UNIT-B", actor=control)
+    closed_ours, closed_theirs = raise_sos(name="Closed ours"), raise_sos(name="Closed theirs")
+    services.sos_assign(sos_id=closed_ours.sos.pk, officer_name="Rao", unit_number="UNIT-A", actor=control)
+    services.sos_assign(sos_id=closed_theirs.sos.pk, officer_name="Das", unit_number="UNIT-B", actor=control)
+    for closed in (closed_ours, closed_theirs):
+        services.sos_resolve(sos_id=closed.sos.pk, actor=control, note="safe")
+    incident = incident_services.ai_detection_report(kind="violence", device=device, beacon_id=beacon.beacon_id,
+                                                     confidence_score=0.9, description="fight").incident
+    incident_services.incident_resolve(incident_id=incident.pk, actor=control, resolution_note="dispersed")
+
+    def closed_ids(items):
+        return {item["sos"]["id"] if item["kind"] == "sos" else item["incident"]["id"] for item in items}
+
+    officer, desk = client_for(officer_a), client_for(dispatcher)
+    queue = officer.get("/api/console/queue/").json()
+    phones = {item["sos"]["name"]: item["sos"]["phone"] for item in queue["items"] if item["kind"] == "sos"}
+    assert phones == {"Ours": "+919800000001", "Theirs": "", "Nobody's": ""}
+    assert closed_ids(queue["recently_closed"]) == {closed_ours.sos.pk}
+    assert closed_ids(officer.get("/api/console/history/").json()["results"]) == {closed_ours.sos.pk}
+    assert officer.get("/api/console/history/", {"unit": "UNIT-B"}).json()["count"] == 0
+
+    # The control room sees it all.
+    desk_phones = {item["sos"]["name"]: item["sos"]["phone"] for item in desk.get("/api/console/queue/").json()["items"]
+                   if item["kind"] == "sos"}
+    assert set(desk_phones.values()) == {"+919800000001"}
+    assert closed_ids(desk.get("/api/console/history/").json()["results"]) == {
+        closed_ours.sos.pk, closed_theirs.sos.pk, str(incident.pk)}
