@@ -92,7 +92,8 @@ def test_a_row_scrolled_into_sight_shows_its_time_in_status_up_to_date(pages, di
     raised = [sos_raised_minutes_ago(30 - n, name=f"Citizen {n}") for n in range(30)]
     page = open_console(pages, dispatcher, clock_at=timezone.now(), viewport={"width": 1366, "height": 500})
     last = f"#queue li[data-key='sos:{raised[-1].sos.pk}']"
-    assert re.match(r"^01:0\d in status$", page.inner_text(f"{last} .in-status"))
+    # textContent: out of sight the row is not rendered (content-visibility), so it has no innerText.
+    assert re.match(r"^01:0\d in status$", page.text_content(f"{last} .in-status"))
     assert page.eval_on_selector(last, "row => row.getBoundingClientRect().top > window.innerHeight")
 
     page.clock.pause_at(timezone.now() + timedelta(seconds=5))  # from here on, only run_for moves the page's time
