@@ -37,7 +37,8 @@ def sos_raised_minutes_ago(minutes: float, *, name: str, latitude=KOLKATA[0], lo
 
 def open_console(pages, user, *, clock_at=None, fake_audio=False, **context_options):
     """A signed-in console, ready and live; with `clock_at`, the page's clock starts there (Playwright's clock)."""
-    page = pages("/dashboard/login/", viewport={"width": 1366, "height": 768}, **context_options)
+    context_options.setdefault("viewport", {"width": 1366, "height": 768})
+    page = pages("/dashboard/login/", **context_options)
     if fake_audio:
         page.context.add_init_script(FAKE_AUDIO)
     if clock_at is not None:

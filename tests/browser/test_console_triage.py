@@ -85,3 +85,22 @@ def test_focus_on_a_row_survives_hundreds_of_unit_updates(pages, dispatcher, off
     assert page.evaluate("() => document.activeElement.dataset.key") == target
     assert page.evaluate("() => document.activeElement.dataset.mark") == "kept"
     assert queue_keys(page) == [f"sos:{r.sos.pk}" for r in raised]
+
+
+def test_a_row_scrolled_into_sight_shows_its_time_in_status_up_to_date(pages, dispatcher):
+    # More rows than the sidebar shows: the clocks of rows out of sight are not rewritten every second.
+    raised = [sos_raised_minutes_ago(30 - n, name=f"Citizen {n}") for n in range(30)]
+    page = open_console(pages, dispatcher, clock_at=timezone.now(), viewport={"width": 1366, "height": 500})
+    last = f"#queue li[data-key='sos:{raised[-1].sos.pk}']"
+    # textContent: out of sight the row is not rendered (content-visibility), so it has no innerText.
+    assert re.match(r"^01:0\d in status$", page.text_content(f"{last} .in-status"))
+    assert page.eval_on_selector(last, "row => row.getBoundingClientRect().top > window.innerHeight")
+
+    page.clock.pause_at(timezone.now() + timedelta(seconds=5))  # from here on, only run_for moves the page's time
+    page.clock.run_for(120_000)
+    page.eval_on_selector(last, "row => row.scrollIntoView()")
+
+    # In sight, it is brought up to date at once (the clock stands still: no tick comes to do it).
+    page.wait_for_function("(row) => /^03:\\d\\d in status$/.test(row.querySelector('.in-status').innerText)",
+                           arg=page.query_selector(last))
+    assert page.get_attribute(f"{last} .in-status", "class") == "in-status wait-2"

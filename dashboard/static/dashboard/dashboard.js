@@ -227,9 +227,9 @@ function renderUnits() {
 function patchUnit(u) {
   const li = unitRows.get(u.unit_number);
   if (!li) return renderUnits();
-  const badge = li.querySelector(".badge");
-  if (li.dataset.status !== u.status) paintUnit(li, u);
-  else if (badge) li.querySelector(".sub").textContent = unitSub(u);
+  const sub = li.querySelector(".sub");
+  if (li.dataset.status !== u.status || !sub) paintUnit(li, u);
+  else if (sub.textContent !== unitSub(u)) sub.textContent = unitSub(u); // mostly "seen 0s ago" again: no relayout
   mapView.showUnit(u);
   if (isSelected("unit", u.unit_number)) mapView.unitTrail(u.trail);
 }

@@ -60,10 +60,47 @@ export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
         item.kind === "incident" ? h("span", { class: `badge priority-${String(item.priority).toLowerCase()}` }, item.priority) : null,
         h("span", { class: `badge ${statusClass}` }, statusWord(item.status))),
       h("span", { class: "sub" }, subText(item)),
-      h("span", { class: `in-status wait-${step}`, dataset: { since, step: String(step), ack: item.needs_ack ? "no" : "yes" } },
-        h("span", { class: "time" }, inStatus(since)), " ", gettext("in status")),
+      clockOf(li, h("span", { class: `in-status wait-${step}`, dataset: { since, step: String(step), ack: item.needs_ack ? "no" : "yes" } },
+        h("span", { class: "time" }, inStatus(since)), " ", gettext("in status"))),
     );
     li.hidden = !filter(item);
+  }
+
+  // Time in status counts live, but only where it is seen: two hundred clocks rewritten every second cost the
+  // page a relayout of the whole list each second. Rows in sight are kept in `inSight` (an IntersectionObserver,
+  // which also sees the sidebar's scroll and hidden rows); a row coming into sight is brought up to date at once.
+  const clocks = new WeakMap(); // li → its .in-status element
+  const inSight = new Set();
+  const sight = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+    const now = Date.now();
+    for (const entry of entries) {
+      if (entry.isIntersecting) {
+        inSight.add(entry.target);
+        updateClock(entry.target, now);
+      } else {
+        inSight.delete(entry.target);
+      }
+    }
+  }) : null;
+
+  function clockOf(li, el) {
+    clocks.set(li, el);
+    return el;
+  }
+
+  // Writes only what changed: the text once a second under an hour (once a minute above), the colour at a step.
+  function updateClock(li, now) {
+    const el = clocks.get(li);
+    if (!el) return;
+    const time = el.firstChild;
+    const text = inStatus(el.dataset.since, now);
+    if (time.textContent !== text) time.textContent = text;
+    const steps = el.dataset.ack === "no" ? waitSteps.unacknowledged : waitSteps.acknowledged;
+    const step = String(waitStep(el.dataset.since, steps, now));
+    if (el.dataset.step !== step) {
+      el.dataset.step = step;
+      el.className = `in-status wait-${step}`;
+    }
   }
 
   function create(item) {
@@ -75,6 +112,7 @@ export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
       onblur: () => onFocusRow(item.kind, items.get(item.key).id, false),
     });
     rows.set(item.key, li);
+    sight?.observe(li);
     return li;
   }
 
@@ -132,7 +170,12 @@ export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
     },
     remove(key) {
       items.delete(key);
-      rows.get(key)?.remove();
+      const li = rows.get(key);
+      if (li) {
+        li.remove();
+        sight?.unobserve(li);
+        inSight.delete(li);
+      }
       rows.delete(key);
       if (!items.size) list.replaceChildren(empty);
       rovingTabStop();
@@ -147,19 +190,9 @@ export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
       rovingTabStop();
     },
     visibleRows,
-    // Time in status counts live: only the clock texts and their colour step change, once a second.
+    // Time in status counts live: only the clocks of the rows in sight (all rows where the browser cannot tell).
     tick(now = Date.now()) {
-      for (const li of rows.values()) {
-        const el = li.querySelector(".in-status");
-        if (!el) continue;
-        el.firstChild.textContent = inStatus(el.dataset.since, now);
-        const steps = el.dataset.ack === "no" ? waitSteps.unacknowledged : waitSteps.acknowledged;
-        const step = String(waitStep(el.dataset.since, steps, now));
-        if (el.dataset.step !== step) {
-          el.dataset.step = step;
-          el.className = `in-status wait-${step}`;
-        }
-      }
+      for (const li of sight ? inSight : rows.values()) updateClock(li, now);
     },
     rovingTabStop,
     markSelected(key) {
