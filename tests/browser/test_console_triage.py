@@ -104,3 +104,18 @@ def test_a_row_scrolled_into_sight_shows_its_time_in_status_up_to_date(pages, di
     page.wait_for_function("(row) => /^03:\\d\\d in status$/.test(row.querySelector('.in-status').innerText)",
                            arg=page.query_selector(last))
     assert page.get_attribute(f"{last} .in-status", "class") == "in-status wait-2"
+
+
+def test_a_row_says_when_the_alert_was_raised_in_the_dispatchers_own_clock(pages, dispatcher):
+    """Hours and minutes in the browser's locale and zone: 15:04 UTC is "08:34 PM" in Kolkata for an en-US browser
+    (the row once cut a 12-hour time to its first five characters, "08:34", dropping the PM)."""
+    raised = sos_raised_minutes_ago(1, name="Asha")
+    afternoon = timezone.now().replace(hour=15, minute=4, second=0, microsecond=0)
+    if afternoon > timezone.now():
+        afternoon -= timedelta(days=1)
+    raised.sos.__class__.objects.filter(pk=raised.sos.pk).update(created_at=afternoon)
+
+    page = open_console(pages, dispatcher, locale="en-US", timezone_id="Asia/Kolkata")
+
+    row = page.locator(f"#queue > li[data-key='sos:{raised.sos.pk}']")
+    assert re.search(r"raised 08:34\sPM", row.inner_text()), row.inner_text()

@@ -4,7 +4,7 @@
 import { apiClient } from "./api.js";
 import { createAreaDraw, insidePolygon } from "./area-draw.js";
 import { askForNotifications, beep, enableSound, mute, muted, notify, soundBlocked, startRepeating, unmute } from "./alarm.js";
-import { ago, clock, h } from "./dom.js";
+import { ago, clockShort, h } from "./dom.js";
 import { incidentDetail, sosDetail, trailItem, unitDetail } from "./detail.js";
 import { closedSentence, closedTitle, confirmWithNote, openHelp, openHistory, openViewer } from "./dialogs.js";
 import { createMapView } from "./map-view.js";
@@ -187,7 +187,7 @@ function renderClosed() {
     tabindex: "0", dataset: { kind: c.kind, id: String(c.id) }, class: `closed-row how-${c.how}`,
     onclick: () => select(c.kind, c.id), onkeydown: (e) => e.key === "Enter" && select(c.kind, c.id),
   }, h("span", { class: `dot status-${String(c.status).toLowerCase()}`, "aria-hidden": "true" }), h("span", { class: "title" }, c.title),
-  h("span", { class: "sub" }, `${closedSentence(c)} ${fmt(gettext("at %(time)s"), { time: clock(c.closed_at).slice(0, 5) })}${c.note ? ` · “${c.note}”` : ""}`)))
+  h("span", { class: "sub" }, `${closedSentence(c)} ${fmt(gettext("at %(time)s"), { time: clockShort(c.closed_at) })}${c.note ? ` · “${c.note}”` : ""}`)))
     : [h("li", { class: "empty" }, gettext("Nothing closed in the last two hours."))]));
 }
 

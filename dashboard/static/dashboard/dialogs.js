@@ -2,7 +2,7 @@
 // note, the evidence viewer, and the closed-alert history.
 
 import { h } from "./dom.js";
-import { clock } from "./dom.js";
+import { clockShort } from "./dom.js";
 import { fmt, gettext, who } from "./words.js";
 
 // Ask before an action that cannot be undone; resolves to the note typed (trimmed), or null when cancelled.
@@ -132,7 +132,7 @@ export function openHistory(api, { kind = "", q = "", priority = "", unit = "", 
         areaNote.textContent = [where, unplaced].filter(Boolean).join(" ");
       }
       body.replaceChildren(...answer.results.map((item) => h("tr", { dataset: { kind: item.kind } },
-        h("td", {}, `${new Date(item.closed_at).toLocaleDateString()} ${clock(item.closed_at).slice(0, 5)}`),
+        h("td", {}, `${new Date(item.closed_at).toLocaleDateString()} ${clockShort(item.closed_at)}`),
         h("td", {}, closedTitle(item)),
         h("td", {}, closedSentence(item)),
         h("td", { class: "note" }, item.note || "—"))));

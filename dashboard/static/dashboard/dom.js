@@ -28,6 +28,11 @@ export function clock(iso) {
   return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
 }
 
+// Hours and minutes in the dispatcher's locale ("08:34 PM", "20:34"): what a row's "raised at" needs.
+export function clockShort(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+}
+
 // How long since `iso`, to the second under an hour ("4m 05s") and to the minute above ("1h 07m").
 export function elapsed(iso) {
   if (!iso) return "";

@@ -2,7 +2,7 @@
 // and patched in place; a row moves only when its place changes, so focus and clicks survive live updates.
 
 import { h } from "./dom.js";
-import { clock } from "./dom.js";
+import { clockShort } from "./dom.js";
 import { fmt, gettext, inStatus, statusWord, waitStep } from "./words.js";
 
 // The triage order (the same rule as console/selectors.py, plus "new"): the highest escalation level first, then
@@ -24,13 +24,13 @@ function flags(item) {
 
 function subText(item) {
   if (item.kind === "incident") {
-    return [statusWord(item.status), fmt(gettext("%(n)s signals"), { n: item.signal_count }), fmt(gettext("opened %(time)s"), { time: clock(item.created_at).slice(0, 5) })]
+    return [statusWord(item.status), fmt(gettext("%(n)s signals"), { n: item.signal_count }), fmt(gettext("opened %(time)s"), { time: clockShort(item.created_at) })]
       .join(" · ");
   }
   const units = (item.assignments || []).map((a) => a.unit_number);
   return [item.sos_type === 1 ? gettext("Alert") : gettext("Emergency"), item.phone,
     units.length ? fmt(gettext("units %(units)s"), { units: units.join(", ") }) : null,
-    fmt(gettext("raised %(time)s"), { time: clock(item.created_at).slice(0, 5) })].filter(Boolean).join(" · ");
+    fmt(gettext("raised %(time)s"), { time: clockShort(item.created_at) })].filter(Boolean).join(" · ");
 }
 
 export function createQueue(list, { onSelect, onFocusRow, waitSteps }) {
