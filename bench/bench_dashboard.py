@@ -140,22 +140,28 @@ new PerformanceObserver((list) => { window.__longTasks += list.getEntries().leng
 """
 
 
+def signed_in_console(playwright, servers: Servers):
+    """(browser, context, page): headless Chromium at 1920x1080, the bench dispatcher signed in to the console."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
+    context = browser.new_context(base_url=servers.api_url, viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    page.goto("/dashboard/login/")
+    page.fill("#id_username", "bench-dispatcher")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.wait_for_selector("body[data-ready=true]", timeout=60000)
+    return browser, context, page
+
+
 def measure(args, servers: Servers) -> dict:
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the units are moved through the ORM meanwhile.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"])
-        context = browser.new_context(base_url=servers.api_url, viewport={"width": 1920, "height": 1080})
-        page = context.new_page()
-        page.goto("/dashboard/login/")
-        page.fill("#id_username", "bench-dispatcher")
-        page.fill("#id_password", PASSWORD)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        page.wait_for_selector("body[data-ready=true]", timeout=60000)
+        browser, context, page = signed_in_console(playwright, servers)
         # Measured on a fresh load of the console, signed in: the sign-in's password hashing is not the console's.
         api_requests = []
         page.on("request", lambda r: "/api/" in r.url and api_requests.append(r.url.split("?")[0].replace(servers.api_url, "")))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_dashboard import CHROMIUM, PASSWORD, Mover, parse_args, seed  # noqa: E402
+from bench_dashboard import Mover, parse_args, seed, signed_in_console  # noqa: E402
 from bench_realtime import Servers, configure_environment  # noqa: E402
 
 KEYS = ["TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration", "LayoutCount", "RecalcStyleCount"]
@@ -95,15 +95,7 @@ def main() -> int:
             servers.start_api("gunicorn")
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-                context = browser.new_context(base_url=servers.api_url, viewport={"width": 1920, "height": 1080})
-                page = context.new_page()
-                page.goto("/dashboard/login/")
-                page.fill("#id_username", "bench-dispatcher")
-                page.fill("#id_password", PASSWORD)
-                with page.expect_navigation():
-                    page.click("button[type=submit]")
-                page.wait_for_selector("body[data-ready=true]", timeout=60000)
+                browser, context, page = signed_in_console(playwright, servers)
                 page.wait_for_selector("#connection[data-state=online]", timeout=30000)
                 cdp = context.new_cdp_session(page)
                 cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
