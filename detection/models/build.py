@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from detection.config import DetectorConfig, InferenceSettings
-from detection.models import onnx_runtime, openvino_runtime
+from detection.models import int8, onnx_runtime, openvino_runtime
 from detection.models.cache import EntryKey, ModelCache, model_fingerprint
 from detection.models.classifiers import (
     Preprocess,
@@ -194,7 +194,7 @@ class ModelBuilder:
         import nncf
 
         backend = CONVERTED[runtime]
-        version = f"{backend.version()}+nncf{nncf.__version__}"
+        version = f"{backend.version()}+nncf{nncf.__version__}{int8.quantization_tag()}"
         key = EntryKey(files.role, files.fingerprint, runtime, version, f"int8-{calibration.fingerprint[:16]}")
         if hit := self.cache.get(key):
             return hit

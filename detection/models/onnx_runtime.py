@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from detection.models import int8
 from detection.models.runtime import Runtime
 
 MODEL_FILE = "model.onnx"
@@ -66,6 +67,6 @@ def save_quantized(source: Path, calibration: list[np.ndarray], directory: Path)
     model = onnx.load(str(source / MODEL_FILE))
     quantized = nncf.quantize(
         model, nncf.Dataset([{INPUT: batch} for batch in calibration]),
-        subset_size=len(calibration), model_type=nncf.ModelType.TRANSFORMER,
+        subset_size=len(calibration), model_type=nncf.ModelType.TRANSFORMER, **int8.nncf_parameters(),
     )
     onnx.save(quantized, str(directory / MODEL_FILE))

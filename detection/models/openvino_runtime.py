@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from detection.models import int8
 from detection.models.runtime import Runtime
 
 MODEL_FILE = "model.xml"
@@ -95,6 +96,6 @@ def save_quantized(source: Path, calibration: list[np.ndarray], directory: Path)
     model = ov.Core().read_model(str(source / MODEL_FILE))
     quantized = nncf.quantize(
         model, nncf.Dataset(calibration), subset_size=len(calibration),
-        model_type=nncf.ModelType.TRANSFORMER,
+        model_type=nncf.ModelType.TRANSFORMER, **int8.nncf_parameters(),
     )
     ov.save_model(quantized, str(directory / MODEL_FILE), compress_to_fp16=False)
