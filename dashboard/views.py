@@ -198,7 +198,7 @@ def cameras(request):
         "realtime": _realtime_config(),
         "refreshSeconds": 10,
     }
-    return render(request, "dashboard/cameras.html", {"config": config})
+    return render(request, "dashboard/cameras.html", {"config": config, "may_read_reports": is_supervisor(request.user)})
 
 
 @never_cache

@@ -60,6 +60,21 @@ def test_only_supervisors_see_the_link_to_the_report_in_the_dashboard_header(dis
     assert b'id="reports-link"' not in _signed_in(officer_a).get("/dashboard/").content
 
 
+def test_the_console_cameras_and_report_pages_share_one_navigation_marking_where_you_are(dispatcher, officer_a):
+    import re
+
+    def nav(user, path) -> list[tuple[str, bool]]:
+        html = _signed_in(user).get(path).content.decode()
+        (block,) = re.findall(r'<nav class="topnav".*?</nav>', html, flags=re.S)
+        return [(href, "aria-current" in attrs) for href, attrs in re.findall(r'<a[^>]*href="([^"]+)"([^>]*)>', block)]
+
+    pages = ["/dashboard/", "/dashboard/cameras/", "/dashboard/reports/"]
+    for path in pages:
+        assert nav(dispatcher, path) == [(page, page == path) for page in pages], path
+    # An officer has no report to go to, from any page.
+    assert nav(officer_a, "/dashboard/cameras/") == [("/dashboard/", False), ("/dashboard/cameras/", True)]
+
+
 def test_the_report_and_the_dashboard_keep_their_own_tokens_and_signing_out_revokes_both(dispatcher):
     client = _signed_in(dispatcher)
     dashboard_token = _config_token(client.get("/dashboard/"), "dashboard-config")
