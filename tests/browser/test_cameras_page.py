@@ -24,6 +24,20 @@ def heartbeat(live_server, device, state="ok", **figures):  # noqa: F811
     return answer.json()["cameras"]["library-entrance"]
 
 
+def worker_answers_snapshot(live_server, device, jpeg: bytes) -> int:
+    """The worker's side of a snapshot: the request arrives in a heartbeat answer, the frame goes back by its own
+    endpoint. Returns the snapshot's id."""
+    answers = []
+    assert wait_for(lambda: answers.append(heartbeat(live_server, device)) or answers[-1]["snapshot_requests"], 10)
+    (snapshot_id,) = answers[-1]["snapshot_requests"]
+    sent = httpx.post(f"{live_server.url}/api/devices/camera-snapshot/",
+                      headers={"Authorization": f"Device {device.raw_key}"},
+                      data={"details": json.dumps({"camera": "library-entrance", "snapshot_id": snapshot_id})},
+                      files=[("images", ("frame.jpg", jpeg, "image/jpeg"))], timeout=10)
+    assert sent.status_code == 201, sent.text
+    return snapshot_id
+
+
 def frame_jpeg() -> bytes:
     data = io.BytesIO()
     Image.new("RGB", (160, 120), (30, 140, 60)).save(data, "JPEG")
@@ -75,15 +89,7 @@ def test_a_snapshot_asked_on_the_page_comes_back_from_the_worker_through_the_pla
 
     page.click("tr.camera[data-camera-id='library-entrance'] button.snapshot")
     page.wait_for_selector(".snapshot-status[data-state=pending]")
-    # The worker's side of it: the request arrives in a heartbeat answer, the frame goes back by its own endpoint.
-    answers = []
-    assert wait_for(lambda: answers.append(heartbeat(live_server, device)) or answers[-1]["snapshot_requests"], 10)
-    (snapshot_id,) = answers[-1]["snapshot_requests"]
-    sent = httpx.post(f"{live_server.url}/api/devices/camera-snapshot/",
-                      headers={"Authorization": f"Device {device.raw_key}"},
-                      data={"details": json.dumps({"camera": "library-entrance", "snapshot_id": snapshot_id})},
-                      files=[("images", ("frame.jpg", frame_jpeg(), "image/jpeg"))], timeout=10)
-    assert sent.status_code == 201, sent.text
+    snapshot_id = worker_answers_snapshot(live_server, device, frame_jpeg())
 
     image = page.wait_for_selector(f"tr.snapshot-row img[data-snapshot-id='{snapshot_id}']")
     page.wait_for_function("img => img.complete && img.naturalWidth === 160", arg=image)

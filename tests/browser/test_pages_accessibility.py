@@ -2,7 +2,6 @@
 the camera list (healthy and offline cameras, a watched SOS, a snapshot shown) and the response-time report (its
 tables and chart), in both themes."""
 
-import json
 
 import httpx
 import pytest
@@ -13,10 +12,9 @@ from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # no
 from sos.models import SOS
 from sos.services import sos_create
 from tests.browser.conftest import sign_in
-from tests.browser.test_cameras_page import frame_jpeg, heartbeat
+from tests.browser.test_cameras_page import frame_jpeg, heartbeat, worker_answers_snapshot
 from tests.browser.test_console_accessibility import serious_violations
 from tests.browser.test_reports_page import REPORT_DAY, day_of_alerts  # noqa: F401  (fixture)
-from tests.test_cameras_e2e import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,12 +50,7 @@ def test_no_serious_violations_on_the_camera_list_with_cameras_and_a_snapshot(
 
     page.click("tr.camera[data-camera-id='library-entrance'] button.snapshot")
     page.wait_for_selector(".snapshot-status[data-state=pending]")
-    answers = []
-    assert wait_for(lambda: answers.append(heartbeat(live_server, device)) or answers[-1]["snapshot_requests"], 10)
-    (snapshot_id,) = answers[-1]["snapshot_requests"]
-    httpx.post(f"{live_server.url}/api/devices/camera-snapshot/", headers={"Authorization": f"Device {device.raw_key}"},
-               data={"details": json.dumps({"camera": "library-entrance", "snapshot_id": snapshot_id})},
-               files=[("images", ("frame.jpg", frame_jpeg(), "image/jpeg"))], timeout=10).raise_for_status()
+    snapshot_id = worker_answers_snapshot(live_server, device, frame_jpeg())
     image = page.wait_for_selector(f"tr.snapshot-row img[data-snapshot-id='{snapshot_id}']")
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image)
     found["with a snapshot"] = serious_violations(page)

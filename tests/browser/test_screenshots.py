@@ -1,7 +1,6 @@
 """The README's screenshots, taken from a realistic shift at 1920×1080; `UPDATE_SCREENSHOTS=1` writes them into docs/:
 the console (light and dark), the citizen page, the camera list and the response-time report."""
 
-import json
 import os
 import random
 from datetime import timedelta
@@ -20,10 +19,9 @@ from response.tests.test_response_times import incident_with, sos_with
 from sos import services
 from sos.models import SOS
 from tests.browser.conftest import sign_in
-from tests.browser.test_cameras_page import heartbeat
+from tests.browser.test_cameras_page import heartbeat, worker_answers_snapshot
 from tests.browser.test_incidents_on_dashboard import camera_frame, report_violence
 from tests.browser.test_reports_page import REPORT_DAY
-from tests.test_cameras_e2e import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -152,12 +150,7 @@ def test_screenshot_of_the_camera_list(pages, dispatcher, device, beacon, live_s
     page.wait_for_selector("body.page-cameras[data-ready=true]")
 
     page.click("tr.camera[data-camera-id='library-entrance'] button.snapshot")
-    answers = []
-    assert wait_for(lambda: answers.append(heartbeat(live_server, device)) or answers[-1]["snapshot_requests"], 10)
-    (snapshot_id,) = answers[-1]["snapshot_requests"]
-    httpx.post(f"{live_server.url}/api/devices/camera-snapshot/", headers={"Authorization": f"Device {device.raw_key}"},
-               data={"details": json.dumps({"camera": "library-entrance", "snapshot_id": snapshot_id})},
-               files=[("images", ("frame.jpg", camera_frame(640, 360), "image/jpeg"))], timeout=10).raise_for_status()
+    snapshot_id = worker_answers_snapshot(live_server, device, camera_frame(640, 360))
     image = page.wait_for_selector(f"tr.snapshot-row img[data-snapshot-id='{snapshot_id}']")
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
 

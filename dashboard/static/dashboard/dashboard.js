@@ -799,7 +799,7 @@ $("alert-banner").addEventListener("click", () => {
 $("help-button").addEventListener("click", openHelp);
 $("history-button").addEventListener("click", () => openHistory(api, { kind: $("filter-kind").value, q: $("search").value,
   priority: $("filter-priority").value, unit: $("filter-unit").value, units: [...state.units.keys()].sort(), area: state.area }));
-for (const id of ["search", "filter-kind", "filter-status", "filter-priority", "filter-unit"]) $(id).addEventListener("input", applyFilters);
+for (const id of FILTER_IDS) $(id).addEventListener("input", applyFilters);
 $("filter-area").addEventListener("input", setArea);
 $("area-draw").addEventListener("click", startDrawing);
 $("area-clear").addEventListener("click", () => {
