@@ -6,6 +6,7 @@ dashboard (naarikavach_website/src/services/socketService.js, components/Dashboa
 connects with the credential we require (a user token in `auth`); nothing else in its messages changes.
 """
 
+import aiohttp
 import pytest
 import socketio
 from asgiref.sync import sync_to_async
@@ -131,13 +132,21 @@ async def test_the_police_apps_unit_room_gets_sos_points_with_sos_id_its_own_pos
     ("https://evil.example", False),
 ])
 async def test_browsers_connect_only_from_allowed_origins(realtime, tokens, origin, accepted):
-    client = socketio.AsyncClient(reconnection=False)
-    try:
-        await client.connect(realtime.url, auth={"token": tokens["dispatcher"]}, headers={"Origin": origin},
-                             transports=["polling"], wait_timeout=10)
-        connected = client.connected
-    except socketio.exceptions.ConnectionError:
-        connected = False
-    finally:
-        await client.disconnect()
-    assert connected is accepted
+    # The Engine.IO handshake itself, as a browser sends it: a refused origin gets a 400 and no CORS grant.
+    # (python-engineio's client closes its session before reading a refusal's body, so behind a refusal it
+    # can raise a bare "Connection closed" instead of ConnectionError: the status is the reliable witness.)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{realtime.url}/socket.io/", params={"EIO": "4", "transport": "polling"},
+                            headers={"Origin": origin}) as handshake:
+            status = handshake.status
+            granted = handshake.headers.get("Access-Control-Allow-Origin")
+            await handshake.read()
+    assert (status, granted) == ((200, origin) if accepted else (400, None))
+    if accepted:  # and a real client from that origin connects and is signed in
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(realtime.url, auth={"token": tokens["dispatcher"]}, headers={"Origin": origin},
+                                 transports=["polling"], wait_timeout=10)
+            assert client.connected
+        finally:
+            await client.disconnect()

@@ -2,8 +2,10 @@
 
 import os
 import shutil
+import threading
 
 import pytest
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import sync_playwright
 
 from naarikavach.testing import PASSWORD
@@ -37,8 +39,44 @@ def browser():
         browser.close()
 
 
+class RequestsInFlight:
+    """Counts the live server's requests that have started and not finished (Django's request signals).
+
+    Closing a browser does not stop a request the server is already handling. Were the test database
+    flushed meanwhile, PostgreSQL's TRUNCATE and that request's transaction could each hold a lock the
+    other needs: a deadlock, and the flush fails. So a test ends only once the server is idle.
+    """
+
+    def __init__(self):
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def started(self, **kwargs):
+        with self.changed:
+            self.count += 1
+
+    def finished(self, **kwargs):
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_idle(self, timeout: float = 10) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count <= 0, timeout)
+
+
 @pytest.fixture
-def pages(browser, live_server, realtime, settings):
+def requests_in_flight():
+    tracker = RequestsInFlight()
+    request_started.connect(tracker.started, dispatch_uid="browser-tests-in-flight")
+    request_finished.connect(tracker.finished, dispatch_uid="browser-tests-in-flight")
+    yield tracker
+    request_started.disconnect(dispatch_uid="browser-tests-in-flight")
+    request_finished.disconnect(dispatch_uid="browser-tests-in-flight")
+
+
+@pytest.fixture
+def pages(browser, live_server, realtime, settings, requests_in_flight):
     """Open browser contexts (one per person) on the live server; all closed at the end of the test."""
     settings.REALTIME_PUBLIC_URL = realtime.url
     settings.MAP_TILE_URL = ""  # closed network: no tiles, and the page must work regardless
@@ -55,6 +93,7 @@ def pages(browser, live_server, realtime, settings):
     yield open_page
     for context in contexts:
         context.close()
+    assert requests_in_flight.wait_idle(), f"{requests_in_flight.count} request(s) still running on the live server"
 
 
 def sign_in(page, user):
