@@ -143,12 +143,8 @@ def dashboard(request):
         "waitSteps": _wait_steps(),
         "alarmRepeatMs": settings.DASHBOARD_ALARM_REPEAT_SECONDS * 1000,
     }
-    language = dashboard_language(request)
-    with translation.override(language):
-        response = render(request, "dashboard/dashboard.html", {"config": config, "LANGUAGE_CODE": language,
-                                                                "may_read_reports": is_supervisor(request.user)})
-    response["Content-Language"] = language
-    return response
+    return _render_in_language(request, "dashboard/dashboard.html",
+                               {"config": config, "may_read_reports": is_supervisor(request.user)})
 
 
 # The console ships in English and Hindi (chosen like the citizen page's language: ?lang=, the cookie, the browser).
@@ -158,6 +154,16 @@ DASHBOARD_LANGUAGES = ("en", "hi")
 def dashboard_language(request) -> str:
     language = citizen_language(request)
     return language if language in DASHBOARD_LANGUAGES else "en"
+
+
+def _render_in_language(request, template: str, context: dict):
+    """A dashboard page (console, cameras, report) in the dispatcher's language; its scripts' messages come
+    from the catalogue in the same language (`LANGUAGE_CODE` names it)."""
+    language = dashboard_language(request)
+    with translation.override(language):
+        response = render(request, template, {**context, "LANGUAGE_CODE": language})
+    response["Content-Language"] = language
+    return response
 
 
 def dashboard_javascript_catalog(request):
@@ -183,7 +189,7 @@ def reports(request):
         "today": timezone.localdate().isoformat(),
         "timeZone": settings.TIME_ZONE,
     }
-    return render(request, "dashboard/reports.html", {"config": config})
+    return _render_in_language(request, "dashboard/reports.html", {"config": config})
 
 
 @never_cache
@@ -198,7 +204,8 @@ def cameras(request):
         "realtime": _realtime_config(),
         "refreshSeconds": 10,
     }
-    return render(request, "dashboard/cameras.html", {"config": config, "may_read_reports": is_supervisor(request.user)})
+    return _render_in_language(request, "dashboard/cameras.html",
+                               {"config": config, "may_read_reports": is_supervisor(request.user)})
 
 
 @never_cache

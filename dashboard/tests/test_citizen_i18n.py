@@ -18,18 +18,20 @@ LANGUAGES = [code for code, _ in CITIZEN_LANGUAGES if code != "en"]
 UNIVERSAL = {"SOS"}
 
 
-def template_messages() -> set[str]:
-    text = TEMPLATE.read_text()
+def template_messages(template: Path = TEMPLATE) -> set[str]:
+    text = template.read_text()
     messages = set(re.findall(r'{% translate "((?:[^"\\]|\\.)*)" %}', text))
     messages |= set(re.findall(r"{% translate '((?:[^'\\]|\\.)*)' %}", text))
-    for body in re.findall(r"{% blocktranslate[^%]*%}(.*?){% endblocktranslate %}", text, re.S):
+    for options, body in re.findall(r"{% blocktranslate([^%]*)%}(.*?){% endblocktranslate %}", text, re.S):
+        if "trimmed" in options.split():
+            body = " ".join(body.split())
         messages.add(re.sub(r"{{ (\w+) }}", r"%(\1)s", body))
     return messages
 
 
-def script_messages() -> set[str]:
+def script_messages(script: Path = SCRIPT) -> set[str]:
     return {m.encode().decode("unicode_escape").encode("latin-1").decode()
-            for m in re.findall(r'gettext\("((?:[^"\\]|\\.)*)"\)', SCRIPT.read_text())}
+            for m in re.findall(r'gettext\("((?:[^"\\]|\\.)*)"\)', script.read_text())}
 
 
 def test_the_extraction_finds_the_pages_messages():

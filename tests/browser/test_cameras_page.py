@@ -104,3 +104,22 @@ def test_a_snapshot_the_worker_never_sends_ends_with_a_clear_message(pages, disp
 
     page.click("tr.camera[data-camera-id='library-entrance'] button.snapshot")
     page.wait_for_selector(".snapshot-status[data-state=failed]:has-text('did not send a picture in time')")
+
+
+def test_the_camera_list_speaks_hindi_when_asked(pages, dispatcher, device, camera, live_server):  # noqa: F811
+    heartbeat(live_server, device)
+    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 800}, locale="hi-IN",
+                 extra_http_headers={"Accept-Language": "hi-IN,hi;q=0.9"})
+    from tests.browser.conftest import sign_in
+
+    sign_in(page, dispatcher)
+    page.wait_for_selector("body.page-dashboard")
+    page.click("nav.topnav a:has-text('कैमरे')")  # the shared navigation, in Hindi too
+    page.wait_for_selector("body.page-cameras[data-ready=true]")
+
+    assert page.get_attribute("html", "lang") == "hi"
+    assert page.inner_text("#camera-table thead").split("\t")[:3] == ["कैमरा", "स्थिति", "आख़िरी हार्टबीट"]
+    row = page.locator("tr.camera[data-camera-id='library-entrance']")
+    assert row.locator(".health").inner_text() == "ठीक"  # from the script, through the catalogue
+    page.wait_for_selector("#connection:has-text('लाइव')")
+    page.wait_for_function("() => /^\\d+ सेकंड पहले$/.test(document.querySelector('time.heartbeat').textContent)")

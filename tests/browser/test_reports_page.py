@@ -125,3 +125,20 @@ def test_a_citizen_is_refused_and_a_stranger_is_sent_to_sign_in(pages, citizen):
     assert answer.value.status == 403
     stranger.wait_for_selector("#refused")  # the refusal page has replaced the form
     assert stranger.query_selector("#chart") is None
+
+
+def test_the_report_speaks_hindi_when_asked(pages, day_of_alerts, dispatcher):
+    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 900}, locale="hi-IN",
+                 extra_http_headers={"Accept-Language": "hi-IN,hi;q=0.9"})
+    sign_in(page, dispatcher)
+    page.wait_for_url("**/dashboard/")
+    page.goto(f"/dashboard/reports/?from={REPORT_DAY}&to={REPORT_DAY}")
+    page.wait_for_selector("#by-source tr[data-group='camera']")
+    page.wait_for_selector("body[data-ready=true]")
+
+    assert page.get_attribute("html", "lang") == "hi"
+    assert page.inner_text("#range label[for=from]") == "से"
+    # Counts and durations from the script, through the catalogue (plural forms included).
+    assert page.inner_text("#report-status") == "2026-11-20 से 2026-11-20 तक 6 अलर्ट आए।"
+    assert figures(page, "by-source", "citizen")["acknowledge-p90"] == "1 मिनट 30 सेकंड"
+    assert page.inner_text("#by-source tr[data-group='citizen'] th") == "नागरिक SOS"

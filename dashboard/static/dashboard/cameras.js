@@ -6,12 +6,15 @@
 import { apiClient } from "./api.js";
 import { ago, clock, h } from "./dom.js";
 import { connectRealtime, joinRooms } from "./realtime.js";
+import { fmt, gettext } from "./words.js";
 
 const config = JSON.parse(document.getElementById("cameras-config").textContent);
 const api = apiClient({ Authorization: `Token ${config.token}` });
 const $ = (id) => document.getElementById(id);
 const cameras = new Map(); // camera_id -> the API's camera
 const POLL_MS = 1000;
+// Health as the API names it, in the page's language (the class names keep the API's words).
+const HEALTH = { ok: gettext("ok"), reconnecting: gettext("reconnecting"), offline: gettext("offline"), unknown: gettext("unknown") };
 
 function showError(message) {
   $("error-banner").textContent = message;
@@ -26,18 +29,18 @@ function row(camera) {
   const stats = camera.stats || {};
   return h("tr", { dataset: { cameraId: camera.camera_id }, class: `camera health-${camera.health}` },
     h("td", {}, h("strong", {}, camera.name), h("div", { class: "muted" }, camera.camera_id)),
-    h("td", {}, h("span", { class: `health health-${camera.health}` }, camera.health)),
+    h("td", {}, h("span", { class: `health health-${camera.health}` }, HEALTH[camera.health] || camera.health)),
     h("td", {}, camera.last_heartbeat_at
       ? h("time", { class: "heartbeat", datetime: camera.last_heartbeat_at, title: clock(camera.last_heartbeat_at) },
         ago(camera.last_heartbeat_at))
-      : h("span", { class: "muted" }, "never")),
+      : h("span", { class: "muted" }, gettext("never"))),
     h("td", { class: "number fps" }, figure(stats.fps, 1)),
     h("td", { class: "number dropped" }, figure(stats.dropped_frames)),
     h("td", { class: "open-sos" }, camera.open_sos.length ? camera.open_sos.map((id) => `#${id}`).join(", ") : "–"),
     h("td", {}, h("button", {
       type: "button", class: "snapshot", disabled: !camera.enabled,
       onclick: () => requestSnapshot(camera.camera_id),
-    }, "Snapshot")),
+    }, gettext("Snapshot"))),
   );
 }
 
@@ -50,7 +53,7 @@ function render() {
     rows.push(row(camera));
     if (open.has(camera.camera_id)) rows.push(open.get(camera.camera_id));
   }
-  body.replaceChildren(...(rows.length ? rows : [h("tr", { class: "empty" }, h("td", { colspan: 7 }, "No cameras registered."))]));
+  body.replaceChildren(...(rows.length ? rows : [h("tr", { class: "empty" }, h("td", { colspan: 7 }, gettext("No cameras registered.")))]));
 }
 
 async function load() {
@@ -61,7 +64,7 @@ async function load() {
     render();
     showError("");
   } catch (error) {
-    showError(`Could not load the cameras: ${error.message}`);
+    showError(fmt(gettext("Could not load the cameras: %(error)s"), { error: error.message }));
   } finally {
     document.body.dataset.ready = "true";
   }
@@ -91,7 +94,7 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function requestSnapshot(cameraId) {
   const cell = snapshotRow(cameraId);
-  setSnapshotStatus(cell, "pending", "Asking the camera's worker…");
+  setSnapshotStatus(cell, "pending", gettext("Asking the camera's worker…"));
   try {
     let snapshot = await api.post(`/api/cameras/${encodeURIComponent(cameraId)}/snapshot/`);
     // The server says how long the worker has; a little more for the last upload to land.
@@ -101,19 +104,20 @@ async function requestSnapshot(cameraId) {
       snapshot = await api.get(`/api/cameras/snapshots/${snapshot.snapshot_id}/`);
     }
     if (snapshot.status !== "ready") {
-      setSnapshotStatus(cell, "failed", "The camera did not send a picture in time. Is it online?");
+      setSnapshotStatus(cell, "failed", gettext("The camera did not send a picture in time. Is it online?"));
       return;
     }
     const url = await api.blobUrl(snapshot.image);
     // A frame without its capture time (the worker did not say) reads "Latest frame, faces blurred", not ", ,".
-    const seen = snapshot.captured_at ? `seen ${clock(snapshot.captured_at)}` : "";
-    const what = ["Latest frame", seen, `faces blurred (${snapshot.faces_found} found)`].filter(Boolean).join(", ");
+    const seen = snapshot.captured_at ? fmt(gettext("seen %(time)s"), { time: clock(snapshot.captured_at) }) : "";
+    const blurred = fmt(gettext("faces blurred (%(count)s found)"), { count: snapshot.faces_found });
+    const what = [gettext("Latest frame"), seen, blurred].filter(Boolean).join(", ");
     cell.replaceChildren(
       h("span", { class: "snapshot-status", dataset: { state: "ready" } }, `${what} · SHA-256 ${snapshot.sha256.slice(0, 12)}…`),
-      h("img", { src: url, alt: `Latest frame of camera ${cameraId}`, dataset: { snapshotId: snapshot.snapshot_id } }),
+      h("img", { src: url, alt: fmt(gettext("Latest frame of camera %(camera)s"), { camera: cameraId }), dataset: { snapshotId: snapshot.snapshot_id } }),
     );
   } catch (error) {
-    setSnapshotStatus(cell, "failed", `Snapshot failed: ${error.message}`);
+    setSnapshotStatus(cell, "failed", fmt(gettext("Snapshot failed: %(error)s"), { error: error.message }));
   }
 }
 
@@ -144,7 +148,7 @@ connectRealtime({
   },
   onStatus(status) {
     $("connection").dataset.state = status;
-    $("connection").textContent = status === "online" ? "Live" : status === "refused" ? "Not live" : "Reconnecting…";
+    $("connection").textContent = status === "online" ? gettext("Live") : status === "refused" ? gettext("Not live") : gettext("Reconnecting…");
   },
 });
 

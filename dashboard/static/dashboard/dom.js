@@ -15,13 +15,18 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+// The page's message catalogue (Django's JavaScript catalogue, a classic script that runs before any module).
+const gettext = window.gettext || ((text) => text);
+
+// "12s ago", "5m ago", "3h ago", "2d ago", in the page's language.
 export function ago(iso) {
   if (!iso) return "";
   const seconds = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
-  if (seconds < 60) return `${seconds}s ago`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
-  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`;
-  return `${Math.floor(seconds / 86400)}d ago`;
+  const [template, count] = seconds < 60 ? [gettext("%(count)ss ago"), seconds]
+    : seconds < 3600 ? [gettext("%(count)sm ago"), Math.floor(seconds / 60)]
+      : seconds < 86400 ? [gettext("%(count)sh ago"), Math.floor(seconds / 3600)]
+        : [gettext("%(count)sd ago"), Math.floor(seconds / 86400)];
+  return template.replace("%(count)s", count);
 }
 
 export function clock(iso) {

@@ -4,18 +4,21 @@
 
 import uPlot from "uplot";
 import { apiClient } from "./api.js";
+import { fmt, gettext, ngettext } from "./words.js";
 
 const config = JSON.parse(document.getElementById("reports-config").textContent);
 const api = apiClient({ Authorization: `Token ${config.token}` });
 
 const MILESTONES = [
-  ["acknowledge", "Acknowledged"],
-  ["dispatch", "Dispatched"],
-  ["on_scene", "On scene"],
-  ["resolve", "Resolved"],
+  ["acknowledge", gettext("Acknowledged")],
+  ["dispatch", gettext("Dispatched")],
+  ["on_scene", gettext("On scene")],
+  ["resolve", gettext("Resolved")],
 ];
-const SOURCES = { citizen: "Citizen SOS", camera: "Camera" };
-const KINDS = { sos_emergency: "SOS emergency", sos_alert: "SOS alert", violence: "Violence", scream: "Scream" };
+const SOURCES = { citizen: gettext("Citizen SOS"), camera: gettext("Camera") };
+const KINDS = {
+  sos_emergency: gettext("SOS emergency"), sos_alert: gettext("SOS alert"), violence: gettext("Violence"), scream: gettext("Scream"),
+};
 const COLOURS = ["#b3122e", "#1f5fbf", "#1d7a46", "#c77700"];
 // Gridlines of the log scale at times people think in.
 const TICKS = [1, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400, 172800, 604800];
@@ -30,14 +33,17 @@ let latest = 0; // the newest request: an older answer arriving after it is drop
 
 export function formatSeconds(value) {
   if (value === null || value === undefined) return "—";
-  if (value < 60) return `${Math.round(value * 10) / 10} s`;
+  const s = (count) => fmt(gettext("%(count)s s"), { count });
+  const min = (count) => fmt(gettext("%(count)s min"), { count });
+  const h = (count) => fmt(gettext("%(count)s h"), { count });
+  if (value < 60) return s(Math.round(value * 10) / 10);
   const total = Math.round(value);
   if (total < 3600) {
     const seconds = total % 60;
-    return `${Math.floor(total / 60)} min${seconds ? ` ${seconds} s` : ""}`;
+    return [min(Math.floor(total / 60)), seconds ? s(seconds) : ""].filter(Boolean).join(" ");
   }
   const minutes = Math.floor((total % 3600) / 60);
-  return `${Math.floor(total / 3600)} h${minutes ? ` ${minutes} min` : ""}`;
+  return [h(Math.floor(total / 3600)), minutes ? min(minutes) : ""].filter(Boolean).join(" ");
 }
 
 export function formatShare(value) {
@@ -66,19 +72,19 @@ function renderTable(table, groups, labels, targets) {
   table.replaceChildren();
   const head = table.createTHead();
   const top = head.insertRow();
-  top.append(cell("th", "", { rowspan: "2" }), cell("th", "Alerts", { rowspan: "2" }));
+  top.append(cell("th", "", { rowspan: "2" }), cell("th", gettext("Alerts"), { rowspan: "2" }));
   const sub = head.insertRow();
   for (const [key, label] of MILESTONES) {
     const hasTarget = targets[`${key}_seconds`] !== undefined;
     top.append(cell("th", label, { colspan: hasTarget ? "3" : "2", scope: "colgroup" }));
     sub.append(cell("th", "p50"), cell("th", "p90"));
-    if (hasTarget) sub.append(cell("th", `within ${formatSeconds(targets[`${key}_seconds`])}`));
+    if (hasTarget) sub.append(cell("th", fmt(gettext("within %(time)s"), { time: formatSeconds(targets[`${key}_seconds`]) })));
   }
   const body = table.createTBody();
   const entries = Object.entries(groups);
   if (!entries.length) {
     const row = body.insertRow();
-    row.append(cell("td", "No alerts were raised in this period.", { colspan: "99", class: "empty" }));
+    row.append(cell("td", gettext("No alerts were raised in this period."), { colspan: "99", class: "empty" }));
     return;
   }
   for (const [group, summary] of entries) {
@@ -141,30 +147,33 @@ function renderChart(report) {
 
 async function load(from, to) {
   const request = ++latest;
-  status.textContent = "Loading…";
+  status.textContent = gettext("Loading…");
   errorBox.hidden = true;
   document.body.dataset.ready = "loading";
   try {
     const report = await api.get(config.api, { from, to });
     if (request !== latest) return;
     const targets = report.targets;
-    document.getElementById("targets").textContent = "Targets: " + MILESTONES
+    const goals = MILESTONES
       .filter(([key]) => targets[`${key}_seconds`] !== undefined)
-      .map(([key, label]) => `${label.toLowerCase()} within ${formatSeconds(targets[`${key}_seconds`])}`)
-      .join(", ") + ".";
+      .map(([key, label]) => fmt(gettext("%(step)s within %(time)s"), {
+        step: label.toLowerCase(), time: formatSeconds(targets[`${key}_seconds`]),
+      }));
+    document.getElementById("targets").textContent = fmt(gettext("Targets: %(targets)s."), { targets: goals.join(", ") });
     renderTable(document.getElementById("by-source"), { ...report.by_source, ...(report.overall.alerts ? { overall: report.overall } : {}) },
-      { ...SOURCES, overall: "All alerts" }, targets);
+      { ...SOURCES, overall: gettext("All alerts") }, targets);
     renderTable(document.getElementById("by-kind"), report.by_kind, KINDS, targets);
     renderChart(report);
     const alerts = report.overall.alerts;
-    status.textContent = `${alerts} alert${alerts === 1 ? "" : "s"} raised from ${from} to ${to}.`;
+    status.textContent = fmt(ngettext("%(count)s alert raised from %(from)s to %(to)s.",
+      "%(count)s alerts raised from %(from)s to %(to)s.", alerts), { count: alerts, from, to });
     history.replaceState(null, "", `?${new URLSearchParams({ from, to })}`);
   } catch (error) {
     if (request !== latest) return;
     status.textContent = "";
     errorBox.textContent = error.fields
       ? Object.values(error.fields).flat().join(" ")
-      : error.message || "The report could not be loaded.";
+      : error.message || gettext("The report could not be loaded.");
     errorBox.hidden = false;
   }
   document.body.dataset.ready = "true";
