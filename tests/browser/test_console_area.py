@@ -110,3 +110,26 @@ def test_an_area_drawn_with_the_mouse_filters_the_queue_and_the_history_and_clea
     page.wait_for_selector(row(f"sos:{outside.sos.pk}"), state="hidden")
     assert len(page.evaluate("() => window.naarikavach.state.area.points")) == 3
     assert page.is_visible(row(f"sos:{pending.sos.pk}"))
+
+
+def test_a_corner_on_a_pin_is_a_corner_not_a_selection(pages, dispatcher):
+    inside = sos_raised_minutes_ago(4, name="Inside", latitude=22.5726, longitude=88.3639)
+    page = open_console(pages, dispatcher)
+    page.evaluate("() => window.naarikavach.map.setView([22.5725, 88.3625], 14, { animate: false })")
+    page.wait_for_selector(pin(inside))
+
+    page.click("#area-draw")
+    page.mouse.click(*corner(page, (22.5726, 88.3639)))  # right on the SOS's pin
+    for latlng in SQUARE[1:3]:
+        page.mouse.click(*corner(page, latlng))
+    page.mouse.dblclick(*corner(page, SQUARE[3]))
+
+    page.wait_for_function("() => window.naarikavach.state.area !== null")
+    drawn = page.evaluate("() => window.naarikavach.state.area.points")
+    assert len(drawn) == 4 and abs(drawn[0][0] - 22.5726) < 2e-4 and abs(drawn[0][1] - 88.3639) < 2e-4
+    assert page.evaluate("() => window.naarikavach.state.selected") is None
+    assert page.is_hidden("#detail")
+    # Drawing over (and the area, whose corner the pin is, cleared), the pin opens its alert again.
+    page.click("#area-clear")
+    page.click(pin(inside))
+    page.wait_for_selector("#detail:not([hidden])")
