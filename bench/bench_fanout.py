@@ -43,6 +43,8 @@ def parse_args():
     parser.add_argument("--clients", type=int, nargs="+", default=[2000, 5000])
     parser.add_argument("--events", type=int, default=5, help="events per round")
     parser.add_argument("--rounds", type=int, default=2, help="rounds per fan-out and size (alternating)")
+    parser.add_argument("--waves", type=int, default=1,
+                        help="crowds brought to the same server one after another (memory kept after each)")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--no-ws-keepalive", action="store_true",
@@ -273,93 +275,101 @@ class Server:
 
 
 def measure(env: dict, transport: str, clients: int, args, token: str, logs: Path, leave: str = "shipped") -> dict:
-    from asgiref.sync import async_to_sync  # noqa: F401  (Django is set up in main)
-
-    from sos import services
-
     profile = logs / f"profile-{transport}-{clients}-{time.time():.0f}.prof" if args.profile or args.profile_leave \
         else None
     server = Server(env, transport, logs, profile, keepalive=not args.no_ws_keepalive, leave=leave)
     try:
         rss_start = rss_kb(server.process.pid)
-        per_worker = [clients // args.workers + (1 if i < clients % args.workers else 0) for i in range(args.workers)]
-        started = time.monotonic()
-        flags = ["--no-deflate"] if args.no_deflate else []
-        workers = [subprocess.Popen([sys.executable, __file__, "--client-worker", server.url, str(n), *flags],
-                                    env={**env, "BENCH_FANOUT_TOKEN": token},
-                                    cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-                   for n in per_worker if n]
-        for worker in workers:
-            line = worker.stdout.readline().strip()
-            while line.startswith("failed "):
-                print(line, file=sys.stderr)
-                line = worker.stdout.readline().strip()
-            if line != "ready":
-                for other in workers:
-                    other.kill()
-                raise RuntimeError(f"clients could not all connect and join ({line})")
-        connect_s = time.monotonic() - started
-        rss_joined = rss_kb(server.process.pid)
-        deliveries, to_all, server_cpu = [], [], []
-        if profile and args.profile:
-            urllib.request.urlopen(f"{server.url}/bench/profile/start", timeout=60).close()
-        for i in range(args.events):
-            cpu_before = cpu_s(server.process.pid)
-            before = time.time()
-            sos, _ = services.sos_create(name=f"fan-out {i}", sos_type=0, latitude=12.9, longitude=77.6)
-            times = []
-            for worker in workers:
-                times += json.loads(worker.stdout.readline())["times"]
-            server_cpu.append((cpu_s(server.process.pid) - cpu_before) * 1000)
-            assert len(times) == clients
-            deliveries += [(t - before) * 1000 for t in times]
-            to_all.append((max(times) - before) * 1000)
-        if profile and args.profile:
-            urllib.request.urlopen(f"{server.url}/bench/profile/stop", timeout=60).close()
-            print_profile(profile, transport, clients)
-        returns_before = health(server.url, "/detail")["memory_returns"]
-        if profile and args.profile_leave:
-            urllib.request.urlopen(f"{server.url}/bench/profile/start", timeout=60).close()
-        for worker in workers:
-            worker.stdin.write("stop\n")
-            worker.stdin.flush()
-            worker.wait(timeout=120)
-        # After they leave: what memory the server keeps, and how long it took to be rid of them (it answers
-        # nothing else meanwhile), and the slowest answer to /healthz/detail meanwhile. Measured within 5 minutes,
-        # or reported as not measured.
-        left_started, rss_left, left_s, slowest_health = time.monotonic(), None, None, 0.0
-        while time.monotonic() - left_started < 300:
-            try:
-                asked = time.monotonic()
-                answer = health(server.url, "/detail")
-                slowest_health = max(slowest_health, time.monotonic() - asked)
-                if not answer["clients"]:
-                    left_s = round(time.monotonic() - left_started, 1)
-                    # The memory kept: read once memory has been given back (the shipped path waits until
-                    # the clients have stopped leaving for 2 s), or after 10 s.
-                    returned = time.monotonic()
-                    while (health(server.url, "/detail")["memory_returns"] <= returns_before
-                           and time.monotonic() - returned < 10):
-                        time.sleep(0.2)
-                    rss_left = rss_kb(server.process.pid)
-                    break
-            except OSError:
-                pass  # too busy to answer within a minute
-            time.sleep(0.2)
-        if profile and args.profile_leave:
-            urllib.request.urlopen(f"{server.url}/bench/profile/stop", timeout=60).close()
-            print_profile(profile, f"{transport}, {leave} disconnect path", clients, during="the mass disconnect")
-        return {
-            "transport": transport, "leave": leave, "clients": clients, "connect_s": round(connect_s, 1),
-            "p50_ms": round(percentile(deliveries, 50), 1), "p99_ms": round(percentile(deliveries, 99), 1),
-            "all_p50_ms": round(percentile(to_all, 50), 1), "all_max_ms": round(max(to_all), 1),
-            "server_cpu_ms": round(percentile(server_cpu, 50), 1),
-            "kb_per_client": round((rss_joined - rss_start) / clients, 1),
-            "kb_left_per_client": round((rss_left - rss_start) / clients, 1) if rss_left else None,
-            "all_left_s": left_s, "slowest_health_ms": round(slowest_health * 1000),
-        }
+        # Later waves (--waves) bring the same number of clients to the same server again: memory kept after
+        # each wave that keeps growing is held by something (a leak); memory that stays level is reused.
+        waves = [crowd_wave(server, clients, args, token, env, profile, transport, leave, rss_start)
+                 for _ in range(args.waves)]
+        return {**waves[0], "kb_left_by_wave": [wave["kb_left_per_client"] for wave in waves]}
     finally:
         server.stop()
+
+
+def crowd_wave(server, clients: int, args, token: str, env: dict, profile: Path | None, transport: str, leave: str,
+               rss_start: int) -> dict:
+    """N clients connect and join, get the events and all leave; the figures of that."""
+    from sos import services
+
+    per_worker = [clients // args.workers + (1 if i < clients % args.workers else 0) for i in range(args.workers)]
+    started = time.monotonic()
+    flags = ["--no-deflate"] if args.no_deflate else []
+    workers = [subprocess.Popen([sys.executable, __file__, "--client-worker", server.url, str(n), *flags],
+                                env={**env, "BENCH_FANOUT_TOKEN": token},
+                                cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+               for n in per_worker if n]
+    for worker in workers:
+        line = worker.stdout.readline().strip()
+        while line.startswith("failed "):
+            print(line, file=sys.stderr)
+            line = worker.stdout.readline().strip()
+        if line != "ready":
+            for other in workers:
+                other.kill()
+            raise RuntimeError(f"clients could not all connect and join ({line})")
+    connect_s = time.monotonic() - started
+    rss_joined = rss_kb(server.process.pid)
+    deliveries, to_all, server_cpu = [], [], []
+    if profile and args.profile:
+        urllib.request.urlopen(f"{server.url}/bench/profile/start", timeout=60).close()
+    for i in range(args.events):
+        cpu_before = cpu_s(server.process.pid)
+        before = time.time()
+        sos, _ = services.sos_create(name=f"fan-out {i}", sos_type=0, latitude=12.9, longitude=77.6)
+        times = []
+        for worker in workers:
+            times += json.loads(worker.stdout.readline())["times"]
+        server_cpu.append((cpu_s(server.process.pid) - cpu_before) * 1000)
+        assert len(times) == clients
+        deliveries += [(t - before) * 1000 for t in times]
+        to_all.append((max(times) - before) * 1000)
+    if profile and args.profile:
+        urllib.request.urlopen(f"{server.url}/bench/profile/stop", timeout=60).close()
+        print_profile(profile, transport, clients)
+    returns_before = health(server.url, "/detail")["memory_returns"]
+    if profile and args.profile_leave:
+        urllib.request.urlopen(f"{server.url}/bench/profile/start", timeout=60).close()
+    for worker in workers:
+        worker.stdin.write("stop\n")
+        worker.stdin.flush()
+        worker.wait(timeout=120)
+    # After they leave: what memory the server keeps, and how long it took to be rid of them (it answers
+    # nothing else meanwhile), and the slowest answer to /healthz/detail meanwhile. Measured within 5 minutes,
+    # or reported as not measured.
+    left_started, rss_left, left_s, slowest_health = time.monotonic(), None, None, 0.0
+    while time.monotonic() - left_started < 300:
+        try:
+            asked = time.monotonic()
+            answer = health(server.url, "/detail")
+            slowest_health = max(slowest_health, time.monotonic() - asked)
+            if not answer["clients"]:
+                left_s = round(time.monotonic() - left_started, 1)
+                # The memory kept: read once memory has been given back (the shipped path waits until
+                # the clients have stopped leaving for 2 s), or after 10 s.
+                returned = time.monotonic()
+                while (health(server.url, "/detail")["memory_returns"] <= returns_before
+                       and time.monotonic() - returned < 10):
+                    time.sleep(0.2)
+                rss_left = rss_kb(server.process.pid)
+                break
+        except OSError:
+            pass  # too busy to answer within a minute
+        time.sleep(0.2)
+    if profile and args.profile_leave:
+        urllib.request.urlopen(f"{server.url}/bench/profile/stop", timeout=60).close()
+        print_profile(profile, f"{transport}, {leave} disconnect path", clients, during="the mass disconnect")
+    return {
+        "transport": transport, "leave": leave, "clients": clients, "connect_s": round(connect_s, 1),
+        "p50_ms": round(percentile(deliveries, 50), 1), "p99_ms": round(percentile(deliveries, 99), 1),
+        "all_p50_ms": round(percentile(to_all, 50), 1), "all_max_ms": round(max(to_all), 1),
+        "server_cpu_ms": round(percentile(server_cpu, 50), 1),
+        "kb_per_client": round((rss_joined - rss_start) / clients, 1),
+        "kb_left_per_client": round((rss_left - rss_start) / clients, 1) if rss_left else None,
+        "all_left_s": left_s, "slowest_health_ms": round(slowest_health * 1000),
+    }
 
 
 def print_profile(path: Path, what: str, clients: int, during: str = "the events") -> None:
@@ -417,6 +427,10 @@ def main() -> int:
                     print(json.dumps(result), flush=True)
                     results.append(result)
     print(f"\nMachine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
+    if args.waves > 1:
+        for r in results:
+            print(f"{r['clients']:,} clients, {r['transport']}, {r['leave']}: KB per client kept after each wave: "
+                  + " / ".join(str(kb) for kb in r["kb_left_by_wave"]))
     print("| clients | fan-out | disconnect path | connect+join s | one event p50 / p99 ms | "
           "to the last client p50 / max ms | "
           "server CPU ms per event | KB per client | KB kept after they leave | all gone after s | "
