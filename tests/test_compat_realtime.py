@@ -142,11 +142,12 @@ async def test_browsers_connect_only_from_allowed_origins(realtime, tokens, orig
             granted = handshake.headers.get("Access-Control-Allow-Origin")
             await handshake.read()
     assert (status, granted) == ((200, origin) if accepted else (400, None))
-    if accepted:  # and a real client from that origin connects and is signed in
+    if accepted:  # and a real client from that origin connects and is signed in (over WebSocket: a polling
+        # client's disconnect waits out its pending long poll, 25 s)
         client = socketio.AsyncClient(reconnection=False)
         try:
             await client.connect(realtime.url, auth={"token": tokens["dispatcher"]}, headers={"Origin": origin},
-                                 transports=["polling"], wait_timeout=10)
+                                 transports=["websocket"], wait_timeout=10)
             assert client.connected
         finally:
             await client.disconnect()
