@@ -388,9 +388,11 @@ def render(results: dict, notes: str = "") -> str:
         SECTION, "",
         f"Measured by `bench/bench_detection.py` on {results['date']}: **{m['cpu']}**, {m['cores']} cores "
         f"(CPU flags: {m['flags']}); {versions}; {results['threads']} threads per runtime. "
-        f"1-minute load average {m['load']:.1f} at the start and {results['load_end']:.1f} at the end: **the two "
-        "cores were shared with other engineers' builds and tests throughout**, so every figure below is what "
-        "was left of the machine, not its capacity. The sides alternate in rounds (rotating order); each round "
+        f"1-minute load average {m['load']:.1f} at the start and {results['load_end']:.1f} at the end: "
+        + ("**the cores were shared with other engineers' builds and tests throughout**, so every figure below is "
+           "what was left of the machine, not its capacity. "
+           if max(m["load"], results["load_end"]) >= m["cores"] else "the machine was otherwise quiet. ")
+        + "The sides alternate in rounds (rotating order); each round "
         "records the share of the machine's CPU other processes used meanwhile (in brackets), a round under "
         f"{100 * QUIET:.0f}% counts as quiet, and each side's best quiet round (else best round) is kept, since "
         "other work only ever slows a round down. Full-size ViT-B/16 models with random weights "
