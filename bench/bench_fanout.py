@@ -45,6 +45,8 @@ def parse_args():
     parser.add_argument("--rounds", type=int, default=2, help="rounds per fan-out and size (alternating)")
     parser.add_argument("--waves", type=int, default=1,
                         help="crowds brought to the same server one after another (memory kept after each)")
+    parser.add_argument("--holders", metavar="TYPE",
+                        help="after the last wave, print what holds one live object of this type (e.g. AsyncSocket)")
     parser.add_argument("--workers", type=int, default=4, help="client processes")
     parser.add_argument("--no-deflate", action="store_true", help="clients do not offer permessage-deflate")
     parser.add_argument("--no-ws-keepalive", action="store_true",
@@ -282,8 +284,19 @@ def measure(env: dict, transport: str, clients: int, args, token: str, logs: Pat
         rss_start = rss_kb(server.process.pid)
         # Later waves (--waves) bring the same number of clients to the same server again: memory kept after
         # each wave that keeps growing is held by something (a leak); memory that stays level is reused.
-        waves = [crowd_wave(server, clients, args, token, env, profile, transport, leave, rss_start)
-                 for _ in range(args.waves)]
+        waves, objects = [], []
+        for _ in range(args.waves):
+            waves.append(crowd_wave(server, clients, args, token, env, profile, transport, leave, rss_start))
+            if args.waves > 1:  # what the server holds after each crowd has gone
+                with urllib.request.urlopen(f"{server.url}/bench/objects", timeout=120) as answer:
+                    objects.append(json.load(answer))
+        if args.holders:
+            with urllib.request.urlopen(f"{server.url}/bench/holders?{args.holders}", timeout=120) as answer:
+                print(f"what holds a live {args.holders}:", *json.load(answer), sep="\n  ", file=sys.stderr)
+        if len(objects) > 1:
+            grown = {kind: objects[-1].get(kind, 0) - objects[0].get(kind, 0) for kind in objects[-1]}
+            print("objects grown from the first wave's end to the last's:",
+                  {kind: n for kind, n in sorted(grown.items(), key=lambda kv: -kv[1]) if n > 0}, file=sys.stderr)
         return {**waves[0], "kb_left_by_wave": [wave["kb_left_per_client"] for wave in waves]}
     finally:
         server.stop()
@@ -347,11 +360,12 @@ def crowd_wave(server, clients: int, args, token: str, env: dict, profile: Path 
             slowest_health = max(slowest_health, time.monotonic() - asked)
             if not answer["clients"]:
                 left_s = round(time.monotonic() - left_started, 1)
-                # The memory kept: read once memory has been given back (the shipped path waits until
-                # the clients have stopped leaving for 2 s), or after 10 s.
+                # The memory kept: read once memory has been given back twice (the shipped path returns it
+                # when the clients have stopped leaving for 2 s, then again once Engine.IO has let go of
+                # their sockets, 27 s later), or after 40 s.
                 returned = time.monotonic()
-                while (health(server.url, "/detail")["memory_returns"] <= returns_before
-                       and time.monotonic() - returned < 10):
+                while (health(server.url, "/detail")["memory_returns"] < returns_before + 2
+                       and time.monotonic() - returned < 40):
                     time.sleep(0.2)
                 rss_left = rss_kb(server.process.pid)
                 break

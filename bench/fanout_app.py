@@ -10,12 +10,18 @@ With FANOUT_LEAVE=before, the disconnect path as it was before: python-socketio'
 disconnect tests every client's room) instead of realtime_server.manager's, and memory given back (a full
 `gc.collect()`) at each halving of the clients, not once they have stopped leaving.
 
+`GET /bench/objects` answers the live objects by type (after a full collection), for `--waves`;
+`GET /bench/holders?TYPE` what holds one live object of that type (`--holders TYPE`), to find what keeps memory.
+
 With FANOUT_PROFILE set, `GET /bench/profile/start` and `GET /bench/profile/stop` (from this machine)
 bracket a cProfile of the whole process, written to the path FANOUT_PROFILE names.
 """
 
 import cProfile
+import gc
+import json
 import os
+from collections import Counter
 
 import django
 import socketio
@@ -75,7 +81,52 @@ if os.environ.get("FANOUT_LEAVE") == "before":
 profiler = cProfile.Profile()
 
 
+def object_counts() -> dict[str, int]:
+    """Live objects by type after a full collection: what --waves compares between crowds."""
+    gc.collect()
+    return dict(Counter(type(o).__qualname__ for o in gc.get_objects()).most_common(40))
+
+
+def holders(type_name: str) -> list[str]:
+    """For one live object of this type: each referrer, and for a dict referrer, who owns the dict."""
+    import types
+    gc.collect()
+    found = [o for o in gc.get_objects() if type(o).__qualname__ == type_name]
+    if not found:
+        return []
+    target, out = found[0], []
+    for r in gc.get_referrers(target):
+        if r is found or isinstance(r, types.FrameType):
+            continue
+        desc = type(r).__qualname__
+        if isinstance(r, dict):
+            keys = [k for k, v in r.items() if v is target][:2]
+            owners = []
+            for owner in gc.get_referrers(r):
+                if owner is found or isinstance(owner, types.FrameType):
+                    continue
+                attrs = [k for k, v in getattr(owner, "__dict__", {}).items() if v is r] if hasattr(owner, "__dict__") else []
+                owners.append(f"{type(owner).__module__}.{type(owner).__qualname__}{attrs}")
+            desc += f" keys={keys} owners={owners[:4]}"
+        elif isinstance(r, types.CoroutineType):
+            desc += f" {r.cr_code.co_qualname} @ {r.cr_code.co_filename.rsplit('/', 3)[-2:]}:{r.cr_frame.f_lineno if r.cr_frame else '-'}"
+        elif isinstance(r, types.MethodType):
+            desc += f" {r.__func__.__qualname__}"
+        out.append(desc)
+    return out
+
+
 async def app(scope, receive, send):
+    if scope["type"] == "http" and scope["path"] == "/bench/holders":
+        body = json.dumps(holders(scope["query_string"].decode())).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+        return
+    if scope["type"] == "http" and scope["path"] == "/bench/objects":
+        body = json.dumps(object_counts()).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+        return
     if scope["type"] == "http" and scope["path"].startswith("/bench/profile/") and os.environ.get("FANOUT_PROFILE"):
         if scope["path"].endswith("/start"):
             profiler.enable()

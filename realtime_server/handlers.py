@@ -53,7 +53,9 @@ def register(sio: socketio.AsyncServer, hub: Hub, capacity: Capacity, guard: Ses
             await asyncio.sleep(0.005)
         await hub.send_control(sid, "connection_established", {"message": f"Connected to NaariKavach as {label}."})
 
-    memory = hub.memory = MemoryReturner()
+    # Engine.IO lets go of a departed client's socket within a ping interval (its ping task) or a ping timeout
+    # (its service task's round of the sockets): memory is given back again once that has passed.
+    memory = hub.memory = MemoryReturner(linger=max(sio.eio.ping_interval, sio.eio.ping_timeout) + 2)
 
     @sio.event
     async def disconnect(sid, reason=None):

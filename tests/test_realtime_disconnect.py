@@ -153,3 +153,19 @@ async def test_under_a_steady_stream_of_changes_memory_is_still_given_back_withi
     now[0] = 5.0
     memory.clients_changed(5)  # the clock stands still: to the returner, clients are still changing "just now"
     await _wait_for(lambda: memory.returns == 1)
+
+
+async def test_memory_is_given_back_again_once_engineio_has_let_go_of_the_departed_sockets(monkeypatch):
+    # Engine.IO's ping and service tasks hold a departed client's socket for up to a ping interval: the first
+    # return (the crowd settled) cannot free it, the follow-up `linger` seconds later can.
+    collections = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collections.append(args) or 0)
+    memory = MemoryReturner(min_left=1, settle=0.01, linger=0.05)
+    for clients in (10, 4, 1, 0):
+        memory.clients_changed(clients)
+    await _wait_for(lambda: memory.returns == 1)
+    memory.clients_changed(5)
+    memory.clients_changed(0)  # another crowd gone before the follow-up: still one follow-up pending at most
+    await _wait_for(lambda: memory.returns == 3)  # its own settled return, and the one follow-up
+    await asyncio.sleep(0.15)
+    assert memory.returns == 3 and len(collections) == 3
