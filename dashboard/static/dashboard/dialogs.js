@@ -1,8 +1,7 @@
 // Modal dialogs of the console (native <dialog>: focus is trapped and Escape closes): a confirmation with a
 // note, the evidence viewer, and the closed-alert history.
 
-import { h } from "./dom.js";
-import { clockShort } from "./dom.js";
+import { clockShort, h } from "./dom.js";
 import { fmt, gettext, who } from "./words.js";
 
 // Ask before an action that cannot be undone; resolves to the note typed (trimmed), or null when cancelled.

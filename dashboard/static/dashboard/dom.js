@@ -1,5 +1,7 @@
 // Tiny DOM helpers: build elements from data without innerHTML, so names typed by citizens stay text.
 
+import { fmt, gettext } from "./words.js";
+
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {
@@ -15,9 +17,6 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
-// The page's message catalogue (Django's JavaScript catalogue, a classic script that runs before any module).
-const gettext = window.gettext || ((text) => text);
-
 // "12s ago", "5m ago", "3h ago", "2d ago", in the page's language.
 export function ago(iso) {
   if (!iso) return "";
@@ -26,7 +25,7 @@ export function ago(iso) {
     : seconds < 3600 ? [gettext("%(count)sm ago"), Math.floor(seconds / 60)]
       : seconds < 86400 ? [gettext("%(count)sh ago"), Math.floor(seconds / 3600)]
         : [gettext("%(count)sd ago"), Math.floor(seconds / 86400)];
-  return template.replace("%(count)s", count);
+  return fmt(template, { count });
 }
 
 export function clock(iso) {

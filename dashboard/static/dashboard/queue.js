@@ -1,8 +1,7 @@
 // The triage queue: one list of everything open (SOS alerts and incidents), most urgent first. Rows are kept by key
 // and patched in place; a row moves only when its place changes, so focus and clicks survive live updates.
 
-import { h } from "./dom.js";
-import { clockShort } from "./dom.js";
+import { clockShort, h } from "./dom.js";
 import { fmt, gettext, inStatus, statusWord, waitStep } from "./words.js";
 
 // The triage order (the same rule as console/selectors.py, plus "new"): the highest escalation level first, then
