@@ -18,6 +18,7 @@ from incidents.models import Incident, IncidentAuditEntry
 from incidents.permissions import incidents_visible_to
 from response.selectors import escalation_board
 from sos.models import SOS, LocationUpdate, OfficerAssignment, SOSAuditEntry
+from sos.selectors import SOSAssignmentScope
 
 DEFAULT_TRAIL_POINTS = 50
 MAX_TRAIL_POINTS = 500
@@ -206,7 +207,7 @@ def closed_sos_rows(*, q: str = "", status: str = "", priority: str = "", unit: 
     rows = SOS.objects.exclude(status__in=SOS.OPEN_STATUSES).order_by("-closed_at", "-id")
     if viewer is not None and not sees_everything(viewer):
         # An officer sees a closed SOS only when their unit was assigned to it (docs/security.md).
-        rows = rows.filter(pk__in=OfficerAssignment.objects.filter(unit_id=viewer.unit_id).values("sos_request_id"))
+        rows = rows.filter(pk__in=SOSAssignmentScope(unit_id=viewer.unit_id).sos_ids())
     if q:
         match = Q(name__icontains=q) | Q(phone__icontains=q)
         rows = rows.filter(match | Q(pk=int(q)) if q.isdigit() and len(q) < 12 else match)
