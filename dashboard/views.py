@@ -160,19 +160,20 @@ def _render_in_language(request, template: str, context: dict):
     """A dashboard page (console, cameras, report) in the dispatcher's language; its scripts' messages come
     from the catalogue in the same language (`LANGUAGE_CODE` names it)."""
     language = dashboard_language(request)
+    return _in_language(language, lambda: render(request, template, {**context, "LANGUAGE_CODE": language}))
+
+
+def _in_language(language: str, respond):
+    """`respond()`'s response, rendered in `language` and saying so (Content-Language)."""
     with translation.override(language):
-        response = render(request, template, {**context, "LANGUAGE_CODE": language})
+        response = respond()
     response["Content-Language"] = language
     return response
 
 
 def dashboard_javascript_catalog(request):
     """The console's messages for its scripts, in its language."""
-    language = dashboard_language(request)
-    with translation.override(language):
-        response = JavaScriptCatalog.as_view(packages=["dashboard"])(request)
-    response["Content-Language"] = language
-    return response
+    return _in_language(dashboard_language(request), lambda: JavaScriptCatalog.as_view(packages=["dashboard"])(request))
 
 
 @never_cache
@@ -221,19 +222,12 @@ def citizen_sos(request):
     }
     context = {"config": config, "language": language, "languages": CITIZEN_LANGUAGES,
                "emergency_number": settings.SOS_EMERGENCY_NUMBER}
-    with translation.override(language):
-        response = render(request, "dashboard/citizen_sos.html", context)
-    response["Content-Language"] = language
-    return response
+    return _in_language(language, lambda: render(request, "dashboard/citizen_sos.html", context))
 
 
 def citizen_javascript_catalog(request):
     """The citizen page's messages for its script (Django's JavaScript catalogue) in the language asked for."""
-    language = citizen_language(request)
-    with translation.override(language):
-        response = JavaScriptCatalog.as_view(packages=["dashboard"])(request)
-    response["Content-Language"] = language
-    return response
+    return _in_language(citizen_language(request), lambda: JavaScriptCatalog.as_view(packages=["dashboard"])(request))
 
 
 def citizen_manifest(request):
