@@ -34,28 +34,25 @@ def test_the_extraction_finds_each_pages_messages():
         plural_messages(DASHBOARD / "static/dashboard/reports.js")
 
 
+def assert_translated(catalog: DjangoTranslation, messages: set[str], plurals: set[tuple[str, str]], where: str):
+    """Every message (and both forms of every plural) translated, with the placeholders it had."""
+    missing = [m for m in sorted(messages) if catalog.gettext(m) == m]
+    missing += [one for one, many in sorted(plurals)
+                if catalog.ngettext(one, many, 1) == one or catalog.ngettext(one, many, 2) == many]
+    assert not missing, f"untranslated in {where}: {missing}"
+    for message in messages | {form for pair in plurals for form in pair}:
+        assert set(PLACEHOLDER.findall(catalog.gettext(message))) == set(PLACEHOLDER.findall(message)), message
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
 def test_every_message_of_the_pages_is_translated(language, template):
-    catalog = DjangoTranslation(language, domain="django")
-    messages = template_messages(template) - UNIVERSAL
-    missing = [m for m in sorted(messages) if catalog.gettext(m) == m]
-    assert not missing, f"{language}: untranslated in {template.name}: {missing}"
-    for message in messages:
-        assert set(PLACEHOLDER.findall(catalog.gettext(message))) == set(PLACEHOLDER.findall(message)), message
+    assert_translated(DjangoTranslation(language, domain="django"), template_messages(template) - UNIVERSAL, set(),
+                      f"{language} {template.name}")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
 def test_every_message_of_the_scripts_is_translated(language, script):
-    catalog = DjangoTranslation(language, domain="djangojs")
-    messages = script_messages(script) - UNIVERSAL
-    missing = [m for m in sorted(messages) if catalog.gettext(m) == m]
-    for one, many in plural_messages(script):
-        if catalog.ngettext(one, many, 1) == one or catalog.ngettext(one, many, 2) == many:
-            missing.append(one)
-        messages |= {one, many}
-    assert not missing, f"{language}: untranslated in {script.name}: {missing}"
-    for message in messages:
-        translated = catalog.gettext(message)
-        assert set(PLACEHOLDER.findall(translated)) == set(PLACEHOLDER.findall(message)), message
+    assert_translated(DjangoTranslation(language, domain="djangojs"), script_messages(script) - UNIVERSAL,
+                      plural_messages(script), f"{language} {script.name}")
