@@ -123,6 +123,13 @@ async def test_the_realtime_server_uses_the_indexed_manager(settings):
     assert isinstance(create_app().sio.manager, IndexedAsyncManager)
 
 
+async def test_the_realtime_server_gives_memory_back_again_after_engineio_lets_go_of_sockets(settings):
+    from realtime_server.app import create_app
+
+    app = create_app()
+    assert app.hub.memory.linger > max(app.sio.eio.ping_interval, app.sio.eio.ping_timeout)
+
+
 async def _wait_for(condition, timeout=10.0):
     deadline = time.monotonic() + timeout
     while not condition():
