@@ -50,13 +50,14 @@ def camera(device, beacon):  # noqa: F811
                          latitude=beacon.latitude, longitude=beacon.longitude, range_m=40)
 
 
-def open_page(pages, user):
+def open_page(pages, user, *, link="Cameras", **context_options):
+    """The camera list, reached as a dispatcher does: signed in, then the console's navigation link."""
     from tests.browser.conftest import sign_in
 
-    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 800})
+    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 800}, **context_options)
     sign_in(page, user)
     page.wait_for_selector("body.page-dashboard")
-    page.click("nav.topnav a:has-text('Cameras')")
+    page.click(f"nav.topnav a:has-text('{link}')")
     page.wait_for_selector("body.page-cameras[data-ready=true]")
     return page
 
@@ -108,14 +109,8 @@ def test_a_snapshot_the_worker_never_sends_ends_with_a_clear_message(pages, disp
 
 def test_the_camera_list_speaks_hindi_when_asked(pages, dispatcher, device, camera, live_server):  # noqa: F811
     heartbeat(live_server, device)
-    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 800}, locale="hi-IN",
-                 extra_http_headers={"Accept-Language": "hi-IN,hi;q=0.9"})
-    from tests.browser.conftest import sign_in
-
-    sign_in(page, dispatcher)
-    page.wait_for_selector("body.page-dashboard")
-    page.click("nav.topnav a:has-text('कैमरे')")  # the shared navigation, in Hindi too
-    page.wait_for_selector("body.page-cameras[data-ready=true]")
+    # Reached through the shared navigation's link, in Hindi too.
+    page = open_page(pages, dispatcher, link="कैमरे", locale="hi-IN", extra_http_headers={"Accept-Language": "hi-IN,hi;q=0.9"})
 
     assert page.get_attribute("html", "lang") == "hi"
     assert page.inner_text("#camera-table thead").split("\t")[:3] == ["कैमरा", "स्थिति", "आख़िरी हार्टबीट"]

@@ -13,6 +13,7 @@ from incidents.tests.fixtures import _private_evidence_dir, beacon, device  # no
 from response import services as response_services
 from response.tests.conftest import make_ladder
 from sos import services
+from sos.models import SOS
 from tests.browser.console_support import open_console, queue_keys, sos_raised_minutes_ago
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -113,7 +114,7 @@ def test_a_row_says_when_the_alert_was_raised_in_the_dispatchers_own_clock(pages
     afternoon = timezone.now().replace(hour=15, minute=4, second=0, microsecond=0)
     if afternoon > timezone.now():
         afternoon -= timedelta(days=1)
-    raised.sos.__class__.objects.filter(pk=raised.sos.pk).update(created_at=afternoon)
+    SOS.objects.filter(pk=raised.sos.pk).update(created_at=afternoon)
 
     page = open_console(pages, dispatcher, locale="en-US", timezone_id="Asia/Kolkata")
 

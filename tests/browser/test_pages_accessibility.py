@@ -2,7 +2,6 @@
 the camera list (healthy and offline cameras, a watched SOS, a snapshot shown) and the response-time report (its
 tables and chart), in both themes."""
 
-
 import httpx
 import pytest
 

@@ -24,11 +24,11 @@ def day_of_alerts(beacon, settings):  # noqa: F811
     incident_with(beacon, "scream", {"acknowledged": 200})
 
 
-def open_reports(pages, user):
-    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 900})
+def open_reports(pages, user, query: str = "", **context_options):
+    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 900}, **context_options)
     sign_in(page, user)
     page.wait_for_url("**/dashboard/")
-    page.goto("/dashboard/reports/")
+    page.goto(f"/dashboard/reports/{query}")
     page.wait_for_selector("body[data-ready=true]")
     return page
 
@@ -128,13 +128,9 @@ def test_a_citizen_is_refused_and_a_stranger_is_sent_to_sign_in(pages, citizen):
 
 
 def test_the_report_speaks_hindi_when_asked(pages, day_of_alerts, dispatcher):
-    page = pages("/dashboard/login/", viewport={"width": 1280, "height": 900}, locale="hi-IN",
-                 extra_http_headers={"Accept-Language": "hi-IN,hi;q=0.9"})
-    sign_in(page, dispatcher)
-    page.wait_for_url("**/dashboard/")
-    page.goto(f"/dashboard/reports/?from={REPORT_DAY}&to={REPORT_DAY}")
+    page = open_reports(pages, dispatcher, f"?from={REPORT_DAY}&to={REPORT_DAY}", locale="hi-IN",
+                        extra_http_headers={"Accept-Language": "hi-IN,hi;q=0.9"})
     page.wait_for_selector("#by-source tr[data-group='camera']")
-    page.wait_for_selector("body[data-ready=true]")
 
     assert page.get_attribute("html", "lang") == "hi"
     assert page.inner_text("#range label[for=from]") == "से"
